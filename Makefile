@@ -1,0 +1,45 @@
+# Linli — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint schema worker web migrate demo bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (looked for $(PYTHON))"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo_data --if-empty
+
+run: demo
+	$(PY) manage.py serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+schema: $(STAMP)
+	$(PY) manage.py export_schema
+
+# Production-like footing (DATABASE_URL and REDIS_URL set): web and worker as processes.
+web: $(STAMP)
+	$(PY) manage.py serve --no-worker --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --workers $${WEB_CONCURRENCY:-2}
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A backend worker -B --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-4}
+
+bench: $(STAMP)
+	@ls bench/*.py | sed 's/^/  /'; echo "run one with: $(PY) bench/<name>.py"
+
+clean:
+	rm -rf $(VENV) db.sqlite3

@@ -1,0 +1,48 @@
+"""Serve Linli: ASGI (HTTP + WebSocket) on uvicorn, with background work in-process when no
+broker is configured. `make run` calls this after migrating and loading demo data."""
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve GraphQL (HTTP and WebSocket), the admin and /healthz."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--no-worker", action="store_true", help="Do not run Celery in-process.")
+
+    def handle(self, host, port, workers, no_worker, **options):
+        embedded = settings.LINLI_EMBEDDED_WORKER and not no_worker
+        if embedded:
+            from backend.embedded import start_embedded_worker
+
+            start_embedded_worker()
+        base = f"http://{host}:{port}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Linli 邻里 is running.",
+                    f"  GraphQL + GraphiQL:  {base}/graphql/",
+                    f"  Subscriptions (WS):  ws://{host}:{port}/graphql/  (graphql-transport-ws)",
+                    f"  Admin:               {base}/admin/",
+                    f"  Health:              {base}/healthz",
+                    "  Demo staff login:    admin / linli-demo  (also gridworker1, communityadmin1, commander1)",
+                    f"  Background work:     {'in-process Celery worker + beat (memory broker)' if embedded else 'separate Celery worker (' + settings.CELERY_BROKER_URL.split('@')[-1] + ')'}",
+                    "",
+                ]
+            )
+        )
+        uvicorn.run(
+            "backend.asgi:application",
+            host=host,
+            port=port,
+            workers=workers if not embedded else 1,
+            ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+            lifespan="off",
+            log_level="info",
+        )

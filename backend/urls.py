@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import path
+
+from schema.core.views import LinliGraphQLView
+
+from .health import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
+    path("healthz", healthz, name="healthz"),
+]

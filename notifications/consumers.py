@@ -1,0 +1,361 @@
+"""GraphQL over WebSocket, speaking the graphql-transport-ws protocol (the `graphql-ws` library's
+protocol, used by Apollo, urql and Relay clients).
+
+The consumer speaks the protocol and hands everything else to the schema:
+- connection_init must arrive within WS_CONNECTION_INIT_TIMEOUT and carry an access token in
+  its payload ({"authorization": "Bearer <token>"} or {"token": "<token>"}); the socket is
+  acknowledged, refused with 4403, or closed at the token's expiry.
+- subscribe runs a query or mutation once (next + complete) or a subscription until the
+  client completes it; subscriptions are fed by channel-layer groups, so an event published
+  anywhere (a Celery worker, another web process) reaches every subscriber.
+- close codes: 4400 bad message, 4401 subscribe before ack, 4403 forbidden, 4406 sub-protocol
+  not acceptable, 4408 no connection_init in time, 4409 duplicate id, 4429 repeated init,
+  4500 internal error; 1009 message too big.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import close_old_connections, transaction
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
+from graphql.execution import create_source_event_stream
+from graphql_jwt.exceptions import JSONWebTokenError
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL = "graphql-transport-ws"
+
+
+class Close:
+    BAD_REQUEST = 4400
+    UNAUTHORIZED = 4401
+    FORBIDDEN = 4403
+    SUBPROTOCOL_NOT_ACCEPTABLE = 4406
+    INIT_TIMEOUT = 4408
+    SUBSCRIBER_EXISTS = 4409
+    TOO_MANY_INITS = 4429
+    INTERNAL = 4500
+    TOO_BIG = 1009
+
+
+class EventStream:
+    """Events from a set of channel-layer groups, as an async iterator (one subscription)."""
+
+    def __init__(self, consumer: GraphQLTransportWSConsumer, groups: list[str]):
+        self.consumer = consumer
+        self.groups = list(dict.fromkeys(groups))
+        self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=1000)
+
+    async def open(self) -> EventStream:
+        """Join the groups now, so events published from here on are not missed."""
+        await self.consumer.add_listener(self)
+        return self
+
+    async def close(self) -> None:
+        await self.consumer.remove_listener(self)
+
+    async def __aenter__(self) -> EventStream:
+        return await self.open()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    def __aiter__(self) -> AsyncIterator[dict]:
+        return self
+
+    async def __anext__(self) -> dict:
+        return await self.queue.get()
+
+    def offer(self, event: dict) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            logger.warning("subscriber queue full; event dropped (clients resync by query)")
+
+
+class WSContext:
+    """What resolvers see as info.context over WebSocket."""
+
+    def __init__(self, consumer: GraphQLTransportWSConsumer):
+        self.consumer = consumer
+        self.user = consumer.user
+        self.META: dict[str, Any] = {}
+        self.COOKIES: dict[str, str] = {}
+        self.transport = "websocket"
+
+    def listen(self, groups: list[str]) -> EventStream:
+        return EventStream(self.consumer, groups)
+
+
+class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = AnonymousUser()
+        self.acknowledged = False
+        self.init_received = False
+        self.operations: dict[str, asyncio.Task] = {}
+        self.listeners: dict[str, set[EventStream]] = {}
+        self.timers: list[asyncio.Task] = []
+        if PROTOCOL not in self.scope.get("subprotocols", []):
+            await self.accept()
+            await self.close(code=Close.SUBPROTOCOL_NOT_ACCEPTABLE)
+            return
+        await self.accept(subprotocol=PROTOCOL)
+        self.timers.append(asyncio.ensure_future(self._init_timeout()))
+
+    async def disconnect(self, code):
+        for task in list(self.operations.values()) + self.timers:
+            task.cancel()
+        self.operations.clear()
+        for group in list(self.listeners):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.listeners.clear()
+
+    async def _init_timeout(self):
+        await asyncio.sleep(settings.WS_CONNECTION_INIT_TIMEOUT)
+        if not self.init_received:
+            await self.close(code=Close.INIT_TIMEOUT)
+
+    async def _close_at(self, expires_at: int):
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close(code=Close.FORBIDDEN)
+
+    # --- incoming ------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw) > settings.WS_MAX_MESSAGE_BYTES:
+            await self.close(code=Close.TOO_BIG)
+            return
+        try:
+            message = json.loads(raw)
+            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                raise ValueError("message must be an object with a type")
+        except (ValueError, TypeError):
+            await self.close(code=Close.BAD_REQUEST)
+            return
+        handler = {
+            "connection_init": self._on_init,
+            "ping": self._on_ping,
+            "pong": self._on_pong,
+            "subscribe": self._on_subscribe,
+            "complete": self._on_complete,
+        }.get(message["type"])
+        if handler is None:
+            await self.close(code=Close.BAD_REQUEST)
+            return
+        try:
+            await handler(message)
+        except Exception:  # noqa: BLE001
+            logger.exception("websocket handler failed")
+            await self.close(code=Close.INTERNAL)
+
+    async def _on_init(self, message):
+        if self.init_received:
+            await self.close(code=Close.TOO_MANY_INITS)
+            return
+        self.init_received = True
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.close(code=Close.BAD_REQUEST)
+            return
+        token = _token_from_payload(payload)
+        if not token:
+            await self.close(code=Close.FORBIDDEN)
+            return
+        try:
+            self.user = await sync_to_async(_authenticate)(token)
+        except JSONWebTokenError:
+            await self.close(code=Close.FORBIDDEN)
+            return
+        from schema.core.auth import token_expiry
+
+        expires_at = token_expiry(token)
+        if expires_at:
+            self.timers.append(asyncio.ensure_future(self._close_at(expires_at)))
+        self.acknowledged = True
+        await self._send({"type": "connection_ack"})
+
+    async def _on_ping(self, message):
+        reply = {"type": "pong"}
+        if "payload" in message:
+            reply["payload"] = message["payload"]
+        await self._send(reply)
+
+    async def _on_pong(self, message):
+        return None
+
+    async def _on_subscribe(self, message):
+        op_id = message.get("id")
+        payload = message.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            await self.close(code=Close.BAD_REQUEST)
+            return
+        if not self.acknowledged:
+            await self.close(code=Close.UNAUTHORIZED)
+            return
+        if op_id in self.operations:
+            await self.close(code=Close.SUBSCRIBER_EXISTS)
+            return
+        if len(self.operations) >= settings.WS_MAX_SUBSCRIPTIONS:
+            await self._send_error(op_id, [GraphQLError(
+                f"At most {settings.WS_MAX_SUBSCRIPTIONS} operations per connection.",
+                extensions={"code": "RATE_LIMITED"},
+            )])
+            return
+        task = asyncio.ensure_future(self._run_operation(op_id, payload))
+        self.operations[op_id] = task
+
+    async def _on_complete(self, message):
+        op_id = message.get("id")
+        task = self.operations.pop(op_id, None) if isinstance(op_id, str) else None
+        if task is not None:
+            task.cancel()
+
+    # --- execution -----------------------------------------------------------------------
+    async def _run_operation(self, op_id: str, payload: dict):
+        from schema.core.execution import parse_document, validate_document
+        from schema.schema import schema
+
+        try:
+            graphql_schema = schema.graphql_schema
+            document, errors = parse_document(payload["query"])
+            if not errors:
+                errors = validate_document(graphql_schema, document)
+            if errors:
+                await self._send_error(op_id, errors)
+                return
+            variables = payload.get("variables") or None
+            if variables is not None and not isinstance(variables, dict):
+                await self._send_error(op_id, [GraphQLError("variables must be an object")])
+                return
+            operation_name = payload.get("operationName")
+            operation = get_operation_ast(document, operation_name)
+            if operation is None:
+                await self._send_error(op_id, [GraphQLError("Unknown or ambiguous operation.")])
+                return
+            context = WSContext(self)
+            if operation.operation == OperationType.SUBSCRIPTION:
+                await self._run_subscription(op_id, graphql_schema, document, context, variables, operation_name)
+            else:
+                result = await sync_to_async(_execute_once)(
+                    graphql_schema, document, context, variables, operation_name,
+                    operation.operation == OperationType.MUTATION,
+                )
+                await self._send_next(op_id, result)
+                await self._send({"type": "complete", "id": op_id})
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            logger.exception("websocket operation failed")
+            await self.close(code=Close.INTERNAL)
+        finally:
+            self.operations.pop(op_id, None)
+
+    async def _run_subscription(self, op_id, graphql_schema, document, context, variables, operation_name):
+        stream = await create_source_event_stream(
+            graphql_schema, document, context_value=context,
+            variable_values=variables, operation_name=operation_name,
+        )
+        if isinstance(stream, ExecutionResult):
+            await self._send_error(op_id, stream.errors or [GraphQLError("Subscription failed.")])
+            return
+        try:
+            async for event in stream:
+                result = await sync_to_async(_execute_event)(
+                    graphql_schema, document, event, context, variables, operation_name
+                )
+                await self._send_next(op_id, result)
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        await self._send({"type": "complete", "id": op_id})
+
+    # --- groups --------------------------------------------------------------------------
+    async def add_listener(self, stream: EventStream) -> None:
+        for group in stream.groups:
+            if group not in self.listeners:
+                self.listeners[group] = set()
+                await self.channel_layer.group_add(group, self.channel_name)
+            self.listeners[group].add(stream)
+
+    async def remove_listener(self, stream: EventStream) -> None:
+        for group in stream.groups:
+            members = self.listeners.get(group)
+            if members is None:
+                continue
+            members.discard(stream)
+            if not members:
+                del self.listeners[group]
+                try:
+                    await self.channel_layer.group_discard(group, self.channel_name)
+                except Exception:  # noqa: BLE001
+                    logger.warning("group_discard failed for %s", group)
+
+    async def linli_event(self, message):
+        group = message.get("group")
+        event = message.get("event") or {}
+        targets = self.listeners.get(group, set()) if group else set().union(*self.listeners.values()) if self.listeners else set()
+        for stream in list(targets):
+            stream.offer(event)
+
+    # --- outgoing ------------------------------------------------------------------------
+    async def _send(self, message: dict):
+        await self.send(text_data=json.dumps(message, ensure_ascii=False, default=str))
+
+    async def _send_next(self, op_id: str, result: ExecutionResult):
+        from schema.core.execution import format_error
+
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [format_error(e) for e in result.errors]
+        await self._send({"type": "next", "id": op_id, "payload": body})
+
+    async def _send_error(self, op_id: str, errors):
+        from schema.core.execution import format_error
+
+        await self._send({"type": "error", "id": op_id, "payload": [format_error(e) for e in errors]})
+
+
+def _token_from_payload(payload: dict) -> str | None:
+    for key in ("authorization", "Authorization", "authToken", "token"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            parts = value.split()
+            if len(parts) == 2 and parts[0].lower() in ("bearer", "jwt"):
+                return parts[1]
+            if len(parts) == 1:
+                return parts[0]
+    return None
+
+
+def _authenticate(token: str):
+    from schema.core.auth import user_from_token
+
+    close_old_connections()
+    return user_from_token(token)
+
+
+def _execute_once(schema, document, context, variables, operation_name, is_mutation):
+    close_old_connections()
+    if is_mutation and settings.GRAPHENE.get("ATOMIC_MUTATIONS"):
+        with transaction.atomic():
+            result = execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name)
+            if getattr(context, "graphene_mutation_has_errors", False):
+                transaction.set_rollback(True)
+            return result
+    return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name)
+
+
+def _execute_event(schema, document, event, context, variables, operation_name):
+    close_old_connections()
+    return execute(schema, document, root_value=event, context_value=context, variable_values=variables, operation_name=operation_name)

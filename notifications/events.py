@@ -1,0 +1,37 @@
+"""Every real-time event type, in one place.
+
+An event is a JSON dict with a namespaced `type`. It is published to channel-layer groups
+after the transaction that caused it commits (notifications.realtime.publish_on_commit), and
+reaches GraphQL subscriptions on any web process. Pushes are hints: the database stays the
+truth, and a client that reconnects re-reads state through queries.
+
+Documented for mobile developers in mobile_api_docs/events.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+AREA_MODE_CHANGED = "area.mode_changed"
+
+EVENT_TYPES = {
+    AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
+}
+
+
+def area_group(area_id: int) -> str:
+    return f"area.{area_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def task_group(task_id: int) -> str:
+    return f"task.{task_id}"
+
+
+def make_event(event_type: str, **payload: Any) -> dict[str, Any]:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}; add it to notifications/events.py")
+    return {"type": event_type, **payload}

@@ -1,0 +1,37 @@
+import graphene
+
+from community.models import Area
+from community.permissions import Action
+from community.services import do_switch_mode
+
+from ...core.mutations import BaseMutation
+from ...core.permissions import require
+from ...core.types import decode_id
+from ..types import AreaType, ModeEnum, ModeSwitchType
+
+
+class SwitchAreaMode(BaseMutation):
+    """Set an area's own mode (it applies to the whole subtree). Entitled roles only."""
+
+    area = graphene.Field(AreaType)
+    switch = graphene.Field(ModeSwitchType)
+
+    class Arguments:
+        area_id = graphene.ID(required=True)
+        mode = ModeEnum(required=True)
+        reason = graphene.String(default_value="")
+        is_drill = graphene.Boolean(default_value=False)
+
+    class Meta:
+        idempotent = True
+
+    @classmethod
+    def perform_mutation(cls, root, info, area_id, mode, reason="", is_drill=False):
+        area = Area.objects.filter(pk=decode_id(area_id, "Area", "area_id")).first()
+        if area is None:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"area_id": "No such area."}, code="not_found")
+        user = require(info, Action.SWITCH_MODE, area)
+        switch = do_switch_mode(area, mode.value if hasattr(mode, "value") else mode, by=user, reason=reason, is_drill=is_drill)
+        return cls(errors=[], area=area, switch=switch)

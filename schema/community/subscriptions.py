@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import graphene
+from asgiref.sync import sync_to_async
+from django.utils.dateparse import parse_datetime
+
+from community.models import Area
+from community.permissions import can_view_area
+from notifications import events
+
+from ..core.errors import NotAuthenticated, PermissionDenied
+from ..core.types import decode_id
+from .types import AreaModeChangedEvent, AreaType
+
+
+def _visible_area(user, area_id: str) -> Area:
+    if user is None or not user.is_authenticated:
+        raise NotAuthenticated()
+    try:
+        pk = decode_id(area_id, "Area", "area_id")
+    except Exception:  # noqa: BLE001
+        raise PermissionDenied("No such area, or you may not see it.", code="NOT_FOUND")
+    area = Area.objects.filter(pk=pk).first()
+    if area is None or not can_view_area(user, area):
+        raise PermissionDenied("No such area, or you may not see it.", code="NOT_FOUND")
+    return area
+
+
+def _build_event(area_pk: int, event: dict) -> dict | None:
+    area = Area.objects.filter(pk=area_pk).first()
+    switched = Area.objects.filter(pk=event["areaId"]).first()
+    if area is None or switched is None:
+        return None
+    return {
+        "area": area,
+        "switched_area": switched,
+        "mode": event["mode"],
+        "from_mode": event["fromMode"],
+        "effective_mode": area.effective_mode(),
+        "is_drill": event["isDrill"],
+        "reason": event.get("reason", ""),
+        "changed_at": parse_datetime(event["changedAt"]),
+    }
+
+
+class CommunitySubscriptions(graphene.ObjectType):
+    area_mode_changed = graphene.Field(
+        AreaModeChangedEvent,
+        area_id=graphene.ID(required=True),
+        description="Mode switches of this area or any of its ancestors.",
+    )
+
+    async def subscribe_area_mode_changed(root, info, area_id):
+        area = await sync_to_async(_visible_area)(info.context.user, area_id)
+        ancestor_ids = await sync_to_async(lambda: list(area.ancestors_and_self().values_list("pk", flat=True)))()
+        stream = await info.context.listen([events.area_group(pk) for pk in ancestor_ids]).open()
+
+        async def generate():
+            try:
+                async for event in stream:
+                    if event.get("type") != events.AREA_MODE_CHANGED:
+                        continue
+                    payload = await sync_to_async(_build_event)(area.pk, event)
+                    if payload is not None:
+                        yield payload
+            finally:
+                await stream.close()
+
+        return generate()
+
+    def resolve_area_mode_changed(root, info, area_id):
+        return root
+
+
+__all__ = ["CommunitySubscriptions", "AreaType"]

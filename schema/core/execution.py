@@ -1,0 +1,83 @@
+"""Parsing, validation and error formatting shared by the HTTP view and the WebSocket."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql_jwt.exceptions import JSONWebTokenError
+
+from .errors import PermissionDenied, UserFacingError
+from .validation import validation_rules
+
+logger = logging.getLogger("linli.graphql")
+
+GENERIC_MESSAGE = "Internal error. Please try again later."
+_PHONE_RE = re.compile(r"\+?\d{7,}(\d{4})")
+
+
+def mask_pii(text: str) -> str:
+    """Mask phone-like digit runs before anything reaches a log line."""
+    return _PHONE_RE.sub(lambda m: "****" + m.group(1), text)
+
+
+def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    try:
+        return parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS), []
+    except GraphQLError as exc:
+        if "token limit" in exc.message.lower():
+            exc = GraphQLError(
+                f"Document too large: at most {settings.GRAPHQL_MAX_TOKENS} tokens.",
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
+        return None, [exc]
+
+
+def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+    return validate(schema, document, validation_rules(), max_errors=20)
+
+
+def format_error(error: Exception) -> dict:
+    """Allow-list: our typed errors and GraphQL's own keep their message; the rest is masked."""
+    if not isinstance(error, GraphQLError):
+        error = GraphQLError(str(error), original_error=error)
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if original is None or isinstance(original, (PermissionDenied, UserFacingError)):
+        formatted = error.formatted
+        if isinstance(original, GraphQLError) and original.extensions:
+            formatted.setdefault("extensions", {}).update(original.extensions)
+        if "extensions" not in formatted or "code" not in formatted.get("extensions", {}):
+            formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_REQUEST"
+        return formatted
+    if isinstance(original, JSONWebTokenError):
+        return {
+            "message": str(original),
+            "locations": error.formatted.get("locations"),
+            "path": error.path,
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    if isinstance(original, DjangoValidationError):
+        return {
+            "message": "; ".join(str(m) for m in original.messages),
+            "path": error.path,
+            "extensions": {"code": "BAD_USER_INPUT"},
+        }
+    error_id = uuid.uuid4().hex
+    logger.error(
+        "unexpected error %s at %s: %s",
+        error_id,
+        error.path,
+        mask_pii(repr(original)),
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return {
+        "message": GENERIC_MESSAGE,
+        "path": error.path,
+        "extensions": {"code": "INTERNAL", "errorId": error_id},
+    }

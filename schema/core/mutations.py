@@ -1,0 +1,161 @@
+"""BaseMutation: login by default, ValidationError -> typed errors, idempotency keys.
+
+A mutation subclass declares its arguments and implements `perform_mutation`, which resolves
+IDs, checks permission (schema.core.permissions.require), calls one service and returns the
+payload. Services raise django ValidationError(code=...); this base turns it into
+`errors: [Error!]!` and rolls the transaction back, so a failed mutation changes nothing.
+
+With `idempotent = True` in Meta the mutation takes `idempotencyKey`; the first successful
+result is stored (model references by primary key, plain values as they are) and a replay
+returns it instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import graphene
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, models, transaction
+from graphene.types.mutation import MutationOptions
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+
+from community.models import IdempotencyRecord
+
+from .errors import CommonErrorCode, Error, validation_error_to_list
+from .permissions import current_user
+
+
+class BaseMutationOptions(MutationOptions):
+    login_required = True
+    idempotent = False
+
+
+class BaseMutation(graphene.Mutation):
+    errors = graphene.List(graphene.NonNull(Error), required=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(
+        cls, login_required=True, idempotent=False, arguments=None, _meta=None, **options
+    ):
+        if not _meta:
+            _meta = BaseMutationOptions(cls)
+        _meta.login_required = login_required
+        _meta.idempotent = idempotent
+        if idempotent:
+            input_class = getattr(cls, "Arguments", None)
+            arguments = dict(arguments or {})
+            if input_class is not None:
+                arguments.update(
+                    {k: v for k, v in vars(input_class).items() if not k.startswith("_")}
+                )
+            arguments["idempotency_key"] = graphene.String(
+                description="Client-generated key (a UUID); a replay returns the first result."
+            )
+        super().__init_subclass_with_meta__(arguments=arguments, _meta=_meta, **options)
+
+    @classmethod
+    def perform_mutation(cls, root, info, **data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def mutate(cls, root, info, **data):
+        if cls._meta.login_required:
+            current_user(info)
+        key = data.pop("idempotency_key", None) if cls._meta.idempotent else None
+        try:
+            if key:
+                return cls._mutate_idempotent(root, info, key, data)
+            return cls.perform_mutation(root, info, **data)
+        except ValidationError as exc:
+            cls._mark_failed(info)
+            return cls(errors=validation_error_to_list(exc))
+
+    @classmethod
+    def _mark_failed(cls, info) -> None:
+        setattr(info.context, MUTATION_ERRORS_FLAG, True)
+        if connection.in_atomic_block:
+            transaction.set_rollback(True)
+
+    # --- idempotency ---------------------------------------------------------------------
+    @classmethod
+    def _fingerprint(cls, data: dict) -> str:
+        canonical = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(f"{cls.__name__}:{canonical}".encode()).hexdigest()
+
+    @classmethod
+    def _mutate_idempotent(cls, root, info, key: str, data: dict):
+        if len(key) > 255:
+            raise ValidationError({"idempotency_key": "At most 255 characters."}, code=CommonErrorCode.INVALID)
+        user = current_user(info)
+        fingerprint = cls._fingerprint(data)
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if existing is not None:
+            return cls._replay(existing, fingerprint)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    user=user, key=key, operation=cls.__name__, fingerprint=fingerprint
+                )
+                payload = cls.perform_mutation(root, info, **data)
+                if payload.errors:
+                    # Validation failures are not remembered: the client may fix and resend.
+                    raise _RollbackWithPayload(payload)
+                record.result = cls._serialize_payload(payload)
+                record.save(update_fields=["result"])
+                return payload
+        except _RollbackWithPayload as rollback:
+            return rollback.payload
+        except IntegrityError:
+            # A concurrent request with the same key committed first.
+            existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+            if existing is None:
+                raise
+            return cls._replay(existing, fingerprint)
+
+    @classmethod
+    def _replay(cls, record: IdempotencyRecord, fingerprint: str):
+        if record.fingerprint != fingerprint or record.operation != cls.__name__:
+            raise ValidationError(
+                {"idempotency_key": "This key was already used for a different request."},
+                code=CommonErrorCode.IDEMPOTENCY_KEY_REUSED,
+            )
+        if record.result is None:
+            raise ValidationError(
+                {"idempotency_key": "The first request with this key is still in progress; retry."},
+                code=CommonErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            )
+        return cls._deserialize_payload(record.result)
+
+    @classmethod
+    def _serialize_payload(cls, payload) -> dict:
+        out: dict = {}
+        for name in cls._meta.fields:
+            if name == "errors":
+                continue
+            value = getattr(payload, name, None)
+            if isinstance(value, models.Model):
+                out[name] = {"$model": value._meta.label, "pk": value.pk}
+            else:
+                out[name] = value
+        return out
+
+    @classmethod
+    def _deserialize_payload(cls, stored: dict):
+        values = {}
+        for name, value in stored.items():
+            if isinstance(value, dict) and "$model" in value:
+                model = apps.get_model(value["$model"])
+                value = model.objects.filter(pk=value["pk"]).first()
+            values[name] = value
+        return cls(errors=[], **values)
+
+
+class _RollbackWithPayload(Exception):
+    def __init__(self, payload):
+        self.payload = payload

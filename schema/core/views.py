@@ -1,0 +1,90 @@
+"""The one GraphQL HTTP view. Every GraphQL URL uses it (a test inspects the URLconf).
+
+- Authentication is by bearer token only (`Authorization: Bearer <access token>`); the
+  session cookie is ignored, which is why the view can be CSRF-exempt.
+- Batching stays off; the parser is capped in tokens; validation rules cap depth, aliases,
+  cost and mutations; introspection can be switched off by setting.
+- Errors are masked unless they are ours to show (schema.core.execution.format_error).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from graphene_django.views import GraphQLView, HttpError
+from graphql import ExecutionResult
+from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
+
+from .auth import user_from_token
+from .execution import format_error, parse_document
+from .validation import validation_rules
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class LinliGraphQLView(GraphQLView):
+    batch = False
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("graphiql", settings.GRAPHIQL)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def validation_rules(self):  # read per request: settings can change in tests
+        return validation_rules()
+
+    @validation_rules.setter
+    def validation_rules(self, value):
+        pass
+
+    def dispatch(self, request, *args, **kwargs):
+        request.user = AnonymousUser()
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header:
+            parts = header.split()
+            if len(parts) != 2 or parts[0].lower() not in ("bearer", "jwt"):
+                return _auth_error("Malformed Authorization header; use 'Bearer <token>'.", "UNAUTHENTICATED")
+            try:
+                request.user = user_from_token(parts[1])
+            except JSONWebTokenExpired:
+                return _auth_error("Access token expired; refresh it.", "TOKEN_EXPIRED")
+            except JSONWebTokenError:
+                return _auth_error("Invalid access token.", "UNAUTHENTICATED")
+        if request.method.lower() == "get" and not settings.GRAPHIQL and self.request_wants_html(request):
+            return JsonResponse({"errors": [{"message": "GraphiQL is disabled.", "extensions": {"code": "NOT_FOUND"}}]}, status=404)
+        return super().dispatch(request, *args, **kwargs)
+
+    def parse_body(self, request):
+        try:
+            data = super().parse_body(request)
+        except HttpError:
+            raise
+        if isinstance(data, list):
+            raise HttpError(JsonResponse({"errors": [{"message": "Batched requests are not accepted."}]}, status=400))
+        return data
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        if query:
+            _, errors = parse_document(query)
+            if errors:
+                return ExecutionResult(data=None, errors=errors)
+        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+
+    @staticmethod
+    def format_error(error):
+        return format_error(error)
+
+
+def _auth_error(message: str, code: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status=401)
+
+
+def graphql_view():
+    return LinliGraphQLView.as_view()
+
+
+__all__ = ["LinliGraphQLView", "graphql_view", "json"]

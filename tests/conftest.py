@@ -1,0 +1,59 @@
+"""Shared fixtures: a small world (areas, staff), a GraphQL client, service-aware markers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tests.world import World, build_world
+
+pytest_plugins = ["tests.live"]
+
+
+def pytest_runtest_setup(item):
+    """`postgres`/`redis` tests skip on the embedded footing, and fail under CI's
+    LINLI_REQUIRE_SERVICES=1 when the service is not configured (no silent skips)."""
+    missing = {"postgres": not settings.USING_POSTGRES, "redis": not settings.REDIS_URL}
+    for marker, absent in missing.items():
+        if item.get_closest_marker(marker) and absent:
+            if settings.LINLI_REQUIRE_SERVICES:
+                pytest.fail(f"LINLI_REQUIRE_SERVICES=1 but {marker} is not configured")
+            pytest.skip(f"{marker} not configured")
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def gql(client):
+    """gql(query, variables=None, user=None, headers=None) -> (status, json)."""
+    from tests.graphql import GraphQLClient
+
+    return GraphQLClient(client)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_channel_layer(settings):
+    # In-memory layer state must not leak between tests.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+def pytest_report_header(config):
+    return (
+        f"linli: database={settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+        f"redis={'yes' if settings.REDIS_URL else 'no'} "
+        f"require_services={os.environ.get('LINLI_REQUIRE_SERVICES', '0')}"
+    )
