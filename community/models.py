@@ -169,6 +169,9 @@ class ModeSwitch(models.Model):
         indexes = [models.Index(fields=["area", "switched_at"])]
         ordering = ["switched_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.area.name}: {self.from_mode} -> {self.to_mode}"
+
 
 class IdempotencyRecord(models.Model):
     """The first result of a mutation sent with a client idempotency key (principle 3).
@@ -188,3 +191,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"

@@ -37,8 +37,10 @@ def register_error_codes(enum_cls: type[StrEnum]) -> None:
 
 def _all_codes() -> list[str]:
     from community.error_codes import CommunityErrorCode
+    from community.geo import GeoErrorCode
 
     register_error_codes(CommunityErrorCode)
+    register_error_codes(GeoErrorCode)
     try:
         from volunteers.error_codes import VolunteersErrorCode  # type: ignore[attr-defined]
 

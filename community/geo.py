@@ -1,0 +1,206 @@
+"""Places: datums, H3 cells and radius search (DESIGN.md principle 6).
+
+- Inside Linli every coordinate is WGS-84. Apps in China often report GCJ-02 (AMap, Tencent,
+  Apple/Google maps in China) or BD-09 (Baidu); input names its datum and is converted here,
+  at the boundary. GCJ-02 -> WGS-84 is inverted iteratively to well under a metre.
+- Every located row carries its H3 cell at H3_RESOLUTION = 8 (hexagons with ~0.46 km edges,
+  ~0.74 km² — a few blocks, the scale of a grid (网格)), indexed. "Who is within R of here"
+  reads only the cells of a disk around the point (a few dozen rows of cells for a few km),
+  then computes exact geodesic distances with geopy and sorts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import TypeVar
+
+import h3
+from django.core.exceptions import ValidationError
+from django.db import models
+from geopy.distance import geodesic
+
+H3_RESOLUTION = 8
+_EDGE_M = h3.average_hexagon_edge_length(H3_RESOLUTION, unit="m")
+MAX_RADIUS_M = 50_000
+
+
+class Datum(StrEnum):
+    WGS84 = "WGS84"
+    GCJ02 = "GCJ02"
+    BD09 = "BD09"
+
+
+class GeoErrorCode(StrEnum):
+    INVALID_LOCATION = "invalid_location"
+
+
+# --- datum conversion ---------------------------------------------------------------------
+_A = 6378245.0
+_EE = 0.00669342162296594323
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def _outside_china(lat: float, lng: float) -> bool:
+    return not (73.66 < lng < 135.05 and 3.86 < lat < 53.55)
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lng(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    if _outside_china(lat, lng):
+        return lat, lng
+    dlat = _transform_lat(lng - 105.0, lat - 35.0)
+    dlng = _transform_lng(lng - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * math.pi)
+    dlng = (dlng * 180.0) / (_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return lat + dlat, lng + dlng
+
+
+def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
+    """Invert wgs84_to_gcj02 by fixed-point iteration (converges to < 1e-7 degrees)."""
+    if _outside_china(lat, lng):
+        return lat, lng
+    wlat, wlng = lat, lng
+    for _ in range(30):
+        glat, glng = wgs84_to_gcj02(wlat, wlng)
+        dlat, dlng = glat - lat, glng - lng
+        if abs(dlat) < 1e-9 and abs(dlng) < 1e-9:
+            break
+        wlat, wlng = wlat - dlat, wlng - dlng
+    return wlat, wlng
+
+
+def bd09_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    x, y = lng - 0.0065, lat - 0.006
+    z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
+    return z * math.sin(theta), z * math.cos(theta)
+
+
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def validate_coordinates(lat, lng, field: str = "location") -> tuple[float, float]:
+    try:
+        lat_f, lng_f = float(lat), float(lng)
+    except (TypeError, ValueError):
+        raise ValidationError({field: "Latitude and longitude must be numbers."}, code=GeoErrorCode.INVALID_LOCATION)
+    if not (math.isfinite(lat_f) and math.isfinite(lng_f)):
+        raise ValidationError({field: "Latitude and longitude must be finite numbers."}, code=GeoErrorCode.INVALID_LOCATION)
+    if not (-90.0 <= lat_f <= 90.0) or not (-180.0 <= lng_f <= 180.0):
+        raise ValidationError(
+            {field: "Latitude must be within ±90 and longitude within ±180."},
+            code=GeoErrorCode.INVALID_LOCATION,
+        )
+    return lat_f, lng_f
+
+
+def to_wgs84(lat, lng, datum: str = Datum.WGS84, field: str = "location") -> tuple[float, float]:
+    """Validated WGS-84 (lat, lng) from input in the given datum; ValidationError otherwise."""
+    lat_f, lng_f = validate_coordinates(lat, lng, field)
+    if datum == Datum.WGS84:
+        return lat_f, lng_f
+    if datum == Datum.GCJ02:
+        return gcj02_to_wgs84(lat_f, lng_f)
+    if datum == Datum.BD09:
+        return gcj02_to_wgs84(*bd09_to_gcj02(lat_f, lng_f))
+    raise ValidationError({field: f"Unknown datum {datum!r}; use WGS84, GCJ02 or BD09."}, code=GeoErrorCode.INVALID_LOCATION)
+
+
+# --- cells and distances ------------------------------------------------------------------
+def cell_of(lat: float, lng: float) -> str:
+    return h3.latlng_to_cell(lat, lng, H3_RESOLUTION)
+
+
+def cells_within(lat: float, lng: float, radius_m: float) -> list[str]:
+    """Every cell that may hold a point within radius_m of (lat, lng).
+
+    A point at distance d from the centre lies in a cell whose centre is at most d + edge
+    away; cell centres in ring k are at least k * 1.5 * edge away, so k = ceil((d + edge) /
+    (1.5 * edge)) rings are enough.
+    """
+    k = max(1, math.ceil((radius_m + _EDGE_M) / (1.5 * _EDGE_M)))
+    return list(h3.grid_disk(cell_of(lat, lng), k))
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return geodesic(a, b).meters
+
+
+class Located(models.Model):
+    """Abstract: a WGS-84 point with its indexed H3 cell. Call set_location() to change it."""
+
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    h3_cell = models.CharField(max_length=16, blank=True, default="", db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def set_location(self, lat: float | None, lng: float | None) -> None:
+        if lat is None or lng is None:
+            self.lat = self.lng = None
+            self.h3_cell = ""
+            return
+        self.lat, self.lng = validate_coordinates(lat, lng)
+        self.h3_cell = cell_of(self.lat, self.lng)
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        return None if self.lat is None or self.lng is None else (self.lat, self.lng)
+
+
+T = TypeVar("T", bound=Located)
+
+
+def nearest(
+    queryset: models.QuerySet[T],
+    lat: float,
+    lng: float,
+    radius_m: float,
+    limit: int | None = None,
+    cell_field: str = "h3_cell",
+) -> list[tuple[T, float]]:
+    """Rows of `queryset` within radius_m of (lat, lng), nearest first, as (row, metres).
+
+    Reads only rows in the disk's cells (indexed), then measures exactly with geopy.
+    """
+    if radius_m <= 0 or radius_m > MAX_RADIUS_M:
+        raise ValidationError({"radius": f"Radius must be between 1 and {MAX_RADIUS_M} metres."}, code=GeoErrorCode.INVALID_LOCATION)
+    candidates = queryset.filter(**{f"{cell_field}__in": cells_within(lat, lng, radius_m)})
+    return within(candidates, lat, lng, radius_m, limit)
+
+
+def within(rows: Iterable[T], lat: float, lng: float, radius_m: float, limit: int | None = None) -> list[tuple[T, float]]:
+    origin = (lat, lng)
+    found = []
+    for row in rows:
+        if row.lat is None or row.lng is None:
+            continue
+        d = distance_m(origin, (row.lat, row.lng))
+        if d <= radius_m:
+            found.append((row, d))
+    found.sort(key=lambda pair: pair[1])
+    return found[:limit] if limit is not None else found
