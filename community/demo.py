@@ -1,8 +1,9 @@
 """A realistic demo city, generated deterministically from a seed.
 
-Builds the area tree and staff here; other apps contribute their people through
-`register_demo_step` (residents from community, volunteers from volunteers), so one command
-loads everything. Coordinates are WGS-84 around a real district of Hangzhou.
+Builds the area tree and staff here; each app contributes its people and data from its own
+`demo_steps.py` module (discovered in every installed app) through `register_demo_step`
+(residents from community, volunteers from volunteers, ...), so one command loads
+everything. Coordinates are WGS-84 around a real district of Hangzhou.
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ def _staff(username: str, display_name: str, area: Area, role: str, n: int) -> U
     return user
 
 
+def discover_demo_steps() -> None:
+    """Import `<app>.demo_steps` for every installed app that has one."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        name = f"{config.name}.demo_steps"
+        if find_spec(name) is not None:
+            import_module(name)
+
+
 @transaction.atomic
 def build_demo_city(seed: int = 2026) -> DemoCity:
     rng = random.Random(seed)
@@ -89,6 +103,7 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
                 gi = len(demo.grids)
                 demo.staff[f"gridworker{gi}"] = _staff(f"gridworker{gi}", f"网格员{gi}", grid, Role.GRID_WORKER, n)
                 n += 1
+    discover_demo_steps()
     for _, step in sorted(_steps, key=lambda s: s[0]):
         step(demo)
     return demo

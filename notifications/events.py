@@ -13,9 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 AREA_MODE_CHANGED = "area.mode_changed"
+NOTIFICATION_CREATED = "notification.created"
+REPORT_CREATED = "report.created"
+REPORT_UPDATED = "report.updated"
 
 EVENT_TYPES = {
     AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
+    NOTIFICATION_CREATED: "Something was addressed to a user (offer, alert, safety check, ...); to user.<id>.",
+    REPORT_CREATED: "A resident filed a hazard report or help request; to area.<grid id> and its ancestors.",
+    REPORT_UPDATED: "A resident report changed status (acknowledged, turned into a task, closed).",
 }
 
 

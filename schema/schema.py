@@ -1,6 +1,7 @@
 """The root schema, assembled from each app's Query, Mutation and Subscription classes.
 
-Later apps add their classes to the tuples below; nothing else changes here.
+Each app's schema package (schema/<app>/) exposes one Queries, one Mutations and one
+Subscriptions class; they are listed here and nothing else changes when an app grows.
 """
 
 import graphene
@@ -8,10 +9,16 @@ import graphene
 from .community.mutations import CommunityMutations
 from .community.queries import CommunityQueries
 from .community.subscriptions import CommunitySubscriptions
+from .notifications.mutations import NotificationsMutations
+from .notifications.queries import NotificationsQueries
+from .notifications.subscriptions import NotificationsSubscriptions
+from .volunteers.mutations import VolunteersMutations
+from .volunteers.queries import VolunteersQueries
+from .volunteers.subscriptions import VolunteersSubscriptions
 
-QUERIES = (CommunityQueries,)
-MUTATIONS = (CommunityMutations,)
-SUBSCRIPTIONS = (CommunitySubscriptions,)
+QUERIES = (CommunityQueries, NotificationsQueries, VolunteersQueries)
+MUTATIONS = (CommunityMutations, NotificationsMutations, VolunteersMutations)
+SUBSCRIPTIONS = (CommunitySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions)
 
 
 class Query(*QUERIES, graphene.ObjectType):

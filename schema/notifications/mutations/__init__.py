@@ -1,0 +1,5 @@
+import graphene
+
+
+class NotificationsMutations(graphene.ObjectType):
+    """Phone login, read/unread (issue: notifications)."""

@@ -1,0 +1,5 @@
+import graphene
+
+
+class NotificationsSubscriptions(graphene.ObjectType):
+    """myNotifications (issue: notifications)."""
