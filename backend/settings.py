@@ -146,6 +146,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # Periodic sweeps re-drive overdue work from the database (principle 1). Apps add entries.
 CELERY_BEAT_SCHEDULE: dict = {
     # "name": {"task": "app.tasks.sweep_x", "schedule": 30.0},  one entry per periodic sweep
+    "community-geocode-sweep": {"task": "community.tasks.sweep_geocoding", "schedule": 300.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -186,6 +187,7 @@ GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
 GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", default=500)
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
+GRAPHQL_LIST_COST = env.int("GRAPHQL_LIST_COST", default=10)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=4000)
 GRAPHQL_MAX_MUTATIONS = env.int("GRAPHQL_MAX_MUTATIONS", default=5)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
@@ -241,6 +243,28 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Community data (residents, geocoding, uploads) ----------------------------------------
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+# Geocoder for addresses: "nominatim" (OSM; self-host it in China, PIPL cross-border rules),
+# "baidu" (needs GEOCODER_API_KEY; answers in BD-09, converted) or "none".
+GEOCODER = env.str("GEOCODER", default="none")
+GEOCODER_DOMAIN = env.str("GEOCODER_DOMAIN", default="nominatim.openstreetmap.org")
+GEOCODER_SCHEME = env.str("GEOCODER_SCHEME", default="https")
+GEOCODER_API_KEY = env.str("GEOCODER_API_KEY", default="")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="linli-community-resilience/0.1 (ops@linli.example)")
+GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
+GEOCODER_MIN_DELAY_SECONDS = env.float("GEOCODER_MIN_DELAY_SECONDS", default=1.0)  # Nominatim: 1 req/s
+GEOCODER_COUNTRY_CODES = env.str("GEOCODER_COUNTRY_CODES", default="cn")
+GEOCODER_MAX_ATTEMPTS = env.int("GEOCODER_MAX_ATTEMPTS", default=8)
+# A location farther than this from every grid centre is outside the communities we serve.
+GRID_MAX_DISTANCE_M = env.int("GRID_MAX_DISTANCE_M", default=3000)
+REPORT_PHOTO_MAX_BYTES = env.int("REPORT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+ROSTER_MAX_BYTES = env.int("ROSTER_MAX_BYTES", default=5 * 1024 * 1024)
+ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)
+# Whole multipart GraphQL request (files included); larger bodies get 413 before parsing.
+GRAPHQL_UPLOAD_MAX_BYTES = env.int("GRAPHQL_UPLOAD_MAX_BYTES", default=12 * 1024 * 1024)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

@@ -27,6 +27,7 @@ class LiveServer:
             port=self.port,
             lifespan="off",
             log_level="warning",
+            ws="websockets-sansio",
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES * 4,
         )
         self.server = uvicorn.Server(config)

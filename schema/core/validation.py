@@ -3,8 +3,9 @@
 - depth: graphene's depth_limit_validator (introspection keys are skipped);
 - aliases: at most GRAPHQL_MAX_ALIASES aliased fields (alias brute force, R1.4);
 - mutations: at most GRAPHQL_MAX_MUTATIONS top-level mutation fields per document;
-- cost: each selected field costs 1 times the page sizes (`first`/`last`, default the
-  relay maximum) of the lists it sits under; over GRAPHQL_MAX_COST is refused (R1.3);
+- cost: each selected field costs 1 times the sizes of the lists it sits under (a
+  connection's `first`/`last`, default the relay maximum; a plain list's LIST_SIZES entry or
+  GRAPHQL_LIST_COST); over GRAPHQL_MAX_COST is refused (R1.3);
 - introspection off by setting with graphql-core's NoSchemaIntrospectionCustomRule, which
   blocks __schema/__type but keeps __typename (Apollo sends it; graphene's
   DisableIntrospection would break it).
@@ -20,11 +21,14 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     OperationType,
     ValidationRule,
+    get_named_type,
+    get_nullable_type,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -64,21 +68,31 @@ class MutationCountLimitRule(ValidationRule):
             )
 
 
+# Plain (non-connection) list fields whose size is known to be small; others cost
+# GRAPHQL_LIST_COST items each. Paginated lists are connections and cost their page size.
+LIST_SIZES: dict[str, int] = {
+    "Area.ancestors": 5,
+}
+
+
 def _page_size(node: FieldNode) -> int:
+    """Items a connection field may return: its literal first/last, else the relay maximum."""
+    maximum = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
     for arg in node.arguments or ():
-        if arg.name.value in ("first", "last"):
-            if isinstance(arg.value, IntValueNode):
-                return max(1, min(int(arg.value.value), settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]))
-            return settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
-    return 1
+        if arg.name.value in ("first", "last") and isinstance(arg.value, IntValueNode):
+            return max(1, min(int(arg.value.value), maximum))
+    return maximum
 
 
-def _is_list_container(node: FieldNode) -> bool:
-    return any(arg.name.value in ("first", "last") for arg in node.arguments or ())
+def _is_connection(type_) -> bool:
+    fields = getattr(type_, "fields", None) or {}
+    return "edges" in fields and "pageInfo" in fields
 
 
 class CostLimitRule(ValidationRule):
-    """Counts the worst-case number of field resolutions a document may cause."""
+    """Counts the worst-case number of field resolutions a document may cause: each field
+    costs 1 times the number of items of every list it sits under (a connection's page
+    size, or a plain list's expected size)."""
 
     def __init__(self, context):
         super().__init__(context)
@@ -91,7 +105,8 @@ class CostLimitRule(ValidationRule):
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_args):
         limit = settings.GRAPHQL_MAX_COST
-        cost = self._selection_cost(node.selection_set, 1, set(), limit)
+        root = self.context.schema.get_root_type(node.operation)
+        cost = self._selection_cost(node.selection_set, root, 1, set(), limit)
         if cost > limit:
             self.report_error(
                 GraphQLError(
@@ -102,26 +117,47 @@ class CostLimitRule(ValidationRule):
                 )
             )
 
-    def _selection_cost(self, selection_set, multiplier: int, seen: set[str], limit: int) -> int:
-        if selection_set is None:
+    def _items(self, parent, name: str, node: FieldNode, field_type) -> int:
+        named = get_named_type(field_type)
+        if _is_connection(named):
+            return _page_size(node)
+        if _is_connection(parent) and name == "edges":
+            return 1  # counted at the connection
+        if isinstance(get_nullable_type(field_type), GraphQLList):
+            return LIST_SIZES.get(f"{parent.name}.{name}", settings.GRAPHQL_LIST_COST)
+        return 1
+
+    def _selection_cost(self, selection_set, parent, multiplier: int, seen: set[str], limit: int) -> int:
+        if selection_set is None or parent is None:
             return 0
         total = 0
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
                 total += multiplier
-                child_multiplier = multiplier * (_page_size(sel) if _is_list_container(sel) else 1)
-                total += self._selection_cost(sel.selection_set, child_multiplier, seen, limit)
+                name = sel.name.value
+                field = getattr(parent, "fields", {}).get(name)
+                if field is None:  # __typename, or unknown (other rules report it)
+                    continue
+                items = self._items(parent, name, sel, field.type)
+                total += self._selection_cost(
+                    sel.selection_set, get_named_type(field.type), multiplier * items, seen, limit
+                )
             elif isinstance(sel, InlineFragmentNode):
-                total += self._selection_cost(sel.selection_set, multiplier, seen, limit)
+                target = self._type_named(sel.type_condition.name.value) if sel.type_condition else parent
+                total += self._selection_cost(sel.selection_set, target, multiplier, seen, limit)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value
                 frag = self.fragments.get(name)
                 if frag is None or name in seen:  # unknown or cyclic: other rules report it
                     continue
-                total += self._selection_cost(frag.selection_set, multiplier, seen | {name}, limit)
+                target = self._type_named(frag.type_condition.name.value)
+                total += self._selection_cost(frag.selection_set, target, multiplier, seen | {name}, limit)
             if total > limit * 10:  # stop early on absurd documents
                 return total
         return total
+
+    def _type_named(self, name: str):
+        return self.context.schema.get_type(name)
 
 
 def validation_rules() -> tuple:

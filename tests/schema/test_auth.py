@@ -3,25 +3,32 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 
+from tests.operations import operation
+
 pytestmark = pytest.mark.django_db
 
-LOGIN = """mutation($u: String!, $p: String!) { tokenAuth(username: $u, password: $p) { token refreshToken } }"""
-ME = "{ me { username phone roles { role area { name } } } }"
+LOGIN = operation("community/Login")
+ME = operation("community/Me")
+REFRESH = operation("community/Refresh")
+
+
+def login(gql, username: str) -> dict:
+    return gql.data(LOGIN, {"username": username, "password": "pw-for-tests-123"})["tokenAuth"]
 
 
 def test_staff_logs_in_with_password_and_reads_own_profile(world, gql):
-    data = gql.data(LOGIN, {"u": "worker_a1", "p": "pw-for-tests-123"})
-    token = data["tokenAuth"]["token"]
+    token = login(gql, "worker_a1")["token"]
     status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
     assert status == 200
     me = body["data"]["me"]
     assert me["username"] == "worker_a1"
     assert me["phone"] == "+8613800000001"
-    assert me["roles"] == [{"role": "GRID_WORKER", "area": {"name": "甲一网格"}}]
+    assert me["preferredLanguage"] == "ZH_HANS"
+    assert [(r["role"], r["area"]["name"], r["area"]["kind"]) for r in me["roles"]] == [("GRID_WORKER", "甲一网格", "GRID")]
 
 
 def test_wrong_password_is_refused_without_a_token(world, gql):
-    status, body = gql(LOGIN, {"u": "worker_a1", "p": "wrong"})
+    status, body = gql(LOGIN, {"username": "worker_a1", "password": "wrong"})
     assert body["data"]["tokenAuth"] is None
     assert "credentials" in body["errors"][0]["message"].lower()
 
@@ -50,18 +57,33 @@ def test_expired_token_is_401_token_expired(world, gql):
 
 
 def test_refresh_token_gives_new_access_token(world, gql):
-    refresh = gql.data(LOGIN, {"u": "admin_a", "p": "pw-for-tests-123"})["tokenAuth"]["refreshToken"]
-    data = gql.data("mutation($r: String!) { refreshToken(refreshToken: $r) { token refreshToken } }", {"r": refresh})
-    assert data["refreshToken"]["token"]
+    refresh = login(gql, "admin_a")["refreshToken"]
+    data = gql.data(REFRESH, {"refreshToken": refresh})["refreshToken"]
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {data['token']}"})
+    assert body["data"]["me"]["username"] == "admin_a"
+    assert data["refreshToken"] and data["refreshToken"] != refresh
 
 
 def test_revoked_refresh_token_no_longer_works(world, gql):
-    refresh = gql.data(LOGIN, {"u": "admin_a", "p": "pw-for-tests-123"})["tokenAuth"]["refreshToken"]
+    refresh = login(gql, "admin_a")["refreshToken"]
     gql.data("mutation($r: String!) { revokeToken(refreshToken: $r) { revoked } }", {"r": refresh})
-    status, body = gql("mutation($r: String!) { refreshToken(refreshToken: $r) { token } }", {"r": refresh})
-    assert body["errors"]
+    status, body = gql(REFRESH, {"refreshToken": refresh})
+    assert body["errors"] and body["data"]["refreshToken"] is None
 
 
 def test_session_cookie_alone_does_not_authenticate_graphql(world, client, gql):
     client.force_login(world.admin_a)
     assert gql.data(ME) == {"me": None}
+
+
+def test_malformed_authorization_header_is_401(world, gql):
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": "Token abc def"})
+    assert status == 401 and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_disabled_user_token_stops_working(world, gql):
+    token = login(gql, "worker_a1")["token"]
+    world.worker_a1.is_active = False
+    world.worker_a1.save()
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    assert status == 401

@@ -27,3 +27,11 @@ def test_every_documented_operation_is_executed_by_some_test():
     used = set(re.findall(r'operation\("([\w/]+)"\)', source))
     documented = {str(p.relative_to(p.parents[1])).removesuffix(".graphql") for p in all_operations()}
     assert documented - used == set(), "document examples must be executed by a test"
+
+
+def test_every_event_type_is_documented_for_mobile_developers():
+    from notifications.events import EVENT_TYPES
+
+    doc = (all_operations()[0].parents[2] / "events.md").read_text()
+    missing = [t for t in EVENT_TYPES if f"`{t}`" not in doc]
+    assert missing == [], "add these to mobile_api_docs/events.md"

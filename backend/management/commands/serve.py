@@ -42,6 +42,7 @@ class Command(BaseCommand):
             host=host,
             port=port,
             workers=workers if not embedded else 1,
+            ws="websockets-sansio",
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
             lifespan="off",
             log_level="info",

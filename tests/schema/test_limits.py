@@ -1,0 +1,128 @@
+"""Abusive documents are refused at parse or validation time, before any resolver runs."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+
+def nested_areas(depth: int) -> str:
+    inner = "id"
+    for _ in range(depth):
+        inner = f"parent {{ {inner} }}"
+    return f"{{ me {{ roles {{ area {{ {inner} }} }} }} }}"
+
+
+def codes(body: dict) -> set[str]:
+    return {e.get("extensions", {}).get("code") for e in body.get("errors", [])}
+
+
+def test_query_deeper_than_the_limit_is_refused_without_touching_the_database(gql, settings, world):
+    settings.GRAPHQL_MAX_DEPTH = 6
+    with CaptureQueriesContext(connection) as ctx:
+        status, body = gql(nested_areas(8), user=None)
+    assert status == 400
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert [q for q in ctx.captured_queries if "community_area" in q["sql"]] == []
+
+
+def test_query_within_the_depth_limit_runs(gql, settings, world):
+    settings.GRAPHQL_MAX_DEPTH = 10
+    status, body = gql(nested_areas(3), user=world.worker_a1)
+    assert status == 200 and "errors" not in body
+
+
+def test_too_many_aliases_are_refused(gql, settings):
+    settings.GRAPHQL_MAX_ALIASES = 15
+    query = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(16)) + " }"
+    status, body = gql(query)
+    assert status == 400
+    assert codes(body) == {"QUERY_TOO_COMPLEX"}
+
+
+def test_too_many_mutations_in_one_document_are_refused(gql, settings):
+    settings.GRAPHQL_MAX_MUTATIONS = 2
+    fields = " ".join(f'l{i}: tokenAuth(username: "x", password: "y") {{ token }}' for i in range(3))
+    status, body = gql(f"mutation {{ {fields} }}")
+    assert status == 400
+    assert "Too many mutations" in body["errors"][0]["message"]
+
+
+def test_expensive_nested_pages_are_refused_by_cost(gql, settings):
+    settings.GRAPHQL_MAX_COST = 2000
+    # 100 areas x (edges, node, ancestors + 5 ancestors x 5 fields) = 2,800 resolutions.
+    query = "{ areas(first: 100) { edges { node { ancestors { id name code kind mode } } } } }"
+    with CaptureQueriesContext(connection) as ctx:
+        status, body = gql(query)
+    assert status == 400
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert error["extensions"]["cost"] == 2801
+    assert ctx.captured_queries == []
+
+
+def test_a_connection_without_first_costs_a_full_page(gql, settings):
+    settings.GRAPHQL_MAX_COST = 50
+    status, body = gql("{ areas { edges { node { id } } } }")
+    assert status == 400 and body["errors"][0]["extensions"]["cost"] == 301
+
+
+def test_document_over_the_token_limit_is_refused(gql, settings):
+    settings.GRAPHQL_MAX_TOKENS = 500
+    status, body = gql("{ " + "me { id } " * 400 + "}")
+    assert status == 400
+    assert codes(body) == {"QUERY_TOO_COMPLEX"}
+    assert "at most 500 tokens" in body["errors"][0]["message"]
+
+
+def test_batched_request_bodies_are_refused(client):
+    body = json.dumps([{"query": "{ me { id } }"}, {"query": "{ me { id } }"}])
+    response = client.post("/graphql/", data=body, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_mutation_over_get_is_refused(client):
+    response = client.get("/graphql/", {"query": 'mutation { tokenAuth(username: "a", password: "b") { token } }'}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 405
+
+
+def test_introspection_off_by_setting_but_typename_still_works(gql, settings, world):
+    settings.GRAPHQL_INTROSPECTION = False
+    status, body = gql("{ __schema { types { name } } }")
+    assert status == 400
+    status, body = gql("{ me { __typename username } }", user=world.worker_a1)
+    assert status == 200
+    assert body["data"]["me"] == {"__typename": "User", "username": "worker_a1"}
+
+
+def test_introspection_on_in_development(gql, settings):
+    settings.GRAPHQL_INTROSPECTION = True
+    status, body = gql("{ __schema { queryType { name } } }")
+    assert status == 200 and body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_graphiql_is_not_served_when_disabled(client, settings):
+    settings.GRAPHIQL = False
+    response = client.get("/graphql/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 404
+    assert b"graphiql" not in response.content.lower()
+
+
+def test_unexpected_errors_are_masked_and_logged_with_an_id(gql, world, monkeypatch, caplog):
+    from schema.community.types import UserType
+
+    def explode(self, info):
+        raise ValueError("duplicate key phone=+8613800000001 in table community_user")
+
+    monkeypatch.setattr(UserType, "resolve_phone", explode)
+    status, body = gql("{ me { phone } }", user=world.worker_a1)
+    error = body["errors"][0]
+    assert error["message"] == "Internal error. Please try again later."
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "community_user" not in json.dumps(body) and "13800000001" not in json.dumps(body)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert error["extensions"]["errorId"] in logged
+    assert "+8613800000001" not in logged
