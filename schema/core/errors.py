@@ -87,7 +87,7 @@ def validation_error_to_list(exc: ValidationError) -> list[dict]:
 
 def _one(field: str | None, err: ValidationError, parent: ValidationError) -> dict:
     message = err.message % err.params if err.params else err.message
-    code = err.code or parent.code or CommonErrorCode.INVALID
+    code = err.code or getattr(parent, "code", None) or CommonErrorCode.INVALID
     if code not in set(_all_codes()):
         code = CommonErrorCode.INVALID
     return {

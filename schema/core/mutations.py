@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, models, transaction
 from graphene.types.mutation import MutationOptions
 from graphene_django.constants import MUTATION_ERRORS_FLAG
 
+from backend.errors import ValidationError as CodedValidationError
 from community.models import IdempotencyRecord
 
 from .errors import CommonErrorCode, Error, validation_error_to_list
@@ -91,7 +92,7 @@ class BaseMutation(graphene.Mutation):
     @classmethod
     def _mutate_idempotent(cls, root, info, key: str, data: dict):
         if len(key) > 255:
-            raise ValidationError({"idempotency_key": "At most 255 characters."}, code=CommonErrorCode.INVALID)
+            raise CodedValidationError({"idempotency_key": "At most 255 characters."}, code=CommonErrorCode.INVALID)
         user = current_user(info)
         fingerprint = cls._fingerprint(data)
         existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
@@ -121,12 +122,12 @@ class BaseMutation(graphene.Mutation):
     @classmethod
     def _replay(cls, record: IdempotencyRecord, fingerprint: str):
         if record.fingerprint != fingerprint or record.operation != cls.__name__:
-            raise ValidationError(
+            raise CodedValidationError(
                 {"idempotency_key": "This key was already used for a different request."},
                 code=CommonErrorCode.IDEMPOTENCY_KEY_REUSED,
             )
         if record.result is None:
-            raise ValidationError(
+            raise CodedValidationError(
                 {"idempotency_key": "The first request with this key is still in progress; retry."},
                 code=CommonErrorCode.IDEMPOTENCY_IN_PROGRESS,
             )

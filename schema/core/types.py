@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import graphene
-from django.core.exceptions import ValidationError
 from graphql_relay import from_global_id
+
+from backend.errors import ValidationError
 
 from .errors import CommonErrorCode
 

@@ -1,5 +1,6 @@
 import graphene
 
+from backend.errors import ValidationError
 from community.models import Area
 from community.permissions import Action
 from community.services import do_switch_mode
@@ -29,8 +30,6 @@ class SwitchAreaMode(BaseMutation):
     def perform_mutation(cls, root, info, area_id, mode, reason="", is_drill=False):
         area = Area.objects.filter(pk=decode_id(area_id, "Area", "area_id")).first()
         if area is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"area_id": "No such area."}, code="not_found")
         user = require(info, Action.SWITCH_MODE, area)
         switch = do_switch_mode(area, mode.value if hasattr(mode, "value") else mode, by=user, reason=reason, is_drill=is_drill)
