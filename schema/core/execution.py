@@ -29,7 +29,7 @@ def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]
     try:
         return parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS), []
     except GraphQLError as exc:
-        if "token limit" in exc.message.lower():
+        if "tokens. parsing aborted" in exc.message.lower():
             exc = GraphQLError(
                 f"Document too large: at most {settings.GRAPHQL_MAX_TOKENS} tokens.",
                 extensions={"code": "QUERY_TOO_COMPLEX"},
