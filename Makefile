@@ -33,6 +33,7 @@ schema: $(STAMP)
 
 # Production-like footing (DATABASE_URL and REDIS_URL set): web and worker as processes.
 web: $(STAMP)
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py serve --no-worker --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --workers $${WEB_CONCURRENCY:-2}
 
 worker: $(STAMP)

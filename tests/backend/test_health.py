@@ -48,3 +48,10 @@ def test_503_when_the_database_fails(client, monkeypatch):
 
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_admin_is_served_with_its_static_files(client):
+    assert client.get("/admin/login/").status_code == 200
+    response = client.get("/static/admin/css/base.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content if response.streaming else [response.content])
