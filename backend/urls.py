@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from schema.core.views import LinliGraphQLView
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
+    path("sms/", include("notifications.urls")),  # Twilio webhooks (notifications)
 ]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = "通知 Notifications"
+
+    def ready(self) -> None:
+        from .sms_texts import register_builtin_templates
+
+        register_builtin_templates()

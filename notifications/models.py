@@ -1,8 +1,18 @@
-"""Notifications: SMS consent (opt-out) now; the outbox, inbound log and push history follow."""
+"""Notifications: SMS consent, the SMS outbox and its delivery log, inbound SMS, phone-login
+codes and the push history.
+
+The database is the truth (principle 1): an SMS is a row written with the state change that
+causes it, claimed by a worker with a conditional UPDATE before the provider is called, and
+moved along a monotonic status machine by the worker and by the provider's callbacks.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -23,3 +33,177 @@ class SmsOptOut(models.Model):
         from community.models import mask_phone
 
         return f"opt-out {mask_phone(str(self.phone))}"
+
+
+class SmsStatus(models.TextChoices):
+    """queued < sending < sent < delivered | undelivered | failed; refused never leaves."""
+
+    QUEUED = "queued", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已提交"
+    DELIVERED = "delivered", "已送达"
+    UNDELIVERED = "undelivered", "未送达"
+    FAILED = "failed", "失败"
+    REFUSED = "refused", "拒发"
+
+
+STATUS_RANK: dict[str, int] = {
+    SmsStatus.QUEUED: 0,
+    SmsStatus.SENDING: 1,
+    SmsStatus.SENT: 2,
+    SmsStatus.DELIVERED: 3,
+    SmsStatus.UNDELIVERED: 3,
+    SmsStatus.FAILED: 3,
+    SmsStatus.REFUSED: 3,
+}
+TERMINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 3)
+
+
+class SmsMessage(models.Model):
+    """One outbound SMS (the outbox row). See notifications/outbox.py and delivery.py."""
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    phone = models.CharField(max_length=20, help_text="E.164")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    purpose = models.CharField(max_length=64)
+    template = models.CharField(max_length=100)
+    body = models.TextField()
+    language = models.CharField(max_length=10, default="zh-hans")
+    is_drill = models.BooleanField(default=False)
+    segments = models.PositiveSmallIntegerField(default=1)
+    # Secrets (login codes) must not stay readable at rest: once the provider has the
+    # message, `body` is replaced by this masked rendering.
+    body_redacted = models.TextField(blank=True)
+
+    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    related_id = models.CharField(max_length=64, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+
+    status = models.CharField(max_length=16, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now, help_text="due time of the next attempt")
+    # Set when an attempt may have reached the provider (timeout, 5xx): the next attempt
+    # asks the provider first instead of resending blindly.
+    reconcile_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    # Prompts (expects_reply): the reply router routes an answer back until reply_until.
+    expects_reply = models.BooleanField(default=False)
+    reply_code = models.CharField(max_length=4, blank=True)
+    reply_until = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_intent = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at", "id"], name="sms_due_idx"),
+            models.Index(fields=["phone", "expects_reply"], name="sms_prompt_idx", condition=Q(expects_reply=True, answered_at__isnull=True)),
+            models.Index(fields=["related_type", "related_id"], name="sms_related_idx"),
+            models.Index(fields=["status", "claimed_at"], name="sms_claimed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        from community.models import mask_phone
+
+        return f"SMS {self.pk} {self.purpose} to {mask_phone(self.phone)} [{self.status}]"
+
+    @property
+    def is_open_prompt(self) -> bool:
+        return (
+            self.expects_reply
+            and self.answered_at is None
+            and self.status not in (SmsStatus.REFUSED, SmsStatus.FAILED)
+            and (self.reply_until is None or self.reply_until > timezone.now())
+        )
+
+
+class SmsStatusEvent(models.Model):
+    """Every real transition of an SmsMessage, with who reported it (worker, callback, sweep)."""
+
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=SmsStatus.choices)
+    to_status = models.CharField(max_length=16, choices=SmsStatus.choices)
+    provider_status = models.CharField(max_length=32, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=16)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"SMS {self.message_id}: {self.from_status} -> {self.to_status} ({self.source})"
+
+
+class InboundSms(models.Model):
+    """An SMS someone sent us, stored once per provider MessageSid (webhooks are retried)."""
+
+    message_sid = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(max_length=20, help_text="sender, E.164")
+    to_phone = models.CharField(max_length=20, blank=True)
+    body = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    intent = models.CharField(max_length=8, blank=True)
+    prompt = models.ForeignKey(SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "received_at"], name="inbound_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"inbound {self.message_sid} [{self.outcome or 'pending'}]"
+
+
+class LoginCode(models.Model):
+    """A one-time phone-login code, stored only as a keyed hash."""
+
+    phone = models.CharField(max_length=20)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+    client_address = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"], name="login_code_phone_idx")]
+
+    def __str__(self) -> str:
+        from community.models import mask_phone
+
+        return f"login code for {mask_phone(self.phone)}"
+
+
+class Notification(models.Model):
+    """Something addressed to one user (push history), read or unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    is_drill = models.BooleanField(default=False)
+    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    related_id = models.CharField(max_length=64, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_history_idx"),
+            models.Index(fields=["user"], name="notification_unread_idx", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.user_id}"

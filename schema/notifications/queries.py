@@ -1,5 +1,22 @@
 import graphene
+from graphene_django import DjangoConnectionField
+
+from notifications.models import Notification
+
+from ..core.permissions import current_user
+from .types import NotificationType
 
 
 class NotificationsQueries(graphene.ObjectType):
-    """Notification history and SMS status (issue: notifications)."""
+    """Your notification history (newest first), with read state and the unread count."""
+
+    notifications = DjangoConnectionField(
+        NotificationType,
+        unread_only=graphene.Boolean(default_value=False),
+        description="Notifications addressed to you, newest first.",
+    )
+
+    def resolve_notifications(root, info, unread_only=False, **kwargs):
+        user = current_user(info)
+        qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+        return qs.filter(read_at__isnull=True) if unread_only else qs

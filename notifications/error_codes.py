@@ -1,0 +1,22 @@
+"""Stable error codes of the notifications app (picked up by schema/core/errors.py)."""
+
+from enum import StrEnum
+
+
+class NotificationsErrorCode(StrEnum):
+    INVALID_PHONE = "invalid_phone"
+    INVALID_CODE = "invalid_code"
+    CODE_EXPIRED = "code_expired"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+
+
+class SmsErrorCode(StrEnum):
+    """Why an SMS row was refused or failed (SmsMessage.error_code), besides provider codes."""
+
+    OPTED_OUT = "opted_out"
+    INVALID_PHONE = "invalid_phone"
+    NO_PHONE = "no_phone"
+    RETRIES_EXHAUSTED = "retries_exhausted"

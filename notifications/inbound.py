@@ -1,0 +1,200 @@
+"""The reply router: what an inbound SMS means and who handles it.
+
+    register_reply_handler("offer", handle_offer_reply)   # handler(prompt, reply) -> text | None
+
+An inbound message is matched by the sender's phone (not by user: residents registered by
+staff may have no account) to that phone's OPEN prompts: outbox messages sent with
+expects_reply=True, not yet answered, and not past reply_until. A reply code picks one
+prompt; without a code the only open prompt is meant; with several the sender is asked which.
+The handler registered for the prompt's purpose runs inside the transaction that marks the
+prompt answered and the inbound message processed, so it runs exactly once per MessageSid.
+
+Keywords are whole-message, single-word (as Twilio does): STOP/退订 opt out, START/订阅
+opt back in, HELP/帮助 explains. "STOP PLEASE" is an ordinary reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import ratelimit
+from .consent import opt_in, opt_out
+from .models import InboundSms, SmsMessage, SmsStatus
+from .templates import normalize_language
+
+logger = logging.getLogger(__name__)
+
+YES_WORDS = {"1", "Y", "YES", "OK", "是", "接", "好", "可以", "好的", "接受", "行", "同意", "是的"}
+NO_WORDS = {"2", "N", "NO", "否", "不", "不行", "不可以", "不接", "拒绝", "不去", "不了"}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订"}
+START_WORDS = {"START", "UNSTOP", "订阅"}
+HELP_WORDS = {"HELP", "INFO", "帮助"}
+KEYWORDS = {**{w: "stop" for w in STOP_WORDS}, **{w: "start" for w in START_WORDS}, **{w: "help" for w in HELP_WORDS}}
+
+_TOKEN_RE = re.compile(r"[A-Z0-9]+|[\u3400-\u9fff]+")
+_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
+
+
+@dataclass(frozen=True)
+class Reply:
+    intent: str  # "yes" | "no" | "unknown"
+    code: str | None  # the reference code the person included, if any
+    text: str  # the original body
+
+
+Handler = Callable[[SmsMessage, Reply], "str | None"]
+_handlers: dict[str, tuple[Handler, bool]] = {}
+
+
+def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: bool = False) -> None:
+    """handler(prompt, reply) runs for replies to prompts of `purpose`; it returns the text to
+    send back (in the person's language) or None. With wants_unknown the handler also gets
+    replies whose intent is "unknown" (free text); otherwise the router answers those."""
+    _handlers[purpose] = (handler, wants_unknown)
+
+
+def _normalize(body: str) -> str:
+    # NFKC folds full-width letters and digits (Ｙ, １) typed on Chinese keyboards.
+    return unicodedata.normalize("NFKC", body or "").strip().upper()
+
+
+def keyword(body: str) -> str | None:
+    """"stop", "start" or "help" when the whole message is one keyword."""
+    text = _normalize(body).strip(" .!。！")
+    return KEYWORDS.get(text)
+
+
+def parse_reply(body: str) -> Reply:
+    """Yes/no with an optional code before or after: "Y AB12", "AB12 1", "是 AB12", "是AB"."""
+    tokens = _TOKEN_RE.findall(_normalize(body))
+    code = None
+    intents = []
+    for token in tokens:
+        if token in YES_WORDS:
+            intents.append("yes")
+        elif token in NO_WORDS:
+            intents.append("no")
+        elif code is None and _CODE_RE.match(token):
+            code = token
+        else:
+            intents.append("unknown")
+    intent = intents[0] if len(intents) == 1 else "unknown"
+    return Reply(intent=intent, code=code, text=body)
+
+
+# --- processing -----------------------------------------------------------------------------
+def process_inbound_sms(inbound_id: int) -> str:
+    """Route one stored inbound SMS; returns the outcome. Safe to run twice."""
+    with transaction.atomic():
+        inbound = InboundSms.objects.select_for_update().filter(pk=inbound_id).first()
+        if inbound is None or inbound.processed_at is not None:
+            return "already_processed"
+        outcome = _route(inbound)
+        inbound.outcome = outcome
+        inbound.processed_at = timezone.now()
+        inbound.save(update_fields=["outcome", "processed_at", "intent", "prompt"])
+    return outcome
+
+
+def _route(inbound: InboundSms) -> str:
+    limit = settings.SMS_INBOUND_PER_SENDER_PER_HOUR
+    if not ratelimit.hit(f"sms:inbound:{inbound.phone}", limit=limit, period=3600).allowed:
+        logger.warning("inbound SMS flood from one sender; message %s stored, not answered", inbound.pk)
+        return "rate_limited"
+    word = keyword(inbound.body)
+    if word is not None:
+        return _keyword(inbound, word)
+    reply = parse_reply(inbound.body)
+    inbound.intent = reply.intent
+    prompt, problem = _find_prompt(inbound.phone, reply.code)
+    if prompt is None:
+        _answer(inbound, problem, {"codes": _open_codes_text(inbound.phone)}, language=_language_for(inbound.phone))
+        return problem
+    inbound.prompt = prompt
+    return _answer_prompt(inbound, prompt, reply)
+
+
+def _keyword(inbound: InboundSms, word: str) -> str:
+    language = _language_for(inbound.phone, inbound.body)
+    if word == "stop":
+        # No reply: the provider confirms STOP itself, and nothing more may be sent.
+        opt_out(inbound.phone, source="keyword", keyword=_normalize(inbound.body)[:32])
+        return "opted_out"
+    if word == "start":
+        opt_in(inbound.phone)
+        _answer(inbound, "sms.start", {}, language=language)
+        return "opted_in"
+    _answer(inbound, "sms.help", {}, language=language)
+    return "help"
+
+
+def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
+    from .outbox import open_prompts_q
+
+    prompts = list(SmsMessage.objects.filter(open_prompts_q(), phone=phone).order_by("-created_at", "-id")[:20])
+    if code is not None:
+        matching = [p for p in prompts if p.reply_code == code]
+        if matching:
+            return matching[0], ""
+        return None, "sms.reply.unknown_code" if prompts else "sms.reply.nothing_pending"
+    if len(prompts) == 1:
+        return prompts[0], ""
+    return None, "sms.reply.which" if prompts else "sms.reply.nothing_pending"
+
+
+def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str:
+    handler, wants_unknown = _handlers.get(prompt.purpose, (None, False))
+    if reply.intent == "unknown" and not wants_unknown:
+        _answer(inbound, "sms.reply.unrecognised", {"code": prompt.reply_code}, language=prompt.language, prompt=prompt)
+        return "unrecognised"
+    now = timezone.now()
+    claimed = SmsMessage.objects.filter(pk=prompt.pk, answered_at__isnull=True).update(answered_at=now, answer_intent=reply.intent)
+    if not claimed:
+        _answer(inbound, "sms.reply.already_answered", {}, language=prompt.language, prompt=prompt)
+        return "already_answered"
+    prompt.answered_at, prompt.answer_intent = now, reply.intent
+    if handler is None:
+        logger.error("no reply handler for purpose %r; reply to SMS %s acknowledged only", prompt.purpose, prompt.pk)
+        _answer(inbound, "sms.reply.received", {}, language=prompt.language, prompt=prompt)
+        return "answered"
+    text = handler(prompt, reply)
+    if text:
+        _answer(inbound, "sms.text", {"text": text}, language=prompt.language, prompt=prompt)
+    return "answered"
+
+
+def _answer(inbound: InboundSms, template: str, context: dict, *, language: str, prompt: SmsMessage | None = None) -> None:
+    """Reply through the outbox; keyed on the MessageSid so a replay never answers twice."""
+    from .outbox import queue_sms
+
+    queue_sms(
+        template=template, context=context, purpose="sms_reply", idempotency_key=f"sms-reply:{inbound.message_sid}",
+        phone=inbound.phone, related=prompt, language=language, is_drill=bool(prompt and prompt.is_drill),
+    )
+
+
+def _open_codes_text(phone: str) -> str:
+    from .outbox import open_prompts_q
+
+    codes = SmsMessage.objects.filter(open_prompts_q(), phone=phone).order_by("created_at").values_list("reply_code", flat=True)[:5]
+    return " ".join(codes)
+
+
+def _language_for(phone: str, body: str = "") -> str:
+    from django.contrib.auth import get_user_model
+
+    language = get_user_model().objects.filter(phone=phone).values_list("preferred_language", flat=True).first()
+    if language:
+        return normalize_language(language)
+    last = SmsMessage.objects.filter(phone=phone).exclude(status=SmsStatus.REFUSED).order_by("-id").values_list("language", flat=True).first()
+    if last:
+        return normalize_language(last)
+    return "en" if body and body.strip().isascii() else "zh-hans"

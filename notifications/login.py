@@ -1,0 +1,124 @@
+"""Phone login: a six-digit code by SMS, then tokens. How residents and volunteers log in.
+
+- The code is stored only as an HMAC keyed by SECRET_KEY; it expires (LOGIN_CODE_TTL_SECONDS)
+  and allows LOGIN_CODE_MAX_ATTEMPTS guesses; a new request replaces the previous code.
+- Requests are throttled per number and per client address, and answer the same whether or
+  not the number belongs to an account (the account is created at the first verification).
+- The SMS goes through the outbox; its stored body is masked once the provider has it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import ratelimit
+from .error_codes import NotificationsErrorCode
+from .models import LoginCode
+from .outbox import normalize_phone, queue_sms
+
+
+@dataclass(frozen=True)
+class CodeRequested:
+    expires_in: int
+    resend_after: int
+
+
+class LoginCodeError(ValidationError):
+    """A ValidationError that must not roll back the attempt counter (see verify)."""
+
+
+def _hash(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"login:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_phone(phone: str) -> str:
+    normalized = normalize_phone((phone or "").strip()[:32])
+    if normalized is None:
+        raise ValidationError({"phone": "Not a valid phone number."}, code=NotificationsErrorCode.INVALID_PHONE)
+    return normalized
+
+
+def _throttle(key: str, *, limit: int, period: int, field: str | None = "phone") -> None:
+    allowance = ratelimit.hit(key, limit=limit, period=period)
+    if not allowance.allowed:
+        seconds = max(1, int(allowance.retry_after + 0.999))
+        raise ValidationError({field or "__all__": f"Too many requests; try again in {seconds} seconds."},
+                              code=NotificationsErrorCode.RATE_LIMITED)
+
+
+def request_login_code(phone: str, *, client_address: str = "") -> CodeRequested:
+    """Text a fresh code to `phone`. Same answer for every valid number."""
+    phone = check_phone(phone)
+    resend = settings.LOGIN_CODE_RESEND_SECONDS
+    _throttle(f"login:request:address:{client_address or 'unknown'}",
+              limit=settings.LOGIN_CODES_PER_ADDRESS_PER_HOUR, period=3600, field=None)
+    _throttle(f"login:request:phone-gap:{phone}", limit=1, period=resend)
+    _throttle(f"login:request:phone:{phone}", limit=settings.LOGIN_CODES_PER_PHONE_PER_HOUR, period=3600)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    ttl = settings.LOGIN_CODE_TTL_SECONDS
+    with transaction.atomic():
+        LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False).update(superseded=True)
+        login_code = LoginCode.objects.create(phone=phone, code_hash=_hash(phone, code), expires_at=now + timedelta(seconds=ttl),
+                                              client_address=client_address[:64])
+        user = get_user_model().objects.filter(phone=phone).first()
+        queue_sms(template="login.code", context={"code": code}, purpose="login_code",
+                  idempotency_key=f"login-code:{login_code.pk}", phone=phone, to_user=user,
+                  related=login_code, redact=("code",))
+    return CodeRequested(expires_in=ttl, resend_after=resend)
+
+
+def verify_login_code(phone: str, code: str, *, client_address: str = ""):
+    """The user (created at first login) when `code` is the number's current code.
+
+    Wrong guesses raise LoginCodeError after counting the attempt; the caller must not roll
+    that count back (a rollback would give unlimited guesses)."""
+    phone = check_phone(phone)
+    _throttle(f"login:verify:address:{client_address or 'unknown'}",
+              limit=settings.LOGIN_VERIFY_PER_ADDRESS_PER_HOUR, period=3600, field=None)
+    code = (code or "").strip()
+    now = timezone.now()
+    current = LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False).order_by("-created_at", "-id").first()
+    if current is None or current.expires_at <= now:
+        raise LoginCodeError({"code": "The code has expired; request a new one."}, code=NotificationsErrorCode.CODE_EXPIRED)
+    counted = LoginCode.objects.filter(pk=current.pk, attempts__lt=settings.LOGIN_CODE_MAX_ATTEMPTS).update(attempts=F("attempts") + 1)
+    if not counted:
+        raise LoginCodeError({"code": "Too many wrong codes; request a new one."}, code=NotificationsErrorCode.TOO_MANY_ATTEMPTS)
+    if not (code.isdigit() and hmac.compare_digest(current.code_hash, _hash(phone, code))):
+        raise LoginCodeError({"code": "Wrong code."}, code=NotificationsErrorCode.INVALID_CODE)
+    if not LoginCode.objects.filter(pk=current.pk, used_at__isnull=True).update(used_at=now):
+        raise LoginCodeError({"code": "The code was already used; request a new one."}, code=NotificationsErrorCode.CODE_EXPIRED)
+    return _user_for_phone(phone)
+
+
+def _user_for_phone(phone: str):
+    User = get_user_model()
+    user = User.objects.filter(phone=phone).first()
+    if user is not None:
+        if not user.is_active:
+            raise LoginCodeError({"phone": "This account is disabled."}, code=NotificationsErrorCode.INVALID_PHONE)
+        return user
+    try:
+        with transaction.atomic():
+            user = User(username=f"p{phone.lstrip('+')}", phone=phone)
+            user.set_unusable_password()
+            user.save()
+    except IntegrityError:
+        # A concurrent first login created it (or, rarely, the username is taken).
+        user = User.objects.filter(phone=phone).first()
+        if user is None:
+            user = User(username=f"p{phone.lstrip('+')}-{secrets.token_hex(3)}", phone=phone)
+            user.set_unusable_password()
+            user.save()
+    return user

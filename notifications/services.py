@@ -1,0 +1,120 @@
+"""Push notifications and their history.
+
+    notify(user, kind="offer", title="新任务", body="...", data={"offerId": ...}, related=offer)
+    notify_template(user, "offer.push", {"task": ...}, kind="offer", related=offer)
+    notify_many(users, kind="safety_check", template="safety.push", context={...})
+
+Each call writes Notification rows (the history the app reads, with read/unread) in the
+caller's transaction and publishes NOTIFICATION_CREATED to each user's group after commit;
+the myNotifications subscription turns that into the stored notification. A push that is
+lost (the channel layer is at-most-once) is still in the history.
+
+Templates for push: `<name>` is the body and `<name>.title` the title (falling back to
+"邻里通知"/"Linli"); both rendered in the user's language without SMS length limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from . import events
+from .models import Notification
+from .realtime import publish
+from .templates import has_template, normalize_language, render
+
+
+def _related_fields(related) -> dict[str, Any]:
+    if related is None:
+        return {}
+    return {"related_type": ContentType.objects.get_for_model(related), "related_id": str(related.pk)}
+
+
+def _event(notification: Notification) -> dict[str, Any]:
+    return events.make_event(
+        events.NOTIFICATION_CREATED,
+        notificationId=notification.pk,
+        kind=notification.kind,
+        isDrill=notification.is_drill,
+        createdAt=notification.created_at.isoformat(),
+    )
+
+
+def _publish_after_commit(notifications: list[Notification]) -> None:
+    payloads = [(events.user_group(n.user_id), _event(n)) for n in notifications]
+
+    def send() -> None:
+        for group, event in payloads:
+            publish(group, event)
+
+    transaction.on_commit(send)
+
+
+def notify(user, *, kind: str, title: str, body: str, data: dict | None = None, related=None,
+           is_drill: bool = False) -> Notification:
+    """Record a notification for `user` and push it after commit."""
+    notification = Notification.objects.create(
+        user=user, kind=kind[:64], title=title[:200], body=body, data=data or {}, is_drill=is_drill,
+        **_related_fields(related),
+    )
+    _publish_after_commit([notification])
+    return notification
+
+
+def render_push(template: str, context: dict, *, language: str | None, is_drill: bool) -> tuple[str, str]:
+    language = normalize_language(language)
+    title_name = f"{template}.title" if has_template(f"{template}.title") else "notification.default.title"
+    title = render(title_name, context, language=language, is_drill=is_drill, sms=False)
+    body = render(template, context, language=language, is_drill=False, sms=False)
+    return title, body
+
+
+def notify_template(user, template: str, context: dict, *, kind: str, data=None, related=None,
+                    is_drill: bool = False) -> Notification:
+    """notify() with title and body rendered from templates in the user's language."""
+    title, body = render_push(template, context, language=user.preferred_language, is_drill=is_drill)
+    return notify(user, kind=kind, title=title, body=body, data=data, related=related, is_drill=is_drill)
+
+
+def notify_many(users: Iterable, *, kind: str, title: str | None = None, body: str | None = None,
+                template: str | None = None, context: dict | None = None, data: dict | None = None,
+                related=None, is_drill: bool = False) -> int:
+    """Fan out one notification to many users: one bulk INSERT, one push per user after
+    commit. Give title and body, or a template (rendered once per language)."""
+    if template is None and (title is None or body is None):
+        raise ValueError("notify_many needs title and body, or a template")
+    rendered: dict[str, tuple[str, str]] = {}
+    rows = []
+    now = timezone.now()
+    for user in users:
+        if template is not None:
+            language = normalize_language(user.preferred_language)
+            if language not in rendered:
+                rendered[language] = render_push(template, context or {}, language=language, is_drill=is_drill)
+            user_title, user_body = rendered[language]
+        else:
+            user_title, user_body = title, body
+        rows.append(Notification(user=user, kind=kind[:64], title=user_title[:200], body=user_body, data=data or {},
+                                 is_drill=is_drill, created_at=now, **_related_fields(related)))
+    created = Notification.objects.bulk_create(rows, batch_size=1000)
+    if created and created[0].pk is None:  # backends without RETURNING: read the ids back
+        created = list(Notification.objects.filter(created_at=now, kind=kind[:64], user__in=[r.user_id for r in rows]))
+    _publish_after_commit(created)
+    return len(rows)
+
+
+def mark_read(user, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all of them when ids is None); returns how many
+    changed. Other users' ids are silently not theirs to mark."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,65 @@
+"""Celery tasks of the notifications app. Each takes IDs, does nothing when its work is already
+done, and leaves the database consistent if it dies at any point (the sweep re-drives)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from . import delivery
+
+logger = logging.getLogger(__name__)
+
+# Retries of transient failures are scheduled with a countdown well below the broker's
+# visibility timeout (research R4.4); the database row keeps the real due time, and the
+# sweep re-drives anything whose task was lost.
+MAX_COUNTDOWN = 300
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_sms(message_id: int) -> str:
+    """Send one outbox message now (if it is still queued and due)."""
+    outcome = delivery.deliver(message_id)
+    if outcome.retry_in is not None:
+        send_sms.apply_async((message_id,), countdown=min(outcome.retry_in, MAX_COUNTDOWN))
+    return outcome.status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def drain_outbox() -> int:
+    """Send the backlog at the shared pace for up to SMS_DRAIN_SECONDS, then hand over to a
+    fresh task (so other work gets worker time during a long burst)."""
+    slot = delivery.take_drain_slot()
+    if slot is None:
+        return 0  # enough drainers are running
+    try:
+        report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS)
+    finally:
+        delivery.release_drain_slot(slot)
+    for message_id, delay in report.retries:
+        send_sms.apply_async((message_id,), countdown=min(delay, MAX_COUNTDOWN))
+    if report.exhausted_time:
+        drain_outbox.delay()
+    return report.attempted
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> dict:
+    """Periodic (CELERY_BEAT_SCHEDULE): recover rows stuck in "sending" and restart draining
+    when queued rows wait with nobody sending them."""
+    recovered = delivery.recover_stuck()
+    overdue = delivery.has_overdue()
+    if recovered or overdue:
+        drain_outbox.delay()
+    return {"recovered": recovered, "overdue": overdue}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
+def process_inbound(inbound_id: int) -> str:
+    """Route one inbound SMS (keywords, replies to prompts); exactly once per MessageSid."""
+    from .inbound import process_inbound_sms
+
+    return process_inbound_sms(inbound_id)

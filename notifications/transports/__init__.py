@@ -1,0 +1,29 @@
+"""SMS transports, chosen by settings.SMS_BACKEND (a dotted path), like Django's email backends."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from .base import SendResult, Transport, TransportError
+
+_instances: dict[str, Transport] = {}
+
+
+def get_transport() -> Transport:
+    path = settings.SMS_BACKEND
+    transport = _instances.get(path)
+    if transport is None:
+        transport = _instances[path] = import_string(path)()
+    return transport
+
+
+@receiver(setting_changed)
+def _forget_transports(setting, **kwargs):
+    if setting.startswith(("SMS_", "TWILIO_", "PUBLIC_BASE_URL")):
+        _instances.clear()
+
+
+__all__ = ["SendResult", "Transport", "TransportError", "get_transport"]

@@ -1,0 +1,99 @@
+"""Twilio webhooks: inbound SMS and delivery-status callbacks.
+
+Both validate X-Twilio-Signature with the library's RequestValidator over the public URL
+(PUBLIC_BASE_URL + path when set, for deployments behind a proxy; else the request's own
+absolute URI) and answer 403 before writing anything when it is missing or wrong. The
+inbound view only stores the message (once per MessageSid) and answers empty TwiML at once;
+routing happens in a task after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from .delivery import record_provider_status
+from .models import InboundSms
+from .outbox import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_INBOUND_BODY = 1600  # Twilio's own limit for a concatenated SMS
+
+
+def public_url(request) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}{request.get_full_path()}" if base else request.build_absolute_uri()
+
+
+def signature_is_valid(request) -> bool:
+    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
+    tokens = [t for t in (settings.TWILIO_AUTH_TOKEN, settings.TWILIO_AUTH_TOKEN_SECONDARY) if t]
+    if not signature or not tokens:
+        return False
+    url = public_url(request)
+    return any(RequestValidator(token).validate(url, request.POST, signature) for token in tokens)
+
+
+def _too_big(request) -> bool:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return declared > settings.SMS_WEBHOOK_MAX_BYTES or len(request.body) > settings.SMS_WEBHOOK_MAX_BYTES
+
+
+def _guard(request) -> HttpResponse | None:
+    if _too_big(request):
+        return HttpResponse("Request too large.", status=413)
+    if not signature_is_valid(request):
+        logger.warning("Twilio webhook with a missing or invalid signature refused")
+        return HttpResponseForbidden("Invalid signature.")
+    return None
+
+
+@csrf_exempt
+@require_POST
+def inbound_sms(request):
+    refused = _guard(request)
+    if refused is not None:
+        return refused
+    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
+    sender = request.POST.get("From", "").strip()
+    if not sid or len(sid) > 64 or not sender:
+        return HttpResponseBadRequest("MessageSid and From are required.")
+    phone = normalize_phone(sender) or sender[:20]
+    with transaction.atomic():
+        inbound, created = InboundSms.objects.get_or_create(
+            message_sid=sid,
+            defaults={"phone": phone, "to_phone": request.POST.get("To", "")[:20],
+                      "body": request.POST.get("Body", "")[:MAX_INBOUND_BODY]},
+        )
+        if created:
+            from .tasks import process_inbound
+
+            inbound_id = inbound.pk
+            transaction.on_commit(lambda: process_inbound.delay(inbound_id))
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def status_callback(request, message_id: int | None = None):
+    refused = _guard(request)
+    if refused is not None:
+        return refused
+    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
+    status = (request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or "").strip()
+    if not sid or not status or len(sid) > 64:
+        return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
+    record_provider_status(sid=sid, provider_status=status, error_code=request.POST.get("ErrorCode", "")[:32],
+                           message_id=message_id)
+    return HttpResponse(status=204)
