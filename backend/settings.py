@@ -149,6 +149,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict = {
     # "name": {"task": "app.tasks.sweep_x", "schedule": 30.0},  one entry per periodic sweep
     "community-geocode-sweep": {"task": "community.tasks.sweep_geocoding", "schedule": 300.0},
+    # notifications: recover SMS stuck in "sending", restart draining a forgotten backlog.
+    "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -270,6 +272,47 @@ ROSTER_MAX_BYTES = env.int("ROSTER_MAX_BYTES", default=5 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)
 # Whole multipart GraphQL request (files included); larger bodies get 413 before parsing.
 GRAPHQL_UPLOAD_MAX_BYTES = env.int("GRAPHQL_UPLOAD_MAX_BYTES", default=12 * 1024 * 1024)
+
+# --- Notifications: SMS (Twilio), phone login ------------------------------------------------
+import sys as _sys  # noqa: E402
+
+# Like Django's email backends: console prints (development), locmem keeps a list (tests).
+_RUNNING_TESTS = "pytest" in _sys.modules or _sys.argv[1:2] == ["test"]
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="notifications.transports.locmem.LocmemTransport" if _RUNNING_TESTS
+    else "notifications.transports.console.ConsoleTransport",
+)
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_AUTH_TOKEN_SECONDARY = env.str("TWILIO_AUTH_TOKEN_SECONDARY", default="")  # during rotation
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: the real api.twilio.com
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+# Twilio counts throughput per sender: 1/s for a long code, up to hundreds for a short code.
+SMS_RATE_PER_SECOND = env.float("SMS_RATE_PER_SECOND", default=1.0)
+SMS_RATE_BURST = env.float("SMS_RATE_BURST", default=1.0)
+SMS_VALIDITY_SECONDS = env.int("SMS_VALIDITY_SECONDS", default=0)  # 0: the provider's default
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
+SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=5.0)
+SMS_RETRY_MAX_SECONDS = env.float("SMS_RETRY_MAX_SECONDS", default=300.0)
+# A claim older than this belongs to a dead worker (far above one provider call's timeout).
+SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
+SMS_REQUEUE_AFTER_SECONDS = env.int("SMS_REQUEUE_AFTER_SECONDS", default=60)
+SMS_DRAIN_SECONDS = env.float("SMS_DRAIN_SECONDS", default=60.0)
+SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=2)
+SMS_WEBHOOK_MAX_BYTES = env.int("SMS_WEBHOOK_MAX_BYTES", default=16384)
+SMS_INBOUND_PER_SENDER_PER_HOUR = env.int("SMS_INBOUND_PER_SENDER_PER_HOUR", default=60)
+LOGIN_CODE_TTL_SECONDS = env.int("LOGIN_CODE_TTL_SECONDS", default=300)
+LOGIN_CODE_MAX_ATTEMPTS = env.int("LOGIN_CODE_MAX_ATTEMPTS", default=5)
+LOGIN_CODE_RESEND_SECONDS = env.int("LOGIN_CODE_RESEND_SECONDS", default=60)
+LOGIN_CODES_PER_PHONE_PER_HOUR = env.int("LOGIN_CODES_PER_PHONE_PER_HOUR", default=5)
+LOGIN_CODES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_CODES_PER_ADDRESS_PER_HOUR", default=30)
+LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR", default=60)
+# Token buckets (SMS pacing, login throttles) live here so every worker shares them.
+RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
+RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)
