@@ -1,5 +1,48 @@
 import graphene
 
+from .activities import (
+    CancelActivitySignup,
+    CancelServiceActivity,
+    CheckInToActivity,
+    CheckOutOfActivity,
+    PublishServiceActivity,
+    SignUpForActivity,
+)
+from .hours import CorrectServiceHours, ExportServiceHours
+from .party import (
+    ConfirmPartyMemberRegistration,
+    EndPartyMemberRegistration,
+    RegisterAsPartyMember,
+    RejectPartyMemberRegistration,
+)
+from .volunteer_profile import (
+    SetOnDuty,
+    SetTemporaryLocation,
+    SignUpAsVolunteer,
+    UpdateMyVolunteerProfile,
+)
+from .volunteer_staff import ApproveVolunteer, ReinstateVolunteer, SuspendVolunteer
+
 
 class VolunteersMutations(graphene.ObjectType):
     """Volunteer sign-up and approval, Party-member registration, activities, check-in."""
+
+    sign_up_as_volunteer = SignUpAsVolunteer.Field()
+    update_my_volunteer_profile = UpdateMyVolunteerProfile.Field()
+    set_on_duty = SetOnDuty.Field()
+    set_temporary_location = SetTemporaryLocation.Field()
+    approve_volunteer = ApproveVolunteer.Field()
+    suspend_volunteer = SuspendVolunteer.Field()
+    reinstate_volunteer = ReinstateVolunteer.Field()
+    register_as_party_member = RegisterAsPartyMember.Field()
+    confirm_party_member_registration = ConfirmPartyMemberRegistration.Field()
+    reject_party_member_registration = RejectPartyMemberRegistration.Field()
+    end_party_member_registration = EndPartyMemberRegistration.Field()
+    publish_service_activity = PublishServiceActivity.Field()
+    cancel_service_activity = CancelServiceActivity.Field()
+    sign_up_for_activity = SignUpForActivity.Field()
+    cancel_activity_signup = CancelActivitySignup.Field()
+    check_in_to_activity = CheckInToActivity.Field()
+    check_out_of_activity = CheckOutOfActivity.Field()
+    correct_service_hours = CorrectServiceHours.Field()
+    export_service_hours = ExportServiceHours.Field()

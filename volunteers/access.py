@@ -1,0 +1,160 @@
+"""Who may see and act on volunteers, Party-member registrations, activities and hours.
+
+Built on community.permissions (the one permission module): staff act within their subtree
+(MANAGE_PEOPLE to approve, suspend and confirm; VIEW_PEOPLE to list; VIEW_PERSONAL_DATA for
+phones, home points and addresses); volunteers and members see their own records. Every
+list helper returns a Q or queryset filtered in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from community.models import Area, User
+from community.permissions import Action, can, can_view_area, scope_paths, scope_q, visible_areas_q
+
+from .models import (
+    ActivitySignup,
+    PartyMemberRegistration,
+    PartyRegistrationStatus,
+    ServiceActivity,
+    Volunteer,
+    VolunteerStatus,
+)
+from .models.party import ACTIVE_PARTY_STATUSES
+
+
+def _everywhere(user: User, action: Action) -> bool:
+    return user.is_authenticated and scope_paths(user, action) is None
+
+
+# --- volunteers ---------------------------------------------------------------------------
+def _volunteer_scope_q(user: User, action: Action) -> Q:
+    """Volunteers who signed up in, or serve in, the user's subtree for `action`."""
+    serves = Volunteer.service_areas.through.objects.filter(volunteer_id=OuterRef("pk")).filter(
+        scope_q(user, action, "area__path")
+    )
+    return scope_q(user, action, "area__path") | Q(Exists(serves))
+
+
+def visible_volunteers(user: User) -> QuerySet[Volunteer]:
+    if not user.is_authenticated:
+        return Volunteer.objects.none()
+    if _everywhere(user, Action.VIEW_PEOPLE):
+        return Volunteer.objects.all()
+    return Volunteer.objects.filter(Q(user=user) | _volunteer_scope_q(user, Action.VIEW_PEOPLE))
+
+
+def staff_volunteers(user: User) -> QuerySet[Volunteer]:
+    """The staff list: only volunteers in the caller's VIEW_PEOPLE scope (not themself)."""
+    if _everywhere(user, Action.VIEW_PEOPLE):
+        return Volunteer.objects.all()
+    return Volunteer.objects.filter(_volunteer_scope_q(user, Action.VIEW_PEOPLE))
+
+
+def _volunteer_areas(volunteer: Volunteer) -> Iterable[Area]:
+    yield volunteer.area
+    yield from volunteer.service_areas.all()
+
+
+def can_view_volunteer(user: User, volunteer: Volunteer) -> bool:
+    return volunteer.user_id == user.pk or any(can(user, Action.VIEW_PEOPLE, a) for a in _volunteer_areas(volunteer))
+
+
+def can_see_volunteer_personal_data(user: User, volunteer: Volunteer) -> bool:
+    return volunteer.user_id == user.pk or any(
+        can(user, Action.VIEW_PERSONAL_DATA, a) for a in _volunteer_areas(volunteer)
+    )
+
+
+def can_manage_volunteer(user: User, volunteer: Volunteer) -> bool:
+    """Approve, suspend, reinstate: staff of the area where the volunteer signed up."""
+    return can(user, Action.MANAGE_PEOPLE, volunteer.area)
+
+
+# --- Party members ------------------------------------------------------------------------
+def visible_registrations(user: User) -> QuerySet[PartyMemberRegistration]:
+    if not user.is_authenticated:
+        return PartyMemberRegistration.objects.none()
+    if _everywhere(user, Action.VIEW_PEOPLE):
+        return PartyMemberRegistration.objects.all()
+    return PartyMemberRegistration.objects.filter(
+        Q(user=user) | scope_q(user, Action.VIEW_PEOPLE, "community__path")
+    )
+
+
+def can_view_registration(user: User, registration: PartyMemberRegistration) -> bool:
+    return registration.user_id == user.pk or can(user, Action.VIEW_PEOPLE, registration.community)
+
+
+def can_see_registration_personal_data(user: User, registration: PartyMemberRegistration) -> bool:
+    return registration.user_id == user.pk or can(user, Action.VIEW_PERSONAL_DATA, registration.community)
+
+
+def can_manage_registration(user: User, registration: PartyMemberRegistration) -> bool:
+    return can(user, Action.MANAGE_PEOPLE, registration.community)
+
+
+# --- activities ---------------------------------------------------------------------------
+def visible_activities(user: User) -> QuerySet[ServiceActivity]:
+    """Activities of the areas the user may see (their subtree and its ancestors, or the
+    areas they serve / are registered with)."""
+    if not user.is_authenticated:
+        return ServiceActivity.objects.none()
+    return ServiceActivity.objects.filter(community__in=Area.objects.filter(visible_areas_q(user)))
+
+
+def can_view_activity(user: User, activity: ServiceActivity) -> bool:
+    return can_view_area(user, activity.community) or ActivitySignup.objects.filter(
+        activity=activity, user=user
+    ).exists()
+
+
+def can_manage_activity(user: User, activity_or_community: ServiceActivity | Area) -> bool:
+    area = getattr(activity_or_community, "community", activity_or_community)
+    return can(user, Action.MANAGE_PEOPLE, area)
+
+
+def is_eligible_for_activity(user: User, activity: ServiceActivity) -> bool:
+    """Confirmed Party members of the activity's community, and approved volunteers who
+    serve there (the community is among, inside or above the areas they serve)."""
+    member = PartyMemberRegistration.objects.filter(
+        user=user, community=activity.community, status=PartyRegistrationStatus.CONFIRMED
+    ).exists()
+    if member:
+        return True
+    volunteer = Volunteer.objects.filter(user=user, status=VolunteerStatus.APPROVED).first()
+    if volunteer is None:
+        return False
+    community_path = activity.community.path
+    return any(
+        community_path.startswith(a.path) or a.path.startswith(community_path) for a in _volunteer_areas(volunteer)
+    )
+
+
+# --- service hours ------------------------------------------------------------------------
+def can_view_community_hours(user: User, community: Area) -> bool:
+    return can(user, Action.VIEW_PEOPLE, community)
+
+
+def can_correct_hours(user: User, community: Area) -> bool:
+    return can(user, Action.MANAGE_PEOPLE, community)
+
+
+# --- home areas ---------------------------------------------------------------------------
+def home_area_paths(user: User) -> list[str]:
+    """A volunteer belongs to the areas they signed up in and serve; a Party member to the
+    community they registered with (pending or confirmed). Registered with
+    community.permissions.register_home_area_provider in apps.py."""
+    if user is None or not user.is_authenticated:
+        return []
+    paths = list(
+        Area.objects.filter(
+            Q(signed_up_volunteers__user=user)
+            | Q(volunteers__user=user)
+            | Q(party_registrations__user=user, party_registrations__status__in=ACTIVE_PARTY_STATUSES)
+        ).values_list("path", flat=True).distinct()
+    )
+    return paths

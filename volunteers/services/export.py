@@ -1,0 +1,130 @@
+"""A community's service-hours ledger as CSV or Excel (.xlsx), for staff.
+
+Every entry is one row, corrections included, so the file adds up to the totals shown in
+the app. Text cells that a spreadsheet would run as a formula are defused (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+
+from community.models import Area
+
+from ..error_codes import VolunteersErrorCode as Code
+from ..models import LOCAL_TZ, ServiceHoursEntry, ServiceHoursKind
+from .hours import local_range_q
+
+MAX_EXPORT_ROWS = 50_000
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+_HEADERS = {
+    "zh-hans": ["条目编号", "服务时间", "成员", "用户编号", "类别", "时长(小时)", "说明", "来源", "更正条目", "登记人", "登记时间"],
+    "en": ["Entry", "Served at", "Member", "User ID", "Kind", "Hours", "Reason", "Source", "Corrects entry", "Recorded by", "Recorded at"],
+}
+_KIND_EN = {k.value: k.name.title() for k in ServiceHoursKind}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    content: bytes
+    row_count: int
+
+
+def defuse(value: str) -> str:
+    """Prefix text a spreadsheet would treat as a formula (=, +, -, @, tab, CR) with '."""
+    return "'" + value if value and value[0] in "=+-@\t\r" else value
+
+
+def _local(at: dt.datetime | None) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _person(user) -> str:
+    return (user.display_name or user.username) if user else ""
+
+
+def _source(entry: ServiceHoursEntry) -> str:
+    if entry.source_type_id is None:
+        return ""
+    target = entry.source
+    label = str(target) if target is not None else "(deleted)"
+    return f"{entry.source_type.model}:{entry.source_id} {label}"
+
+
+def export_rows(community: Area, start: dt.date | None, end: dt.date | None, language: str = "zh-hans") -> list[list]:
+    entries = ServiceHoursEntry.objects.filter(community=community)
+    if start is not None and end is not None:
+        entries = entries.filter(local_range_q(start, end))
+    if entries.count() > MAX_EXPORT_ROWS:
+        raise ValidationError(
+            {"from": f"More than {MAX_EXPORT_ROWS} entries; export a shorter period."}, code=Code.TOO_MANY_ROWS
+        )
+    entries = entries.select_related("user", "created_by", "source_type").prefetch_related("source").order_by("occurred_at", "id")
+    english = language == "en"
+    rows: list[list] = []
+    for e in entries:
+        kind = _KIND_EN[e.kind] if english else e.get_kind_display()
+        rows.append([
+            e.pk, _local(e.occurred_at), defuse(_person(e.user)), e.user_id, kind, e.hours,
+            defuse(e.reason), defuse(_source(e)), e.corrects_id or "", defuse(_person(e.created_by)),
+            _local(e.created_at),
+        ])
+    return rows
+
+
+def export_service_hours(
+    community: Area, fmt: ExportFormat | str, start: dt.date | None = None, end: dt.date | None = None,
+    language: str = "zh-hans",
+) -> ExportFile:
+    fmt = ExportFormat(fmt)
+    rows = export_rows(community, start, end, language)
+    headers = _HEADERS["en" if language == "en" else "zh-hans"]
+    period = f"{start:%Y%m%d}-{end:%Y%m%d}" if start and end else "all"
+    filename = f"service-hours-{community.code}-{period}.{fmt.value}"
+    content = _csv(headers, rows) if fmt == ExportFormat.CSV else _xlsx(headers, rows, community.name)
+    return ExportFile(filename=filename, content_type=CONTENT_TYPES[fmt], content=content, row_count=len(rows))
+
+
+def _csv(headers: list[str], rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    # The BOM makes Excel read the file as UTF-8 (Chinese names otherwise come out garbled).
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _xlsx(headers: list[str], rows: list[list], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_sheet_title(title))
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(name: str) -> str:
+    cleaned = "".join(ch for ch in name if ch not in "[]:*?/\\")
+    return (cleaned or "ledger")[:31]

@@ -1,0 +1,38 @@
+"""Periodic sweeps (listed in settings.CELERY_BEAT_SCHEDULE). They take no state but the
+database and are safe to run twice or concurrently."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Volunteer
+from .services.activities import close_forgotten_checkouts
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="volunteers.tasks.sweep_expired_availability", ignore_result=True)
+def sweep_expired_availability() -> int:
+    """Tidy on-duty switches and temporary locations whose time has passed.
+
+    Availability never depends on this sweep (queries compare with now), so a late sweep
+    changes nothing a dispatcher sees; it only keeps profiles from showing stale values."""
+    now = timezone.now()
+    off = Volunteer.objects.filter(on_duty_until__lte=now).update(on_duty_until=None)
+    moved = Volunteer.objects.filter(Q(temp_location_until__lte=now)).update(
+        temp_lat=None, temp_lng=None, temp_h3_cell="", temp_location_until=None
+    )
+    return off + moved
+
+
+@shared_task(name="volunteers.tasks.sweep_forgotten_checkouts", ignore_result=True)
+def sweep_forgotten_checkouts() -> int:
+    """Check out, at the activity's end, everyone who forgot to (and credit their hours)."""
+    closed = close_forgotten_checkouts()
+    if closed:
+        logger.info("auto check-out: %d attendances closed", closed)
+    return closed
