@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
@@ -22,7 +23,6 @@ from django.db import models
 from geopy.distance import geodesic
 
 H3_RESOLUTION = 8
-_EDGE_M = h3.average_hexagon_edge_length(H3_RESOLUTION, unit="m")
 MAX_RADIUS_M = 50_000
 
 
@@ -34,6 +34,11 @@ class Datum(StrEnum):
 
 class GeoErrorCode(StrEnum):
     INVALID_LOCATION = "invalid_location"
+
+
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    # The code goes on the inner error: Django drops `code=` given with a dict of messages.
+    return ValidationError({field: ValidationError(message, code=code)})
 
 
 # --- datum conversion ---------------------------------------------------------------------
@@ -106,14 +111,11 @@ def validate_coordinates(lat, lng, field: str = "location") -> tuple[float, floa
     try:
         lat_f, lng_f = float(lat), float(lng)
     except (TypeError, ValueError):
-        raise ValidationError({field: "Latitude and longitude must be numbers."}, code=GeoErrorCode.INVALID_LOCATION)
+        raise _field_error(field, "Latitude and longitude must be numbers.", GeoErrorCode.INVALID_LOCATION)
     if not (math.isfinite(lat_f) and math.isfinite(lng_f)):
-        raise ValidationError({field: "Latitude and longitude must be finite numbers."}, code=GeoErrorCode.INVALID_LOCATION)
+        raise _field_error(field, "Latitude and longitude must be finite numbers.", GeoErrorCode.INVALID_LOCATION)
     if not (-90.0 <= lat_f <= 90.0) or not (-180.0 <= lng_f <= 180.0):
-        raise ValidationError(
-            {field: "Latitude must be within ±90 and longitude within ±180."},
-            code=GeoErrorCode.INVALID_LOCATION,
-        )
+        raise _field_error(field, "Latitude must be within ±90 and longitude within ±180.", GeoErrorCode.INVALID_LOCATION)
     return lat_f, lng_f
 
 
@@ -126,7 +128,7 @@ def to_wgs84(lat, lng, datum: str = Datum.WGS84, field: str = "location") -> tup
         return gcj02_to_wgs84(lat_f, lng_f)
     if datum == Datum.BD09:
         return gcj02_to_wgs84(*bd09_to_gcj02(lat_f, lng_f))
-    raise ValidationError({field: f"Unknown datum {datum!r}; use WGS84, GCJ02 or BD09."}, code=GeoErrorCode.INVALID_LOCATION)
+    raise _field_error(field, f"Unknown datum {datum!r}; use WGS84, GCJ02 or BD09.", GeoErrorCode.INVALID_LOCATION)
 
 
 # --- cells and distances ------------------------------------------------------------------
@@ -137,12 +139,34 @@ def cell_of(lat: float, lng: float) -> str:
 def cells_within(lat: float, lng: float, radius_m: float) -> list[str]:
     """Every cell that may hold a point within radius_m of (lat, lng).
 
-    A point at distance d from the centre lies in a cell whose centre is at most d + edge
-    away; cell centres in ring k are at least k * 1.5 * edge away, so k = ceil((d + edge) /
-    (1.5 * edge)) rings are enough.
+    A point p within d of the query q lies in a cell whose centre is at most R from p (R: the
+    largest centre-to-vertex distance of the local cells), and q is at most R from its own
+    cell's centre, so that centre is at most d + 2R from q's cell centre. Centres of ring k
+    are at least k * (sqrt(3)/2) * s from it, s being the smallest centre-to-neighbour
+    spacing. H3 cells are not regular (near Hangzhou at resolution 8 the spacing is 760-862 m
+    while the global average edge would suggest 920 m), so R and s are measured around the
+    point, with a 10% margin for distortion across the disk.
     """
-    k = max(1, math.ceil((radius_m + _EDGE_M) / (1.5 * _EDGE_M)))
-    return list(h3.grid_disk(cell_of(lat, lng), k))
+    origin = cell_of(lat, lng)
+    reach, spacing = _local_geometry(origin)
+    k = max(1, math.ceil((radius_m + 2 * reach) / (0.9 * spacing * math.sqrt(3) / 2)))
+    return list(h3.grid_disk(origin, k))
+
+
+@lru_cache(maxsize=4096)
+def _local_geometry(cell: str) -> tuple[float, float]:
+    """(largest centre-to-vertex distance x 1.1, smallest centre-to-neighbour distance), metres."""
+    near = list(h3.grid_ring(cell, 1))
+    reach = max(_haversine_m(h3.cell_to_latlng(c), v) for c in (cell, *near) for v in h3.cell_to_boundary(c))
+    centre = h3.cell_to_latlng(cell)
+    spacing = min(_haversine_m(centre, h3.cell_to_latlng(n)) for n in near)
+    return 1.1 * reach, spacing
+
+
+def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lng1, lat2, lng2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(h))
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -188,7 +212,7 @@ def nearest(
     Reads only rows in the disk's cells (indexed), then measures exactly with geopy.
     """
     if radius_m <= 0 or radius_m > MAX_RADIUS_M:
-        raise ValidationError({"radius": f"Radius must be between 1 and {MAX_RADIUS_M} metres."}, code=GeoErrorCode.INVALID_LOCATION)
+        raise _field_error("radius", f"Radius must be between 1 and {MAX_RADIUS_M} metres.", GeoErrorCode.INVALID_LOCATION)
     candidates = queryset.filter(**{f"{cell_field}__in": cells_within(lat, lng, radius_m)})
     return within(candidates, lat, lng, radius_m, limit)
 

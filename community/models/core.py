@@ -1,4 +1,4 @@
-"""Accounts, the area hierarchy and staff roles.
+"""Accounts, the area hierarchy, staff roles, mode switches and idempotency records.
 
 The user model lives here because the community is where people belong; every other app
 refers to it through settings.AUTH_USER_MODEL.

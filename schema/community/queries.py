@@ -6,10 +6,11 @@ from graphene_django import DjangoConnectionField
 from community.models import Area
 
 from ..core.permissions import current_user
+from .people_queries import HazardQueries, ResidentQueries
 from .types import AreaKindEnum, AreaType, UserType
 
 
-class CommunityQueries(graphene.ObjectType):
+class CommunityQueries(ResidentQueries, HazardQueries, graphene.ObjectType):
     me = graphene.Field(UserType, description="The logged-in user, or null.")
     area = graphene.Field(AreaType, id=graphene.ID(required=True))
     areas = DjangoConnectionField(

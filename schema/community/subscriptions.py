@@ -10,6 +10,7 @@ from notifications import events
 
 from ..core.errors import NotAuthenticated, PermissionDenied
 from ..core.types import decode_id
+from .report_subscriptions import ReportSubscriptions
 from .types import AreaModeChangedEvent, AreaType
 
 
@@ -43,7 +44,7 @@ def _build_event(area_pk: int, event: dict) -> dict | None:
     }
 
 
-class CommunitySubscriptions(graphene.ObjectType):
+class CommunitySubscriptions(ReportSubscriptions, graphene.ObjectType):
     area_mode_changed = graphene.Field(
         AreaModeChangedEvent,
         area_id=graphene.ID(required=True),

@@ -22,6 +22,7 @@ from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
 from .auth import user_from_token
 from .execution import format_error, parse_document
+from .uploads import MultipartError, operations_from_multipart
 from .validation import validation_rules
 
 
@@ -54,11 +55,15 @@ class LinliGraphQLView(GraphQLView):
                 return _auth_error("Access token expired; refresh it.", "TOKEN_EXPIRED")
             except JSONWebTokenError:
                 return _auth_error("Invalid access token.", "UNAUTHENTICATED")
+        if _content_length(request) > settings.GRAPHQL_UPLOAD_MAX_BYTES:
+            return JsonResponse({"errors": [{"message": "Request too large.", "extensions": {"code": "FILE_TOO_LARGE"}}]}, status=413)
         if request.method.lower() == "get" and not settings.GRAPHIQL and self.request_wants_html(request):
             return JsonResponse({"errors": [{"message": "GraphiQL is disabled.", "extensions": {"code": "NOT_FOUND"}}]}, status=404)
         return super().dispatch(request, *args, **kwargs)
 
     def parse_body(self, request):
+        if self.get_content_type(request) == "multipart/form-data":
+            return _multipart_body(request)
         try:
             data = super().parse_body(request)
         except HttpError:
@@ -77,6 +82,21 @@ class LinliGraphQLView(GraphQLView):
     @staticmethod
     def format_error(error):
         return format_error(error)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _multipart_body(request) -> dict:
+    """GraphQL multipart request spec (file uploads), see schema/core/uploads.py."""
+    try:
+        return operations_from_multipart(request.POST, request.FILES)
+    except MultipartError as exc:
+        raise HttpError(JsonResponse({"errors": [{"message": f"Bad multipart request: {exc}", "extensions": {"code": "BAD_REQUEST"}}]}, status=400))
 
 
 def _auth_error(message: str, code: str) -> JsonResponse:

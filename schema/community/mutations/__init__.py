@@ -1,6 +1,16 @@
 import graphene
 
 from .auth import RefreshToken, RevokeToken, TokenAuth
+from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
+from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
+from .import_residents import ImportResidents
+from .reports import SetReportStatus, SubmitReport
+from .residents import (
+    RegisterMyResidentProfile,
+    RegisterResident,
+    UpdateMyResidentProfile,
+    UpdateResident,
+)
 from .switch_area_mode import SwitchAreaMode
 
 
@@ -9,3 +19,19 @@ class CommunityMutations(graphene.ObjectType):
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
     switch_area_mode = SwitchAreaMode.Field()
+    # residents, households, contacts
+    register_my_resident_profile = RegisterMyResidentProfile.Field()
+    update_my_resident_profile = UpdateMyResidentProfile.Field()
+    register_resident = RegisterResident.Field()
+    update_resident = UpdateResident.Field()
+    create_household = CreateHousehold.Field()
+    add_emergency_contact = AddEmergencyContact.Field()
+    remove_emergency_contact = RemoveEmergencyContact.Field()
+    import_residents = ImportResidents.Field()
+    # hazard points and inspections
+    create_hazard_point = CreateHazardPoint.Field()
+    update_hazard_point = UpdateHazardPoint.Field()
+    record_inspection = RecordInspection.Field()
+    # resident reports
+    submit_report = SubmitReport.Field()
+    set_report_status = SetReportStatus.Field()

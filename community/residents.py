@@ -1,0 +1,254 @@
+"""Resident services: register (self or by staff), update, households, emergency contacts.
+
+check_* validates and raises ValidationError(code=...); do_* owns the transaction. Geocoding
+never runs here: a record with an address but no location is saved as PENDING and a task
+geocodes it after commit (community.tasks), retried by a periodic sweep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .error_codes import CommunityErrorCode
+from .grids import require_grid_for, require_grid_kind
+from .models import (
+    VULNERABILITY_FLAGS,
+    Area,
+    EmergencyContact,
+    GeocodeStatus,
+    Household,
+    LocationSource,
+    Resident,
+    User,
+)
+from .validation import (
+    clean_language,
+    clean_languages,
+    clean_phone,
+    clean_text,
+    field_error,
+    merge_errors,
+)
+
+MAX_CONTACTS = 5
+# Fields a resident may set on their own profile; staff may set these plus the staff ones.
+SELF_FIELDS = (
+    "display_name", "phone", "address", "languages", "preferred_language",
+    "consent_to_contact", *VULNERABILITY_FLAGS,
+)
+STAFF_FIELDS = (*SELF_FIELDS, "care_notes")
+
+
+def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], partial: bool) -> dict[str, Any]:
+    """Validated, normalised values for the keys of `data` (unknown keys are refused)."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise field_error(sorted(unknown)[0], "You may not set this field.", CommunityErrorCode.INVALID)
+    cleaners = {
+        "display_name": lambda v: clean_text(v, "display_name", 100, required=True),
+        "phone": lambda v: clean_phone(v, "phone"),
+        "address": lambda v: clean_text(v, "address", 255),
+        "care_notes": lambda v: clean_text(v, "care_notes", 2000),
+        "languages": lambda v: clean_languages(v),
+        "preferred_language": lambda v: clean_language(v),
+        "consent_to_contact": bool,
+        **{flag: bool for flag in VULNERABILITY_FLAGS},
+    }
+    out: dict[str, Any] = {}
+    errors: list[ValidationError] = []
+    if not partial and "display_name" not in data:
+        errors.append(field_error("display_name", "This field is required.", CommunityErrorCode.REQUIRED))
+    for key, value in data.items():
+        try:
+            out[key] = cleaners[key](value)
+        except ValidationError as exc:
+            errors.append(exc)
+    merge_errors(errors)
+    return out
+
+
+def check_phone_free(phone: str | None, *, exclude_pk: int | None = None) -> None:
+    if not phone:
+        return
+    taken = Resident.objects.filter(phone=phone).exclude(pk=exclude_pk).exists()
+    if taken:
+        raise field_error("phone", "Another resident is registered with this phone number.", CommunityErrorCode.PHONE_TAKEN)
+
+
+def resolve_grid(grid: Area | None, location: tuple[float, float] | None, within: Area | None = None) -> tuple[Area, bool]:
+    """(grid, overridden): a grid chosen by staff wins; otherwise derived from the location."""
+    if grid is not None:
+        return require_grid_kind(grid), True
+    if location is None:
+        raise field_error("location", "Give the home location or choose a grid.", CommunityErrorCode.REQUIRED)
+    return require_grid_for(*location, within=within), False
+
+
+def _apply(
+    resident: Resident,
+    values: dict[str, Any],
+    location: tuple[float, float] | None,
+    source: str,
+    rederive_grid: bool = True,
+) -> None:
+    if "phone" in values:
+        check_phone_free(values["phone"], exclude_pk=resident.pk)
+    if "consent_to_contact" in values and values["consent_to_contact"] != resident.consent_to_contact:
+        resident.consent_recorded_at = timezone.now()
+    address_changed = "address" in values and values["address"] != resident.address
+    for key, value in values.items():
+        setattr(resident, key, value)
+    if location is not None:
+        resident.set_location(*location)
+        resident.location_source = source
+        resident.geocode_status = GeocodeStatus.NOT_NEEDED
+        resident.geocode_attempts = 0
+        resident.geocode_error = ""
+        if rederive_grid and not resident.grid_overridden:
+            resident.grid = require_grid_for(*location)
+    elif address_changed and resident.address:
+        mark_geocode_pending(resident)
+
+
+def mark_geocode_pending(resident: Resident) -> None:
+    resident.geocode_status = GeocodeStatus.PENDING
+    resident.geocode_attempts = 0
+    resident.geocode_next_attempt_at = timezone.now()
+    resident.geocode_error = ""
+
+
+def _enqueue_geocoding_if_pending(resident: Resident) -> None:
+    if resident.geocode_status == GeocodeStatus.PENDING:
+        from .tasks import enqueue_geocoding
+
+        enqueue_geocoding(resident.pk)
+
+
+def do_register_resident(
+    *,
+    by: User | None,
+    grid: Area,
+    grid_overridden: bool,
+    data: dict[str, Any],
+    location: tuple[float, float] | None = None,
+    household: Household | None = None,
+    user: User | None = None,
+) -> Resident:
+    """Create a resident (staff registration, or self-registration through do_register_self)."""
+    values = check_resident_data(data, allowed=STAFF_FIELDS, partial=False)
+    check_phone_free(values.get("phone"))
+    with transaction.atomic():
+        resident = Resident(grid=grid, grid_overridden=grid_overridden, household=household, user=user, created_by=by)
+        source = LocationSource.APP if user is not None else LocationSource.STAFF
+        _apply(resident, values, location, source, rederive_grid=False)
+        if location is None and resident.address:
+            mark_geocode_pending(resident)
+        resident.save()
+        transaction.on_commit(lambda: _enqueue_geocoding_if_pending(resident))
+    return resident
+
+
+def do_register_self(user: User, *, data: dict[str, Any], location: tuple[float, float]) -> Resident:
+    """A resident registers from the app after phone login.
+
+    If staff registered them earlier under the phone they logged in with, that record is
+    claimed (linked to the account, a conditional UPDATE so two devices cannot both claim it)
+    and updated, instead of creating a duplicate.
+    """
+    if Resident.objects.filter(user=user).exists():
+        raise field_error(None, "You already have a resident profile.", CommunityErrorCode.ALREADY_REGISTERED)
+    data = {"phone": str(user.phone) if user.phone else None, **data}
+    values = check_resident_data(data, allowed=SELF_FIELDS, partial=False)
+    grid = require_grid_for(*location)
+    claimable = Resident.objects.filter(phone=values.get("phone"), user__isnull=True).first() if values.get("phone") else None
+    with transaction.atomic():
+        if claimable is None:
+            return do_register_resident(by=user, grid=grid, grid_overridden=False, data=values, location=location, user=user)
+        if Resident.objects.filter(pk=claimable.pk, user__isnull=True).update(user=user) != 1:
+            raise field_error(None, "This profile was just claimed; sign in again.", CommunityErrorCode.ALREADY_REGISTERED)
+        claimable.refresh_from_db()
+        return do_update_resident(claimable, values=values, location=location, source=LocationSource.APP)
+
+
+def do_update_resident(
+    resident: Resident,
+    *,
+    values: dict[str, Any],
+    location: tuple[float, float] | None = None,
+    grid: Area | None = None,
+    clear_grid_override: bool = False,
+    household: Household | None | bool = False,
+    source: str = LocationSource.STAFF,
+) -> Resident:
+    """Apply already-validated `values` (see check_resident_data). household=False: unchanged."""
+    with transaction.atomic():
+        locked = Resident.objects.select_for_update().get(pk=resident.pk)
+        if grid is not None:
+            locked.grid, locked.grid_overridden = require_grid_kind(grid), True
+        elif clear_grid_override:
+            locked.grid_overridden = False
+            if locked.point is not None:
+                locked.grid = require_grid_for(*locked.point)
+        _apply(locked, values, location, source)
+        if household is not False:
+            locked.household = household
+        locked.save()
+        transaction.on_commit(lambda: _enqueue_geocoding_if_pending(locked))
+    return locked
+
+
+# --- households ------------------------------------------------------------------------------
+def do_create_household(grid: Area, *, label: str, address: str = "") -> Household:
+    label = clean_text(label, "label", 100, required=True)
+    address = clean_text(address, "address", 255)
+    require_grid_kind(grid)
+    if Household.objects.filter(grid=grid, label=label).exists():
+        raise field_error("label", "This grid already has a household with this label.", CommunityErrorCode.INVALID)
+    return Household.objects.create(grid=grid, label=label, address=address)
+
+
+def check_household_for(resident_grid: Area, household: Household | None) -> None:
+    if household is not None and household.grid_id != resident_grid.pk:
+        raise field_error("household_id", "The household belongs to another grid.", CommunityErrorCode.INVALID)
+
+
+# --- emergency contacts --------------------------------------------------------------------
+def do_add_emergency_contact(
+    resident: Resident,
+    *,
+    name: str = "",
+    phone: str | None = None,
+    relation: str = EmergencyContact.Relation.OTHER,
+    linked_resident: Resident | None = None,
+) -> EmergencyContact:
+    relation = getattr(relation, "value", relation)
+    if relation not in EmergencyContact.Relation.values:
+        raise field_error("relation", "Unknown relation.", CommunityErrorCode.INVALID)
+    phone = clean_phone(phone)
+    if linked_resident is not None:
+        if linked_resident.pk == resident.pk:
+            raise field_error("linked_resident_id", "A resident cannot be their own contact.", CommunityErrorCode.INVALID)
+        name = name or linked_resident.display_name
+    name = clean_text(name, "name", 100, required=True)
+    if phone is None and (linked_resident is None or not linked_resident.sms_phone):
+        raise field_error("phone", "A contact needs a phone number.", CommunityErrorCode.REQUIRED)
+    with transaction.atomic():
+        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        if resident.emergency_contacts.count() >= MAX_CONTACTS:
+            raise field_error(None, f"At most {MAX_CONTACTS} emergency contacts.", CommunityErrorCode.INVALID)
+        return EmergencyContact.objects.create(
+            resident=resident,
+            name=name,
+            phone=phone,
+            relation=relation,
+            linked_resident=linked_resident,
+            linked_user=linked_resident.user if linked_resident is not None else None,
+        )
+
+
+def do_remove_emergency_contact(contact: EmergencyContact) -> None:
+    contact.delete()
