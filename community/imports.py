@@ -147,7 +147,9 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel stores phone numbers as numbers
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    # A number that went through a spreadsheet as a float ("13800138000.0").
+    return text[: text.index(".")] if re.fullmatch(r"\d+\.0+", text) else text
 
 
 def _flag(value: Any) -> bool | None:
@@ -323,9 +325,14 @@ def _write_row(row: RowReport, by: User | None) -> None:
     resident = row.existing or Resident(created_by=by)
     resident.grid, resident.grid_overridden = row.grid, True
     old_address = resident.address if resident.pk else None
-    for key in ("display_name", "phone", "address", "care_notes", *VULNERABILITY_FLAGS):
+    for key in ("display_name", "address", "care_notes"):
         if key in values:
-            setattr(resident, key, values[key] or ("" if key != "phone" else None))
+            setattr(resident, key, values[key] or "")
+    for key in VULNERABILITY_FLAGS:
+        if key in values:
+            setattr(resident, key, bool(values[key]))
+    if "phone" in values:
+        resident.phone = values["phone"] or None
     if values.get("household"):
         resident.household, _ = Household.objects.get_or_create(
             grid=row.grid, label=values["household"], defaults={"address": values.get("address", "")}
