@@ -38,6 +38,11 @@ class LoginCodeError(ValidationError):
     """A ValidationError that must not roll back the attempt counter (see verify)."""
 
 
+def field_error(field: str | None, message: str, code: str, cls=ValidationError) -> ValidationError:
+    """A ValidationError naming the field and keeping the code (a dict drops a bare code)."""
+    return cls({field or "__all__": ValidationError(message, code=code)})
+
+
 def _hash(phone: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"login:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
@@ -45,7 +50,7 @@ def _hash(phone: str, code: str) -> str:
 def check_phone(phone: str) -> str:
     normalized = normalize_phone((phone or "").strip()[:32])
     if normalized is None:
-        raise ValidationError({"phone": "Not a valid phone number."}, code=NotificationsErrorCode.INVALID_PHONE)
+        raise field_error("phone", "Not a valid phone number.", NotificationsErrorCode.INVALID_PHONE)
     return normalized
 
 
@@ -53,8 +58,7 @@ def _throttle(key: str, *, limit: int, period: int, field: str | None = "phone")
     allowance = ratelimit.hit(key, limit=limit, period=period)
     if not allowance.allowed:
         seconds = max(1, int(allowance.retry_after + 0.999))
-        raise ValidationError({field or "__all__": f"Too many requests; try again in {seconds} seconds."},
-                              code=NotificationsErrorCode.RATE_LIMITED)
+        raise field_error(field, f"Too many requests; try again in {seconds} seconds.", NotificationsErrorCode.RATE_LIMITED)
 
 
 def request_login_code(phone: str, *, client_address: str = "") -> CodeRequested:
@@ -91,14 +95,14 @@ def verify_login_code(phone: str, code: str, *, client_address: str = ""):
     now = timezone.now()
     current = LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False).order_by("-created_at", "-id").first()
     if current is None or current.expires_at <= now:
-        raise LoginCodeError({"code": "The code has expired; request a new one."}, code=NotificationsErrorCode.CODE_EXPIRED)
+        raise field_error("code", "The code has expired; request a new one.", NotificationsErrorCode.CODE_EXPIRED, LoginCodeError)
     counted = LoginCode.objects.filter(pk=current.pk, attempts__lt=settings.LOGIN_CODE_MAX_ATTEMPTS).update(attempts=F("attempts") + 1)
     if not counted:
-        raise LoginCodeError({"code": "Too many wrong codes; request a new one."}, code=NotificationsErrorCode.TOO_MANY_ATTEMPTS)
+        raise field_error("code", "Too many wrong codes; request a new one.", NotificationsErrorCode.TOO_MANY_ATTEMPTS, LoginCodeError)
     if not (code.isdigit() and hmac.compare_digest(current.code_hash, _hash(phone, code))):
-        raise LoginCodeError({"code": "Wrong code."}, code=NotificationsErrorCode.INVALID_CODE)
+        raise field_error("code", "Wrong code.", NotificationsErrorCode.INVALID_CODE, LoginCodeError)
     if not LoginCode.objects.filter(pk=current.pk, used_at__isnull=True).update(used_at=now):
-        raise LoginCodeError({"code": "The code was already used; request a new one."}, code=NotificationsErrorCode.CODE_EXPIRED)
+        raise field_error("code", "The code was already used; request a new one.", NotificationsErrorCode.CODE_EXPIRED, LoginCodeError)
     return _user_for_phone(phone)
 
 
@@ -107,7 +111,7 @@ def _user_for_phone(phone: str):
     user = User.objects.filter(phone=phone).first()
     if user is not None:
         if not user.is_active:
-            raise LoginCodeError({"phone": "This account is disabled."}, code=NotificationsErrorCode.INVALID_PHONE)
+            raise field_error("phone", "This account is disabled.", NotificationsErrorCode.INVALID_PHONE, LoginCodeError)
         return user
     try:
         with transaction.atomic():

@@ -1,7 +1,7 @@
 import graphene
-from django.core.exceptions import ValidationError
 
 from notifications.error_codes import NotificationsErrorCode
+from notifications.login import field_error
 from notifications.models import Notification
 from notifications.services import mark_read, unread_count
 
@@ -13,8 +13,8 @@ from ...core.types import decode_id
 class MarkNotificationsRead(BaseMutation):
     """Mark some of your notifications read (ids), or all of them (all: true)."""
 
-    updated_count = graphene.Int(required=True)
-    unread_count = graphene.Int(required=True)
+    updated_count = graphene.Int()
+    unread_count = graphene.Int()
 
     class Arguments:
         ids = graphene.List(graphene.NonNull(graphene.ID), description="At most 100 notification IDs.")
@@ -24,14 +24,14 @@ class MarkNotificationsRead(BaseMutation):
     def perform_mutation(cls, root, info, ids=None, all=False):
         user = current_user(info)
         if all == bool(ids):
-            raise ValidationError({"ids": "Give ids, or all: true."}, code=NotificationsErrorCode.INVALID)
+            raise field_error("ids", "Give ids, or all: true.", NotificationsErrorCode.INVALID)
         pks = None
         if ids:
             if len(ids) > 100:
-                raise ValidationError({"ids": "At most 100 IDs."}, code=NotificationsErrorCode.INVALID)
+                raise field_error("ids", "At most 100 IDs.", NotificationsErrorCode.INVALID)
             pks = {decode_id(i, "Notification", "ids") for i in ids}
             mine = set(Notification.objects.filter(user=user, pk__in=pks).values_list("pk", flat=True))
             if mine != pks:
-                raise ValidationError({"ids": "No such notification."}, code=NotificationsErrorCode.NOT_FOUND)
+                raise field_error("ids", "No such notification.", NotificationsErrorCode.NOT_FOUND)
         updated = mark_read(user, list(pks) if pks is not None else None)
         return cls(errors=[], updated_count=updated, unread_count=unread_count(user))

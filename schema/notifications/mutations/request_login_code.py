@@ -14,9 +14,9 @@ def client_address(info) -> str:
 class RequestLoginCode(BaseMutation):
     """Text a six-digit login code to a phone. The answer is the same for every valid number."""
 
-    sent = graphene.Boolean(required=True)
-    expires_in_seconds = graphene.Int(required=True)
-    resend_after_seconds = graphene.Int(required=True, description="Wait this long before asking again.")
+    sent = graphene.Boolean()
+    expires_in_seconds = graphene.Int()
+    resend_after_seconds = graphene.Int(description="Wait this long before asking again.")
 
     class Arguments:
         phone = graphene.String(required=True, description="E.164 (+8613800138000) or a national number.")

@@ -1,0 +1,180 @@
+"""Phone login: requestLoginCode texts a code through the outbox; verifyLoginCode returns the
+same tokens as tokenAuth. Codes are hashed, expire, allow five guesses, and requests are
+throttled per number and per client address without revealing who has an account."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from community.models import User
+from notifications.models import LoginCode, SmsMessage, SmsStatus
+from notifications.transports import locmem
+from tests.operations import operation
+
+pytestmark = pytest.mark.django_db
+
+REQUEST = operation("notifications/RequestLoginCode")
+VERIFY = operation("notifications/VerifyLoginCode")
+ME = "{ me { username phone } }"
+
+
+@pytest.fixture
+def login(gql, django_capture_on_commit_callbacks):
+    class Login:
+        def request(self, phone, address="10.0.0.1"):
+            with django_capture_on_commit_callbacks(execute=True):
+                status, body = gql(REQUEST, {"phone": phone}, REMOTE_ADDR=address)
+            assert status == 200, body
+            return body["data"]["requestLoginCode"]
+
+        def verify(self, phone, code, address="10.0.0.1"):
+            status, body = gql(VERIFY, {"phone": phone, "code": code}, REMOTE_ADDR=address)
+            assert status == 200, body
+            return body["data"]["verifyLoginCode"]
+
+        def texted_code(self, phone):
+            bodies = [sms.body for sms in locmem.outbox if sms.to == phone]
+            return re.search(r"\d{6}", bodies[-1]).group(0)
+
+    return Login()
+
+
+def test_a_resident_logs_in_with_the_texted_code(world, login, gql):
+    answer = login.request("+8613900000001")
+    assert answer == {"sent": True, "expiresInSeconds": 300, "resendAfterSeconds": 60, "errors": []}
+    result = login.verify("+8613900000001", login.texted_code("+8613900000001"))
+    assert result["errors"] == [] and result["user"]["phone"] == "+8613900000001"
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {result['token']}"})
+    assert body["data"]["me"]["username"] == "resident"
+    refreshed = gql.data("mutation($r: String!) { refreshToken(refreshToken: $r) { token } }", {"r": result["refreshToken"]})
+    assert refreshed["refreshToken"]["token"]
+
+
+def test_the_first_login_creates_the_account(db, login):
+    login.request("13900000077")  # a national number is accepted
+    result = login.verify("+8613900000077", login.texted_code("+8613900000077"))
+    assert result["token"] and User.objects.get(phone="+8613900000077").has_usable_password() is False
+
+
+def test_the_answer_is_the_same_for_registered_and_unknown_numbers(world, login):
+    assert login.request("+8613900000001") == login.request("+8613900000088", address="10.0.0.2")
+
+
+def test_the_code_is_texted_through_the_outbox_and_stored_only_hashed(world, login):
+    login.request("+8613900000001")
+    code = login.texted_code("+8613900000001")
+    sms = SmsMessage.objects.get(purpose="login_code")
+    assert sms.status == SmsStatus.SENT and code not in sms.body
+    assert code not in LoginCode.objects.get().code_hash
+
+
+def test_a_wrong_code_is_refused_and_counted(world, login):
+    login.request("+8613900000001")
+    result = login.verify("+8613900000001", "000000" if login.texted_code("+8613900000001") != "000000" else "111111")
+    assert result["token"] is None and result["errors"][0]["code"] == "INVALID_CODE"
+    assert LoginCode.objects.get().attempts == 1
+
+
+def test_after_five_wrong_codes_even_the_right_one_is_refused(world, login):
+    login.request("+8613900000001")
+    right = login.texted_code("+8613900000001")
+    wrong = "999999" if right != "999999" else "888888"
+    codes = [login.verify("+8613900000001", wrong)["errors"][0]["code"] for _ in range(5)]
+    assert codes == ["INVALID_CODE"] * 5
+    result = login.verify("+8613900000001", right)
+    assert result["token"] is None and result["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+def test_an_expired_code_is_refused(world, login):
+    login.request("+8613900000001")
+    LoginCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    result = login.verify("+8613900000001", login.texted_code("+8613900000001"))
+    assert result["errors"][0]["code"] == "CODE_EXPIRED"
+
+
+def test_a_code_works_once(world, login):
+    login.request("+8613900000001")
+    code = login.texted_code("+8613900000001")
+    assert login.verify("+8613900000001", code)["token"]
+    assert login.verify("+8613900000001", code)["errors"][0]["code"] == "CODE_EXPIRED"
+
+
+def test_a_new_request_replaces_the_previous_code(world, login, settings):
+    settings.LOGIN_CODE_RESEND_SECONDS = 1
+    login.request("+8613900000001")
+    first = login.texted_code("+8613900000001")
+    LoginCode.objects.update(created_at=timezone.now() - timedelta(seconds=2))
+    import time
+
+    time.sleep(1.01)
+    login.request("+8613900000001")
+    second = login.texted_code("+8613900000001")
+    if first != second:
+        assert login.verify("+8613900000001", first)["errors"][0]["code"] == "INVALID_CODE"
+    assert login.verify("+8613900000001", second)["token"]
+
+
+def test_a_code_for_another_number_does_not_work(world, login):
+    login.request("+8613900000001")
+    result = login.verify("+8613900000002", login.texted_code("+8613900000001"))
+    assert result["token"] is None and result["errors"][0]["code"] == "CODE_EXPIRED"
+
+
+def test_asking_again_within_a_minute_is_rate_limited(world, login):
+    login.request("+8613900000001")
+    answer = login.request("+8613900000001")
+    assert answer["sent"] is None and answer["errors"][0]["code"] == "RATE_LIMITED"
+    assert answer["errors"][0]["field"] == "phone" and "try again in" in answer["errors"][0]["message"]
+    assert LoginCode.objects.count() == 1 and len(locmem.outbox) == 1
+
+
+def test_requests_per_number_are_limited_per_hour(world, login, settings):
+    settings.LOGIN_CODE_RESEND_SECONDS = 1
+    settings.LOGIN_CODES_PER_PHONE_PER_HOUR = 2
+    import time
+
+    results = []
+    for _ in range(3):
+        results.append(login.request("+8613900000001"))
+        time.sleep(1.01)
+    assert [bool(r["errors"]) for r in results] == [False, False, True]
+    assert results[2]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+def test_requests_per_client_address_are_limited_across_numbers(db, login, settings):
+    settings.LOGIN_CODES_PER_ADDRESS_PER_HOUR = 3
+    results = [login.request(f"+86139000001{i:02d}", address="203.0.113.9") for i in range(4)]
+    assert [bool(r["errors"]) for r in results] == [False, False, False, True]
+    assert results[3]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[3]["errors"][0]["message"]}
+    assert login.request("+8613900000199", address="203.0.113.10")["errors"] == []  # another address is served
+
+
+def test_guesses_per_client_address_are_limited(world, login, settings):
+    settings.LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = 2
+    login.request("+8613900000001")
+    codes = [login.verify("+8613900000001", "123123", address="198.51.100.1")["errors"][0]["code"] for _ in range(3)]
+    assert codes[2] == "RATE_LIMITED" and LoginCode.objects.get().attempts == 2
+
+
+@pytest.mark.parametrize("phone", ["", "12345", "not a phone", "+86" + "1" * 40])
+def test_an_invalid_number_is_a_typed_error_and_nothing_is_sent(db, login, phone):
+    answer = login.request(phone)
+    assert answer["errors"][0]["code"] == "INVALID_PHONE" and answer["sent"] is None
+    assert not LoginCode.objects.exists() and locmem.outbox == []
+
+
+def test_an_opted_out_number_gets_the_same_answer_but_no_text(world, login):
+    from notifications.consent import opt_out
+
+    opt_out("+8613900000001")
+    assert login.request("+8613900000001")["errors"] == []
+    assert SmsMessage.objects.get().status == SmsStatus.REFUSED and locmem.outbox == []
+
+
+def test_a_disabled_account_cannot_log_in(world, login):
+    User.objects.filter(pk=world.resident.pk).update(is_active=False)
+    login.request("+8613900000001")
+    result = login.verify("+8613900000001", login.texted_code("+8613900000001"))
+    assert result["token"] is None and result["errors"][0]["code"] == "INVALID_PHONE"
