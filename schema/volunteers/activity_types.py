@@ -23,7 +23,7 @@ from volunteers.services import ExportFormat, Period
 from ..community.types import AreaType
 from ..core.scalars import Location
 from ..core.types import CountedConnection
-from .types import _enum
+from .types import _enum, plain
 
 ActivityStatusEnum = _enum("ServiceActivityStatus", ActivityStatus)
 SignupStatusEnum = _enum("ActivitySignupStatus", SignupStatus)
@@ -58,8 +58,11 @@ class ActivityCheckInType(DjangoObjectType):
     def resolve_activity(self, info):
         return self.activity
 
+    def resolve_method(self, info):
+        return plain(self.method)
+
     def resolve_checkout_method(self, info):
-        return self.checkout_method or None
+        return plain(self.checkout_method)
 
     def resolve_hours(self, info):
         return self.hours_entry.hours if self.hours_entry_id else None
@@ -83,6 +86,9 @@ class ActivitySignupType(DjangoObjectType):
     @classmethod
     def get_node(cls, info, id):
         return cls.get_queryset(ActivitySignup.objects.filter(pk=id), info).first()
+
+    def resolve_status(self, info):
+        return plain(self.status)
 
     def resolve_activity(self, info):
         return self.activity
@@ -125,6 +131,9 @@ class ServiceActivityType(DjangoObjectType):
             # Someone who signed up keeps seeing the activity even if they move away.
             found = ServiceActivity.objects.filter(pk=id, signups__user=info.context.user).first() if info.context.user.is_authenticated else None
         return found
+
+    def resolve_status(self, info):
+        return plain(self.status)
 
     def resolve_location(self, info):
         return Location(latitude=self.lat, longitude=self.lng)
@@ -182,6 +191,9 @@ class ServiceHoursEntryType(DjangoObjectType):
     @classmethod
     def get_node(cls, info, id):
         return cls.get_queryset(ServiceHoursEntry.objects.filter(pk=id), info).first()
+
+    def resolve_kind(self, info):
+        return plain(self.kind)
 
     def resolve_member_name(self, info):
         return self.user.display_name or self.user.username

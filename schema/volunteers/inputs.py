@@ -4,9 +4,9 @@ converted to WGS-84). Lookups that fail raise typed ValidationErrors naming the 
 from __future__ import annotations
 
 import graphene
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from backend.errors import ValidationError
 from community.models import Area
 from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.services import ProfileChanges, SkillClaim, WindowSpec

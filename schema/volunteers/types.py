@@ -37,6 +37,11 @@ SmsUnreachableReasonEnum = _enum("SmsUnreachableReason", SmsUnreachableReason, "
 PartyRegistrationStatusEnum = _enum("PartyRegistrationStatus", PartyRegistrationStatus)
 
 
+def plain(value):
+    """Model choice values as plain strings (fresh instances may hold enum members)."""
+    return None if value in (None, "") else str(getattr(value, "value", value))
+
+
 def _viewer(info) -> User:
     return info.context.user
 
@@ -132,6 +137,7 @@ class VolunteerType(DjangoObjectType):
         SmsUnreachableReasonEnum, description="OPTED_OUT: the number texted STOP; reply START to receive SMS again."
     )
     record = graphene.Field(VolunteerRecord, required=True)
+    suspended_reason = graphene.String(description="Why staff suspended the volunteer (shown to them).")
 
     class Meta:
         model = Volunteer
@@ -155,6 +161,12 @@ class VolunteerType(DjangoObjectType):
         if not hasattr(self, "_show_personal"):
             self._show_personal = access.can_see_volunteer_personal_data(_viewer(info), self)
         return self._show_personal
+
+    def resolve_status(self, info):
+        return plain(self.status)
+
+    def resolve_contact_channel(self, info):
+        return plain(self.contact_channel)
 
     def resolve_display_name(self, info):
         return self.user.display_name or self.user.username
@@ -251,6 +263,9 @@ class PartyMemberRegistrationType(DjangoObjectType):
         if not hasattr(self, "_show_personal"):
             self._show_personal = access.can_see_registration_personal_data(_viewer(info), self)
         return self._show_personal
+
+    def resolve_status(self, info):
+        return plain(self.status)
 
     def resolve_phone(self, info):
         return _masked_phone(self.user, PartyMemberRegistrationType._personal(self, info))

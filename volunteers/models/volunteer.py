@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from community.geo import (
     MAX_RADIUS_M,
     GeoErrorCode,

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from community.geo import distance_m
 from community.models import Area, AreaKind, User
 

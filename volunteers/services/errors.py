@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from backend.errors import ValidationError
 
 
 class Errors:

@@ -12,8 +12,7 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.core.exceptions import ValidationError
-
+from backend.errors import ValidationError
 from community.models import Area
 
 from ..error_codes import VolunteersErrorCode as Code

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
 
 from ..error_codes import VolunteersErrorCode as Code
@@ -42,7 +42,9 @@ def ledger_community(area: Area) -> Area:
     if area.kind == AreaKind.COMMUNITY:
         return area
     if area.kind == AreaKind.GRID:
-        return area.get_parent()
+        community = area.ancestors_and_self().filter(kind=AreaKind.COMMUNITY).last()
+        if community is not None:
+            return community
     raise ValidationError({"community": "Service hours belong to a community or one of its grids."}, code=Code.INVALID_AREA)
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
 from notifications import events
 from notifications.realtime import publish_on_commit

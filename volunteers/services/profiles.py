@@ -7,11 +7,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
 from notifications import events
 from notifications.realtime import publish_on_commit

@@ -3,8 +3,8 @@
 import base64
 
 import graphene
-from django.core.exceptions import ValidationError
 
+from backend.errors import ValidationError
 from community.models import Area
 from volunteers import access
 from volunteers.error_codes import VolunteersErrorCode as Code

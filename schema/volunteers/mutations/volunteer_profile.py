@@ -2,8 +2,8 @@
 they are during an emergency."""
 
 import graphene
-from django.core.exceptions import ValidationError
 
+from backend.errors import ValidationError
 from community.models import Area
 from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.models import Volunteer
