@@ -32,3 +32,74 @@ class ModeSwitchAdmin(admin.ModelAdmin):
     list_display = ("area", "from_mode", "to_mode", "is_drill", "switched_by", "switched_at")
     list_filter = ("is_drill", "to_mode")
     readonly_fields = [f.name for f in ModeSwitch._meta.fields]
+
+
+# --- community data ------------------------------------------------------------------------
+from .models import (  # noqa: E402
+    EmergencyContact,
+    GeocodeCacheEntry,
+    HazardPoint,
+    Household,
+    Inspection,
+    Resident,
+    ResidentReport,
+)
+
+
+class EmergencyContactInline(admin.TabularInline):
+    model = EmergencyContact
+    fk_name = "resident"
+    extra = 0
+    raw_id_fields = ["linked_resident", "linked_user"]
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "grid", "is_vulnerable", "geocode_status", "created_at")
+    list_filter = ("is_vulnerable", "geocode_status", "grid_overridden", "consent_to_contact")
+    search_fields = ("display_name", "phone", "address")
+    raw_id_fields = ["user", "household", "created_by"]
+    autocomplete_fields = ["grid"]
+    readonly_fields = ["is_vulnerable", "h3_cell", "geocode_attempts", "geocode_error", "created_at", "updated_at"]
+    inlines = [EmergencyContactInline]
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ("label", "grid", "address")
+    search_fields = ("label", "address")
+    autocomplete_fields = ["grid"]
+
+
+class InspectionInline(admin.TabularInline):
+    model = Inspection
+    extra = 0
+    raw_id_fields = ["inspected_by"]
+
+
+@admin.register(HazardPoint)
+class HazardPointAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "severity", "grid", "next_inspection_due", "is_active")
+    list_filter = ("kind", "severity", "is_active")
+    search_fields = ("name", "address")
+    autocomplete_fields = ["grid"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["h3_cell", "last_inspected_at"]
+    inlines = [InspectionInline]
+
+
+@admin.register(ResidentReport)
+class ResidentReportAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "status", "grid", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("description",)
+    raw_id_fields = ["reporter", "resident", "handled_by", "hazard_point"]
+    autocomplete_fields = ["grid"]
+    readonly_fields = ["h3_cell", "client_key", "photo_content_type", "converted_at", "status_changed_at"]
+
+
+@admin.register(GeocodeCacheEntry)
+class GeocodeCacheEntryAdmin(admin.ModelAdmin):
+    list_display = ("address", "provider", "found", "lat", "lng", "created_at")
+    search_fields = ("address",)
+    readonly_fields = [f.name for f in GeocodeCacheEntry._meta.fields]

@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 import h3
