@@ -16,16 +16,12 @@ AREA_MODE_CHANGED = "area.mode_changed"
 NOTIFICATION_CREATED = "notification.created"
 REPORT_CREATED = "report.created"
 REPORT_UPDATED = "report.updated"
-VOLUNTEER_STATUS_CHANGED = "volunteer.status_changed"
-PARTY_REGISTRATION_CHANGED = "party_registration.status_changed"
 
 EVENT_TYPES = {
     AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
     NOTIFICATION_CREATED: "Something was addressed to a user (offer, alert, safety check, ...); to user.<id>.",
     REPORT_CREATED: "A resident filed a hazard report or help request; to area.<grid id> and its ancestors.",
     REPORT_UPDATED: "A resident report changed status (acknowledged, turned into a task, closed).",
-    VOLUNTEER_STATUS_CHANGED: "A volunteer was approved, suspended or reinstated; to user.<volunteer's user id>.",
-    PARTY_REGISTRATION_CHANGED: "A Party-member registration was confirmed, rejected or ended; to user.<member's user id>.",
 }
 
 

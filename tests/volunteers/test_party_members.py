@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from community.permissions import can_view_area
+from notifications.models import Notification
 from tests.operations import operation
 from volunteers.models import PartyMemberRegistration, PartyRegistrationStatus
 from volunteers.services import RegistrationSpec, do_register_party_member
@@ -103,6 +104,7 @@ def test_community_staff_confirm_and_the_member_joins_the_pool(world, gql):
     assert result["confirmPartyMemberRegistration"]["registration"]["status"] == "CONFIRMED"
     reg.refresh_from_db()
     assert reg.confirmed_by == world.admin_a
+    assert Notification.objects.get(user=world.resident).body == "您已成功到甲社区报到。"
     assert list(PartyMemberRegistration.objects.confirmed_in(world.com_a)) == [reg]
 
 

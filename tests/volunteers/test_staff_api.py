@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from notifications import events
+from notifications.models import Notification
 from tests.operations import operation
 from volunteers.models import OfferOutcome, Volunteer, VolunteerStatus
 from volunteers.services import record_offer_outcome
@@ -36,7 +37,7 @@ def pending(world):
 @pytest.fixture
 def pushes(monkeypatch):
     sent = []
-    monkeypatch.setattr("notifications.realtime.publish", lambda groups, event: sent.append((groups, event)))
+    monkeypatch.setattr("notifications.services.publish", lambda groups, event: sent.append((groups, event)))
     return sent
 
 
@@ -48,9 +49,18 @@ def test_staff_over_the_sign_up_area_approve(world, gql, pending, staff, pushes,
     pending.refresh_from_db()
     assert pending.approved_by == getattr(world, staff) and pending.approved_at is not None
     assert Volunteer.objects.in_pool().get() == pending
-    [(group, event)] = pushes
-    assert group == events.user_group(pending.user_id)
-    assert event["type"] == events.VOLUNTEER_STATUS_CHANGED and event["message"] == "您的志愿者申请已通过，可以开始接单了。"
+    [told] = Notification.objects.filter(user=pending.user)
+    assert told.kind == "volunteer.approved" and told.title == "志愿者申请已通过" and "甲一网格" in told.body
+    assert pushes == [(events.user_group(pending.user_id), pushes[0][1])]
+    assert pushes[0][1]["type"] == events.NOTIFICATION_CREATED and pushes[0][1]["notificationId"] == told.pk
+
+
+def test_a_suspended_volunteer_is_told_why_in_their_language(world, gql, volunteer):
+    volunteer.user.preferred_language = "en"
+    volunteer.user.save()
+    gql.data(SUSPEND, {"volunteerId": gid("Volunteer", volunteer.pk), "reason": "No-shows"}, user=world.admin_a)
+    told = Notification.objects.get(user=volunteer.user)
+    assert (told.title, told.body) == ("Volunteer account suspended", "Reason: No-shows. Contact your community if you have questions.")
 
 
 @pytest.mark.parametrize("staff", ["worker_a2", "worker_b1", "admin_b", "resident", "volunteer_self"])

@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
-from notifications import events
-from notifications.realtime import publish_on_commit
 
 from ..error_codes import VolunteersErrorCode as Code
+from ..messages import tell
 from ..models import PartyMemberRegistration, PartyRegistrationStatus
 from ..models.party import ACTIVE_PARTY_STATUSES
 from .errors import Errors
@@ -106,13 +105,12 @@ def do_decide_registration(
                 code=Code.INVALID_STATUS_TRANSITION,
             )
         registration.refresh_from_db()
-        publish_on_commit(
-            events.user_group(registration.user_id),
-            events.make_event(
-                events.PARTY_REGISTRATION_CHANGED, registrationId=registration.pk, status=target,
-                reason=reason, message=_message(registration, target),
-            ),
-        )
+        if by.pk != registration.user_id:  # no need to tell members what they did themselves
+            tell(
+                registration.user, f"party.{_TOLD[decision]}", related=registration,
+                data={"registrationId": registration.pk, "status": target},
+                community=registration.community.name, reason=reason,
+            )
     return registration
 
 
@@ -124,14 +122,4 @@ def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> 
     return {"decided_by": by, "ended_at": now, "reason": reason}
 
 
-_MESSAGES = {
-    PartyRegistrationStatus.CONFIRMED: ("您已成功到{c}报到。", "Your registration with {c} is confirmed."),
-    PartyRegistrationStatus.REJECTED: ("您在{c}的报到未通过。", "Your registration with {c} was not accepted."),
-    PartyRegistrationStatus.ENDED: ("您在{c}的报到已结束。", "Your registration with {c} has ended."),
-}
-
-
-def _message(registration: PartyMemberRegistration, status: str) -> str:
-    zh, en = _MESSAGES[PartyRegistrationStatus(status)]
-    text = en if registration.user.preferred_language == "en" else zh
-    return text.format(c=registration.community.name)
+_TOLD = {"confirm": "confirmed", "reject": "rejected", "end": "ended"}

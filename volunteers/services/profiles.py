@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
-from notifications import events
-from notifications.realtime import publish_on_commit
 
 from ..error_codes import VolunteersErrorCode as Code
+from ..messages import tell
 from ..models import (
     AvailabilityWindow,
     ContactChannel,
@@ -298,12 +297,9 @@ def do_decide_volunteer(volunteer: Volunteer, decision: str, *, by: User, reason
                 code=Code.INVALID_STATUS_TRANSITION,
             )
         volunteer.refresh_from_db()
-        publish_on_commit(
-            events.user_group(volunteer.user_id),
-            events.make_event(
-                events.VOLUNTEER_STATUS_CHANGED, volunteerId=volunteer.pk, status=target,
-                reason=reason, message=_status_message(volunteer.user, target),
-            ),
+        tell(
+            volunteer.user, f"volunteer.{_TOLD[decision]}", related=volunteer,
+            data={"volunteerId": volunteer.pk, "status": target}, area=volunteer.area.name, reason=reason,
         )
     return volunteer
 
@@ -318,15 +314,7 @@ def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> 
     return fields
 
 
-_STATUS_MESSAGES = {
-    VolunteerStatus.APPROVED: ("您的志愿者申请已通过，可以开始接单了。", "Your volunteer application is approved."),
-    VolunteerStatus.SUSPENDED: ("您的志愿者资格已被暂停。", "Your volunteer account has been suspended."),
-}
-
-
-def _status_message(user: User, status: str) -> str:
-    zh, en = _STATUS_MESSAGES[VolunteerStatus(status)]
-    return en if user.preferred_language == "en" else zh
+_TOLD = {"approve": "approved", "suspend": "suspended", "reinstate": "reinstated"}
 
 
 # --- the record ---------------------------------------------------------------------------

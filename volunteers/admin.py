@@ -1,0 +1,100 @@
+"""Admin: administrators manage the skills list; the rest is for looking things up. State
+changes (approvals, confirmations, check-ins, hours) go through the services and the API,
+so the ledger and the records stay consistent — those screens are read-only."""
+
+from django.contrib import admin
+
+from .models import (
+    ActivityCheckIn,
+    ActivitySignup,
+    AvailabilityWindow,
+    PartyMemberRegistration,
+    ServiceActivity,
+    ServiceHoursEntry,
+    Skill,
+    Volunteer,
+    VolunteerSkill,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_zh", "name_en", "requires_certificate", "is_active", "sort_order")
+    list_editable = ("is_active", "sort_order")
+    search_fields = ("code", "name_zh", "name_en")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: volunteers' skills refer to it
+
+
+class VolunteerSkillInline(ReadOnlyInline):
+    model = VolunteerSkill
+
+
+class AvailabilityInline(ReadOnlyInline):
+    model = AvailabilityWindow
+
+
+@admin.register(Volunteer)
+class VolunteerAdmin(ReadOnlyAdmin):
+    list_display = ("user", "status", "area", "contact_channel", "on_duty_until", "completed_count", "signed_up_at")
+    list_filter = ("status", "contact_channel")
+    search_fields = ("user__username", "user__display_name", "user__phone")
+    list_select_related = ("user", "area")
+    inlines = [VolunteerSkillInline, AvailabilityInline]
+
+
+@admin.register(PartyMemberRegistration)
+class PartyMemberRegistrationAdmin(ReadOnlyAdmin):
+    list_display = ("name", "community", "work_unit", "party_branch", "status", "created_at", "confirmed_at")
+    list_filter = ("status",)
+    search_fields = ("name", "work_unit", "party_branch", "user__phone")
+    list_select_related = ("community",)
+
+
+class SignupInline(ReadOnlyInline):
+    model = ActivitySignup
+
+
+class CheckInInline(ReadOnlyInline):
+    model = ActivityCheckIn
+
+
+@admin.register(ServiceActivity)
+class ServiceActivityAdmin(ReadOnlyAdmin):
+    list_display = ("title", "community", "starts_at", "ends_at", "capacity", "signed_up_count", "status")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    inlines = [SignupInline, CheckInInline]
+
+
+@admin.register(ServiceHoursEntry)
+class ServiceHoursEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "user", "community", "hours", "kind", "occurred_at", "corrects", "created_by")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "user__display_name", "reason")
+    list_select_related = ("user", "community", "created_by", "corrects")
