@@ -151,6 +151,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "community-geocode-sweep": {"task": "community.tasks.sweep_geocoding", "schedule": 300.0},
     # notifications: recover SMS stuck in "sending", restart draining a forgotten backlog.
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
+    # volunteers: tidy expired on-duty switches and temporary locations; auto check-out.
+    "volunteers-expired-availability": {"task": "volunteers.tasks.sweep_expired_availability", "schedule": 60.0},
+    "volunteers-forgotten-checkouts": {"task": "volunteers.tasks.sweep_forgotten_checkouts", "schedule": 900.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
