@@ -226,3 +226,22 @@ def test_nearby_volunteers_bad_radius_or_location_is_a_clear_error(world, gql, r
     variables = {"location": {"latitude": location[0], "longitude": location[1]}, "radiusM": radius}
     status, body = gql(NEARBY, variables, user=world.admin_a)
     assert status == 200 and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_certificates_and_home_are_personal_data(world, gql):
+    v = make_volunteer(new_user("持证"), world.grid_a1, skills={"first_aid": {"certificate_ref": "RC-778899"}})
+    query = "query($id: ID!) { node(id: $id) { ... on Volunteer { homeLocation { latitude } skills { certificateRef isValid } } } }"
+    variables = {"id": gid("Volunteer", v.pk)}
+    for user in (v.user, world.worker_a1, world.admin_a):
+        node = gql.data(query, variables, user=user)["node"]
+        assert node["skills"] == [{"certificateRef": "RC-778899", "isValid": True}] and node["homeLocation"]
+    masked = gql.data(query, variables, user=world.commander)["node"]
+    assert masked == {"homeLocation": None, "skills": [{"certificateRef": None, "isValid": True}]}
+
+
+def test_the_sweeps_in_the_beat_schedule_are_registered_tasks(settings):
+    from backend.celery import app
+
+    app.loader.import_default_modules()
+    ours = [e["task"] for name, e in settings.CELERY_BEAT_SCHEDULE.items() if name.startswith("volunteers-")]
+    assert ours and all(task in app.tasks for task in ours)
