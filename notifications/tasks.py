@@ -34,6 +34,8 @@ def drain_outbox() -> int:
     slot = delivery.take_drain_slot()
     if slot is None:
         return 0  # enough drainers are running
+    if delivery.backlog_exceeds(int(settings.SMS_RATE_PER_SECOND * 2) + 1):
+        drain_outbox.delay()  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
     try:
         report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS)
     finally:

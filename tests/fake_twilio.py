@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import secrets
 import threading
 import time
@@ -80,6 +81,8 @@ class FakeTwilio:
         self.requests: list[RecordedRequest] = []
         self._script: deque = deque()
         self._fail_to: dict[str, int] = {}
+        self.random_answers: dict[str, float] = {}  # e.g. {"429": 0.05}: answered at random
+        self._random = random.Random(7)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
@@ -122,7 +125,12 @@ class FakeTwilio:
         with self._lock:
             if form.get("To") in self._fail_to:
                 return self._fail_to[form["To"]]
-            return self._script.popleft() if self._script else "ok"
+            if self._script:
+                return self._script.popleft()
+            for answer, probability in self.random_answers.items():
+                if self._random.random() < probability:
+                    return answer
+            return "ok"
 
     def _store(self, form: dict[str, str]) -> dict:
         now = datetime.now(UTC)
@@ -198,11 +206,26 @@ class FakeTwilio:
             "uri": f"{base}?PageSize={size}&Page={page}",
         }
 
+    def _control(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict]:
+        """Out-of-process use (benchmarks): read what was recorded, set random answers."""
+        if path == "/__fake__/recorded":
+            with self._lock:
+                posts = sum(1 for r in self.requests if r.method == "POST")
+                return 200, {"messages": [{"to": m["to"], "body": m["body"]} for m in self.messages],
+                             "create_times": self.create_times, "posts": posts}
+        if path == "/__fake__/reset" and method == "POST":
+            with self._lock:
+                self.messages.clear(), self.create_times.clear(), self.requests.clear()
+                self.random_answers = json.loads(form.get("random_answers", "{}"))
+            return 200, {"ok": True}
+        return _error_body(20404)
+
     def _handler_class(self):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms stalls
 
             def log_message(self, *args):  # quiet
                 pass
@@ -227,6 +250,8 @@ class FakeTwilio:
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()} if length else {}
+                if url.path.startswith("/__fake__/"):
+                    return self._answer(*fake._control(method, url.path, form))
                 fake.requests.append(RecordedRequest(method, url.path, form, query))
                 if not self._authorised():
                     return self._answer(*_error_body(20003))
@@ -262,3 +287,14 @@ def fake_twilio(settings):
     settings.PUBLIC_BASE_URL = "https://linli.example"
     yield fake
     fake.stop()
+
+
+if __name__ == "__main__":  # run standalone: python tests/fake_twilio.py  (prints its base URL)
+    import sys
+
+    server = FakeTwilio().start()
+    print(server.base_url, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        server.stop()

@@ -1,0 +1,54 @@
+"""Operators look at the SMS log here: why a message was refused or failed, its transitions,
+and what came back. Phones are shown masked; bodies of login codes are already masked."""
+
+from django.contrib import admin
+
+from community.models import mask_phone
+
+from .models import InboundSms, Notification, SmsMessage, SmsOptOut, SmsStatusEvent
+
+
+class SmsStatusEventInline(admin.TabularInline):
+    model = SmsStatusEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("from_status", "to_status", "provider_status", "error_code", "source", "at")
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "purpose", "masked", "status", "error_code", "attempts", "is_drill", "created_at")
+    list_filter = ("status", "purpose", "is_drill")
+    search_fields = ("idempotency_key", "provider_sid")
+    readonly_fields = [f.name for f in SmsMessage._meta.fields if f.name != "phone"]
+    exclude = ("phone",)
+    inlines = [SmsStatusEventInline]
+
+    @admin.display(description="to")
+    def masked(self, obj):
+        return mask_phone(obj.phone)
+
+
+@admin.register(InboundSms)
+class InboundSmsAdmin(admin.ModelAdmin):
+    list_display = ("message_sid", "masked", "outcome", "intent", "received_at", "processed_at")
+    list_filter = ("outcome",)
+    readonly_fields = ("message_sid", "to_phone", "body", "received_at", "processed_at", "outcome", "intent", "prompt")
+    exclude = ("phone",)
+
+    @admin.display(description="from")
+    def masked(self, obj):
+        return mask_phone(obj.phone)
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "source", "keyword", "opted_out_at")
+    list_filter = ("source",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "kind", "title", "is_drill", "created_at", "read_at")
+    list_filter = ("kind", "is_drill")
+    raw_id_fields = ("user",)
