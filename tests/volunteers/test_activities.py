@@ -354,3 +354,56 @@ def test_my_signup_and_attendance_show_in_the_list_in_constant_queries(world, gq
     for _ in range(5):
         make_activity(world.com_a, signups=[member])
     assert count()[0] == few
+
+
+def _race(*calls):
+    """Run the calls at the same moment in threads (real transactions); their outcomes."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=5)
+            call()
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append(str(getattr(exc, "code", None) or exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    return sorted(outcomes)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_people_racing_for_the_last_place_one_wins(world):
+    from volunteers.services import do_sign_up_for_activity
+
+    activity = make_activity(world.com_a, starts_in=dt.timedelta(hours=3), capacity=1)
+    first, second = new_user("抢一"), new_user("抢二")
+    make_member(first, world.com_a)
+    make_member(second, world.com_a)
+    outcomes = _race(lambda: do_sign_up_for_activity(activity, first), lambda: do_sign_up_for_activity(activity, second))
+    assert outcomes == ["capacity_full", "ok"]
+    activity.refresh_from_db()
+    assert activity.signed_up_count == 1 and ActivitySignup.objects.filter(status="SIGNED_UP").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_check_ins_of_one_person_at_once_count_once(world):
+    user = new_user("手抖")
+    make_member(user, world.com_a)
+    activity = make_activity(world.com_a, signups=[user])
+    outcomes = _race(*(lambda: do_check_in(activity, user, point=A_POINT) for _ in range(2)))
+    assert outcomes == ["already_checked_in", "ok"]
+    assert ActivityCheckIn.objects.count() == 1
