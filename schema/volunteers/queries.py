@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import graphene
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from graphene_django import DjangoConnectionField
 
@@ -66,18 +66,12 @@ class NearbyVolunteerConnection(graphene.relay.Connection):
         return len(root.iterable)
 
 
-def _serves_q(area: Area) -> Q:
-    """Volunteers who signed up in, or serve in, `area`'s subtree."""
-    serves = Volunteer.service_areas.through.objects.filter(volunteer_id=OuterRef("pk"), area__path__startswith=area.path)
-    return Q(area__path__startswith=area.path) | Q(Exists(serves))
-
-
 def filter_volunteers(qs, *, status=None, area=None, skills=None, available_now=None, on_duty=None, search=None):
     now = timezone.now()
     if status is not None:
         qs = qs.filter(status=_value(status))
     if area is not None:
-        qs = qs.filter(_serves_q(area))
+        qs = qs.serving(area)
     if skills:
         qs = qs.with_valid_skills(skills[:10], now)
     if available_now:

@@ -174,3 +174,20 @@ def test_gcj02_helper_moves_points_in_china(world):
     from community.geo import distance_m
 
     assert distance_m(A_POINT, wgs84_to_gcj02(*A_POINT)) > 300
+
+
+def test_serving_an_area_means_signed_up_or_serving_in_its_subtree(world):
+    here = make_volunteer(area=world.grid_a1)
+    helps_here = make_volunteer(area=world.grid_b1, service_areas=[world.grid_b1, world.grid_a2])
+    make_volunteer(area=world.grid_b2)
+    assert set(Volunteer.objects.serving(world.com_a)) == {here, helps_here}
+    assert list(Volunteer.objects.serving(world.grid_a2)) == [helps_here]
+    assert Volunteer.objects.serving(world.district).count() == 3
+
+
+def test_a_volunteer_sees_the_areas_they_serve_and_their_ancestors(world):
+    from community.permissions import can_view_area
+
+    v = make_volunteer(area=world.grid_a1, service_areas=[world.grid_a1, world.grid_b2])
+    assert all(can_view_area(v.user, a) for a in (world.grid_a1, world.grid_b2, world.com_b, world.city))
+    assert not can_view_area(v.user, world.grid_a2)

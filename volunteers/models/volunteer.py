@@ -115,6 +115,13 @@ class VolunteerQuerySet(models.QuerySet):
         """Approved (hence not suspended or pending), with an active account."""
         return self.filter(status=VolunteerStatus.APPROVED, user__is_active=True)
 
+    def serving(self, area: Area) -> VolunteerQuerySet:
+        """Volunteers who signed up in, or serve in, `area` or any area below it."""
+        serves = Volunteer.service_areas.through.objects.filter(
+            volunteer_id=OuterRef("pk"), area__path__startswith=area.path
+        )
+        return self.filter(Q(area__path__startswith=area.path) | Q(Exists(serves)))
+
     def available_at(self, at: dt.datetime | None = None) -> VolunteerQuerySet:
         """On duty at `at`, or inside one of their weekly windows. One SQL query."""
         at = at or timezone.now()
