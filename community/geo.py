@@ -209,22 +209,73 @@ def nearest(
 ) -> list[tuple[T, float]]:
     """Rows of `queryset` within radius_m of (lat, lng), nearest first, as (row, metres).
 
-    Reads only rows in the disk's cells (indexed), then measures exactly with geopy.
+    Reads only rows in the disk's cells (indexed) and inside the disk's bounding box, as bare
+    (pk, lat, lng) tuples; ranks them (see _rank: exact geopy distances, computed only where
+    they can matter); then loads the winning rows through the same queryset.
     """
     if radius_m <= 0 or radius_m > MAX_RADIUS_M:
         raise _field_error("radius", f"Radius must be between 1 and {MAX_RADIUS_M} metres.", GeoErrorCode.INVALID_LOCATION)
     candidates = queryset.filter(**{f"{cell_field}__in": cells_within(lat, lng, radius_m)})
-    return within(candidates, lat, lng, radius_m, limit)
+    if cell_field != "h3_cell":  # another point pair (e.g. a temporary location): rows as they are
+        return within(candidates, lat, lng, radius_m, limit)
+    candidates = candidates.filter(**_bounding_box(lat, lng, radius_m))
+    ranked = _rank(candidates.values_list("pk", "lat", "lng"), lat, lng, radius_m, limit)
+    rows = candidates.in_bulk([pk for pk, _ in ranked])
+    return [(rows[pk], d) for pk, d in ranked if pk in rows]
 
 
 def within(rows: Iterable[T], lat: float, lng: float, radius_m: float, limit: int | None = None) -> list[tuple[T, float]]:
-    origin = (lat, lng)
-    found = []
+    """The rows (any objects with lat/lng) within radius_m, nearest first, as (row, metres)."""
+    by_id = {}
+    points = []
     for row in rows:
-        if row.lat is None or row.lng is None:
+        by_id[id(row)] = row
+        points.append((id(row), row.lat, row.lng))
+    return [(by_id[key], d) for key, d in _rank(points, lat, lng, radius_m, limit)]
+
+
+# Haversine (a sphere) differs from the geodesic on the WGS-84 ellipsoid by under 0.6%.
+_SPHERE_SLACK = 0.01
+
+
+def _rank(points: Iterable[tuple], lat: float, lng: float, radius_m: float, limit: int | None) -> list[tuple]:
+    """[(key, geodesic metres)] of the (key, lat, lng) points within radius_m, nearest first.
+
+    The cheap spherical distance bounds the geodesic one within 1%, so only points that may
+    be within the radius are measured exactly, in order of spherical distance, stopping once
+    `limit` points are found that no later point can beat. Same answer as measuring all.
+    """
+    origin = (lat, lng)
+    reach = radius_m * (1 + _SPHERE_SLACK) + 1
+    rough = []
+    for key, plat, plng in points:
+        if plat is None or plng is None:
             continue
-        d = distance_m(origin, (row.lat, row.lng))
+        h = _haversine_m(origin, (plat, plng))
+        if h <= reach:
+            rough.append((h, key, plat, plng))
+    rough.sort(key=lambda item: item[0])
+    found: list[tuple] = []
+    kth = math.inf
+    for h, key, plat, plng in rough:
+        if h * (1 - _SPHERE_SLACK) - 1 > kth:
+            break
+        d = distance_m(origin, (plat, plng))
         if d <= radius_m:
-            found.append((row, d))
+            found.append((key, d))
+            if limit is not None and len(found) >= limit:
+                kth = sorted(dist for _, dist in found)[limit - 1]
     found.sort(key=lambda pair: pair[1])
     return found[:limit] if limit is not None else found
+
+
+def _bounding_box(lat: float, lng: float, radius_m: float) -> dict:
+    """lat/lng range lookups that contain the disk (with margin); none where they would wrap."""
+    dlat = radius_m * 1.01 / 110_500 + 1e-6
+    box = {"lat__range": (lat - dlat, lat + dlat)}
+    far_lat = min(90.0, abs(lat) + dlat)
+    if far_lat < 89.0:
+        dlng = radius_m * 1.01 / (111_000 * math.cos(math.radians(far_lat))) + 1e-6
+        if -180.0 < lng - dlng and lng + dlng < 180.0:
+            box["lng__range"] = (lng - dlng, lng + dlng)
+    return box
