@@ -200,3 +200,34 @@ def test_staff_of_another_community_cannot_subscribe(world, live_server_asgi):
         ws.subscribe("r", operation("community/OnReportsInArea"), {"areaId": to_global_id("Area", world.com_a.pk)})
         message = ws.receive_for("r", timeout=10)
     assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_grid_workers_converting_the_same_report_at_once_one_wins(world):
+    import threading
+
+    from django.db import connection
+
+    report = do_submit_report(world.resident, kind="help", description="老人摔倒", location=(30.271, 120.151))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def convert(user):
+        try:
+            copy = ResidentReport.objects.get(pk=report.pk)
+            barrier.wait()
+            mark_converted_to_task(copy, by=user)
+            outcomes.append("won")
+        except ValidationError as exc:
+            outcomes.append(exc.error_dict["status"][0].code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=convert, args=(u,)) for u in (world.worker_a1, world.admin_a)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes) == ["already_converted", "won"]
+    assert ResidentReport.objects.get(pk=report.pk).status == ReportStatus.CONVERTED_TO_TASK
