@@ -22,7 +22,7 @@ from community.permissions import Action, can, scope_q
 
 from ..core.scalars import Location
 from ..core.types import CountedConnection
-from .people_types import location_of
+from .people_types import location_of, scope_or_own
 from .types import AreaType
 
 HazardKindEnum = graphene.Enum.from_enum(HazardKind, description="易涝点, 老旧房屋, 燃气管线, 边坡, 建筑工地, ...")
@@ -128,7 +128,7 @@ class ResidentReportType(DjangoObjectType):
         user = info.context.user
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(scope_q(user, Action.VIEW_REPORTS, "grid__path") | Q(reporter=user)).select_related(
+        return queryset.filter(scope_or_own(user, Action.VIEW_REPORTS, Q(reporter=user))).select_related(
             "grid", "reporter"
         )
 

@@ -33,6 +33,13 @@ GeocodeStatusEnum = graphene.Enum.from_enum(GeocodeStatus, description="Where th
 RelationEnum = graphene.Enum("ContactRelation", [(v.upper(), v) for v in EmergencyContact.Relation.values])
 
 
+def scope_or_own(user, action: Action, own: Q, path_field: str = "grid__path") -> Q:
+    """Rows in the user's scope for `action`, or their own. (Q() | x would be just x, so the
+    unrestricted scope of a superuser is handled explicitly.)"""
+    scope = scope_q(user, action, path_field)
+    return Q() if scope == Q() else scope | own
+
+
 def location_of(row) -> dict | None:
     return None if row.lat is None or row.lng is None else {"latitude": row.lat, "longitude": row.lng}
 
@@ -105,7 +112,7 @@ class ResidentType(DjangoObjectType):
         user = info.context.user
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(scope_q(user, Action.VIEW_PEOPLE, "grid__path") | Q(user=user)).select_related(
+        return queryset.filter(scope_or_own(user, Action.VIEW_PEOPLE, Q(user=user))).select_related(
             "grid", "household", "user"
         ).prefetch_related("emergency_contacts__linked_resident")
 
@@ -172,7 +179,7 @@ class HouseholdType(DjangoObjectType):
         user = info.context.user
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(scope_q(user, Action.VIEW_PEOPLE, "grid__path") | Q(members__user=user)).distinct()
+        return queryset.filter(scope_or_own(user, Action.VIEW_PEOPLE, Q(members__user=user))).distinct()
 
     @classmethod
     def get_node(cls, info, id):

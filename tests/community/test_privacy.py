@@ -175,3 +175,11 @@ def test_nearby_with_a_bad_radius_or_location_is_a_typed_error(world, gql, peopl
     status, body = gql(operation("community/NearbyResidents"), {"location": {"latitude": 30, "longitude": 200}, "radiusM": 10},
                        user=world.worker_a1)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_superuser_sees_everyone(world, gql, people):
+    from tests.world import make_user
+
+    root = make_user("root", is_superuser=True, is_staff=True)
+    data = gql.data(operation("community/Residents"), {}, user=root)
+    assert data["residents"]["totalCount"] == 3
