@@ -35,14 +35,42 @@ def test_demo_is_loaded_only_into_an_empty_database():
     assert User.objects.count() == users
 
 
+def snapshot() -> dict:
+    from community.models import Resident
+    from volunteers.models import Volunteer
+
+    def rows(qs):
+        return sorted(tuple(str(v) for v in row) for row in qs)
+
+    return {
+        "users": rows(User.objects.values_list("username", "display_name", "phone")),
+        "residents": rows(Resident.objects.values_list("display_name", "phone", "lat", "lng", "is_vulnerable")),
+        "volunteers": rows(Volunteer.objects.values_list("user__username", "status", "lat", "lng")),
+    }
+
+
 def test_same_seed_gives_the_same_city():
+    from django.db import transaction
+
     from community.demo import build_demo_city
 
-    first = build_demo_city(seed=7)
-    names = sorted(User.objects.values_list("username", "display_name", "phone"))
-    for model in (RoleAssignment, Area):
-        model.objects.all().delete()
-    User.objects.all().delete()
-    second = build_demo_city(seed=7)
-    assert sorted(User.objects.values_list("username", "display_name", "phone")) == names
-    assert len(first.grids) == len(second.grids) == 16
+    with transaction.atomic():
+        build_demo_city(seed=7)
+        first = snapshot()
+        transaction.set_rollback(True)
+    assert not User.objects.exists()
+    build_demo_city(seed=7)
+    assert snapshot() == first
+
+
+def test_demo_city_has_people_to_work_with():
+    from community.models import Resident
+    from volunteers.models import PartyMemberRegistration, Volunteer
+
+    load()
+    assert Resident.objects.count() == 2000
+    assert Resident.objects.filter(is_vulnerable=True).count() > 100
+    assert Resident.objects.filter(user__isnull=True, phone__isnull=True).exists()
+    assert Volunteer.objects.count() == 300
+    assert Volunteer.objects.in_pool().count() > 250
+    assert PartyMemberRegistration.objects.exists()
