@@ -33,7 +33,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=200.0, help="SMS_RATE_PER_SECOND (the provider limit)")
-    parser.add_argument("--workers", type=int, default=2, help="Celery worker threads (drainers)")
+    parser.add_argument("--workers", type=int, default=4, help="Celery worker threads (= SMS_MAX_DRAINERS)")
     parser.add_argument("--batch", type=int, default=1000, help="items per queue_sms_bulk call (one enqueue each)")
     parser.add_argument("--baseline", type=int, default=2000, help="raw round trips for the baseline")
     parser.add_argument("--inject-429", type=float, default=0.0, help="fraction of creates the fake answers 429")
