@@ -276,3 +276,13 @@ def test_concurrent_replays_of_one_message_sid_store_one_row_and_act_once(settin
     process_inbound(InboundSms.objects.get().pk)
     assert handled == [(prompt.pk, "yes", None)]
     assert SmsMessage.objects.filter(purpose="sms_reply").count() == 1
+
+
+def test_developers_can_simulate_an_inbound_sms(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sms_inbound", "+8613900000123", "HELP", stdout=out)
+    assert "outcome: help" in out.getvalue()

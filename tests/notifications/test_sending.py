@@ -228,3 +228,23 @@ def test_login_code_bodies_are_masked_once_sent(fake_twilio):
     message.refresh_from_db()
     assert "123456" in fake_twilio.messages[0]["body"]
     assert "123456" not in message.body and "******" in message.body
+
+
+def test_a_drainer_whose_time_is_up_gives_back_what_it_claimed(fake_twilio, settings):
+    settings.SMS_RATE_PER_SECOND, settings.SMS_RATE_BURST = 40.0, 1.0  # claims 10 at a time
+    queue_sms_bulk([dict(template="test.alert", context={"text": str(i)}, purpose="t", idempotency_key=f"d{i}",
+                         phone=f"+86139{i:08d}") for i in range(10)])
+    report = delivery.drain(max_seconds=0.06)
+    assert report.exhausted_time and 1 <= report.attempted < 10
+    assert SmsMessage.objects.filter(status=SmsStatus.SENDING).count() == 0
+    back = SmsMessage.objects.filter(status=SmsStatus.QUEUED)
+    assert back.count() == 10 - report.attempted and set(back.values_list("attempts", flat=True)) == {0}
+    assert len(fake_twilio.messages) == report.attempted
+
+
+def test_at_most_the_configured_number_of_drainers_run_at_once(settings):
+    settings.SMS_MAX_DRAINERS = 2
+    first, second = delivery.take_drain_slot(), delivery.take_drain_slot()
+    assert first and second and delivery.take_drain_slot() is None
+    delivery.release_drain_slot(first)
+    assert delivery.take_drain_slot() is not None
