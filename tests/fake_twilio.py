@@ -12,6 +12,13 @@ TWILIO_API_BASE_URL, so only the network edge is replaced.
         assert len(fake_twilio.messages) == 1     # accepted creates
         assert fake_twilio.requests[-1].form["Body"] == "..."
 
+In other apps' tests: messages queued with queue_sms() are rows (SmsMessage) at once; to
+send them, run `notifications.tasks.drain_outbox()` (or `send_sms(message_id)`) directly
+after commit, with settings.SMS_RATE_PER_SECOND/SMS_RATE_BURST raised (default pace: 1/s).
+Without this fixture the locmem backend keeps sent texts in
+notifications.transports.locmem.outbox. Run standalone (`python tests/fake_twilio.py`) it
+prints its base URL; GET /__fake__/recorded and POST /__fake__/reset control it.
+
 Answers a create can be scripted with: "ok", "429", "500", "503", a Twilio error code
 (21610, 21211, 21614, 30007, ...) answered as HTTP 400, ("delay", seconds) before answering
 success, and "accept_then_500" (the message IS created, but the client sees a 500).
