@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from notifications import events
@@ -86,7 +86,12 @@ def do_submit_report(
         report.set_location(*location)
         if photo is not None:
             report.photo.save(f"photo.{PHOTO_TYPES[content_type]}", photo, save=False)
-        report.save()
+        try:
+            with transaction.atomic():
+                report.save()
+        except IntegrityError:  # the same key committed by a concurrent retry: that one wins
+            report.photo.delete(save=False)
+            return ResidentReport.objects.get(reporter=reporter, client_key=report.client_key)
         _publish(report, events.REPORT_CREATED)
     return report
 

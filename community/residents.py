@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .error_codes import CommunityErrorCode
@@ -114,6 +114,18 @@ def _apply(
         mark_geocode_pending(resident)
 
 
+def save_unique(resident: Resident) -> None:
+    """Save; a concurrent registration that took the phone or the account first is a typed
+    error, not a crash (the unique constraints decide the race)."""
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:
+        if resident.user_id and Resident.objects.filter(user_id=resident.user_id).exclude(pk=resident.pk).exists():
+            raise field_error(None, "You already have a resident profile.", CommunityErrorCode.ALREADY_REGISTERED)
+        raise field_error("phone", "Another resident is registered with this phone number.", CommunityErrorCode.PHONE_TAKEN)
+
+
 def mark_geocode_pending(resident: Resident) -> None:
     resident.geocode_status = GeocodeStatus.PENDING
     resident.geocode_attempts = 0
@@ -147,7 +159,7 @@ def do_register_resident(
         _apply(resident, values, location, source, rederive_grid=False)
         if location is None and resident.address:
             mark_geocode_pending(resident)
-        resident.save()
+        save_unique(resident)
         transaction.on_commit(lambda: _enqueue_geocoding_if_pending(resident))
     return resident
 
@@ -196,7 +208,7 @@ def do_update_resident(
         _apply(locked, values, location, source)
         if household is not False:
             locked.household = household
-        locked.save()
+        save_unique(locked)
         transaction.on_commit(lambda: _enqueue_geocoding_if_pending(locked))
     return locked
 

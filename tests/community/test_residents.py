@@ -152,3 +152,18 @@ def test_home_area_provider_lets_a_resident_see_their_grid_and_its_ancestors(wor
 
     assert can_view_area(world.resident, world.grid_a1) and can_view_area(world.resident, world.city)
     assert not can_view_area(world.resident, world.grid_b1)
+
+
+def test_a_phone_taken_by_a_concurrent_registration_is_a_typed_error(world, make_resident, monkeypatch):
+    """The unique constraint decides a race the pre-check cannot see."""
+    from django.core.exceptions import ValidationError
+
+    import community.residents as service
+
+    make_resident(world.grid_a1, "先到", phone="+8613800138111")
+    monkeypatch.setattr(service, "check_phone_free", lambda *a, **k: None)  # the other request checked first
+    with pytest.raises(ValidationError) as exc:
+        service.do_register_resident(by=world.worker_a1, grid=world.grid_a1, grid_overridden=True,
+                                     data={"display_name": "后到", "phone": "13800138111"})
+    assert exc.value.error_dict["phone"][0].code == "phone_taken"
+    assert Resident.objects.count() == 1
