@@ -3,10 +3,10 @@ do_* owns the transaction, writes and emits (events after commit)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from backend.errors import ValidationError
 from notifications import events
 from notifications.realtime import publish_on_commit
 

@@ -126,3 +126,15 @@ def test_over_long_reason_is_a_typed_error(world, gql):
 def test_unknown_mode_is_rejected_by_the_schema(world, gql):
     status, body = gql(SWITCH, {"areaId": gid(world.com_a), "mode": "PANIC"}, user=world.admin_a)
     assert status == 400 and not ModeSwitch.objects.exists()
+
+
+def test_service_level_mode_error_keeps_its_code(world):
+    from django.core.exceptions import ValidationError
+
+    from community.services import check_switch_mode
+
+    with pytest.raises(ValidationError) as caught:
+        check_switch_mode(world.com_a, "PANIC", "")
+    from schema.core.errors import validation_error_to_list
+
+    assert validation_error_to_list(caught.value) == [{"field": "mode", "message": "Unknown mode.", "code": "invalid_mode"}]
