@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -107,7 +108,9 @@ if CHANNEL_LAYER_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [CHANNEL_LAYER_URL],
+                # Fail fast when Redis is down (pushes are hints); socket_timeout stays above
+                # the layer's 5 s blocking receive.
+                "hosts": [{"address": CHANNEL_LAYER_URL, "socket_connect_timeout": 2, "socket_timeout": 10}],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="linli"),
                 # A subscriber that falls behind loses pushes, never data: clients resync
                 # from GraphQL queries. Capacity is raised deliberately above the default 100.
@@ -141,7 +144,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
@@ -154,6 +162,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # volunteers: tidy expired on-duty switches and temporary locations; auto check-out.
     "volunteers-expired-availability": {"task": "volunteers.tasks.sweep_expired_availability", "schedule": 60.0},
     "volunteers-forgotten-checkouts": {"task": "volunteers.tasks.sweep_forgotten_checkouts", "schedule": 900.0},
+    # dispatch: expire unanswered offers, send the next wave, recover tasks a lost message left.
+    "volunteers-dispatch-sweep": {"task": "volunteers.tasks.sweep_dispatch", "schedule": 15.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -316,6 +326,29 @@ LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR",
 # Token buckets (SMS pacing, login throttles) live here so every worker shares them.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")
+
+# --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------
+# Per priority: seconds to answer an offer, offers per free place (wave factor), the search
+# radius (start, step, max) and the ranking band: candidates are ranked nearest first in
+# bands of ranking_band_m metres, and inside a band by reliability, then current load (see
+# volunteers/dispatch/ranking.py). An area override (set_area_dispatch_override) replaces any
+# of these for its subtree; the area's effective mode multiplies the default answer times.
+DISPATCH_DEFAULTS = {
+    "ROUTINE": {"answer_seconds": 1800, "wave_factor": 1.5, "radius_start_m": 1000, "radius_step_m": 1000,
+                "radius_max_m": 5000, "ranking_band_m": 500},
+    "URGENT": {"answer_seconds": 600, "wave_factor": 2.0, "radius_start_m": 1000, "radius_step_m": 1000,
+               "radius_max_m": 5000, "ranking_band_m": 300},
+    "LIFE_SAFETY": {"answer_seconds": 180, "wave_factor": 3.0, "radius_start_m": 500, "radius_step_m": 500,
+                    "radius_max_m": 3000, "ranking_band_m": 150},
+}
+DISPATCH_MODE_ANSWER_FACTOR = {"EMERGENCY": 0.5, "STANDBY": 0.75}
+DISPATCH_MIN_ANSWER_SECONDS = env.int("DISPATCH_MIN_ANSWER_SECONDS", default=60)
+DISPATCH_CHECKIN_RADIUS_M = env.int("DISPATCH_CHECKIN_RADIUS_M", default=300)
+DISPATCH_MAX_HEADCOUNT = env.int("DISPATCH_MAX_HEADCOUNT", default=100)
+# A task handed to a worker is looked at again by the sweep after this long if the worker
+# never finished (lost message, dead worker): a delay, never a stall.
+DISPATCH_RETRY_AFTER_SECONDS = env.int("DISPATCH_RETRY_AFTER_SECONDS", default=30)
+DISPATCH_SWEEP_BATCH = env.int("DISPATCH_SWEEP_BATCH", default=500)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.enqueue import enqueue_on_commit
+
 from .consent import is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode
 from .models import SmsMessage, SmsStatus
@@ -178,8 +180,7 @@ def queue_sms(
     if row.status == SmsStatus.QUEUED:
         from .tasks import send_sms
 
-        message_id = row.pk
-        transaction.on_commit(lambda: send_sms.delay(message_id))
+        enqueue_on_commit(send_sms, row.pk)
     return row
 
 
@@ -210,7 +211,7 @@ def queue_sms_bulk(items: list[dict]) -> int:
     if any(r.status == SmsStatus.QUEUED for r in rows):
         from .tasks import drain_outbox
 
-        transaction.on_commit(drain_outbox.delay)
+        enqueue_on_commit(drain_outbox)
     return written
 
 

@@ -8,6 +8,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from backend.enqueue import enqueue_now
+
 from . import delivery
 
 logger = logging.getLogger(__name__)
@@ -49,13 +51,29 @@ def drain_outbox() -> int:
 
 @shared_task(ignore_result=True)
 def sweep_outbox() -> dict:
-    """Periodic (CELERY_BEAT_SCHEDULE): recover rows stuck in "sending" and restart draining
-    when queued rows wait with nobody sending them."""
+    """Periodic (CELERY_BEAT_SCHEDULE): recover rows stuck in "sending", restart draining
+    when queued rows wait with nobody sending them, and route inbound SMS whose processing
+    task was lost (the broker was down when the webhook stored them)."""
     recovered = delivery.recover_stuck()
     overdue = delivery.has_overdue()
     if recovered or overdue:
-        drain_outbox.delay()
-    return {"recovered": recovered, "overdue": overdue}
+        enqueue_now(drain_outbox)
+    unrouted = unprocessed_inbound_ids()
+    for inbound_id in unrouted:
+        enqueue_now(process_inbound, inbound_id)
+    return {"recovered": recovered, "overdue": overdue, "inbound": len(unrouted)}
+
+
+def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> list[int]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import InboundSms
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = InboundSms.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    return list(pending.order_by("received_at").values_list("pk", flat=True)[:limit])
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True,

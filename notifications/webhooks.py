@@ -18,6 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from backend.enqueue import enqueue_on_commit
+
 from .delivery import record_provider_status
 from .models import InboundSms
 from .outbox import normalize_phone
@@ -79,8 +81,7 @@ def inbound_sms(request):
         if created:
             from .tasks import process_inbound
 
-            inbound_id = inbound.pk
-            transaction.on_commit(lambda: process_inbound.delay(inbound_id))
+            enqueue_on_commit(process_inbound, inbound.pk)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql_jwt.exceptions import JSONWebTokenError
 
+from backend.middleware import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, is_database_unavailable
+
 from .errors import PermissionDenied, UserFacingError
 from .validation import validation_rules
 
@@ -41,13 +43,19 @@ def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[Gra
     return validate(schema, document, validation_rules(), max_errors=20)
 
 
+def original_error(error: Exception) -> BaseException | None:
+    """The exception a GraphQL error wraps (through nested GraphQLErrors), or None."""
+    original = error.original_error if isinstance(error, GraphQLError) else error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original
+
+
 def format_error(error: Exception) -> dict:
     """Allow-list: our typed errors and GraphQL's own keep their message; the rest is masked."""
     if not isinstance(error, GraphQLError):
         error = GraphQLError(str(error), original_error=error)
-    original = error.original_error
-    while isinstance(original, GraphQLError) and original.original_error is not None:
-        original = original.original_error
+    original = original_error(error)
     if original is None or isinstance(original, (PermissionDenied, UserFacingError)):
         formatted = error.formatted
         if isinstance(original, GraphQLError) and original.extensions:
@@ -61,6 +69,13 @@ def format_error(error: Exception) -> dict:
             "locations": error.formatted.get("locations"),
             "path": error.path,
             "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    if is_database_unavailable(original):
+        logger.warning("database unavailable at %s: %s", error.path, type(original).__name__)
+        return {
+            "message": UNAVAILABLE_MESSAGE,
+            "path": error.path,
+            "extensions": {"code": UNAVAILABLE_CODE, "retryable": True},
         }
     if isinstance(original, DjangoValidationError):
         return {

@@ -20,8 +20,10 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
+from backend.middleware import is_database_unavailable
+
 from .auth import user_from_token
-from .execution import format_error, parse_document
+from .execution import format_error, original_error, parse_document
 from .uploads import MultipartError, operations_from_multipart
 from .validation import validation_rules
 
@@ -77,7 +79,16 @@ class LinliGraphQLView(GraphQLView):
             _, errors = parse_document(query)
             if errors:
                 return ExecutionResult(data=None, errors=errors)
-        return super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+        request.linli_errors = getattr(result, "errors", None) or []
+        return result
+
+    def get_response(self, request, data, show_graphiql=False):
+        result, status = super().get_response(request, data, show_graphiql)
+        # The database went away mid-request: everything was rolled back; say "retry".
+        if any(is_database_unavailable(original_error(e)) for e in getattr(request, "linli_errors", ())):
+            status = 503
+        return result, status
 
     @staticmethod
     def format_error(error):

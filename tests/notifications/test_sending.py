@@ -193,7 +193,7 @@ def test_a_young_claim_is_left_alone_by_the_sweep(fake_twilio):
 def test_the_sweep_resends_rows_whose_task_was_lost(fake_twilio, settings):
     message = queue()  # the on-commit enqueue never happened (a lost broker message)
     SmsMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=settings.SMS_REQUEUE_AFTER_SECONDS + 1))
-    assert sweep_outbox() == {"recovered": 0, "overdue": True}
+    assert sweep_outbox() == {"recovered": 0, "overdue": True, "inbound": 0}
     assert len(fake_twilio.messages) == 1
 
 
