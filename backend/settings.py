@@ -164,6 +164,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "volunteers-forgotten-checkouts": {"task": "volunteers.tasks.sweep_forgotten_checkouts", "schedule": 900.0},
     # dispatch: expire unanswered offers, send the next wave, recover tasks a lost message left.
     "volunteers-dispatch-sweep": {"task": "volunteers.tasks.sweep_dispatch", "schedule": 15.0},
+    # emergency (community): re-drive fan-outs whose worker died; welfare checks for the silent.
+    "community-emergency-sweep": {"task": "community.tasks.sweep_emergency", "schedule": 15.0},
+    "community-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -215,6 +218,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 WS_CONNECTION_INIT_TIMEOUT = env.float("WS_CONNECTION_INIT_TIMEOUT", default=10.0)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=65536)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)
+WS_MESSAGES_PER_10S = env.int("WS_MESSAGES_PER_10S", default=100)
+WS_CONNECTS_PER_ADDRESS_PER_MINUTE = env.int("WS_CONNECTS_PER_ADDRESS_PER_MINUTE", default=300)
+WS_CONNECTS_PER_USER_PER_MINUTE = env.int("WS_CONNECTS_PER_USER_PER_MINUTE", default=30)
 WS_ALLOWED_ORIGINS = env.list("WS_ALLOWED_ORIGINS", default=[])
 
 # --- I18N / time ------------------------------------------------------------------------------
@@ -349,6 +355,23 @@ DISPATCH_MAX_HEADCOUNT = env.int("DISPATCH_MAX_HEADCOUNT", default=100)
 # never finished (lost message, dead worker): a delay, never a stall.
 DISPATCH_RETRY_AFTER_SECONDS = env.int("DISPATCH_RETRY_AFTER_SECONDS", default=30)
 DISPATCH_SWEEP_BATCH = env.int("DISPATCH_SWEEP_BATCH", default=500)
+
+# --- Emergency (community: modes, response plans, alerts, safety checks, reviews) ----------
+# Fan-outs (alerts, safety checks, plan steps) run in Celery in chunks of this many residents
+# or people; a worker keeps going for the budget, then hands over to a fresh task. A lease
+# older than EMERGENCY_LEASE_SECONDS belongs to a dead worker: the sweep re-drives it.
+EMERGENCY_FANOUT_CHUNK = env.int("EMERGENCY_FANOUT_CHUNK", default=1000)
+EMERGENCY_FANOUT_BUDGET_SECONDS = env.float("EMERGENCY_FANOUT_BUDGET_SECONDS", default=20.0)
+EMERGENCY_LEASE_SECONDS = env.int("EMERGENCY_LEASE_SECONDS", default=120)
+# Safety checks: vulnerable residents silent this long get a welfare-check task (a plan or
+# the staff member starting the check may choose another time); SMS replies count until
+# SAFETY_REPLY_HOURS after the start; staff count pushes are coalesced to one per interval.
+SAFETY_WELFARE_AFTER_MINUTES = env.int("SAFETY_WELFARE_AFTER_MINUTES", default=60)
+SAFETY_REPLY_HOURS = env.int("SAFETY_REPLY_HOURS", default=72)
+SAFETY_PUSH_INTERVAL_SECONDS = env.float("SAFETY_PUSH_INTERVAL_SECONDS", default=1.0)
+# CAP 1.2 export: who we are to public warning systems.
+CAP_SENDER = env.str("CAP_SENDER", default="linli@linli.example")
+CAP_SENDER_NAME = env.str("CAP_SENDER_NAME", default="邻里社区应急平台")
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

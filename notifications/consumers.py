@@ -10,7 +10,11 @@ The consumer speaks the protocol and hands everything else to the schema:
   anywhere (a Celery worker, another web process) reaches every subscriber.
 - close codes: 4400 bad message, 4401 subscribe before ack, 4403 forbidden, 4406 sub-protocol
   not acceptable, 4408 no connection_init in time, 4409 duplicate id, 4429 repeated init,
-  4500 internal error; 1009 message too big.
+  4500 internal error; 1009 message too big; 1008 message flood; 1013 too many connections
+  from this address or user (try again later).
+- abuse limits: connections per client address and per user per minute (shared through
+  notifications.ratelimit, Redis when configured), and messages per connection (a local
+  token bucket), so one flooding client cannot starve the others.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Close:
     TOO_MANY_INITS = 4429
     INTERNAL = 4500
     TOO_BIG = 1009
+    FLOOD = 1008
+    TRY_AGAIN_LATER = 1013
 
 
 class EventStream:
@@ -105,11 +111,17 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         self.operations: dict[str, asyncio.Task] = {}
         self.listeners: dict[str, set[EventStream]] = {}
         self.timers: list[asyncio.Task] = []
+        self.message_budget = MessageBudget(settings.WS_MESSAGES_PER_10S, 10.0)
         if PROTOCOL not in self.scope.get("subprotocols", []):
             await self.accept()
             await self.close(code=Close.SUBPROTOCOL_NOT_ACCEPTABLE)
             return
         await self.accept(subprotocol=PROTOCOL)
+        address = (self.scope.get("client") or ["unknown"])[0]
+        if not await _allowed(f"ws:connect:addr:{address}", settings.WS_CONNECTS_PER_ADDRESS_PER_MINUTE):
+            logger.warning("websocket connections from one address over the limit; closing")
+            await self.close(code=Close.TRY_AGAIN_LATER)
+            return
         self.timers.append(asyncio.ensure_future(self._init_timeout()))
 
     async def disconnect(self, code):
@@ -134,6 +146,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         raw = text_data if text_data is not None else bytes_data
         if raw is not None and len(raw) > settings.WS_MAX_MESSAGE_BYTES:
             await self.close(code=Close.TOO_BIG)
+            return
+        if not self.message_budget.take():
+            logger.warning("websocket message flood from user %s; closing", getattr(self.user, "pk", None))
+            await self.close(code=Close.FLOOD)
             return
         try:
             message = json.loads(raw)
@@ -175,6 +191,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             self.user = await sync_to_async(_authenticate)(token)
         except JSONWebTokenError:
             await self.close(code=Close.FORBIDDEN)
+            return
+        if not await _allowed(f"ws:connect:user:{self.user.pk}", settings.WS_CONNECTS_PER_USER_PER_MINUTE):
+            logger.warning("websocket connections of user %s over the limit; closing", self.user.pk)
+            await self.close(code=Close.TRY_AGAIN_LATER)
             return
         from schema.core.auth import token_expiry
 
@@ -324,6 +344,36 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         from schema.core.execution import format_error
 
         await self._send({"type": "error", "id": op_id, "payload": [format_error(e) for e in errors]})
+
+
+class MessageBudget:
+    """A per-connection token bucket: `limit` messages per `period` seconds, refilling."""
+
+    def __init__(self, limit: int, period: float):
+        self.rate = limit / period
+        self.capacity = float(limit)
+        self.tokens = float(limit)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+async def _allowed(key: str, per_minute: int) -> bool:
+    from . import ratelimit
+
+    try:
+        allowance = await sync_to_async(ratelimit.hit, thread_sensitive=False)(key, limit=per_minute, period=60.0)
+    except Exception:  # noqa: BLE001 - a limiter outage must not lock everyone out
+        logger.warning("rate limiter unavailable; allowing websocket connection")
+        return True
+    return allowance.allowed
 
 
 def _token_from_payload(payload: dict) -> str | None:

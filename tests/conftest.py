@@ -42,6 +42,14 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_rate_limits(settings):
+    # Rate-limit buckets (Redis when configured) must not leak between tests or runs.
+    import uuid
+
+    settings.RATE_LIMIT_PREFIX = f"linli:test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
 def _isolated_channel_layer(settings):
     # In-memory layer state must not leak between tests.
     from channels.layers import channel_layers

@@ -61,6 +61,14 @@ class GraphQLWSClient:
             if message.get("id") == op_id:
                 return message
 
+    def receive_for_type(self, message_type: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The next message of this type (skipping others)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.receive(max(0.01, deadline - time.monotonic()))
+            if message.get("type") == message_type:
+                return message
+
     def close_code(self, timeout: float = 5.0) -> int | None:
         """Wait for the server to close; the close code it sent."""
         deadline = time.monotonic() + timeout
