@@ -16,12 +16,20 @@ AREA_MODE_CHANGED = "area.mode_changed"
 NOTIFICATION_CREATED = "notification.created"
 REPORT_CREATED = "report.created"
 REPORT_UPDATED = "report.updated"
+TASK_CREATED = "task.created"
+TASK_UPDATED = "task.updated"
+OFFER_CREATED = "offer.created"
+OFFER_UPDATED = "offer.updated"
 
 EVENT_TYPES = {
     AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
     NOTIFICATION_CREATED: "Something was addressed to a user (offer, alert, safety check, ...); to user.<id>.",
     REPORT_CREATED: "A resident filed a hazard report or help request; to area.<grid id> and its ancestors.",
     REPORT_UPDATED: "A resident report changed status (acknowledged, turned into a task, closed).",
+    TASK_CREATED: "A task was created; to task.<id> and area.<id> of its area and every ancestor.",
+    TASK_UPDATED: "A task changed (edited, dispatched, staffed, people added/removed, progress, closed); same groups.",
+    OFFER_CREATED: "A task was offered to a user; to user.<id> (myOffers).",
+    OFFER_UPDATED: "A user's offer changed (accepted, late, declined, expired, withdrawn); to user.<id>.",
 }
 
 

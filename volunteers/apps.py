@@ -12,3 +12,12 @@ class VolunteersConfig(AppConfig):
 
         # A volunteer sees the areas they serve; a Party member sees their community.
         register_home_area_provider(home_area_paths)
+
+        from notifications.inbound import register_reply_handler
+
+        from .dispatch.texts import register_task_templates
+        from .services.offers import handle_offer_reply
+
+        # Offers go out by push and SMS; SMS answers come back through the reply router.
+        register_task_templates()
+        register_reply_handler("task_offer", handle_offer_reply)

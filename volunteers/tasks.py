@@ -36,3 +36,23 @@ def sweep_forgotten_checkouts() -> int:
     if closed:
         logger.info("auto check-out: %d attendances closed", closed)
     return closed
+
+
+# --- dispatch -----------------------------------------------------------------------------
+@shared_task(name="volunteers.tasks.run_dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_dispatch(task_id: int) -> str:
+    """Send the task's next wave if one is due. Takes an id, re-reads everything, and is safe
+    to run twice or concurrently (the task row is locked, offers are unique per person)."""
+    from .dispatch import offer_next_wave
+
+    return offer_next_wave(task_id).outcome
+
+
+@shared_task(name="volunteers.tasks.sweep_dispatch", ignore_result=True)
+def sweep_dispatch() -> dict:
+    """Every 15 s: expire unanswered offers, send the waves that are due, recover tasks whose
+    worker or message was lost (see volunteers/dispatch/sweep.py)."""
+    from .dispatch.sweep import sweep_dispatch as sweep
+
+    report = sweep()
+    return {"expired": report.expired, "dispatched": len(report.dispatched), "tidied": report.tidied}

@@ -1,7 +1,7 @@
 """Volunteers, Party members, service activities and the service-hours ledger.
 
 One module per concept; everything is importable from `volunteers.models` (a contract the
-dispatch engine builds on).
+dispatch engine builds on). Tasks, offers and the dispatch timeline live in task.py/offer.py.
 """
 
 from .activities import (
@@ -14,7 +14,23 @@ from .activities import (
     SignupStatus,
 )
 from .hours import ServiceHoursEntry, ServiceHoursKind
+from .offer import AnswerChannel, Offer, OfferPool, OfferStatus, OfferVia, WithdrawReason
 from .party import PartyMemberRegistration, PartyRegistrationStatus
+from .task import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    ACTIVE_TASK_STATUSES,
+    CLOSED_TASK_STATUSES,
+    DISPATCHABLE_STATUSES,
+    AreaDispatchOverride,
+    AssignmentStatus,
+    Task,
+    TaskAssignment,
+    TaskEvent,
+    TaskEventKind,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+)
 from .time import LOCAL_TZ, local_date, local_time
 from .volunteer import (
     AvailabilityWindow,
@@ -30,7 +46,26 @@ from .volunteer import (
 )
 
 __all__ = [
+    "ACTIVE_ASSIGNMENT_STATUSES",
+    "ACTIVE_TASK_STATUSES",
+    "CLOSED_TASK_STATUSES",
+    "DISPATCHABLE_STATUSES",
     "LOCAL_TZ",
+    "AnswerChannel",
+    "AreaDispatchOverride",
+    "AssignmentStatus",
+    "Offer",
+    "OfferPool",
+    "OfferStatus",
+    "OfferVia",
+    "Task",
+    "TaskAssignment",
+    "TaskEvent",
+    "TaskEventKind",
+    "TaskPriority",
+    "TaskSource",
+    "TaskStatus",
+    "WithdrawReason",
     "ActivityCheckIn",
     "ActivitySignup",
     "ActivityStatus",

@@ -1,7 +1,19 @@
 """Volunteers-app services: the only code that changes volunteers, registrations,
-activities and the service-hours ledger. Each do_* owns its transaction and raises
-django ValidationError(code=VolunteersErrorCode...) on bad input, changing nothing."""
+activities, the service-hours ledger, tasks, offers and assignments. Each writing function
+owns its transaction and raises django ValidationError(code=VolunteersErrorCode...) on bad
+input, changing nothing.
 
+Tasks for other apps (a response plan, a safety check): create_task(...); dispatch
+parameters per area and priority: dispatch_parameters(...), set_area_dispatch_override(...),
+clear_area_dispatch_override(...); metrics for an after-action review: task_metrics(task),
+area_dispatch_metrics(area, ...)."""
+
+from ..dispatch.parameters import (
+    DispatchParameters,
+    clear_area_dispatch_override,
+    dispatch_parameters,
+    set_area_dispatch_override,
+)
 from .activities import (
     ActivitySpec,
     close_forgotten_checkouts,
@@ -11,6 +23,13 @@ from .activities import (
     do_check_out,
     do_publish_service_activity,
     do_sign_up_for_activity,
+)
+from .assignments import (
+    check_in_on_site,
+    complete_assignment,
+    mark_en_route,
+    remove_person,
+    withdraw_from_task,
 )
 from .export import ExportFile, ExportFormat, export_service_hours
 from .hours import (
@@ -23,6 +42,7 @@ from .hours import (
     record_service_hours,
     resolve_range,
 )
+from .offers import AnswerOutcome, OfferAnswer, handle_offer_reply, respond_to_offer
 from .party import RegistrationSpec, do_decide_registration, do_register_party_member
 from .profiles import (
     ProfileChanges,
@@ -35,9 +55,43 @@ from .profiles import (
     do_update_volunteer_profile,
     record_offer_outcome,
 )
+from .task_people import add_person, offer_task_to
+from .tasks import (
+    TaskChanges,
+    cancel_task,
+    close_task,
+    create_task,
+    create_task_from_report,
+    edit_task,
+    set_task_headcount,
+    start_dispatch,
+)
 
 __all__ = [
     "ActivitySpec",
+    "AnswerOutcome",
+    "DispatchParameters",
+    "OfferAnswer",
+    "TaskChanges",
+    "add_person",
+    "cancel_task",
+    "check_in_on_site",
+    "clear_area_dispatch_override",
+    "close_task",
+    "complete_assignment",
+    "create_task",
+    "create_task_from_report",
+    "dispatch_parameters",
+    "edit_task",
+    "handle_offer_reply",
+    "mark_en_route",
+    "offer_task_to",
+    "remove_person",
+    "respond_to_offer",
+    "set_area_dispatch_override",
+    "set_task_headcount",
+    "start_dispatch",
+    "withdraw_from_task",
     "ExportFile",
     "ExportFormat",
     "HoursSummary",

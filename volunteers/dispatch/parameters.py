@@ -1,0 +1,143 @@
+"""Dispatch parameters: how long people have to answer, how many offers per free place, how
+far to look and how to rank — per priority, per area, per mode.
+
+Where a value comes from, for a task in area A with priority P:
+
+1. settings.DISPATCH_DEFAULTS[P];
+2. overrides set on A or any ancestor (set_area_dispatch_override), nearest last: each key
+   an override names replaces the value above it (a district may set the radius and a
+   community the answer time). A value is a number for every priority, or {priority: number};
+3. the answer time, unless an override set it explicitly, is multiplied by the factor of A's
+   effective mode (settings.DISPATCH_MODE_ANSWER_FACTOR: EMERGENCY x0.5, STANDBY x0.75), and
+   never drops below DISPATCH_MIN_ANSWER_SECONDS.
+
+Each wave reads them afresh, so an override set during an emergency applies from the next
+wave of every running task; offers already out keep their deadlines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from backend.errors import ValidationError
+from community.models import Area, Mode, User
+
+from ..error_codes import VolunteersErrorCode as Code
+from ..models import AreaDispatchOverride, Task, TaskPriority
+
+# name -> (lowest, highest) accepted in an override.
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "answer_seconds": (30, 86_400),
+    "wave_factor": (1.0, 10.0),
+    "radius_start_m": (100, 50_000),
+    "radius_step_m": (100, 50_000),
+    "radius_max_m": (100, 50_000),
+    "ranking_band_m": (0, 10_000),
+}
+INTEGER_PARAMETERS = {"answer_seconds", "radius_start_m", "radius_step_m", "radius_max_m", "ranking_band_m"}
+
+
+@dataclass(frozen=True)
+class DispatchParameters:
+    priority: str
+    answer_seconds: int
+    wave_factor: float
+    radius_start_m: int
+    radius_step_m: int
+    radius_max_m: int
+    ranking_band_m: int
+    mode: str = Mode.NORMAL
+    overridden: tuple[str, ...] = field(default=())  # keys an area override set
+
+    def wave_size(self, places: int) -> int:
+        """Offers wanted out at once for `places` free places."""
+        return math.ceil(places * self.wave_factor) if places > 0 else 0
+
+    def next_radius(self, radius_m: int) -> int | None:
+        """The next step out from `radius_m`, or None at the maximum."""
+        if radius_m >= self.radius_max_m:
+            return None
+        return min(self.radius_max_m, radius_m + self.radius_step_m)
+
+
+def _priority(value) -> str:
+    value = getattr(value, "value", value)
+    if value not in TaskPriority.values:
+        raise ValidationError({"priority": "Use ROUTINE, URGENT or LIFE_SAFETY."}, code=Code.INVALID_PRIORITY)
+    return value
+
+
+def _value_for(raw, priority: str):
+    return raw.get(priority) if isinstance(raw, dict) else raw
+
+
+def dispatch_parameters(task_or_area: Task | Area, priority: str | None = None) -> DispatchParameters:
+    """The parameters in force for a task (its own priority unless given) or for an area."""
+    area = task_or_area.area if isinstance(task_or_area, Task) else task_or_area
+    if priority is None and isinstance(task_or_area, Task):
+        priority = task_or_area.priority
+    priority = _priority(priority or TaskPriority.ROUTINE)
+    values = dict(settings.DISPATCH_DEFAULTS[priority])
+    overridden: list[str] = []
+    rows = AreaDispatchOverride.objects.filter(area__path__in=area.ancestor_paths()).order_by("area__depth")
+    for row in rows:
+        for name, raw in row.params.items():
+            value = _value_for(raw, priority)
+            if name in PARAMETER_RANGES and value is not None:
+                values[name] = value
+                overridden.append(name)
+    mode = area.effective_mode()
+    if "answer_seconds" not in overridden:
+        factor = settings.DISPATCH_MODE_ANSWER_FACTOR.get(mode, 1.0)
+        values["answer_seconds"] = max(settings.DISPATCH_MIN_ANSWER_SECONDS, round(values["answer_seconds"] * factor))
+    values["radius_max_m"] = max(values["radius_max_m"], values["radius_start_m"])
+    return DispatchParameters(
+        priority=priority, mode=mode, overridden=tuple(dict.fromkeys(overridden)),
+        **{k: (int(v) if k in INTEGER_PARAMETERS else float(v)) for k, v in values.items() if k in PARAMETER_RANGES},
+    )
+
+
+def _check_param(name: str, raw) -> dict | float:
+    if name not in PARAMETER_RANGES:
+        raise ValidationError({name: f"Unknown dispatch parameter; use {', '.join(PARAMETER_RANGES)}."},
+                              code=Code.INVALID_DISPATCH_PARAMETER)
+    if isinstance(raw, dict):
+        unknown = set(raw) - set(TaskPriority.values)
+        if unknown or not raw:
+            raise ValidationError({name: "Per priority: ROUTINE, URGENT, LIFE_SAFETY."}, code=Code.INVALID_DISPATCH_PARAMETER)
+        return {p: _check_number(name, v) for p, v in raw.items()}
+    return _check_number(name, raw)
+
+
+def _check_number(name: str, raw) -> float:
+    low, high = PARAMETER_RANGES[name]
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or not low <= raw <= high:
+        raise ValidationError({name: f"Between {low:g} and {high:g}."}, code=Code.INVALID_DISPATCH_PARAMETER)
+    return int(raw) if name in INTEGER_PARAMETERS else float(raw)
+
+
+def set_area_dispatch_override(area: Area, *, by: User | None = None, reason: str = "", **params) -> AreaDispatchOverride:
+    """Replace `area`'s override with `params` (any of PARAMETER_RANGES, each a number or
+    {priority: number}); it applies to the area and everything below it until cleared.
+
+        set_area_dispatch_override(district, answer_seconds=120, radius_max_m={"URGENT": 8000})
+    """
+    if not params:
+        raise ValidationError("Give at least one parameter, or clear the override.", code=Code.INVALID_DISPATCH_PARAMETER)
+    clean = {name: _check_param(name, raw) for name, raw in params.items()}
+    with transaction.atomic():
+        row, _ = AreaDispatchOverride.objects.update_or_create(
+            area=area, defaults={"params": clean, "reason": (reason or "")[:500], "set_by": by, "set_at": timezone.now()},
+        )
+    return row
+
+
+def clear_area_dispatch_override(area: Area) -> bool:
+    """Remove `area`'s own override (ancestors' stay); True if there was one."""
+    deleted, _ = AreaDispatchOverride.objects.filter(area=area).delete()
+    return bool(deleted)

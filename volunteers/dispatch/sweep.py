@@ -1,0 +1,118 @@
+"""The periodic sweep (CELERY_BEAT_SCHEDULE, every 15 s): deadlines live in the database,
+and this moves everything that is due, so a lost broker message or a dead worker delays a
+task and never stalls it.
+
+1. offers past their deadline: PENDING -> EXPIRED (a conditional UPDATE on rows locked with
+   SKIP LOCKED: an answer being written right now decides its own offer);
+2. tasks whose wave has thus run out, or whose dispatch_due_at passed (a worker never
+   finished), are claimed (dispatch_due_at moved on by a conditional UPDATE, so two sweeps
+   never hand out one task twice) and handed to workers: offer_next_wave;
+3. pending offers left on tasks that are full or closed are withdrawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from ..models import (
+    CLOSED_TASK_STATUSES,
+    DISPATCHABLE_STATUSES,
+    Offer,
+    OfferOutcome,
+    OfferStatus,
+    Task,
+    TaskEventKind,
+    TaskStatus,
+    WithdrawReason,
+)
+from . import timeline
+from .record import record_answers
+from .state import withdraw_pending
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    expired: int
+    dispatched: list[int]
+    tidied: int
+
+
+def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None = None) -> set[int]:
+    """Expire the PENDING offers of `queryset` whose deadline is at or before `now`; returns
+    the ids of their tasks. Runs inside the caller's transaction."""
+    due = queryset.filter(status=OfferStatus.PENDING, expires_at__lte=now).select_for_update(skip_locked=True)
+    offers = list(due.order_by("expires_at", "id")[: batch or settings.DISPATCH_SWEEP_BATCH])
+    if not offers:
+        return set()
+    moved = Offer.objects.filter(pk__in=[o.pk for o in offers], status=OfferStatus.PENDING, expires_at__lte=now).update(
+        status=OfferStatus.EXPIRED, closed_at=now,
+    )
+    if moved != len(offers):  # only without row locks (never on PostgreSQL): keep the ones that moved
+        offers = list(Offer.objects.filter(pk__in=[o.pk for o in offers], status=OfferStatus.EXPIRED, closed_at=now))
+    for offer in offers:
+        offer.status, offer.closed_at = OfferStatus.EXPIRED, now
+        timeline.publish_offer(offer)
+    timeline.record_offers(TaskEventKind.EXPIRED, offers, at=now)
+    record_answers((o.volunteer_id for o in offers), OfferOutcome.EXPIRED)
+    return {o.task_id for o in offers}
+
+
+def claim_due_tasks(now: dt.datetime, batch: int) -> list[int]:
+    """Tasks the engine must look at now, each claimed by one sweep for a lease."""
+    lease = now + dt.timedelta(seconds=settings.DISPATCH_RETRY_AFTER_SECONDS)
+    due = (
+        Task.objects.filter(auto_dispatch=True, status__in=DISPATCHABLE_STATUSES, dispatch_due_at__lte=now)
+        .order_by("dispatch_due_at", "id").values_list("pk", "dispatch_due_at")[:batch]
+    )
+    return [pk for pk, at in due if Task.objects.filter(pk=pk, dispatch_due_at=at).update(dispatch_due_at=lease)]
+
+
+def withdraw_stray_offers(now: dt.datetime, batch: int) -> int:
+    """Pending offers on a task that is full or closed (an answer that was being written
+    while the task filled up, then rolled back): withdraw them."""
+    pending = Offer.objects.filter(task_id=OuterRef("pk"), status=OfferStatus.PENDING)
+    stray = Task.objects.filter(Exists(pending)).filter(
+        Q(status__in=CLOSED_TASK_STATUSES) | Q(filled_count__gte=F("headcount"))
+    ).values_list("pk", flat=True)[:batch]
+    withdrawn = 0
+    for task_id in stray:
+        with transaction.atomic():
+            task = Task.objects.select_for_update().select_related("area").get(pk=task_id)
+            reason = {TaskStatus.CANCELLED: WithdrawReason.CANCELLED, TaskStatus.DONE: WithdrawReason.CLOSED}.get(
+                task.status, WithdrawReason.STAFFED)
+            withdrawn += withdraw_pending(task, reason, now)
+    return withdrawn
+
+
+def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> SweepReport:
+    from ..tasks import run_dispatch
+
+    now = now or timezone.now()
+    batch = batch or settings.DISPATCH_SWEEP_BATCH
+    expired = 0
+    with transaction.atomic():
+        touched = expire_offers(Offer.objects.all(), now, batch)
+        if touched:
+            expired = Offer.objects.filter(task_id__in=touched, status=OfferStatus.EXPIRED, closed_at=now).count()
+            # A wave that has run out is due at once (offer_next_wave waits if offers remain).
+            Task.objects.filter(pk__in=touched, auto_dispatch=True, status__in=DISPATCHABLE_STATUSES).update(dispatch_due_at=now)
+    tidied = withdraw_stray_offers(now, batch)
+    claimed = claim_due_tasks(now, batch)
+    for task_id in claimed:
+        run_dispatch.delay(task_id)
+    if expired or claimed or tidied:
+        logger.info("dispatch sweep: %d offers expired, %d tasks handed to workers, %d stray offers withdrawn",
+                    expired, len(claimed), tidied)
+    return SweepReport(expired=expired, dispatched=claimed, tidied=tidied)
+
+
+__all__ = ["SweepReport", "claim_due_tasks", "expire_offers", "sweep_dispatch", "withdraw_stray_offers"]

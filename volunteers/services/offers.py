@@ -1,0 +1,186 @@
+"""Answering an offer, from the app (respondToOffer) or by SMS (the notifications reply
+router, purpose "task_offer"). First come, first served, decided in the database:
+
+1. the offer's own PENDING -> ACCEPTED is a conditional UPDATE that also requires
+   expires_at > now, so an answer racing the expiry sweep has exactly one outcome;
+2. a place is claimed with a conditional UPDATE on the task (filled_count < headcount);
+3. no place left: the offer becomes LATE — the person is thanked and told it is staffed.
+
+Lock order is always offer, then volunteer, then task; the transaction that fills the last
+place withdraws the other pending offers with SKIP LOCKED, never waiting for an answer in
+flight, so fifty people accepting three places at once cannot deadlock: three win, and
+every other "yes" ends LATE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.errors import ValidationError
+from notifications.inbound import Reply
+from notifications.models import SmsMessage
+
+from ..dispatch import timeline
+from ..dispatch.record import record_answers
+from ..dispatch.state import after_answer, staff_if_full
+from ..dispatch.texts import sms_reply
+from ..error_codes import VolunteersErrorCode as Code
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    CLOSED_TASK_STATUSES,
+    AnswerChannel,
+    Offer,
+    OfferOutcome,
+    OfferStatus,
+    Task,
+    TaskAssignment,
+    TaskEventKind,
+    Volunteer,
+    WithdrawReason,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class AnswerOutcome(StrEnum):
+    ACCEPTED = "ACCEPTED"  # a place is yours
+    LATE = "LATE"  # every place was taken first: thank you
+    DECLINED = "DECLINED"
+
+
+@dataclass(frozen=True)
+class OfferAnswer:
+    offer: Offer
+    outcome: AnswerOutcome
+    assignment: TaskAssignment | None = None
+
+
+def _refusal(offer: Offer, now: dt.datetime) -> ValidationError:
+    """Why an offer could not be answered (it is no longer PENDING or its time is up)."""
+    offer.refresh_from_db()
+    if offer.status == OfferStatus.WITHDRAWN:
+        return ValidationError("The task no longer needs people; no answer needed.", code=Code.OFFER_WITHDRAWN)
+    if offer.status == OfferStatus.EXPIRED or (offer.status == OfferStatus.PENDING and offer.expires_at <= now):
+        return ValidationError("The time to answer this offer has passed.", code=Code.OFFER_EXPIRED)
+    return ValidationError(f"This offer was already answered ({offer.get_status_display()}).", code=Code.OFFER_ALREADY_ANSWERED)
+
+
+def respond_to_offer(offer: Offer, *, accept: bool, via: str = AnswerChannel.APP, now: dt.datetime | None = None) -> OfferAnswer:
+    """Accept or decline. The caller has checked that the answer comes from the offer's person."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not accept:
+            return _decline(offer, via, now)
+        return _accept(offer, via, now)
+
+
+def _close(offer: Offer, to: str, via: str, now: dt.datetime, *, from_status=OfferStatus.PENDING, **extra) -> bool:
+    return bool(
+        Offer.objects.filter(pk=offer.pk, status=from_status, expires_at__gt=now, **extra).update(
+            status=to, answered_at=now, answered_via=via, closed_at=F("closed_at") if from_status != OfferStatus.PENDING else now,
+        )
+    )
+
+
+def _decline(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
+    if not _close(offer, OfferStatus.DECLINED, via, now):
+        raise _refusal(offer, now)
+    offer.refresh_from_db()
+    record_answers([offer.volunteer_id], OfferOutcome.DECLINED)
+    timeline.record(offer.task, TaskEventKind.DECLINED, offer=offer, wave=offer.wave, at=now, via=via)
+    after_answer(Task.objects.get(pk=offer.task_id), now)
+    timeline.publish_offer(offer)
+    timeline.publish_task(offer.task, TaskEventKind.DECLINED)
+    return OfferAnswer(offer, AnswerOutcome.DECLINED)
+
+
+def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
+    if not _close(offer, OfferStatus.ACCEPTED, via, now):
+        # Withdrawn because the task filled up a moment ago: the "yes" is recorded as late.
+        if _close(offer, OfferStatus.LATE, via, now, from_status=OfferStatus.WITHDRAWN, withdrawn_reason=WithdrawReason.STAFFED):
+            return _late(offer, via, now)
+        raise _refusal(offer, now)
+    _check_load(offer)
+    claimed = Task.objects.filter(pk=offer.task_id, filled_count__lt=F("headcount")).exclude(
+        status__in=CLOSED_TASK_STATUSES).update(filled_count=F("filled_count") + 1, updated_at=now)
+    if not claimed:
+        task = Task.objects.get(pk=offer.task_id)
+        if task.is_closed:
+            raise ValidationError("The task is over; no answer needed.", code=Code.OFFER_WITHDRAWN)
+        Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.LATE)
+        return _late(offer, via, now)
+    task = Task.objects.select_for_update().select_related("area").get(pk=offer.task_id)  # ours until commit
+    offer.refresh_from_db()
+    assignment = TaskAssignment.objects.create(
+        task=task, user_id=offer.user_id, volunteer_id=offer.volunteer_id, offer=offer, assigned_at=now,
+    )
+    record_answers([offer.volunteer_id], OfferOutcome.ACCEPTED)
+    if task.first_accepted_at is None:
+        task.first_accepted_at = now
+        Task.objects.filter(pk=task.pk).update(first_accepted_at=now)
+    timeline.record(task, TaskEventKind.ACCEPTED, offer=offer, wave=offer.wave, at=now, via=via)
+    if not staff_if_full(task, now):
+        after_answer(task, now)
+    timeline.publish_offer(offer)
+    timeline.publish_task(task, TaskEventKind.ACCEPTED)
+    return OfferAnswer(offer, AnswerOutcome.ACCEPTED, assignment)
+
+
+def _late(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
+    offer.refresh_from_db()
+    record_answers([offer.volunteer_id], OfferOutcome.ACCEPTED)  # they said yes: it counts as an answer
+    timeline.record(offer.task, TaskEventKind.LATE, offer=offer, wave=offer.wave, at=now, via=via)
+    timeline.publish_offer(offer)
+    return OfferAnswer(offer, AnswerOutcome.LATE)
+
+
+def _check_load(offer: Offer) -> None:
+    """Under the person's own limit of tasks at once (checked again at the moment of yes)."""
+    limit = 1
+    if offer.volunteer_id is not None:
+        volunteer = Volunteer.objects.select_for_update().filter(pk=offer.volunteer_id).only("max_concurrent_tasks").first()
+        limit = volunteer.max_concurrent_tasks if volunteer else 1
+    held = TaskAssignment.objects.filter(user_id=offer.user_id, status__in=ACTIVE_ASSIGNMENT_STATUSES).exclude(task_id=offer.task_id).count()
+    if held >= limit:
+        raise ValidationError(f"You already hold {held} task(s), your limit; finish or withdraw from one first.",
+                              code=Code.TOO_MANY_TASKS)
+
+
+# --- SMS ----------------------------------------------------------------------------------
+_REFUSAL_REPLY = {
+    Code.OFFER_EXPIRED: "expired",
+    Code.OFFER_WITHDRAWN: "withdrawn",
+    Code.OFFER_ALREADY_ANSWERED: "already",
+    Code.TOO_MANY_TASKS: "too_many",
+}
+
+
+def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
+    """The reply router's handler for purpose "task_offer": yes/no to the offer the prompt
+    carried. Runs inside the router's transaction; never raises for a refused answer (the
+    person is told why instead)."""
+    offer = Offer.objects.select_related("task__area").filter(pk=_int(prompt.related_id)).first()
+    if offer is None or reply.intent not in ("yes", "no"):
+        logger.warning("SMS reply to task offer prompt %s could not be applied", prompt.pk)
+        return None
+    context = {"task": offer.task.title, "area": offer.task.area.name}
+    try:
+        answer = respond_to_offer(offer, accept=reply.intent == "yes", via=AnswerChannel.SMS)
+    except ValidationError as exc:
+        kind = _REFUSAL_REPLY.get(getattr(exc, "code", None), "already")
+        return sms_reply(kind, prompt.language, **context)
+    return sms_reply(answer.outcome.lower(), prompt.language, **context)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
