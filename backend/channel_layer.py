@@ -1,4 +1,7 @@
-"""In-memory channel layer that is safe to send to from other threads.
+"""Channel layers: a thread-safe in-memory one (embedded footing) and a Redis one that
+survives Redis restarts (services footing).
+
+In-memory channel layer that is safe to send to from other threads.
 
 Channels' InMemoryChannelLayer keeps asyncio queues that belong to the event loop that reads
 them. On the embedded footing the in-process Celery worker (and test threads) publish from
@@ -10,8 +13,13 @@ like the original.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from channels.layers import InMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
@@ -41,3 +49,24 @@ class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
         if home is not None:
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(super().group_send(group, message), home))
         return await super().group_send(group, message)
+
+
+class ResilientRedisChannelLayer(RedisChannelLayer):
+    """channels_redis, with a receive that survives a Redis restart.
+
+    When Redis goes away, the stock receive raises and takes the WebSocket consumer (and its
+    socket) down with it; this one waits and retries with backoff, so sockets stay open
+    through a restart. Group memberships are lost with a Redis restart (it keeps nothing on
+    disk); consumers re-add theirs periodically (notifications.consumers), so no subscriber
+    stays deaf. Pushes missed meanwhile are hints only: clients resync by query.
+    """
+
+    async def receive(self, channel):
+        delay = 0.1
+        while True:
+            try:
+                return await super().receive(channel)
+            except (RedisError, OSError) as exc:
+                logger.warning("channel layer receive failed (%s); retrying in %.1fs", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -106,7 +106,7 @@ CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 if CHANNEL_LAYER_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "backend.channel_layer.ResilientRedisChannelLayer",
             "CONFIG": {
                 # Fail fast when Redis is down (pushes are hints); socket_timeout stays above
                 # the layer's 5 s blocking receive.
@@ -218,6 +218,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 WS_CONNECTION_INIT_TIMEOUT = env.float("WS_CONNECTION_INIT_TIMEOUT", default=10.0)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=65536)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)
+# Consumers re-add their group memberships this often (a Redis restart forgets them).
+WS_GROUP_REFRESH_SECONDS = env.float("WS_GROUP_REFRESH_SECONDS", default=30.0)
 WS_MESSAGES_PER_10S = env.int("WS_MESSAGES_PER_10S", default=100)
 WS_CONNECTS_PER_ADDRESS_PER_MINUTE = env.int("WS_CONNECTS_PER_ADDRESS_PER_MINUTE", default=300)
 WS_CONNECTS_PER_USER_PER_MINUTE = env.int("WS_CONNECTS_PER_USER_PER_MINUTE", default=30)

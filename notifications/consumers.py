@@ -137,6 +137,18 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         if not self.init_received:
             await self.close(code=Close.INIT_TIMEOUT)
 
+    async def _refresh_groups(self):
+        """Re-add this socket to its groups now and then: a Redis restart forgets group
+        memberships, and this keeps them from expiring on long-lived sockets."""
+        while True:
+            await asyncio.sleep(settings.WS_GROUP_REFRESH_SECONDS)
+            for group in list(self.listeners):
+                try:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                except Exception:  # noqa: BLE001 - the layer may be down; try again next time
+                    logger.warning("could not refresh membership of %s", group)
+                    break
+
     async def _close_at(self, expires_at: int):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self.close(code=Close.FORBIDDEN)
@@ -202,6 +214,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         if expires_at:
             self.timers.append(asyncio.ensure_future(self._close_at(expires_at)))
         self.acknowledged = True
+        self.timers.append(asyncio.ensure_future(self._refresh_groups()))
         await self._send({"type": "connection_ack"})
 
     async def _on_ping(self, message):
