@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.conf import settings
@@ -39,6 +40,17 @@ def gql(client):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_PHONE_IN_LOG = re.compile(r"(?<![\d*])(?:\+?86)?1[3-9]\d{9}(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _no_phone_numbers_in_logs(caplog):
+    """Personal data never reaches a log line: every test fails if one logs a full phone."""
+    yield
+    leaked = [r.getMessage() for r in caplog.records if _PHONE_IN_LOG.search(r.getMessage())]
+    assert not leaked, f"unmasked phone number logged: {leaked[:3]}"
 
 
 @pytest.fixture(autouse=True)
