@@ -58,3 +58,28 @@ def test_models_and_migrations_agree():
         call_command("makemigrations", "--check", "--dry-run", stdout=out)
     except SystemExit as exc:
         pytest.fail(f"missing migrations:\n{out.getvalue()}" if exc.code else "")
+
+
+def test_production_responses_carry_security_headers():
+    script = (
+        "import json, django; django.setup();"
+        "from django.test import Client; from django.test.utils import setup_test_environment;"
+        "setup_test_environment();"
+        "r = Client(HTTP_HOST='linli.example.cn').post('/graphql/', data='{}', content_type='application/json', secure=True);"
+        "insecure = Client(HTTP_HOST='linli.example.cn').get('/graphql/');"
+        "print(json.dumps({'headers': dict(r.headers), 'insecure_status': insecure.status_code, 'location': insecure.headers.get('Location', '')}))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="backend.settings")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    headers = {k.lower(): v for k, v in out["headers"].items()}
+    assert headers["strict-transport-security"].startswith("max-age=31536000")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    assert out["insecure_status"] == 301 and out["location"].startswith("https://")
