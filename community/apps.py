@@ -10,3 +10,9 @@ class CommunityConfig(AppConfig):
         from . import privacy
 
         privacy.register()
+        # Emergency texts and the SMS reply handlers of safety checks and mobilisation.
+        from .emergency_texts import register_emergency_templates
+        from .safety_answers import register_reply_handlers
+
+        register_emergency_templates()
+        register_reply_handlers()

@@ -101,3 +101,103 @@ def sweep_geocoding(limit: int = 200) -> int:
     for resident_id in ids:
         enqueue_geocoding(resident_id)
     return len(ids)
+
+
+# --- emergency: fan-outs, plan runs and the sweeps that re-drive them --------------------------
+_EMERGENCY_TASKS: dict[str, object] = {}
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Hand a job to a worker after commit; if the broker is down, the emergency sweep (every
+    15 s) finds the job in the database and re-drives it."""
+    try:
+        _EMERGENCY_TASKS[task_name].delay(*args)
+    except Exception:  # noqa: BLE001 - never fail the request that wrote the job
+        logger.warning("%s%s not enqueued; the emergency sweep will re-drive it", task_name, args, exc_info=True)
+
+
+def _drive_and_continue(task, model, pk: int, chunk) -> str:
+    from .fanout import drive
+
+    outcome = drive(model, pk, chunk)
+    if outcome == "more":
+        task.delay(pk)
+    return outcome
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def fan_out_alert(alert_id: int) -> str:
+    from .alerts import alert_chunk
+    from .models import Alert
+
+    return _drive_and_continue(fan_out_alert, Alert, alert_id, alert_chunk)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def fan_out_safety_check(check_id: int) -> str:
+    from .models import SafetyCheck
+    from .safety import safety_check_chunk
+
+    return _drive_and_continue(fan_out_safety_check, SafetyCheck, check_id, safety_check_chunk)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def advance_plan_run(run_id: int) -> str:
+    from .models import PlanRun
+    from .plans import plan_run_chunk
+
+    return _drive_and_continue(advance_plan_run, PlanRun, run_id, plan_run_chunk)
+
+
+_EMERGENCY_TASKS.update({
+    "community.tasks.fan_out_alert": fan_out_alert,
+    "community.tasks.fan_out_safety_check": fan_out_safety_check,
+    "community.tasks.advance_plan_run": advance_plan_run,
+})
+
+
+@shared_task(ignore_result=True)
+def sweep_emergency() -> dict:
+    """Periodic: re-drive plan runs, alert and safety-check fan-outs nobody is working on
+    (their message was lost, or their worker died and its lease ran out)."""
+    from .fanout import due
+    from .models import Alert, PlanRun, SafetyCheck
+
+    found = {}
+    for name, model in (("community.tasks.advance_plan_run", PlanRun), ("community.tasks.fan_out_alert", Alert),
+                        ("community.tasks.fan_out_safety_check", SafetyCheck)):
+        ids = due(model)
+        for pk in ids:
+            enqueue(name, pk)
+        found[model.__name__] = len(ids)
+    return found
+
+
+@shared_task(ignore_result=True)
+def sweep_welfare_checks() -> int:
+    """Periodic: vulnerable residents silent past their check's welfare time get a
+    welfare-check task at their address (idempotent per resident and check)."""
+    from .safety_answers import request_welfare_checks
+
+    return request_welfare_checks()
+
+
+def run_pending_emergency_jobs(max_rounds: int = 1000) -> int:
+    """Run every unfinished plan run, alert and safety-check fan-out to the end, in this
+    process (tests, benchmarks, the `make run` footing's catch-up). Returns chunks driven."""
+    from .alerts import alert_chunk
+    from .fanout import drive, due
+    from .models import Alert, PlanRun, SafetyCheck
+    from .plans import plan_run_chunk
+    from .safety import safety_check_chunk
+
+    jobs = ((PlanRun, plan_run_chunk), (Alert, alert_chunk), (SafetyCheck, safety_check_chunk))
+    driven = 0
+    for _ in range(max_rounds):
+        pending = [(model, chunk, pk) for model, chunk in jobs for pk in due(model)]
+        if not pending:
+            break
+        for model, chunk, pk in pending:
+            drive(model, pk, chunk, budget=3600)
+            driven += 1
+    return driven

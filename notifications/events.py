@@ -20,6 +20,8 @@ TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"
 OFFER_CREATED = "offer.created"
 OFFER_UPDATED = "offer.updated"
+ALERT_ISSUED = "alert.issued"
+SAFETY_CHECK_UPDATED = "safety_check.updated"
 
 EVENT_TYPES = {
     AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
@@ -30,6 +32,8 @@ EVENT_TYPES = {
     TASK_UPDATED: "A task changed (edited, dispatched, staffed, people added/removed, progress, closed); same groups.",
     OFFER_CREATED: "A task was offered to a user; to user.<id> (myOffers).",
     OFFER_UPDATED: "A user's offer changed (accepted, late, declined, expired, withdrawn); to user.<id>.",
+    ALERT_ISSUED: "An alert (or its update or cancellation) was issued for an area; to area.<id> of that area.",
+    SAFETY_CHECK_UPDATED: "A safety check started, got an answer or closed; to safety_check.<id> (staff counts).",
 }
 
 
@@ -43,6 +47,10 @@ def user_group(user_id: int) -> str:
 
 def task_group(task_id: int) -> str:
     return f"task.{task_id}"
+
+
+def safety_check_group(check_id: int) -> str:
+    return f"safety_check.{check_id}"
 
 
 def make_event(event_type: str, **payload: Any) -> dict[str, Any]:

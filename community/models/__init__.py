@@ -1,5 +1,14 @@
 """Community models, one module per concern; everything is importable from community.models."""
 
+from .alerts import (
+    Alert,
+    CapCategory,
+    CapCertainty,
+    CapMsgType,
+    CapResponseType,
+    CapSeverity,
+    CapUrgency,
+)
 from .core import (
     AREA_KIND_DEPTH,
     MODE_SEVERITY,
@@ -16,6 +25,7 @@ from .core import (
     User,
     mask_phone,
 )
+from .fanout import FanoutState, FanoutStatus
 from .hazards import (
     OPEN_REPORT_STATUSES,
     REPORT_TRANSITIONS,
@@ -28,6 +38,19 @@ from .hazards import (
     ResidentReport,
     Severity,
 )
+from .plans import (
+    ImmutableVersionError,
+    Mobilisation,
+    MobilisationKind,
+    MobilisationLevel,
+    MobilisationResponse,
+    PlanAction,
+    PlanRun,
+    PlanRunStatus,
+    PlanStep,
+    PlanStepStatus,
+    ResponsePlan,
+)
 from .residents import (
     VULNERABILITY_FLAGS,
     EmergencyContact,
@@ -37,6 +60,14 @@ from .residents import (
     LocationSource,
     Resident,
 )
+from .safety import (
+    AnswerChannel,
+    SafetyAnswer,
+    SafetyCheck,
+    SafetyCheckStatus,
+    SafetyState,
+    SafetyStatus,
+)
 
 __all__ = [
     "AREA_KIND_DEPTH",
@@ -45,28 +76,54 @@ __all__ = [
     "REPORT_TRANSITIONS",
     "ROLE_AREA_KINDS",
     "VULNERABILITY_FLAGS",
+    "Alert",
+    "AnswerChannel",
     "Area",
     "AreaKind",
+    "CapCategory",
+    "CapCertainty",
+    "CapMsgType",
+    "CapResponseType",
+    "CapSeverity",
+    "CapUrgency",
     "EmergencyContact",
+    "FanoutState",
+    "FanoutStatus",
     "GeocodeCacheEntry",
     "GeocodeStatus",
     "HazardKind",
     "HazardPoint",
     "Household",
     "IdempotencyRecord",
+    "ImmutableVersionError",
     "Inspection",
     "InspectionResult",
     "Language",
     "LinliUserManager",
     "LocationSource",
+    "Mobilisation",
+    "MobilisationKind",
+    "MobilisationLevel",
+    "MobilisationResponse",
     "Mode",
     "ModeSwitch",
+    "PlanAction",
+    "PlanRun",
+    "PlanRunStatus",
+    "PlanStep",
+    "PlanStepStatus",
     "ReportKind",
     "ReportStatus",
     "Resident",
     "ResidentReport",
+    "ResponsePlan",
     "Role",
     "RoleAssignment",
+    "SafetyAnswer",
+    "SafetyCheck",
+    "SafetyCheckStatus",
+    "SafetyState",
+    "SafetyStatus",
     "Severity",
     "User",
     "mask_phone",

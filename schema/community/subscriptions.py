@@ -10,6 +10,7 @@ from notifications import events
 
 from ..core.errors import NotAuthenticated, PermissionDenied
 from ..core.types import decode_id
+from .emergency_subscriptions import EmergencySubscriptions
 from .report_subscriptions import ReportSubscriptions
 from .types import AreaModeChangedEvent, AreaType
 
@@ -44,7 +45,7 @@ def _build_event(area_pk: int, event: dict) -> dict | None:
     }
 
 
-class CommunitySubscriptions(ReportSubscriptions, graphene.ObjectType):
+class CommunitySubscriptions(ReportSubscriptions, EmergencySubscriptions, graphene.ObjectType):
     area_mode_changed = graphene.Field(
         AreaModeChangedEvent,
         area_id=graphene.ID(required=True),

@@ -106,12 +106,21 @@ class ModeSwitchType(DjangoObjectType):
     from_mode = graphene.Field(ModeEnum, required=True)
     to_mode = graphene.Field(ModeEnum, required=True)
     area = graphene.Field(AreaType, required=True)
+    plan_run = graphene.Field(
+        "schema.community.emergency_types.PlanRunType",
+        description="The response plan run this switch started (null when the mode did not change).",
+    )
 
     class Meta:
         model = ModeSwitch
         name = "ModeSwitch"
         interfaces = (graphene.relay.Node,)
         fields = ("id", "area", "from_mode", "to_mode", "reason", "is_drill", "switched_at")
+
+    def resolve_plan_run(self, info):
+        from community.models import PlanRun
+
+        return PlanRun.objects.select_related("plan").filter(mode_switch=self).first()
 
 
 class AreaModeChangedEvent(graphene.ObjectType):

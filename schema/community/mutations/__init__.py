@@ -2,6 +2,7 @@ import graphene
 
 from .auth import RefreshToken, RevokeToken, TokenAuth
 from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
+from .emergency import EmergencyMutations
 from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
 from .import_residents import ImportResidents
 from .reports import SetReportStatus, SubmitReport
@@ -14,7 +15,7 @@ from .residents import (
 from .switch_area_mode import SwitchAreaMode
 
 
-class CommunityMutations(graphene.ObjectType):
+class CommunityMutations(EmergencyMutations, graphene.ObjectType):
     token_auth = TokenAuth.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
