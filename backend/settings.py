@@ -198,10 +198,15 @@ GRAPHQL_JWT = {
 # --- GraphQL ----------------------------------------------------------------------------------
 GRAPHENE = {
     "SCHEMA": "schema.schema.schema",
-    "MIDDLEWARE": ["graphql_jwt.middleware.JSONWebTokenMiddleware"],
+    "MIDDLEWARE": [
+        "graphql_jwt.middleware.JSONWebTokenMiddleware",
+        "schema.core.middleware.PaginationArgumentsMiddleware",
+    ],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
-    "ATOMIC_MUTATIONS": True,
+    # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing
+    # mutation of a document neither poisons nor rolls back the others.
+    "ATOMIC_MUTATIONS": False,
 }
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=10)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)

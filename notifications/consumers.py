@@ -30,7 +30,7 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 from graphql.execution import create_source_event_stream
 from graphql_jwt.exceptions import JSONWebTokenError
@@ -408,17 +408,19 @@ def _authenticate(token: str):
     return user_from_token(token)
 
 
+def _middleware() -> list:
+    """The HTTP view's graphene middleware, except JWT (the socket authenticated at init)."""
+    from schema.core.middleware import PaginationArgumentsMiddleware
+
+    return [PaginationArgumentsMiddleware()]
+
+
 def _execute_once(schema, document, context, variables, operation_name, is_mutation):
     close_old_connections()
-    if is_mutation and settings.GRAPHENE.get("ATOMIC_MUTATIONS"):
-        with transaction.atomic():
-            result = execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name)
-            if getattr(context, "graphene_mutation_has_errors", False):
-                transaction.set_rollback(True)
-            return result
-    return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name)
+    # Mutations are atomic one by one (BaseMutation), as over HTTP.
+    return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name, middleware=_middleware())
 
 
 def _execute_event(schema, document, event, context, variables, operation_name):
     close_old_connections()
-    return execute(schema, document, root_value=event, context_value=context, variable_values=variables, operation_name=operation_name)
+    return execute(schema, document, root_value=event, context_value=context, variable_values=variables, operation_name=operation_name, middleware=_middleware())

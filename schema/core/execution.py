@@ -13,7 +13,6 @@ from graphql_jwt.exceptions import JSONWebTokenError
 
 from backend.middleware import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, is_database_unavailable
 
-from .errors import PermissionDenied, UserFacingError
 from .validation import validation_rules
 
 logger = logging.getLogger("linli.graphql")
@@ -56,12 +55,14 @@ def format_error(error: Exception) -> dict:
     if not isinstance(error, GraphQLError):
         error = GraphQLError(str(error), original_error=error)
     original = original_error(error)
-    if original is None or isinstance(original, (PermissionDenied, UserFacingError)):
+    # GraphQLErrors are written for the client: validation, argument coercion ("Argument
+    # 'until' has invalid value ..."), and ours (PermissionDenied, UserFacingError).
+    if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
         if isinstance(original, GraphQLError) and original.extensions:
             formatted.setdefault("extensions", {}).update(original.extensions)
         if "extensions" not in formatted or "code" not in formatted.get("extensions", {}):
-            formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_REQUEST"
+            formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_USER_INPUT"
         return formatted
     if isinstance(original, JSONWebTokenError):
         return {

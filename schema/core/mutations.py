@@ -18,9 +18,8 @@ import json
 import graphene
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from graphene.types.mutation import MutationOptions
-from graphene_django.constants import MUTATION_ERRORS_FLAG
 
 from backend.errors import ValidationError as CodedValidationError
 from community.models import IdempotencyRecord
@@ -32,6 +31,9 @@ from .permissions import current_user
 class BaseMutationOptions(MutationOptions):
     login_required = True
     idempotent = False
+    # A payload returned with errors rolls back what the mutation wrote, unless the write
+    # is the point (a counted failed login attempt must stick). Raised errors always roll back.
+    commit_returned_errors = False
 
 
 class BaseMutation(graphene.Mutation):
@@ -42,12 +44,14 @@ class BaseMutation(graphene.Mutation):
 
     @classmethod
     def __init_subclass_with_meta__(
-        cls, login_required=True, idempotent=False, arguments=None, _meta=None, **options
+        cls, login_required=True, idempotent=False, commit_returned_errors=False, arguments=None,
+        _meta=None, **options
     ):
         if not _meta:
             _meta = BaseMutationOptions(cls)
         _meta.login_required = login_required
         _meta.idempotent = idempotent
+        _meta.commit_returned_errors = commit_returned_errors
         if idempotent:
             input_class = getattr(cls, "Arguments", None)
             arguments = dict(arguments or {})
@@ -72,16 +76,23 @@ class BaseMutation(graphene.Mutation):
         try:
             if key:
                 return cls._mutate_idempotent(root, info, key, data)
-            return cls.perform_mutation(root, info, **data)
+            return cls._mutate_atomically(root, info, data)
         except ValidationError as exc:
-            cls._mark_failed(info)
             return cls(errors=validation_error_to_list(exc))
 
     @classmethod
-    def _mark_failed(cls, info) -> None:
-        setattr(info.context, MUTATION_ERRORS_FLAG, True)
-        if connection.in_atomic_block:
-            transaction.set_rollback(True)
+    def _mutate_atomically(cls, root, info, data: dict):
+        """Each mutation is its own transaction (a savepoint when inside one): a payload with
+        errors, a ValidationError or any other exception rolls back what it wrote — and only
+        that, so the next mutation of the same document starts clean."""
+        try:
+            with transaction.atomic():
+                payload = cls.perform_mutation(root, info, **data)
+                if payload.errors and not cls._meta.commit_returned_errors:
+                    raise _RollbackWithPayload(payload)
+                return payload
+        except _RollbackWithPayload as rollback:
+            return rollback.payload
 
     # --- idempotency ---------------------------------------------------------------------
     @classmethod

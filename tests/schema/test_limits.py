@@ -126,3 +126,37 @@ def test_unexpected_errors_are_masked_and_logged_with_an_id(gql, world, monkeypa
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert error["extensions"]["errorId"] in logged
     assert "+8613800000001" not in logged
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [("first: -1", "between 0 and 100"), ("first: 101", "between 0 and 100"), ("last: 1000", "between 0 and 100"),
+     ("offset: -2", "must not be negative"), ('offset: 1, before: "YXJyYXljb25uZWN0aW9uOjE="', "not both")],
+)
+def test_bad_pagination_arguments_are_typed_errors(gql, world, args, message):
+    status, body = gql(f"{{ areas({args}) {{ edges {{ node {{ id }} }} }} }}", user=world.commander)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert message in error["message"]
+
+
+def test_each_mutation_of_a_document_stands_on_its_own(gql, world):
+    from graphql_relay import to_global_id
+
+    from community.models import Area, ModeSwitch
+
+    com_a = to_global_id("Area", world.com_a.pk)
+    document = f"""mutation {{
+      bad: switchAreaMode(areaId: "{com_a}", mode: EMERGENCY, reason: "{'x' * 2001}") {{ errors {{ code }} }}
+      good: switchAreaMode(areaId: "{com_a}", mode: STANDBY) {{ errors {{ code }} switch {{ toMode }} }}
+    }}"""
+    data = gql.data(document, user=world.admin_a)
+    assert data["bad"]["errors"] == [{"code": "INVALID"}]
+    assert data["good"] == {"errors": [], "switch": {"toMode": "STANDBY"}}
+    assert list(ModeSwitch.objects.values_list("to_mode", flat=True)) == ["STANDBY"]
+    assert Area.objects.get(pk=world.com_a.pk).mode == "STANDBY"
+
+
+def test_an_argument_that_cannot_be_coerced_is_a_typed_error_not_internal(gql, world):
+    status, body = gql('{ areas(after: 5) { totalCount } }', user=world.commander)
+    assert status == 400 or body["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED")

@@ -91,7 +91,6 @@ class ImportResidents(BaseMutation):
         report = import_roster(file, community, by=user, dry_run=dry_run)
         payload = to_graphql(report)
         if not dry_run and not report.applied:
-            cls._mark_failed(info)
             error = Error(field="file", code=CommunityErrorCode.IMPORT_HAS_ERRORS.value,
                           message="Nothing was imported: fix the problems listed in the report.")
             return cls(errors=[error], report=payload)

@@ -22,6 +22,7 @@ class VerifyLoginCode(BaseMutation):
 
     class Meta:
         login_required = False
+        commit_returned_errors = True  # a wrong code's counted attempt must stick
 
     @classmethod
     def perform_mutation(cls, root, info, phone, code):

@@ -1,0 +1,36 @@
+"""Graphene middleware shared by the HTTP view and the WebSocket consumer.
+
+PaginationArgumentsMiddleware checks `first`/`last`/`offset`/`before` on every connection
+field before it resolves. graphene-django would otherwise answer bad pagination (negative
+counts, pages over the maximum, offset with before) with an AssertionError or ValueError,
+i.e. an internal error, instead of telling the client what to fix.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .errors import UserFacingError
+
+CODE = "BAD_USER_INPUT"
+
+
+def check_pagination(field: str, args: dict) -> None:
+    maximum = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
+    for name in ("first", "last"):
+        value = args.get(name)
+        if value is not None and not 0 <= value <= maximum:
+            raise UserFacingError(f"`{name}` on `{field}` must be between 0 and {maximum}.", CODE)
+    offset = args.get("offset")
+    if offset is not None:
+        if offset < 0:
+            raise UserFacingError(f"`offset` on `{field}` must not be negative.", CODE)
+        if args.get("before") is not None:
+            raise UserFacingError(f"Use either `offset` or `before` on `{field}`, not both.", CODE)
+
+
+class PaginationArgumentsMiddleware:
+    def resolve(self, next, root, info, **args):
+        if args and ("first" in args or "last" in args or "offset" in args):
+            check_pagination(info.field_name, args)
+        return next(root, info, **args)
