@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphene
+from django.db.models import Q
 from graphene_django import DjangoConnectionField
 
 from community.models import (
@@ -104,7 +105,8 @@ class EmergencyQueries(graphene.ObjectType):
     def resolve_safety_checks(root, info, area_id, active_only=False, **kwargs):
         area = fetch("Area", area_id, "area_id")
         require(info, Action.VIEW_PEOPLE, area)
-        qs = SafetyCheck.objects.filter(area__path__startswith=area.path).order_by("-started_at", "-id")
+        covering = Q(area__path__startswith=area.path) | Q(area__path__in=area.ancestor_paths())
+        qs = SafetyCheck.objects.filter(covering).order_by("-started_at", "-id")
         return qs.filter(status=SafetyCheckStatus.ACTIVE) if active_only else qs
 
     def resolve_my_safety_statuses(root, info, active_only=True, **kwargs):

@@ -10,12 +10,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from community.models import Alert, SafetyCheck
-from community.permissions import Action, can
 from notifications import events
 
 from ..core.errors import NotAuthenticated, PermissionDenied
 from ..core.types import decode_id
-from .emergency_types import AlertType, SafetyCounts, counts_payload
+from .emergency_types import AlertType, SafetyCounts, counts_payload, may_watch
 
 
 def _staff_check(user, check_id: str) -> SafetyCheck:
@@ -25,7 +24,7 @@ def _staff_check(user, check_id: str) -> SafetyCheck:
         check = SafetyCheck.objects.select_related("area").filter(pk=decode_id(check_id, "SafetyCheck", "safety_check_id")).first()
     except Exception:  # noqa: BLE001
         check = None
-    if check is None or not can(user, Action.VIEW_PEOPLE, check.area):
+    if check is None or not may_watch(user, check.area):
         raise PermissionDenied("No such safety check, or you may not see it.", code="NOT_FOUND")
     return check
 

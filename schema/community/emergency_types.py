@@ -36,7 +36,7 @@ from community.models import (
     SafetyState,
     SafetyStatus,
 )
-from community.permissions import Action, can, scope_q, visible_areas_q
+from community.permissions import Action, can, scope_paths, scope_q, visible_areas_q
 from community.privacy import may_see_personal_data
 from community.safety import safety_counts, statuses_vulnerable_first
 
@@ -57,7 +57,7 @@ CapCertaintyEnum = graphene.Enum("CapCertainty", [(m.name, m.value) for m in Cap
 CapResponseTypeEnum = graphene.Enum("CapResponseType", [(m.name, m.value) for m in CapResponseType])
 SafetyCheckStatusEnum = graphene.Enum.from_enum(SafetyCheckStatus)
 SafetyStateEnum = graphene.Enum.from_enum(SafetyState, description="UNANSWERED, SAFE (平安) or NEED_HELP (需要帮助)")
-AnswerChannelEnum = graphene.Enum.from_enum(AnswerChannel)
+AnswerChannelEnum = graphene.Enum("SafetyAnswerChannel", [(m.name, m.value) for m in AnswerChannel])
 MobilisationLevelEnum = graphene.Enum.from_enum(MobilisationLevel)
 MobilisationKindEnum = graphene.Enum.from_enum(MobilisationKind)
 
@@ -68,6 +68,14 @@ def _user(info):
 
 def _value(v):
     return getattr(v, "value", v)
+
+
+def plain_resolver(name: str):
+    """Enum fields: the stored string (a fresh instance may hold a TextChoices member)."""
+    def resolve(self, info):
+        value = getattr(self, name)
+        return getattr(value, "value", value)
+    return resolve
 
 
 # --- plans --------------------------------------------------------------------------------------
@@ -117,11 +125,6 @@ class PlanStepType(DjangoObjectType):
         name = "PlanStep"
         fields = ("position", "action", "status", "error", "started_at", "finished_at")
 
-    def resolve_action(self, info):
-        return self.action
-
-    def resolve_status(self, info):
-        return self.status
 
 
 class PlanRunType(DjangoObjectType):
@@ -307,6 +310,24 @@ class SafetyStatusType(DjangoObjectType):
         return _task_gid(self.welfare_task_id)
 
 
+def overlapping_scope_q(user, action: Action, path_field: str = "area__path") -> Q:
+    """Rows whose area is inside the user's scope or above it (a check started on a community
+    concerns its grid workers too). Matches nothing without a scope; everything for superusers."""
+    paths = scope_paths(user, action)
+    if paths is None:
+        return Q()
+    q = Q(pk__in=[])
+    for p in paths:
+        steps = range(Area.steplen, len(p) + 1, Area.steplen)
+        q |= Q(**{f"{path_field}__startswith": p}) | Q(**{f"{path_field}__in": [p[:i] for i in steps]})
+    return q
+
+
+def may_watch(user, area: Area) -> bool:
+    paths = scope_paths(user, Action.VIEW_PEOPLE) if user.is_authenticated else []
+    return paths is None or any(area.path.startswith(p) or p.startswith(area.path) for p in paths)
+
+
 class SafetyCheckType(DjangoObjectType):
     area = graphene.Field(AreaType, required=True)
     status = graphene.Field(SafetyCheckStatusEnum, required=True)
@@ -331,7 +352,7 @@ class SafetyCheckType(DjangoObjectType):
         if not user.is_authenticated:
             return queryset.none()
         mine = Exists(SafetyStatus.objects.filter(answerable_q(user), safety_check=OuterRef("pk")))
-        scope = scope_q(user, Action.VIEW_PEOPLE, "area__path")
+        scope = overlapping_scope_q(user, Action.VIEW_PEOPLE)
         q = Q() if scope == Q() else scope | Q(mine)
         return queryset.filter(q).select_related("area")
 
@@ -339,14 +360,11 @@ class SafetyCheckType(DjangoObjectType):
     def get_node(cls, info, id):
         return cls.get_queryset(SafetyCheck.objects.filter(pk=id), info).first()
 
-    def _staff(self, info) -> bool:
-        return can(_user(info), Action.VIEW_PEOPLE, self.area)
-
     def resolve_counts(self, info):
-        return counts_payload(self) if self._staff(info) else None
+        return counts_payload(self) if may_watch(_user(info), self.area) else None
 
     def resolve_statuses(self, info, status=None, grid_id=None, **kwargs):
-        if not self._staff(info):
+        if not may_watch(_user(info), self.area):
             return SafetyStatus.objects.none()
         qs = SafetyStatusType.get_queryset(statuses_vulnerable_first(self), info)
         if status:
@@ -386,3 +404,13 @@ class MobilisationType(DjangoObjectType):
 
     def resolve_mode(self, info):
         return self.step.run.mode
+
+
+# Graphene looks resolvers up when the schema is built, so they can be attached here.
+for _type, _names in (
+    (ResponsePlanType, ("mode",)), (PlanStepType, ("action", "status")), (PlanRunType, ("mode", "status", "fanout_status")),
+    (AlertType, ("msg_type", "urgency", "severity", "certainty", "fanout_status")), (SafetyStatusType, ("status",)),
+    (SafetyCheckType, ("status", "fanout_status")), (MobilisationType, ("level", "kind")),
+):
+    for _name in _names:
+        setattr(_type, f"resolve_{_name}", plain_resolver(_name))
