@@ -158,3 +158,49 @@ def home_area_paths(user: User) -> list[str]:
         ).values_list("path", flat=True).distinct()
     )
     return paths
+
+
+# --- tasks, offers, assignments -----------------------------------------------------------
+def can_manage_task(user: User, task_or_area) -> bool:
+    """Create, edit, cancel, close, staff: MANAGE_TASKS over the task's area (its grid
+    workers, the community's admins, commanders above)."""
+    area = getattr(task_or_area, "area", task_or_area)
+    return can(user, Action.MANAGE_TASKS, area)
+
+
+def can_see_task_personal_data(user: User, task) -> bool:
+    return can(user, Action.VIEW_PERSONAL_DATA, task.area)
+
+
+def visible_tasks(user: User):
+    """Staff see the tasks of their areas; anyone sees tasks they were offered or are on."""
+    from .models import Offer, Task, TaskAssignment
+
+    if not user.is_authenticated:
+        return Task.objects.none()
+    if _everywhere(user, Action.MANAGE_TASKS):
+        return Task.objects.all()
+    offered = Offer.objects.filter(task_id=OuterRef("pk"), user=user)
+    on_it = TaskAssignment.objects.filter(task_id=OuterRef("pk"), user=user)
+    return Task.objects.filter(scope_q(user, Action.MANAGE_TASKS, "area__path") | Q(Exists(offered)) | Q(Exists(on_it)))
+
+
+def visible_offers(user: User):
+    """A person sees their own offers; staff those of their areas' tasks."""
+    from .models import Offer
+
+    if not user.is_authenticated:
+        return Offer.objects.none()
+    if _everywhere(user, Action.MANAGE_TASKS):  # an empty scope Q would be OR-ed away
+        return Offer.objects.all()
+    return Offer.objects.filter(Q(user=user) | scope_q(user, Action.MANAGE_TASKS, "task__area__path"))
+
+
+def visible_assignments(user: User):
+    from .models import TaskAssignment
+
+    if not user.is_authenticated:
+        return TaskAssignment.objects.none()
+    if _everywhere(user, Action.MANAGE_TASKS):
+        return TaskAssignment.objects.all()
+    return TaskAssignment.objects.filter(Q(user=user) | scope_q(user, Action.MANAGE_TASKS, "task__area__path"))

@@ -24,6 +24,7 @@ from ..core.permissions import current_user
 from ..core.scalars import LocationInput, location_to_wgs84
 from .activity_types import HoursBucket, HoursPeriodEnum, ServiceActivityType, ServiceHoursSummary
 from .inputs import get_by_id
+from .task_queries import TaskQueries
 from .types import (
     PartyMemberRegistrationType,
     PartyRegistrationStatusEnum,
@@ -84,8 +85,8 @@ def filter_volunteers(qs, *, status=None, area=None, skills=None, available_now=
     return qs
 
 
-class VolunteersQueries(graphene.ObjectType):
-    """Volunteers, Party members, activities and service hours."""
+class VolunteersQueries(TaskQueries, graphene.ObjectType):
+    """Volunteers, Party members, activities, service hours, tasks and offers."""
 
     skills = DjangoConnectionField(SkillType, description="The managed list of skills.")
     my_volunteer_profile = graphene.Field(VolunteerType, description="Your volunteer profile, or null.")

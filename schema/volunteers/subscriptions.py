@@ -1,5 +1,7 @@
 import graphene
 
+from .task_subscriptions import TaskSubscriptions
 
-class VolunteersSubscriptions(graphene.ObjectType):
-    """Volunteer-facing subscriptions (issue: dispatch adds myOffers)."""
+
+class VolunteersSubscriptions(TaskSubscriptions, graphene.ObjectType):
+    """Volunteer-facing and staff subscriptions: myOffers, taskUpdated, tasksInArea."""

@@ -55,6 +55,13 @@ from .profiles import (
     do_update_volunteer_profile,
     record_offer_outcome,
 )
+from .task_metrics import (
+    AreaDispatchMetrics,
+    DrillFilter,
+    TaskMetrics,
+    area_dispatch_metrics,
+    task_metrics,
+)
 from .task_people import add_person, offer_task_to
 from .tasks import (
     TaskChanges,
@@ -70,6 +77,11 @@ from .tasks import (
 __all__ = [
     "ActivitySpec",
     "AnswerOutcome",
+    "AreaDispatchMetrics",
+    "DrillFilter",
+    "TaskMetrics",
+    "area_dispatch_metrics",
+    "task_metrics",
     "DispatchParameters",
     "OfferAnswer",
     "TaskChanges",

@@ -15,6 +15,25 @@ from .party import (
     RegisterAsPartyMember,
     RejectPartyMemberRegistration,
 )
+from .task_work import (
+    CheckInOnSite,
+    CompleteTaskAssignment,
+    MarkEnRoute,
+    RespondToOffer,
+    WithdrawFromTask,
+)
+from .tasks import (
+    AddPersonToTask,
+    CancelTask,
+    CloseTask,
+    CreateTask,
+    CreateTaskFromReport,
+    OfferTaskToVolunteer,
+    RemovePersonFromTask,
+    SetTaskHeadcount,
+    StartDispatch,
+    UpdateTask,
+)
 from .volunteer_profile import (
     SetOnDuty,
     SetTemporaryLocation,
@@ -25,7 +44,8 @@ from .volunteer_staff import ApproveVolunteer, ReinstateVolunteer, SuspendVolunt
 
 
 class VolunteersMutations(graphene.ObjectType):
-    """Volunteer sign-up and approval, Party-member registration, activities, check-in."""
+    """Volunteer sign-up and approval, Party-member registration, activities, check-in,
+    tasks (staff), offers and the work on a task (volunteers)."""
 
     sign_up_as_volunteer = SignUpAsVolunteer.Field()
     update_my_volunteer_profile = UpdateMyVolunteerProfile.Field()
@@ -46,3 +66,18 @@ class VolunteersMutations(graphene.ObjectType):
     check_out_of_activity = CheckOutOfActivity.Field()
     correct_service_hours = CorrectServiceHours.Field()
     export_service_hours = ExportServiceHours.Field()
+    create_task = CreateTask.Field()
+    create_task_from_report = CreateTaskFromReport.Field()
+    update_task = UpdateTask.Field()
+    set_task_headcount = SetTaskHeadcount.Field()
+    cancel_task = CancelTask.Field()
+    close_task = CloseTask.Field()
+    start_dispatch = StartDispatch.Field()
+    offer_task_to_volunteer = OfferTaskToVolunteer.Field()
+    add_person_to_task = AddPersonToTask.Field()
+    remove_person_from_task = RemovePersonFromTask.Field()
+    respond_to_offer = RespondToOffer.Field()
+    mark_en_route = MarkEnRoute.Field()
+    check_in_on_site = CheckInOnSite.Field()
+    complete_task_assignment = CompleteTaskAssignment.Field()
+    withdraw_from_task = WithdrawFromTask.Field()

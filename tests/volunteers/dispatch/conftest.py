@@ -5,12 +5,13 @@ with fresh rate-limit buckets, and a neighbourhood of volunteers at known distan
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 
 import pytest
 from django.utils import timezone
+from geopy.distance import geodesic
 
+from tests.fake_twilio import fake_twilio  # noqa: F401 - fixture
 from tests.volunteers.conftest import A_POINT, make_volunteer, new_user
 from volunteers.models import ContactChannel, Volunteer
 
@@ -18,11 +19,9 @@ TASK_POINT = A_POINT  # grid A1's centre: tasks default there
 
 
 def point_at(metres: float, bearing_deg: float = 0.0, origin=TASK_POINT) -> tuple[float, float]:
-    """A point `metres` from origin towards bearing (0 = north), accurate to centimetres here."""
-    lat, lng = origin
-    d_lat = metres * math.cos(math.radians(bearing_deg)) / 110_574
-    d_lng = metres * math.sin(math.radians(bearing_deg)) / (111_320 * math.cos(math.radians(lat)))
-    return (lat + d_lat, lng + d_lng)
+    """The point `metres` (geodesic, WGS-84) from origin towards bearing (0 = north)."""
+    destination = geodesic(meters=metres).destination(origin, bearing_deg)
+    return (destination.latitude, destination.longitude)
 
 
 class Clock:
@@ -83,3 +82,10 @@ def helper(area, metres: float, bearing: float = 0.0, *, name: str | None = None
     user = new_user(name or f"志愿者{metres:.0f}m{bearing:.0f}", phone=phone)
     fields.setdefault("on_duty_until", on_duty())
     return make_volunteer(user, area, point=point_at(metres, bearing), contact_channel=channel, **fields)
+
+
+def error_codes(exc) -> list[str]:
+    """Every code a ValidationError carries (field errors and plain ones)."""
+    if hasattr(exc, "error_dict"):
+        return sorted(str(e.code) for errors in exc.error_dict.values() for e in errors)
+    return sorted(str(e.code) for e in exc.error_list)
