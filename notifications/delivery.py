@@ -276,14 +276,17 @@ def _release_for_retry(message: SmsMessage, error: TransportError, delay: float)
 
 
 # --- draining the backlog -------------------------------------------------------------------
-def drain(*, max_seconds: float) -> DrainReport:
-    """Send due messages one after another at the shared pace, for at most `max_seconds`."""
+def drain(*, max_seconds: float, heartbeat=None) -> DrainReport:
+    """Send due messages one after another at the shared pace, for at most `max_seconds`;
+    `heartbeat()` is called before each batch (it keeps the drainer's slot alive)."""
     report = DrainReport()
     deadline = time.monotonic() + max_seconds
     # Claim about a quarter second's worth at a time: one claim per message at 1/s, fewer
     # queries per message at hundreds per second.
     size = max(1, min(50, int(settings.SMS_RATE_PER_SECOND / 4)))
     while True:
+        if heartbeat is not None:
+            heartbeat()
         batch = _claim_batch(size)
         if not batch:
             return report
@@ -306,14 +309,24 @@ def backlog_exceeds(n: int) -> bool:
     return due.count() > n
 
 
+# A drainer refreshes its slot before every batch; a killed one frees it within this time.
+DRAIN_SLOT_TTL_SECONDS = 15
+
+
 def take_drain_slot() -> tuple[str, str] | None:
     """At most SMS_MAX_DRAINERS drainers at once, so a burst never fills every worker."""
     token = uuid.uuid4().hex
     for slot in range(settings.SMS_MAX_DRAINERS):
         key = f"linli:sms:drainer:{slot}"
-        if cache.add(key, token, timeout=int(settings.SMS_DRAIN_SECONDS) + 60):
+        if cache.add(key, token, timeout=DRAIN_SLOT_TTL_SECONDS):
             return key, token
     return None
+
+
+def keep_drain_slot(slot: tuple[str, str]) -> None:
+    key, token = slot
+    if cache.get(key) == token:
+        cache.touch(key, DRAIN_SLOT_TTL_SECONDS)
 
 
 def release_drain_slot(slot: tuple[str, str]) -> None:

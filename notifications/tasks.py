@@ -39,7 +39,7 @@ def drain_outbox() -> int:
     if delivery.backlog_exceeds(int(settings.SMS_RATE_PER_SECOND * 2) + 1):
         drain_outbox.delay()  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
     try:
-        report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS)
+        report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS, heartbeat=lambda: delivery.keep_drain_slot(slot))
     finally:
         delivery.release_drain_slot(slot)
     for message_id, delay in report.retries:
