@@ -37,9 +37,16 @@ TASK_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def locked_tasks():
+    """Tasks read with their row locked until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway). Only the task row (not its area: tasks of one grid must not
+    queue behind each other), and FOR NO KEY UPDATE, so rows that merely reference the task
+    (its events, offers, assignments) can still be inserted meanwhile."""
+    return Task.objects.select_for_update(no_key=True, of=("self",)).select_related("area")
+
+
 def lock_task(task_id: int) -> Task:
-    """The task row, locked until the transaction ends (PostgreSQL; SQLite serialises writers)."""
-    return Task.objects.select_for_update().select_related("area").get(pk=task_id)
+    return locked_tasks().get(pk=task_id)
 
 
 def move_task(task: Task, to: str, now: dt.datetime, **fields) -> None:
@@ -89,7 +96,7 @@ def staff_if_full(task: Task, now: dt.datetime) -> bool:
 def withdraw_pending(task: Task, reason: str, now: dt.datetime) -> int:
     """Withdraw the task's pending offers and tell their people. Offers another transaction is
     answering right now are skipped (never waited for): that answer decides them."""
-    locked = list(pending_offers(task).select_for_update(skip_locked=True).select_related(None))
+    locked = list(pending_offers(task).select_for_update(skip_locked=True, no_key=True).select_related(None))
     if not locked:
         return 0
     Offer.objects.filter(pk__in=[o.pk for o in locked], status=OfferStatus.PENDING).update(

@@ -34,7 +34,7 @@ from ..models import (
 )
 from . import timeline
 from .record import record_answers
-from .state import withdraw_pending
+from .state import lock_task, withdraw_pending
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class SweepReport:
 def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None = None) -> set[int]:
     """Expire the PENDING offers of `queryset` whose deadline is at or before `now`; returns
     the ids of their tasks. Runs inside the caller's transaction."""
-    due = queryset.filter(status=OfferStatus.PENDING, expires_at__lte=now).select_for_update(skip_locked=True)
+    due = queryset.filter(status=OfferStatus.PENDING, expires_at__lte=now).select_for_update(skip_locked=True, no_key=True)
     offers = list(due.order_by("expires_at", "id")[: batch or settings.DISPATCH_SWEEP_BATCH])
     if not offers:
         return set()
@@ -86,7 +86,7 @@ def withdraw_stray_offers(now: dt.datetime, batch: int) -> int:
     withdrawn = 0
     for task_id in stray:
         with transaction.atomic():
-            task = Task.objects.select_for_update().select_related("area").get(pk=task_id)
+            task = lock_task(task_id)
             reason = {TaskStatus.CANCELLED: WithdrawReason.CANCELLED, TaskStatus.DONE: WithdrawReason.CLOSED}.get(
                 task.status, WithdrawReason.STAFFED)
             withdrawn += withdraw_pending(task, reason, now)

@@ -40,7 +40,7 @@ from . import pool, timeline
 from .delivery import alert_unstaffed, deliver_offers
 from .parameters import DispatchParameters, dispatch_parameters
 from .ranking import Candidate, choose
-from .state import move_task, pending_offers
+from .state import locked_tasks, move_task, pending_offers
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class WaveResult:
 def offer_next_wave(task_id: int, now: dt.datetime | None = None) -> WaveResult:
     now = now or timezone.now()
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("area").filter(pk=task_id).first()
+        task = locked_tasks().filter(pk=task_id).first()
         if task is None:
             return WaveResult(task_id, "nothing_to_do")
         if not task.auto_dispatch or task.status not in DISPATCHABLE_STATUSES or task.places_left <= 0:

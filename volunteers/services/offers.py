@@ -29,7 +29,7 @@ from notifications.models import SmsMessage
 
 from ..dispatch import timeline
 from ..dispatch.record import record_answers
-from ..dispatch.state import after_answer, staff_if_full
+from ..dispatch.state import after_answer, lock_task, staff_if_full
 from ..dispatch.texts import sms_reply
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import (
@@ -116,7 +116,7 @@ def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
             raise ValidationError("The task is over; no answer needed.", code=Code.OFFER_WITHDRAWN)
         Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.LATE)
         return _late(offer, via, now)
-    task = Task.objects.select_for_update().select_related("area").get(pk=offer.task_id)  # ours until commit
+    task = lock_task(offer.task_id)  # the claim's UPDATE holds the row already: this only reads it
     offer.refresh_from_db()
     assignment = TaskAssignment.objects.create(
         task=task, user_id=offer.user_id, volunteer_id=offer.volunteer_id, offer=offer, assigned_at=now,
@@ -145,7 +145,7 @@ def _check_load(offer: Offer) -> None:
     """Under the person's own limit of tasks at once (checked again at the moment of yes)."""
     limit = 1
     if offer.volunteer_id is not None:
-        volunteer = Volunteer.objects.select_for_update().filter(pk=offer.volunteer_id).only("max_concurrent_tasks").first()
+        volunteer = Volunteer.objects.select_for_update(no_key=True).filter(pk=offer.volunteer_id).only("max_concurrent_tasks").first()
         limit = volunteer.max_concurrent_tasks if volunteer else 1
     held = TaskAssignment.objects.filter(user_id=offer.user_id, status__in=ACTIVE_ASSIGNMENT_STATUSES).exclude(task_id=offer.task_id).count()
     if held >= limit:
