@@ -323,6 +323,9 @@ SMS_VALIDITY_SECONDS = env.int("SMS_VALIDITY_SECONDS", default=0)  # 0: the prov
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=6)
 SMS_RETRY_BASE_SECONDS = env.float("SMS_RETRY_BASE_SECONDS", default=5.0)
 SMS_RETRY_MAX_SECONDS = env.float("SMS_RETRY_MAX_SECONDS", default=300.0)
+# After an ambiguous failure (time-out, 5xx: the message may have been created), wait this
+# long before asking the provider whether it exists and resending only if it does not.
+SMS_AMBIGUOUS_SETTLE_SECONDS = env.float("SMS_AMBIGUOUS_SETTLE_SECONDS", default=30.0)
 # A claim older than this belongs to a dead worker (far above one provider call's timeout).
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_REQUEUE_AFTER_SECONDS = env.int("SMS_REQUEUE_AFTER_SECONDS", default=60)

@@ -252,6 +252,10 @@ def _record_failure(message: SmsMessage, error: TransportError) -> Outcome:
                 error_message=f"Gave up after {message.attempts} attempts: {error.message}", extra={"claim_token": ""})
         return Outcome("failed")
     delay = backoff_delay(message.attempts)
+    if error.maybe_sent:
+        # The provider may still be completing the request we gave up on (a read time-out):
+        # look for it only once it must have settled, or the retry could text twice.
+        delay = max(delay, settings.SMS_AMBIGUOUS_SETTLE_SECONDS)
     _release_for_retry(message, error, delay)
     return Outcome("retry", retry_in=delay)
 

@@ -248,3 +248,18 @@ def test_at_most_the_configured_number_of_drainers_run_at_once(settings):
     assert first and second and delivery.take_drain_slot() is None
     delivery.release_drain_slot(first)
     assert delivery.take_drain_slot() is not None
+
+
+def test_an_ambiguous_failure_waits_for_the_provider_to_settle_before_looking_again(fake_twilio, settings):
+    """A read time-out or 5xx may still have created the message: the retry waits long enough
+    for that to show in the provider's list, so reconciling can find it instead of resending."""
+    from notifications.delivery import deliver
+
+    settings.SMS_AMBIGUOUS_SETTLE_SECONDS = 30
+    message = queue()
+    fake_twilio.script("500")
+    outcome = deliver(message.pk, pace=False)
+    assert outcome.status == "retry" and outcome.retry_in >= 30
+    row = SmsMessage.objects.get(pk=message.pk)
+    assert row.reconcile_since is not None
+    assert (row.next_attempt_at - timezone.now()).total_seconds() > 25
