@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 import graphene
 from asgiref.sync import sync_to_async
 from django.utils.dateparse import parse_datetime
@@ -29,19 +31,27 @@ def _visible_area(user, area_id: str) -> Area:
 
 
 def _build_event(area_pk: int, event: dict) -> dict | None:
+    return _event_payload(area_pk, event["areaId"], event.get("switchId"), event["mode"], event["fromMode"],
+                          event["isDrill"], event.get("reason", ""), event["changedAt"])
+
+
+@lru_cache(maxsize=512)
+def _event_payload(area_pk, switched_pk, switch_id, mode, from_mode, is_drill, reason, changed_at) -> dict | None:
+    """Built once per process for every subscriber of the same area and switch: a district
+    switch reaches thousands of sockets, and they all need the same few rows."""
     area = Area.objects.filter(pk=area_pk).first()
-    switched = Area.objects.filter(pk=event["areaId"]).first()
+    switched = Area.objects.filter(pk=switched_pk).first()
     if area is None or switched is None:
         return None
     return {
         "area": area,
         "switched_area": switched,
-        "mode": event["mode"],
-        "from_mode": event["fromMode"],
+        "mode": mode,
+        "from_mode": from_mode,
         "effective_mode": area.effective_mode(),
-        "is_drill": event["isDrill"],
-        "reason": event.get("reason", ""),
-        "changed_at": parse_datetime(event["changedAt"]),
+        "is_drill": is_drill,
+        "reason": reason,
+        "changed_at": parse_datetime(changed_at),
     }
 
 
