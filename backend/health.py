@@ -8,7 +8,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,13 @@ def check_broker() -> None:
 
 
 CHECKS = {"database": check_database, "channel_layer": check_channel_layer, "broker": check_broker}
+
+
+@require_GET
+def livez(request):
+    """Liveness: the process answers HTTP (no dependency checked). Load balancers and
+    orchestrators restart on this; they route traffic on /healthz."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

@@ -3,11 +3,12 @@ from django.urls import include, path
 
 from schema.core.views import LinliGraphQLView
 
-from .health import healthz
+from .health import healthz, livez
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("sms/", include("notifications.urls")),  # Twilio webhooks (notifications)
 ]

@@ -46,6 +46,12 @@ def test_503_when_the_database_fails(client, monkeypatch):
     assert response.json()["checks"]["database"] == "fail"
 
 
+def test_livez_answers_without_touching_any_dependency(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200 and response.content == b"ok"
+
+
 def test_healthz_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
 
