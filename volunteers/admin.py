@@ -1,5 +1,5 @@
 """Admin: administrators manage the skills list; the rest is for looking things up. State
-changes (approvals, confirmations, check-ins, hours) go through the services and the API,
+changes (approvals, confirmations, check-ins, hours, tasks) go through the services and the API,
 so the ledger and the records stay consistent — those screens are read-only."""
 
 from django.contrib import admin
@@ -7,11 +7,16 @@ from django.contrib import admin
 from .models import (
     ActivityCheckIn,
     ActivitySignup,
+    AreaDispatchOverride,
     AvailabilityWindow,
+    Offer,
     PartyMemberRegistration,
     ServiceActivity,
     ServiceHoursEntry,
     Skill,
+    Task,
+    TaskAssignment,
+    TaskEvent,
     Volunteer,
     VolunteerSkill,
 )
@@ -98,3 +103,33 @@ class ServiceHoursEntryAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("user__username", "user__display_name", "reason")
     list_select_related = ("user", "community", "created_by", "corrects")
+
+
+# --- tasks and dispatch (read-only: every change goes through the services and the timeline)
+class OfferInline(ReadOnlyInline):
+    model = Offer
+    fields = ("user", "status", "wave", "rank", "distance_m", "offered_at", "expires_at", "answered_at", "answered_via")
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = TaskAssignment
+    fields = ("user", "status", "assigned_at", "on_site_at", "completed_at", "ended_at")
+
+
+class TaskEventInline(ReadOnlyInline):
+    model = TaskEvent
+    fields = ("at", "kind", "actor", "subject", "wave", "data")
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyAdmin):
+    list_display = ("title", "area", "priority", "status", "headcount", "filled_count", "wave_count", "is_drill", "created_at")
+    list_filter = ("status", "priority", "source", "is_drill")
+    search_fields = ("title",)
+    list_select_related = ("area",)
+    inlines = [AssignmentInline, OfferInline, TaskEventInline]
+
+
+@admin.register(AreaDispatchOverride)
+class AreaDispatchOverrideAdmin(ReadOnlyAdmin):
+    list_display = ("area", "params", "reason", "set_by", "set_at")

@@ -49,7 +49,9 @@ def _active_tasks(at: dt.datetime) -> Subquery:
 
 
 def _pending_offers(at: dt.datetime) -> Subquery:
-    return _count(Offer.objects.filter(user_id=OuterRef("user_id"), status=OfferStatus.PENDING, expires_at__gt=at).order_by())
+    # Offers still PENDING (one past its deadline is expired by the sweep within seconds);
+    # no time condition, so the (user, status) index answers it.
+    return _count(Offer.objects.filter(user_id=OuterRef("user_id"), status=OfferStatus.PENDING).order_by())
 
 
 def _not_yet_asked(task: Task) -> Q:
@@ -117,8 +119,10 @@ def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: 
     cells = cells_within(task.lat, task.lng, radius_m)
     box = _box(task.lat, task.lng, radius_m)
     temp = Q(temp_location_until__gt=at, temp_h3_cell__gt="")
-    spatial = (temp & _point_q("temp_", cells, box)) | (~temp & _point_q("", cells, box))
-    rows = eligible_volunteers(task, skill_codes, at).filter(spatial).values_list(
+    # The spatial step as its own subquery, so every planner starts from the cell indexes
+    # (SQLite would otherwise walk the status index: nearly every volunteer is approved).
+    near = Volunteer.objects.filter((temp & _point_q("temp_", cells, box)) | (~temp & _point_q("", cells, box)))
+    rows = eligible_volunteers(task, skill_codes, at).filter(pk__in=near.values("pk")).values_list(
         "pk", "user_id", "lat", "lng", "temp_lat", "temp_lng", "temp_location_until",
         "reliability_value", "active_tasks", "pending_offers", "contact_channel",
     )
@@ -137,7 +141,8 @@ def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: 
 def party_member_candidates(task: Task, radius_m: int, at: dt.datetime) -> list[Candidate]:
     cells = cells_within(task.lat, task.lng, radius_m)
     box = _box(task.lat, task.lng, radius_m)
-    rows = eligible_party_members(task, at).filter(_point_q("", cells, box)).values_list(
+    near = PartyMemberRegistration.objects.filter(_point_q("", cells, box)).values("pk")
+    rows = eligible_party_members(task, at).filter(pk__in=near).values_list(
         "user_id", "lat", "lng", "active_tasks", "pending_offers",
     )
     from ..models.volunteer import PRIOR_BAD, PRIOR_GOOD

@@ -78,6 +78,8 @@ def _value(v):
 
 def _check_text(errors: Errors, name: str, value: str | None, longest: int, required: bool = False) -> None:
     if value is None:
+        if required:
+            errors.add(name, "Required.", Code.REQUIRED)
         return
     if not isinstance(value, str) or len(value.strip()) > longest or (required and not value.strip()):
         errors.add(name, f"{'Between 1 and' if required else 'At most'} {longest} characters.", Code.INVALID)
@@ -155,6 +157,9 @@ def check_new_task(*, area: Area, values: dict, now: dt.datetime) -> tuple[tuple
     key = values.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 255):
         errors.add("idempotency_key", "1 to 255 characters.", Code.INVALID)
+    source_object = values.get("source_object")
+    if source_object is not None and getattr(source_object, "pk", None) is None:
+        errors.add("source_object", "Link a saved record (a report, a safety-check answer, a plan run).", Code.INVALID)
     point = _check_location(errors, values.get("location"), area)
     skills = _check_skills(errors, values.get("required_skills"))
     errors.raise_if_any()
@@ -194,7 +199,7 @@ def create_task(
     values = dict(title=title, description=description, address=address, location=location, headcount=headcount,
                   priority=priority, source=source, starts_at=starts_at, deadline=deadline,
                   idempotency_key=idempotency_key, required_skills=list(required_skills or ()),
-                  checkin_radius_m=checkin_radius_m)
+                  checkin_radius_m=checkin_radius_m, source_object=source_object)
     point, skills = check_new_task(area=area, values=values, now=now)
     task = Task(
         area=area, title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),

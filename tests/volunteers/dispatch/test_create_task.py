@@ -129,10 +129,12 @@ def test_a_deadline_before_the_start_is_refused(world):
     ({"headcount": "3"}, "invalid_headcount"),
     ({"starts_at": dt.datetime(2030, 1, 1)}, "invalid_time"),
     ({"idempotency_key": "k" * 256}, "invalid"),
+    ({"title": None}, "required"),
+    ({"source_object": "not a record"}, "invalid"),
 ])
 def test_system_callers_get_the_same_validation(world, kwargs, code):
     with pytest.raises(ValidationError) as refused:
-        create_task(area=world.grid_a1, title="x", **kwargs)
+        create_task(area=world.grid_a1, **{"title": "x", **kwargs})
     assert error_codes(refused.value) == [code] and not Task.objects.exists()
 
 
