@@ -5,6 +5,8 @@ router, purpose "task_offer"). First come, first served, decided in the database
    expires_at > now, so an answer racing the expiry sweep has exactly one outcome;
 2. a place is claimed with a conditional UPDATE on the task (filled_count < headcount);
 3. no place left: the offer becomes LATE — the person is thanked and told it is staffed.
+   An offer withdrawn because the task filled up still takes a "yes" before its deadline:
+   a place that came free since is theirs, otherwise the answer is LATE.
 
 Lock order is always offer, then volunteer, then task; the transaction that fills the last
 place withdraws the other pending offers with SKIP LOCKED, never waiting for an answer in
@@ -81,10 +83,11 @@ def respond_to_offer(offer: Offer, *, accept: bool, via: str = AnswerChannel.APP
         return _accept(offer, via, now)
 
 
-def _close(offer: Offer, to: str, via: str, now: dt.datetime, *, from_status=OfferStatus.PENDING, **extra) -> bool:
+def _close(offer: Offer, to: str, via: str, now: dt.datetime) -> bool:
+    """PENDING -> `to`, only before the deadline: the one conditional UPDATE that decides."""
     return bool(
-        Offer.objects.filter(pk=offer.pk, status=from_status, expires_at__gt=now, **extra).update(
-            status=to, answered_at=now, answered_via=via, closed_at=F("closed_at") if from_status != OfferStatus.PENDING else now,
+        Offer.objects.filter(pk=offer.pk, status=OfferStatus.PENDING, expires_at__gt=now).update(
+            status=to, answered_at=now, answered_via=via, closed_at=now,
         )
     )
 
@@ -102,10 +105,7 @@ def _decline(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
 
 
 def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
-    if not _close(offer, OfferStatus.ACCEPTED, via, now):
-        # Withdrawn because the task filled up a moment ago: the "yes" is recorded as late.
-        if _close(offer, OfferStatus.LATE, via, now, from_status=OfferStatus.WITHDRAWN, withdrawn_reason=WithdrawReason.STAFFED):
-            return _late(offer, via, now)
+    if not _close(offer, OfferStatus.ACCEPTED, via, now) and not _reclaim_withdrawn(offer, via, now):
         raise _refusal(offer, now)
     _check_load(offer)
     claimed = Task.objects.filter(pk=offer.task_id, filled_count__lt=F("headcount")).exclude(
@@ -117,6 +117,7 @@ def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
         Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.LATE)
         return _late(offer, via, now)
     task = lock_task(offer.task_id)  # the claim's UPDATE holds the row already: this only reads it
+    Offer.objects.filter(pk=offer.pk).exclude(withdrawn_reason="").update(withdrawn_reason="")
     offer.refresh_from_db()
     assignment = TaskAssignment.objects.create(
         task=task, user_id=offer.user_id, volunteer_id=offer.volunteer_id, offer=offer, assigned_at=now,
@@ -131,6 +132,15 @@ def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
     timeline.publish_offer(offer)
     timeline.publish_task(task, TaskEventKind.ACCEPTED)
     return OfferAnswer(offer, AnswerOutcome.ACCEPTED, assignment)
+
+
+def _reclaim_withdrawn(offer: Offer, via: str, now: dt.datetime) -> bool:
+    """An offer withdrawn because the task filled up, answered yes before its deadline: the
+    answer still counts — it takes a place that has come free since, else it is LATE."""
+    return bool(
+        Offer.objects.filter(pk=offer.pk, status=OfferStatus.WITHDRAWN, withdrawn_reason=WithdrawReason.STAFFED,
+                             expires_at__gt=now).update(status=OfferStatus.ACCEPTED, answered_at=now, answered_via=via)
+    )
 
 
 def _late(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:

@@ -89,6 +89,23 @@ def test_a_yes_after_the_last_place_went_is_late_and_thanked(world, committed):
     assert TaskEvent.objects.filter(task=task, kind="LATE", subject=second.user).exists()
 
 
+def test_a_yes_to_an_offer_withdrawn_as_staffed_takes_a_place_that_came_free(world, committed):
+    first, second = helper(world.grid_a1, 100), helper(world.grid_a1, 200)
+    task = make_task(world, committed, headcount=1)
+    with committed():
+        taken = respond_to_offer(Offer.objects.get(task=task, user=first.user), accept=True)
+    assert Offer.objects.get(task=task, user=second.user).status == "WITHDRAWN"
+    from volunteers.services import withdraw_from_task
+
+    with committed():
+        withdraw_from_task(taken.assignment, reason="临时有事")
+    with committed():
+        answer = respond_to_offer(Offer.objects.get(task=task, user=second.user), accept=True)
+    assert answer.outcome == "ACCEPTED" and answer.offer.withdrawn_reason == ""
+    task.refresh_from_db()
+    assert (task.status, task.filled_count) == ("STAFFED", 1)
+
+
 def test_a_yes_racing_the_last_place_while_still_pending_is_late(world, committed):
     a, b = helper(world.grid_a1, 100), helper(world.grid_a1, 200)
     task = make_task(world, committed, headcount=1)
