@@ -20,52 +20,28 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.footing import (  # noqa: E402
+    drop_database,
+    free_port,
+    pct,
+    raise_open_files,
+    require_services,
+    scratch_database,
+    start_asgi_server,
+    stop,
+)
+
 SUBSCRIPTION = (ROOT / "mobile_api_docs/operations/community/OnAreaModeChanged.graphql").read_text()
 SWITCH = (ROOT / "mobile_api_docs/operations/community/SwitchAreaMode.graphql").read_text()
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scratch_database(url: str) -> tuple[str, str]:
-    """(admin URL, scratch URL): drop and create <name>_bench_ws on the same server."""
-    import psycopg
-
-    parsed = urlparse(url)
-    name = f"{parsed.path.lstrip('/') or 'linli'}_bench_ws"
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin, urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def drop_database(admin: str, scratch: str) -> None:
-    import psycopg
-
-    name = urlparse(scratch).path.lstrip("/")
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def populate(clients: int) -> dict:
@@ -97,22 +73,6 @@ def populate(clients: int) -> dict:
         "community_id": to_global_id("Area", community.pk),
         "community_pk": community.pk,
     }
-
-
-def start_server(port: int, workers: int, env: dict) -> subprocess.Popen:
-    command = [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "warning"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return server
-        except Exception:  # noqa: BLE001 - not up yet
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("server did not start")
-            time.sleep(0.3)
 
 
 class Client:
@@ -204,15 +164,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="ASGI server processes")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the last event")
     args = parser.parse_args()
-    database_url, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
-    if not database_url.startswith("postgres") or not redis_url:
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: this benchmark measures the production footing.")
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.clients * 3 + 1000)), hard))
-
-    admin, scratch = scratch_database(database_url)
+    database_url, redis_url = require_services()
+    raise_open_files(args.clients * 3 + 1000)
+    admin, scratch = scratch_database(database_url, "bench_ws")
     prefix = f"linli-bench-{os.getpid()}"
     env = {**os.environ, "DATABASE_URL": scratch, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "backend.settings", "LINLI_EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING",
@@ -222,15 +176,10 @@ def main() -> None:
     server = None
     try:
         data = populate(args.clients)
-        server = start_server(port, args.workers, env)
+        server = start_asgi_server(port, args.workers, env)
         result = asyncio.run(run(args, data, port, redis_url, prefix))
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(30)
-        from django.db import connections
-
-        connections.close_all()
+        stop(server)
         drop_database(admin, scratch)
     report(args, result)
 
