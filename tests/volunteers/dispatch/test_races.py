@@ -90,10 +90,10 @@ def test_an_answer_and_the_expiry_sweep_at_the_same_instant_have_one_outcome(wor
             return sweep_dispatch(now=t).expired
 
         calls = [answer, sweep] if round_ % 2 else [sweep, answer]
-        at_once(calls)
+        results = at_once(calls)
         offer.refresh_from_db()
         assigned = TaskAssignment.objects.filter(task=task).count()
-        assert (offer.status, assigned) in {("ACCEPTED", 1), ("EXPIRED", 0)}, (offer.status, assigned)
+        assert (offer.status, assigned) in {("ACCEPTED", 1), ("EXPIRED", 0)}, (offer.status, assigned, results)
         outcomes.append(offer.status)
     v.refresh_from_db()
     assert v.accepted_count + v.expired_count == 12 == v.offered_count
