@@ -97,6 +97,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     ) else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if USING_POSTGRES and env.bool("DB_POOL", default=True):
+    # Under ASGI every request runs in a thread of its own, so per-thread persistent
+    # connections pile up until PostgreSQL refuses clients ("too many clients already",
+    # found by bench/checkin_surge.py). A pool per process bounds them: processes x max_size
+    # must stay under the server's max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=16),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+    }
 
 # --- Redis: channel layer, Celery broker, cache --------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -143,7 +143,7 @@ def main() -> None:
     raise_open_files(args.concurrency * 4 + 1000)
     admin, scratch = scratch_database(database_url, "bench_surge")
     env = {**os.environ, "DATABASE_URL": scratch, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "backend.settings",
-           "LINLI_EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "60",
+           "LINLI_EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING",
            "CHANNEL_LAYER_PREFIX": f"linli-surge-{os.getpid()}", "RATE_LIMIT_PREFIX": f"linli:surge:{os.getpid()}:",
            "SAFETY_ANSWERS_PER_ADDRESS_PER_MINUTE": str(args.answers * 10)}
     os.environ.update(env)

@@ -170,7 +170,7 @@ def main() -> None:
     prefix = f"linli-bench-{os.getpid()}"
     env = {**os.environ, "DATABASE_URL": scratch, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
            "DJANGO_SETTINGS_MODULE": "backend.settings", "LINLI_EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING",
-           "WS_CONNECTS_PER_ADDRESS_PER_MINUTE": str(args.clients * 10), "CONN_MAX_AGE": "60"}
+           "WS_CONNECTS_PER_ADDRESS_PER_MINUTE": str(args.clients * 10)}
     os.environ.update(env)
     port = free_port()
     server = None

@@ -19,15 +19,24 @@ def assert_retryable_503(status: int, body: dict) -> None:
     assert "retry" in error["message"].lower()
 
 
+def drop_connections() -> None:
+    """Close the connection and, when pooled, the pool, so the next query connects afresh."""
+    connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_unreachable_gives_503_with_retry_after(world, gql, monkeypatch):
     token = token_for(world.worker_a1)
-    connection.close()
+    drop_connections()
     monkeypatch.setitem(connection.settings_dict, "PORT", "1")  # nothing listens there
+    if "pool" in connection.settings_dict.get("OPTIONS", {}):
+        monkeypatch.setitem(connection.settings_dict["OPTIONS"], "pool", {**connection.settings_dict["OPTIONS"]["pool"], "timeout": 1.0})
     status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    drop_connections()
     monkeypatch.undo()
-    connection.close()
     assert_retryable_503(status, body)
     status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
     assert status == 200 and body["data"]["me"]["username"] == "worker_a1"
