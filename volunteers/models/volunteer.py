@@ -200,7 +200,8 @@ class Volunteer(Located):
     contact_channel = models.CharField(max_length=8, choices=ContactChannel.choices, default=ContactChannel.BOTH)
     on_duty_until = models.DateTimeField(null=True, blank=True, help_text='"I can help now" until this time.')
 
-    # The record, fed by the dispatch engine through services.record_offer_outcome.
+    # The record, fed by the dispatch engine (volunteers.dispatch.record, services.record_offer_outcome)
+    # in the transaction that moves the offer or the place.
     offered_count = models.PositiveIntegerField(default=0)
     accepted_count = models.PositiveIntegerField(default=0)
     declined_count = models.PositiveIntegerField(default=0)
