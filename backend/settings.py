@@ -226,6 +226,9 @@ GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=20000)
 GRAPHQL_LIST_COST = env.int("GRAPHQL_LIST_COST", default=10)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=4000)
 GRAPHQL_MAX_MUTATIONS = env.int("GRAPHQL_MAX_MUTATIONS", default=5)
+# Mutation throttles (schema.core.throttle): per-user limits are declared per mutation; one
+# generous per-address limit, because many phones share an address behind carrier NAT.
+THROTTLE_PER_ADDRESS_PER_MINUTE = env.int("THROTTLE_PER_ADDRESS_PER_MINUTE", default=600)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
 GRAPHIQL = env.bool("GRAPHIQL", default=DEBUG)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)

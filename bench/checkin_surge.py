@@ -145,7 +145,7 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": scratch, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "backend.settings",
            "LINLI_EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING",
            "CHANNEL_LAYER_PREFIX": f"linli-surge-{os.getpid()}", "RATE_LIMIT_PREFIX": f"linli:surge:{os.getpid()}:",
-           "SAFETY_ANSWERS_PER_ADDRESS_PER_MINUTE": str(args.answers * 10)}
+           "THROTTLE_PER_ADDRESS_PER_MINUTE": str(args.answers * 10)}
     os.environ.update(env)
     server = worker = None
     try:

@@ -117,5 +117,5 @@ class NotAuthenticated(PermissionDenied):
 class UserFacingError(GraphQLError):
     """A top-level error whose message is safe to show (e.g. rate limits on queries)."""
 
-    def __init__(self, message: str, code: str):
-        super().__init__(message, extensions={"code": code})
+    def __init__(self, message: str, code: str, **extensions):
+        super().__init__(message, extensions={"code": code, **extensions})

@@ -26,6 +26,7 @@ from community.models import IdempotencyRecord
 
 from .errors import CommonErrorCode, Error, validation_error_to_list
 from .permissions import current_user
+from .throttle import Throttle, check_throttle
 
 
 class BaseMutationOptions(MutationOptions):
@@ -34,6 +35,7 @@ class BaseMutationOptions(MutationOptions):
     # A payload returned with errors rolls back what the mutation wrote, unless the write
     # is the point (a counted failed login attempt must stick). Raised errors always roll back.
     commit_returned_errors = False
+    throttle: Throttle | None = None
 
 
 class BaseMutation(graphene.Mutation):
@@ -44,14 +46,15 @@ class BaseMutation(graphene.Mutation):
 
     @classmethod
     def __init_subclass_with_meta__(
-        cls, login_required=True, idempotent=False, commit_returned_errors=False, arguments=None,
-        _meta=None, **options
+        cls, login_required=True, idempotent=False, commit_returned_errors=False, throttle=None,
+        arguments=None, _meta=None, **options
     ):
         if not _meta:
             _meta = BaseMutationOptions(cls)
         _meta.login_required = login_required
         _meta.idempotent = idempotent
         _meta.commit_returned_errors = commit_returned_errors
+        _meta.throttle = throttle
         if idempotent:
             input_class = getattr(cls, "Arguments", None)
             arguments = dict(arguments or {})
@@ -72,6 +75,8 @@ class BaseMutation(graphene.Mutation):
     def mutate(cls, root, info, **data):
         if cls._meta.login_required:
             current_user(info)
+        if cls._meta.throttle is not None:
+            check_throttle(cls._meta.throttle, info, getattr(info.context, "user", None))
         key = data.pop("idempotency_key", None) if cls._meta.idempotent else None
         try:
             if key:

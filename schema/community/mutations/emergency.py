@@ -20,6 +20,7 @@ from ...core.errors import PermissionDenied
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.scalars import LocationInput, location_to_wgs84
+from ...core.throttle import Throttle
 from ...core.types import decode_id
 from ..emergency_types import (
     AlertType,
@@ -236,6 +237,7 @@ class AnswerSafetyCheck(BaseMutation):
 
     class Meta:
         idempotent = True
+        throttle = Throttle("safety_answer", per_user=30)
 
     @classmethod
     def mutate(cls, root, info, **data):

@@ -11,6 +11,7 @@ from community.reports import do_set_report_status, do_submit_report
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.scalars import LocationInput, location_to_wgs84
+from ...core.throttle import Throttle
 from ...core.uploads import Upload
 from ..hazard_types import ReportKindEnum, ReportStatusEnum, ResidentReportType
 from .lookup import fetch
@@ -31,6 +32,7 @@ class SubmitReport(BaseMutation):
 
     class Meta:
         idempotent = True
+        throttle = Throttle("report", per_user=10)
 
     @classmethod
     def mutate(cls, root, info, **data):

@@ -3,12 +3,7 @@ import graphene
 from notifications.login import request_login_code
 
 from ...core.mutations import BaseMutation
-
-
-def client_address(info) -> str:
-    """The client's address as the ASGI server saw it (set --forwarded-allow-ips behind a proxy)."""
-    meta = getattr(info.context, "META", None) or {}
-    return meta.get("REMOTE_ADDR", "") or ""
+from ...core.throttle import client_address  # noqa: F401 - used by the login mutations
 
 
 class RequestLoginCode(BaseMutation):
