@@ -60,4 +60,3 @@ class VolunteersErrorCode(StrEnum):
     OFFER_ALREADY_ANSWERED = "offer_already_answered"
     TOO_MANY_TASKS = "too_many_tasks"
     INVALID_ASSIGNMENT_STATUS = "invalid_assignment_status"
-    NOT_UNSTAFFED = "not_unstaffed"
