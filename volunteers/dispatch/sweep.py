@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..models import (
@@ -79,10 +79,12 @@ def claim_due_tasks(now: dt.datetime, batch: int) -> list[int]:
 def withdraw_stray_offers(now: dt.datetime, batch: int) -> int:
     """Pending offers on a task that is full or closed (an answer that was being written
     while the task filled up, then rolled back): withdraw them."""
-    pending = Offer.objects.filter(task_id=OuterRef("pk"), status=OfferStatus.PENDING)
-    stray = Task.objects.filter(Exists(pending)).filter(
-        Q(status__in=CLOSED_TASK_STATUSES) | Q(filled_count__gte=F("headcount"))
-    ).values_list("pk", flat=True)[:batch]
+    # Driven from the pending offers (few, and indexed), never from the whole task table.
+    stray = (
+        Offer.objects.filter(status=OfferStatus.PENDING)
+        .filter(Q(task__status__in=CLOSED_TASK_STATUSES) | Q(task__filled_count__gte=F("task__headcount")))
+        .order_by("task_id").values_list("task_id", flat=True).distinct()[:batch]
+    )
     withdrawn = 0
     for task_id in stray:
         with transaction.atomic():

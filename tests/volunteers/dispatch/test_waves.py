@@ -197,3 +197,24 @@ def test_a_task_created_without_dispatch_gets_no_wave(world, committed):
     with committed():
         task = create_task(area=world.grid_a1, title="x", dispatch=False)
     assert offer_next_wave(task.pk).outcome == "nothing_to_do" and not offers(task)
+
+
+def test_the_sweep_withdraws_offers_left_pending_on_a_full_or_closed_task(world, committed):
+    """An answer in flight was skipped when the task filled up, then rolled back: its offer
+    is still PENDING on a full task. The sweep tidies it (and one on a cancelled task)."""
+    a, b, c = helper(world.grid_a1, 100), helper(world.grid_a1, 200), helper(world.grid_a1, 300)
+    full = urgent(world, committed, headcount=1)
+    Task.objects.filter(pk=full.pk).update(filled_count=1, status="STAFFED")
+    Offer.objects.filter(task=full, user=b.user).update(status="DECLINED")
+    with committed():
+        gone = create_task(area=world.grid_a2, title="已取消", dispatch=False)
+    from volunteers.services import offer_task_to
+
+    offer_task_to(gone, c, by=world.worker_a1)
+    Task.objects.filter(pk=gone.pk).update(status="CANCELLED")
+    with committed():
+        result = sweep_dispatch.delay().get()
+    assert result["tidied"] == 2
+    assert Offer.objects.get(task=full, user=a.user).withdrawn_reason == "STAFFED"
+    assert Offer.objects.get(task=gone).withdrawn_reason == "CANCELLED"
+    assert Notification.objects.filter(kind="task.offer.withdrawn").count() == 2
