@@ -37,6 +37,7 @@ from .record import record_answers
 from .state import lock_task, withdraw_pending
 
 logger = logging.getLogger(__name__)
+MAX_EXPIRY_BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,13 @@ class SweepReport:
     tidied: int
 
 
-def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None = None) -> set[int]:
+def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None = None) -> list[int]:
     """Expire the PENDING offers of `queryset` whose deadline is at or before `now`; returns
-    the ids of their tasks. Runs inside the caller's transaction."""
+    the task id of each offer expired. Runs inside the caller's transaction."""
     due = queryset.filter(status=OfferStatus.PENDING, expires_at__lte=now).select_for_update(skip_locked=True, no_key=True)
     offers = list(due.order_by("expires_at", "id")[: batch or settings.DISPATCH_SWEEP_BATCH])
     if not offers:
-        return set()
+        return []
     moved = Offer.objects.filter(pk__in=[o.pk for o in offers], status=OfferStatus.PENDING, expires_at__lte=now).update(
         status=OfferStatus.EXPIRED, closed_at=now,
     )
@@ -63,7 +64,7 @@ def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None
         timeline.publish_offer(offer)
     timeline.record_offers(TaskEventKind.EXPIRED, offers, at=now)
     record_answers((o.volunteer_id for o in offers), OfferOutcome.EXPIRED)
-    return {o.task_id for o in offers}
+    return [o.task_id for o in offers]
 
 
 def claim_due_tasks(now: dt.datetime, batch: int) -> list[int]:
@@ -101,12 +102,15 @@ def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> 
     now = now or timezone.now()
     batch = batch or settings.DISPATCH_SWEEP_BATCH
     expired = 0
-    with transaction.atomic():
-        touched = expire_offers(Offer.objects.all(), now, batch)
-        if touched:
-            expired = Offer.objects.filter(task_id__in=touched, status=OfferStatus.EXPIRED, closed_at=now).count()
+    for _ in range(MAX_EXPIRY_BATCHES):  # a burst of deadlines is cleared in one sweep, batch by batch
+        with transaction.atomic():
+            touched = expire_offers(Offer.objects.all(), now, batch)
             # A wave that has run out is due at once (offer_next_wave waits if offers remain).
-            Task.objects.filter(pk__in=touched, auto_dispatch=True, status__in=DISPATCHABLE_STATUSES).update(dispatch_due_at=now)
+            Task.objects.filter(pk__in=set(touched), auto_dispatch=True, status__in=DISPATCHABLE_STATUSES).update(
+                dispatch_due_at=now)
+        expired += len(touched)
+        if len(touched) < batch:
+            break
     tidied = withdraw_stray_offers(now, batch)
     claimed = claim_due_tasks(now, batch)
     for task_id in claimed:

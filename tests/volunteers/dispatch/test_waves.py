@@ -218,3 +218,15 @@ def test_the_sweep_withdraws_offers_left_pending_on_a_full_or_closed_task(world,
     assert Offer.objects.get(task=full, user=a.user).withdrawn_reason == "STAFFED"
     assert Offer.objects.get(task=gone).withdrawn_reason == "CANCELLED"
     assert Notification.objects.filter(kind="task.offer.withdrawn").count() == 2
+
+
+def test_one_sweep_clears_a_burst_of_deadlines_batch_by_batch(world, committed, clock):
+    [helper(world.grid_a1, 100 * i) for i in range(1, 12)]
+    task = urgent(world, committed, headcount=3)  # 6 offers, one deadline
+    clock.advance(601)
+    from volunteers.dispatch.sweep import sweep_dispatch as sweep
+
+    with committed():
+        report = sweep(batch=4)
+    assert report.expired == 6 and Offer.objects.filter(task=task, status="PENDING", wave=1).count() == 0
+    assert Offer.objects.filter(task=task, wave=2).count() == 5  # 3 places x 2 = 6 wanted, 5 people left
