@@ -9,6 +9,7 @@ import graphene
 from .community.mutations import CommunityMutations
 from .community.queries import CommunityQueries
 from .community.subscriptions import CommunitySubscriptions
+from .core.types import Node
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
@@ -22,7 +23,7 @@ SUBSCRIPTIONS = (CommunitySubscriptions, NotificationsSubscriptions, VolunteersS
 
 
 class Query(*QUERIES, graphene.ObjectType):
-    node = graphene.relay.Node.Field()
+    node = Node.Field()
 
 
 class Mutation(*MUTATIONS, graphene.ObjectType):

@@ -41,7 +41,7 @@ from community.privacy import may_see_personal_data
 from community.safety import safety_counts, statuses_vulnerable_first
 
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 from .people_types import ResidentType
 from .types import AreaType, ModeEnum
 
@@ -93,7 +93,7 @@ class ResponsePlanType(DjangoObjectType):
     class Meta:
         model = ResponsePlan
         name = "ResponsePlan"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "area", "mode", "version", "name", "description", "is_enabled", "change_note", "created_at")
 
@@ -139,7 +139,7 @@ class PlanRunType(DjangoObjectType):
     class Meta:
         model = PlanRun
         name = "PlanRun"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "area", "mode", "is_drill", "plan", "plan_version", "status", "cleared_dispatch_override",
                   "created_at", "finished_at")
@@ -183,7 +183,7 @@ class AlertType(DjangoObjectType):
     class Meta:
         model = Alert
         name = "Alert"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "identifier", "area", "is_drill", "event", "headline", "description", "instruction",
                   "headline_en", "description_en", "instruction_en", "onset", "expires", "sent_at", "send_sms",
@@ -277,7 +277,7 @@ class SafetyStatusType(DjangoObjectType):
     class Meta:
         model = SafetyStatus
         name = "SafetyStatus"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "resident", "grid", "status", "first_answered_at", "answered_at", "channel", "note",
                   "asked_by_push", "asked_by_sms", "safety_check")
@@ -341,7 +341,7 @@ class SafetyCheckType(DjangoObjectType):
     class Meta:
         model = SafetyCheck
         name = "SafetyCheck"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "area", "title", "is_drill", "status", "started_at", "welfare_after_minutes", "welfare_due_at",
                   "reply_until", "resident_count", "closed_at")
@@ -386,7 +386,7 @@ class MobilisationType(DjangoObjectType):
     class Meta:
         model = Mobilisation
         name = "Mobilisation"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "area", "level", "kind", "is_drill", "notified_at", "responded_at")
 

@@ -21,7 +21,7 @@ from community.models import (
 from community.permissions import Action, can, scope_q
 
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 from .people_types import location_of, scope_or_own
 from .types import AreaType
 
@@ -42,7 +42,7 @@ class InspectionType(DjangoObjectType):
     class Meta:
         model = Inspection
         name = "Inspection"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "inspected_at", "result", "findings", "severity_after")
 
     @classmethod
@@ -74,7 +74,7 @@ class HazardPointType(DjangoObjectType):
     class Meta:
         model = HazardPoint
         name = "HazardPoint"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = (
             "id", "name", "kind", "severity", "grid", "address", "description", "inspection_interval_days",
@@ -116,7 +116,7 @@ class ResidentReportType(DjangoObjectType):
     class Meta:
         model = ResidentReport
         name = "ResidentReport"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = (
             "id", "kind", "description", "status", "grid", "status_note", "status_changed_at",

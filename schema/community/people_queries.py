@@ -15,7 +15,7 @@ from community.validation import field_error
 from ..core.errors import PermissionDenied
 from ..core.permissions import current_user
 from ..core.scalars import LocationInput, location_to_wgs84
-from ..core.types import decode_id
+from ..core.types import Node, decode_id
 from .hazard_types import (
     HazardKindEnum,
     HazardPointType,
@@ -105,7 +105,7 @@ class ResidentQueries(graphene.ObjectType):
 
     def resolve_resident(root, info, id):
         current_user(info)
-        return graphene.relay.Node.get_node_from_global_id(info, id, only_type=ResidentType)
+        return Node.get_node_from_global_id(info, id, only_type=ResidentType)
 
     def resolve_my_resident_profile(root, info):
         user = current_user(info)
@@ -113,7 +113,7 @@ class ResidentQueries(graphene.ObjectType):
 
     def resolve_household(root, info, id):
         current_user(info)
-        return graphene.relay.Node.get_node_from_global_id(info, id, only_type=HouseholdType)
+        return Node.get_node_from_global_id(info, id, only_type=HouseholdType)
 
     def resolve_nearby_residents(root, info, location, radius_m, first=20, vulnerable_only=False):
         user = require_staff(info, Action.VIEW_PEOPLE)
@@ -185,7 +185,7 @@ class HazardQueries(graphene.ObjectType):
 
     def resolve_hazard_point(root, info, id):
         current_user(info)
-        return graphene.relay.Node.get_node_from_global_id(info, id, only_type=HazardPointType)
+        return Node.get_node_from_global_id(info, id, only_type=HazardPointType)
 
     def resolve_nearby_hazard_points(root, info, location, radius_m, first=20):
         user = require_staff(info, Action.VIEW_AREA)
@@ -212,4 +212,4 @@ class HazardQueries(graphene.ObjectType):
 
     def resolve_report(root, info, id):
         current_user(info)
-        return graphene.relay.Node.get_node_from_global_id(info, id, only_type=ResidentReportType)
+        return Node.get_node_from_global_id(info, id, only_type=ResidentReportType)

@@ -22,7 +22,7 @@ from community.permissions import Action, can, scope_q
 from community.privacy import is_self, may_see_care_notes, may_see_personal_data, may_view
 
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 from .types import AreaType, LanguageEnum
 
 VulnerabilityFlagEnum = graphene.Enum(
@@ -64,7 +64,7 @@ class EmergencyContactType(DjangoObjectType):
     class Meta:
         model = EmergencyContact
         name = "EmergencyContact"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "name", "relation")
 
     @classmethod
@@ -103,7 +103,7 @@ class ResidentType(DjangoObjectType):
     class Meta:
         model = Resident
         name = "Resident"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "display_name", "grid", "household", "consent_to_contact", "grid_overridden", "created_at", "updated_at")
 
@@ -171,7 +171,7 @@ class HouseholdType(DjangoObjectType):
     class Meta:
         model = Household
         name = "Household"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "label", "grid")
 
     @classmethod

@@ -6,6 +6,7 @@ from graphene_django import DjangoConnectionField
 from community.models import Area
 
 from ..core.permissions import current_user
+from ..core.types import Node
 from .emergency_queries import EmergencyQueries
 from .people_queries import HazardQueries, ResidentQueries
 from .types import AreaKindEnum, AreaType, UserType
@@ -27,7 +28,7 @@ class CommunityQueries(ResidentQueries, HazardQueries, EmergencyQueries, graphen
 
     def resolve_area(root, info, id):
         current_user(info)
-        return graphene.relay.Node.get_node_from_global_id(info, id, only_type=AreaType)
+        return Node.get_node_from_global_id(info, id, only_type=AreaType)
 
     def resolve_areas(root, info, kind=None, parent_id=None, **kwargs):
         current_user(info)
@@ -35,7 +36,7 @@ class CommunityQueries(ResidentQueries, HazardQueries, EmergencyQueries, graphen
         if kind:
             qs = qs.filter(kind=kind.value if hasattr(kind, "value") else kind)
         if parent_id:
-            parent = graphene.relay.Node.get_node_from_global_id(info, parent_id, only_type=AreaType)
+            parent = Node.get_node_from_global_id(info, parent_id, only_type=AreaType)
             if parent is None:
                 return Area.objects.none()
             qs = qs.filter(path__startswith=parent.path, depth=parent.depth + 1)

@@ -6,7 +6,7 @@ from graphene_django import DjangoObjectType
 from community.models import Area, AreaKind, Language, Mode, ModeSwitch, Role, RoleAssignment, User
 from community.permissions import can_view_area, visible_areas_q
 
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 
 ModeEnum = graphene.Enum.from_enum(Mode, description="平时/预警/应急/恢复")
 AreaKindEnum = graphene.Enum.from_enum(AreaKind)
@@ -30,7 +30,7 @@ class AreaType(DjangoObjectType):
     class Meta:
         model = Area
         name = "Area"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "name", "code", "kind", "mode", "mode_changed_at", "depth")
 
@@ -76,7 +76,7 @@ class UserType(DjangoObjectType):
     class Meta:
         model = User
         name = "User"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "username", "display_name", "preferred_language")
 
     @classmethod
@@ -114,7 +114,7 @@ class ModeSwitchType(DjangoObjectType):
     class Meta:
         model = ModeSwitch
         name = "ModeSwitch"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "area", "from_mode", "to_mode", "reason", "is_drill", "switched_at")
 
     def resolve_plan_run(self, info):

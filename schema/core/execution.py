@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from graphene_django.views import HttpError
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql_jwt.exceptions import JSONWebTokenError
 
@@ -52,6 +53,8 @@ def original_error(error: Exception) -> BaseException | None:
 
 def format_error(error: Exception) -> dict:
     """Allow-list: our typed errors and GraphQL's own keep their message; the rest is masked."""
+    if isinstance(error, HttpError):  # the request itself is malformed (no query, bad JSON)
+        return {"message": str(error), "extensions": {"code": "BAD_REQUEST"}}
     if not isinstance(error, GraphQLError):
         error = GraphQLError(str(error), original_error=error)
     original = original_error(error)

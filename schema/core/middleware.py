@@ -9,10 +9,12 @@ i.e. an internal error, instead of telling the client what to fix.
 from __future__ import annotations
 
 from django.conf import settings
+from graphql_relay import cursor_to_offset
 
 from .errors import UserFacingError
 
 CODE = "BAD_USER_INPUT"
+PAGINATION_ARGS = frozenset({"first", "last", "offset", "after", "before"})
 
 
 def check_pagination(field: str, args: dict) -> None:
@@ -21,6 +23,10 @@ def check_pagination(field: str, args: dict) -> None:
         value = args.get(name)
         if value is not None and not 0 <= value <= maximum:
             raise UserFacingError(f"`{name}` on `{field}` must be between 0 and {maximum}.", CODE)
+    for name in ("after", "before"):
+        value = args.get(name)
+        if value is not None and cursor_to_offset(value) is None:
+            raise UserFacingError(f"`{name}` on `{field}` is not a cursor from this list.", CODE)
     offset = args.get("offset")
     if offset is not None:
         if offset < 0:
@@ -31,6 +37,6 @@ def check_pagination(field: str, args: dict) -> None:
 
 class PaginationArgumentsMiddleware:
     def resolve(self, next, root, info, **args):
-        if args and ("first" in args or "last" in args or "offset" in args):
+        if args and not PAGINATION_ARGS.isdisjoint(args):
             check_pagination(info.field_name, args)
         return next(root, info, **args)

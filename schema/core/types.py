@@ -7,7 +7,34 @@ from graphql_relay import from_global_id
 
 from backend.errors import ValidationError
 
-from .errors import CommonErrorCode
+from .errors import CommonErrorCode, UserFacingError
+
+
+class Node(graphene.relay.Node):
+    # Relay's Node interface, with IDs that fail as input errors, never as internal ones:
+    # a malformed ID is BAD_USER_INPUT; an ID of another type, of an unknown type or of no
+    # object reads as not found (null), whatever the reason, so nothing leaks.
+
+    class Meta:
+        name = "Node"
+        description = "An object with an ID. A malformed ID is a BAD_USER_INPUT error; an ID of something you may not see reads as null."
+
+    @classmethod
+    def get_node_from_global_id(cls, info, global_id, only_type=None):
+        try:
+            type_name, pk = from_global_id(global_id)
+        except Exception:  # noqa: BLE001 - not base64, not "Type:id"
+            type_name, pk = "", ""
+        if not type_name or not str(pk).isdigit():
+            raise UserFacingError("Not a valid ID.", "BAD_USER_INPUT")
+        schema_type = info.schema.get_type(type_name)
+        graphene_type = getattr(schema_type, "graphene_type", None)
+        if graphene_type is None or (only_type and graphene_type is not only_type):
+            return None
+        if not any(issubclass(i, graphene.relay.Node) for i in getattr(graphene_type._meta, "interfaces", ())):
+            return None
+        get_node = getattr(graphene_type, "get_node", None)
+        return get_node(info, int(pk)) if get_node is not None else None
 
 
 class CountedConnection(graphene.relay.Connection):

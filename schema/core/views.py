@@ -13,7 +13,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
@@ -73,6 +73,15 @@ class LinliGraphQLView(GraphQLView):
         if isinstance(data, list):
             raise HttpError(JsonResponse({"errors": [{"message": "Batched requests are not accepted."}]}, status=400))
         return data
+
+    @staticmethod
+    def get_graphql_params(request, data):
+        query, variables, operation_name, id = GraphQLView.get_graphql_params(request, data)
+        for name, value, kind, label in (("query", query, str, "a string"), ("variables", variables, dict, "an object"),
+                                         ("operationName", operation_name, str, "a string")):
+            if value is not None and not isinstance(value, kind):
+                raise HttpError(HttpResponseBadRequest(f"`{name}` must be {label}."))
+        return query, variables or None, operation_name, id
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         if query:

@@ -6,7 +6,7 @@ from graphene_django import DjangoObjectType
 
 from notifications.models import Notification
 
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 
 
 class NotificationConnection(CountedConnection):
@@ -29,7 +29,7 @@ class NotificationType(DjangoObjectType):
     class Meta:
         model = Notification
         name = "Notification"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = NotificationConnection
         fields = ("id", "kind", "title", "body", "data", "is_drill", "created_at", "read_at")
 

@@ -22,7 +22,7 @@ from volunteers.services import ExportFormat, Period
 
 from ..community.types import AreaType
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 from .types import _enum, plain
 
 ActivityStatusEnum = _enum("ServiceActivityStatus", ActivityStatus)
@@ -43,7 +43,7 @@ class ActivityCheckInType(DjangoObjectType):
     class Meta:
         model = ActivityCheckIn
         name = "ActivityCheckIn"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "activity", "checked_in_at", "method", "distance_m", "checked_out_at", "checkout_method")
 
     @classmethod
@@ -75,7 +75,7 @@ class ActivitySignupType(DjangoObjectType):
     class Meta:
         model = ActivitySignup
         name = "ActivitySignup"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         fields = ("id", "activity", "status", "signed_up_at", "cancelled_at")
 
     @classmethod
@@ -108,7 +108,7 @@ class ServiceActivityType(DjangoObjectType):
     class Meta:
         model = ServiceActivity
         name = "ServiceActivity"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = (
             "id", "community", "title", "description", "address", "starts_at", "ends_at", "capacity",
@@ -174,7 +174,7 @@ class ServiceHoursEntryType(DjangoObjectType):
     class Meta:
         model = ServiceHoursEntry
         name = "ServiceHoursEntry"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "hours", "kind", "reason", "occurred_at", "created_at", "community")
 
@@ -199,7 +199,7 @@ class ServiceHoursEntryType(DjangoObjectType):
         return self.user.display_name or self.user.username
 
     def resolve_corrects_id(self, info):
-        return graphene.relay.Node.to_global_id("ServiceHoursEntry", self.corrects_id) if self.corrects_id else None
+        return Node.to_global_id("ServiceHoursEntry", self.corrects_id) if self.corrects_id else None
 
     def resolve_source_description(self, info):
         if self.source_type_id is None:

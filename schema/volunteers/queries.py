@@ -217,7 +217,7 @@ class VolunteersQueries(TaskQueries, graphene.ObjectType):
 
 
 def _summary(entries, period, start, end) -> ServiceHoursSummary:
-    period = Period(_value(period))
+    period = Period(_value(period) or Period.MONTH.value)  # an explicit null means the default
     start, end = resolve_range(period, start, end)
     summary = hours_summary(entries, period, start, end)
     result = ServiceHoursSummary(

@@ -37,7 +37,7 @@ from volunteers.services.task_metrics import DrillFilter
 
 from ..community.types import AreaType
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 from .types import SkillType, _enum, plain
 
 TaskPriorityEnum = _enum("TaskPriority", TaskPriority, "ROUTINE, URGENT or LIFE_SAFETY: sets answer times, wave size and search radius.")
@@ -133,7 +133,7 @@ class TaskEventType(DjangoObjectType):
     class Meta:
         model = TaskEvent
         name = "TaskEvent"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "kind", "at", "wave", "data")
 
@@ -172,7 +172,7 @@ class OfferType(DjangoObjectType):
     class Meta:
         model = Offer
         name = "Offer"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "status", "wave", "rank", "distance_m", "offered_at", "expires_at", "answered_at",
                   "answered_via", "withdrawn_reason", "is_drill", "pool", "via", "task")
@@ -230,7 +230,7 @@ class TaskAssignmentType(DjangoObjectType):
     class Meta:
         model = TaskAssignment
         name = "TaskAssignment"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "status", "assigned_at", "en_route_at", "on_site_at", "on_site_distance_m", "completed_at",
                   "ended_at", "end_reason", "task")
@@ -292,7 +292,7 @@ class TaskType(DjangoObjectType):
     class Meta:
         model = Task
         name = "Task"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "title", "description", "headcount", "filled_count", "priority", "source", "status", "is_drill",
                   "starts_at", "deadline", "checkin_radius_m", "version", "created_at", "updated_at", "auto_dispatch",

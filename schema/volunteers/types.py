@@ -24,7 +24,7 @@ from volunteers.models import (
 
 from ..community.types import AreaType
 from ..core.scalars import Location
-from ..core.types import CountedConnection
+from ..core.types import CountedConnection, Node
 
 
 def _enum(name: str, choices, description: str = "") -> type[graphene.Enum]:
@@ -58,7 +58,7 @@ class SkillType(DjangoObjectType):
     class Meta:
         model = Skill
         name = "Skill"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "code", "name_zh", "name_en", "requires_certificate")
 
@@ -142,7 +142,7 @@ class VolunteerType(DjangoObjectType):
     class Meta:
         model = Volunteer
         name = "Volunteer"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = (
             "id", "status", "area", "service_areas", "languages", "max_concurrent_tasks", "contact_channel",
@@ -243,7 +243,7 @@ class PartyMemberRegistrationType(DjangoObjectType):
     class Meta:
         model = PartyMemberRegistration
         name = "PartyMemberRegistration"
-        interfaces = (graphene.relay.Node,)
+        interfaces = (Node,)
         connection_class = CountedConnection
         fields = (
             "id", "status", "community", "name", "work_unit", "party_branch", "created_at",

@@ -13,8 +13,6 @@ from notifications import delivery
 from notifications.models import SmsMessage, SmsStatus, SmsStatusEvent
 from notifications.outbox import queue_sms
 from notifications.tasks import drain_outbox
-from tests.faults.test_worker_killed_mid_sms_wave import worker_env  # noqa: F401 - fixture
-from tests.faults.test_worker_killed_mid_sms_wave import fake  # noqa: F401 - fixture
 from tests.faults.workers import Worker, send_task, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -34,7 +32,7 @@ def max_in_any_second(times: list[float]) -> int:
     return best
 
 
-def test_messages_wait_out_a_provider_outage_and_go_out_once_within_the_rate(fake, worker_env, monkeypatch):  # noqa: F811
+def test_messages_wait_out_a_provider_outage_and_go_out_once_within_the_rate(fake, worker_env, monkeypatch):
     monkeypatch.setattr("backend.enqueue.enqueue_now", lambda *a, **k: False)
     env = {**worker_env, "SMS_RATE_PER_SECOND": str(RATE), "SMS_RETRY_BASE_SECONDS": "0.3",
            "SMS_RETRY_MAX_SECONDS": "3", "SMS_HTTP_TIMEOUT": "1", "SMS_MAX_ATTEMPTS": "12",

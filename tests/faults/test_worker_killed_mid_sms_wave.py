@@ -12,50 +12,11 @@ from notifications import delivery
 from notifications.models import SmsMessage, SmsStatus
 from notifications.outbox import queue_sms
 from notifications.tasks import drain_outbox
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
-from tests.faults.workers import Worker, broker_url, database_url, flush_broker, send_task, wait_for
+from tests.faults.workers import Worker, send_task, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 WAVE = 60
-RATE = 15  # messages per second: the wave takes ~4 s, so the kill lands mid-wave
-
-
-@pytest.fixture
-def fake():
-    server = FakeTwilio().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def worker_env(fake, settings):
-    settings.SMS_BACKEND = "notifications.transports.twilio.TwilioTransport"
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
-    settings.TWILIO_MESSAGING_SERVICE_SID = MESSAGING_SERVICE_SID
-    settings.TWILIO_API_BASE_URL = fake.base_url
-    settings.SMS_CLAIM_TIMEOUT_SECONDS = 2
-    flush_broker()
-    from django.core.cache import cache
-
-    cache.delete_many([f"linli:sms:drainer:{slot}" for slot in range(4)])  # from an earlier run
-    return {
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": broker_url(),
-        "RATE_LIMIT_REDIS_URL": settings.REDIS_URL,
-        "SMS_BACKEND": settings.SMS_BACKEND,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_MESSAGING_SERVICE_SID": MESSAGING_SERVICE_SID,
-        "TWILIO_API_BASE_URL": fake.base_url,
-        "SMS_RATE_PER_SECOND": str(RATE),
-        "SMS_RATE_BURST": "1",
-        "SMS_CLAIM_TIMEOUT_SECONDS": "2",
-        "SMS_MAX_DRAINERS": "2",
-        "LINLI_EMBEDDED_WORKER": "0",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def queue_wave() -> list[int]:

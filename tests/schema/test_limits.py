@@ -160,3 +160,9 @@ def test_each_mutation_of_a_document_stands_on_its_own(gql, world):
 def test_an_argument_that_cannot_be_coerced_is_a_typed_error_not_internal(gql, world):
     status, body = gql('{ areas(after: 5) { totalCount } }', user=world.commander)
     assert status == 400 or body["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED")
+
+
+def test_a_cursor_that_is_not_from_the_list_is_a_typed_error(gql, world):
+    status, body = gql('{ areas(first: 2, after: "bm90LWEtY3Vyc29y", offset: 1) { totalCount } }', user=world.commander)
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "cursor" in error["message"]
