@@ -49,7 +49,7 @@ class AreaType(DjangoObjectType):
         return self.effective_mode()
 
     def resolve_parent(self, info):
-        parent = self.get_parent()
+        parent = Area.objects.get_parent(self)
         return parent if parent and can_view_area(info.context.user, parent) else None
 
     def resolve_ancestors(self, info):
