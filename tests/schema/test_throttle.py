@@ -38,3 +38,12 @@ def test_a_flood_from_one_address_is_refused_for_that_address_only(world, gql, s
     status, body = report(gql, world.worker_a1, world, 9, REMOTE_ADDR="10.1.1.1")
     assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert report(gql, world.worker_a1, world, 10, REMOTE_ADDR="10.2.2.2")[1]["data"]["submitReport"]["errors"] == []
+
+
+@pytest.mark.parametrize("field", ["answerSafetyCheck", "submitReport", "checkInToActivity", "checkInOnSite"])
+def test_flood_prone_mutations_are_throttled_per_user_and_address(field):
+    from schema.schema import Mutation
+
+    mutation = Mutation._meta.fields[field].type
+    mutation = getattr(mutation, "of_type", mutation)
+    assert mutation._meta.throttle is not None and mutation._meta.throttle.per_user <= 30

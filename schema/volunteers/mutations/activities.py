@@ -20,6 +20,7 @@ from ...core.errors import PermissionDenied
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
+from ...core.throttle import Throttle
 from ..activity_types import ActivityCheckInType, ActivitySignupType, ServiceActivityType
 from ..inputs import ServiceActivityInput, get_by_id, optional_point
 
@@ -125,6 +126,7 @@ class CheckInToActivity(BaseMutation):
 
     class Meta:
         idempotent = True
+        throttle = Throttle("activity_checkin", per_user=20)
 
     @classmethod
     def perform_mutation(cls, root, info, activity_id, location=None, code=None):

@@ -20,6 +20,7 @@ from ...core.errors import PermissionDenied
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
+from ...core.throttle import Throttle
 from ..inputs import get_by_id
 from ..task_types import AnswerOutcomeEnum, OfferType, TaskAssignmentType
 
@@ -99,6 +100,7 @@ class CheckInOnSite(_AssignmentStep):
 
     class Meta:
         idempotent = True
+        throttle = Throttle("task_checkin", per_user=20)
 
     @classmethod
     def perform_mutation(cls, root, info, assignment_id, location):
