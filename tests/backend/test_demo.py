@@ -74,3 +74,18 @@ def test_demo_city_has_people_to_work_with():
     assert Volunteer.objects.count() == 300
     assert Volunteer.objects.in_pool().count() > 250
     assert PartyMemberRegistration.objects.exists()
+
+
+def test_demo_communities_have_response_plans_that_run_on_a_switch():
+    from community.models import Area, AreaKind, Mode, PlanRun, ResponsePlan, SafetyCheck
+    from community.modes import switch_mode
+    from community.tasks import run_pending_emergency_jobs
+
+    load()
+    assert ResponsePlan.objects.filter(mode=Mode.EMERGENCY, area__kind=AreaKind.COMMUNITY).count() == 4
+    community = Area.objects.filter(kind=AreaKind.COMMUNITY).first()
+    admin = RoleAssignment.objects.get(area=community, role=Role.COMMUNITY_ADMIN).user
+    switch_mode(community, Mode.EMERGENCY, by=admin, reason="演练", is_drill=True)
+    run_pending_emergency_jobs()
+    assert PlanRun.objects.get().status == "DONE"
+    assert SafetyCheck.objects.get(area=community).is_drill

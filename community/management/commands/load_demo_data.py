@@ -19,7 +19,15 @@ class Command(BaseCommand):
             self.stderr.write("Database already has areas; refusing to load demo data twice.")
             return
         demo = build_demo_city(seed)
+        from django.apps import apps
+
+        counts = ", ".join(
+            f"{apps.get_model(label).objects.count()} {name}"
+            for label, name in (("community.Resident", "residents"), ("volunteers.Volunteer", "volunteers"),
+                                ("volunteers.PartyMemberRegistration", "Party members"),
+                                ("community.HazardPoint", "hazard points"), ("community.ResponsePlan", "response plans"))
+        )
         self.stdout.write(
-            f"Demo city loaded: {len(demo.communities)} communities, {len(demo.grids)} grids, "
+            f"Demo city loaded: {len(demo.communities)} communities, {len(demo.grids)} grids, {counts}, "
             f"{len(demo.staff)} staff (password {DEMO_PASSWORD!r})."
         )
