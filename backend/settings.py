@@ -209,10 +209,9 @@ GRAPHQL_JWT = {
 # --- GraphQL ----------------------------------------------------------------------------------
 GRAPHENE = {
     "SCHEMA": "schema.schema.schema",
-    "MIDDLEWARE": [
-        "graphql_jwt.middleware.JSONWebTokenMiddleware",
-        "schema.core.middleware.PaginationArgumentsMiddleware",
-    ],
+    # Authentication happens once per request in schema.core.views (HTTP) and at
+    # connection_init (WebSocket), not in a per-field middleware.
+    "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware"],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
     # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing

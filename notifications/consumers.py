@@ -255,14 +255,12 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     # --- execution -----------------------------------------------------------------------
     async def _run_operation(self, op_id: str, payload: dict):
-        from schema.core.execution import parse_document, validate_document
+        from schema.core.execution import prepare_document
         from schema.schema import schema
 
         try:
             graphql_schema = schema.graphql_schema
-            document, errors = parse_document(payload["query"])
-            if not errors:
-                errors = validate_document(graphql_schema, document)
+            document, errors = prepare_document(graphql_schema, payload["query"])
             if errors:
                 await self._send_error(op_id, errors)
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -41,6 +42,28 @@ def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]
 
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
     return validate(schema, document, validation_rules(), max_errors=20)
+
+
+def prepare_document(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    """Parse and validate, remembering the outcome: apps send the same few documents again
+    and again, and parsing plus validating costs more than many resolvers. Keyed by the
+    text and the limits in force (tests change them), bounded in size."""
+    return _prepared(schema, query, _limits())
+
+
+def _limits() -> tuple:
+    return tuple(getattr(settings, name) for name in (
+        "GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_COST", "GRAPHQL_LIST_COST", "GRAPHQL_MAX_TOKENS",
+        "GRAPHQL_MAX_MUTATIONS", "GRAPHQL_INTROSPECTION",
+    )) + (settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"],)
+
+
+@lru_cache(maxsize=512)
+def _prepared(schema: GraphQLSchema, query: str, limits: tuple) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    document, errors = parse_document(query)
+    if errors:
+        return None, errors
+    return document, validate_document(schema, document)
 
 
 def original_error(error: Exception) -> BaseException | None:

@@ -13,17 +13,17 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
 from backend.middleware import is_database_unavailable
 
 from .auth import user_from_token
-from .execution import format_error, original_error, parse_document
+from .execution import format_error, original_error, prepare_document
 from .uploads import MultipartError, operations_from_multipart
 from .validation import validation_rules
 
@@ -84,12 +84,27 @@ class LinliGraphQLView(GraphQLView):
         return query, variables or None, operation_name, id
 
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
-        if query:
-            _, errors = parse_document(query)
-            if errors:
-                return ExecutionResult(data=None, errors=errors)
-        result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
-        request.linli_errors = getattr(result, "errors", None) or []
+        """graphene-django's, with the parse and validation remembered (prepare_document);
+        mutations are atomic one by one (BaseMutation), so no request-wide transaction."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        schema = self.schema.graphql_schema
+        document, errors = prepare_document(schema, query)
+        if errors:
+            return ExecutionResult(data=None, errors=errors)
+        operation = get_operation_ast(document, operation_name)
+        if request.method.lower() == "get" and operation is not None and operation.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(["POST"], f"Can only perform a {operation.operation.value} operation from a POST request."))
+        try:
+            result = execute(schema, document, root_value=self.get_root_value(request), context_value=self.get_context(request),
+                             variable_values=variables, operation_name=operation_name, middleware=self.get_middleware(request))
+        except Exception as exc:  # noqa: BLE001 - reported through format_error, as graphene-django does
+            result = ExecutionResult(errors=[exc])
+        request.linli_errors = result.errors or []
         return result
 
     def get_response(self, request, data, show_graphiql=False):
