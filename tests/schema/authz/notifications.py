@@ -1,0 +1,27 @@
+"""The matrix for notifications, and the fields that are public on purpose."""
+
+from __future__ import annotations
+
+from .matrix import ABSENT, UNAUTH, Entry, done, payload, sees
+
+ENTRIES = [
+    Entry("Query.notifications", "notifications/NotificationHistory",
+          allowed={"resident": sees("notification")},
+          refused={"anonymous": UNAUTH, "spouse": ABSENT, "neighbour": ABSENT, "worker": ABSENT},
+          secrets=("notification",)),
+    Entry("Mutation.markNotificationsRead", "notifications/MarkNotificationsRead",
+          lambda w: {"ids": [w.gid("notification")]},
+          allowed={"resident": done("updatedCount")},
+          refused={"anonymous": UNAUTH, "spouse": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")},
+          secrets=("notification",)),
+]
+
+# Root fields anyone may call, each with the reason; everything else needs an entry.
+PUBLIC = {
+    "Mutation.tokenAuth": "staff login: the username and password are the credential",
+    "Mutation.refreshToken": "the refresh token is the credential; it only renews its owner's access token",
+    "Mutation.revokeToken": "the refresh token is the credential; revoking ends only that token's own session",
+    "Mutation.requestLoginCode": "phone login: same answer for every number, rate-limited per phone and address",
+    "Mutation.verifyLoginCode": "phone login: the texted code is the credential (attempts are counted)",
+    "Query.skills": "the managed list of skill names, the same for everyone (shown on the sign-up form)",
+}

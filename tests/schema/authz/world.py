@@ -1,0 +1,337 @@
+"""A two-community world with one of everything, for the authorization matrix.
+
+Everything a caller might try to reach lives on side A (community 甲, grid 甲一); side B
+(community 乙, grid 乙一) holds the same things for the other community's staff and people,
+so their lists are not empty by accident. Rows are made by the services the API calls (a
+mode switch runs its plan, an alert and a safety check fan out), so the objects look like
+production ones. `secrets` holds, per target, the strings a refused caller must never see:
+`personal` (phones, addresses, care notes, certificate numbers) and `identity` (names, titles
+and descriptions of things that are not theirs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from community.alerts import issue_alert
+from community.hazards import do_create_hazard_point, do_record_inspection
+from community.models import (
+    Area,
+    EmergencyContact,
+    HazardPoint,
+    Household,
+    Mobilisation,
+    ModeSwitch,
+    PlanRun,
+    Resident,
+    Role,
+    SafetyStatus,
+    User,
+)
+from community.plans import save_plan_version
+from community.reports import do_submit_report
+from community.safety import start_safety_check
+from community.safety_answers import answer_safety_check
+from community.services import do_switch_mode
+from community.tasks import run_pending_emergency_jobs
+from notifications.services import notify
+from tests.world import World, build_world, give_role, make_user
+from volunteers.models import (
+    ActivitySignup,
+    PartyMemberRegistration,
+    PartyRegistrationStatus,
+    ServiceActivity,
+    ServiceHoursKind,
+    Skill,
+    Task,
+    TaskEvent,
+    Volunteer,
+    VolunteerSkill,
+    VolunteerStatus,
+)
+from volunteers.services import (
+    add_person,
+    create_task,
+    do_check_in,
+    offer_task_to,
+    record_service_hours,
+)
+
+A_POINT = (30.271, 120.151)  # grid 甲一's centre
+B_POINT = (30.291, 120.171)  # grid 乙一's centre
+
+ALERT = {
+    "categories": ["Met"], "event": "台风", "urgency": "Immediate", "severity": "Severe", "certainty": "Likely",
+    "instruction": "请留在室内", "expires_in_minutes": 720,
+}
+
+
+@dataclass
+class Secrets:
+    personal: list[str] = field(default_factory=list)
+    identity: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return self.personal + self.identity
+
+
+@dataclass
+class AuthzWorld:
+    base: World
+    users: dict[str, User] = field(default_factory=dict)
+    rows: dict[str, object] = field(default_factory=dict)
+    secrets: dict[str, Secrets] = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        for bag in ("rows", "users"):
+            found = self.__dict__.get(bag, {})
+            if name in found:
+                return found[name]
+        base = self.__dict__.get("base")
+        if base is not None:
+            return getattr(base, name)
+        raise AttributeError(name)
+
+    def gid(self, name: str) -> str:
+        """The Relay ID of a named row (or area / user of the base world)."""
+        row = getattr(self, name)
+        return to_global_id(type(row).__name__, row.pk)  # model names are the GraphQL type names
+
+    def qgid(self, name: str) -> str:
+        """The Relay ID as it appears in a JSON answer (quoted: "QXJlYTo3" is a prefix of "QXJlYTo3MA==")."""
+        return f'"{self.gid(name)}"'
+
+    def secret(self, *names: str, personal_only: bool = False) -> list[str]:
+        found: list[str] = []
+        for name in names:
+            s = self.secrets[name]
+            found += s.personal if personal_only else s.all()
+        return found
+
+
+# --- people -----------------------------------------------------------------------------------
+def _resident(grid: Area, name: str, *, phone: str | None, user: User | None = None, point=None, **fields) -> Resident:
+    row = Resident(grid=grid, display_name=name, phone=phone, user=user, **fields)
+    row.set_location(*(point or (grid.center_lat, grid.center_lng)))
+    row.save()
+    return row
+
+
+def _volunteer(user: User, area: Area, point, status=VolunteerStatus.APPROVED, certificate: str = "", **fields) -> Volunteer:
+    now = timezone.now()
+    volunteer = Volunteer(user=user, area=area, status=status, on_duty_until=now + dt.timedelta(hours=12), **fields)
+    if status == VolunteerStatus.APPROVED:
+        volunteer.approved_at = now
+    if status == VolunteerStatus.SUSPENDED:
+        volunteer.suspended_at, volunteer.suspended_reason = now, "多次爽约"
+    volunteer.set_location(*point)
+    volunteer.save()
+    volunteer.service_areas.set([area])
+    if certificate:
+        VolunteerSkill.objects.create(volunteer=volunteer, skill=Skill.objects.get(code="first_aid"), certificate_ref=certificate,
+                                      expires_on=(now + dt.timedelta(days=365)).date())
+    return volunteer
+
+
+def _person(w: AuthzWorld, key: str, name: str, phone: str | None) -> User:
+    user = make_user(key, phone, display_name=name)
+    w.users[key] = user
+    return user
+
+
+def _build_people(w: AuthzWorld) -> None:
+    b = w.base
+    _person(w, "worker_a2", "网格员甲二", "+8613800000006")
+    give_role(w.worker_a2, b.grid_a2, Role.GRID_WORKER)
+    _person(w, "stranger", "路人", "+8613600000001")
+    for key in ("resident", "other_resident"):
+        w.users[key] = getattr(b, key)
+    User.objects.filter(pk=b.resident.pk).update(display_name="王秀英")
+    User.objects.filter(pk=b.other_resident.pk).update(display_name="赵桂兰")
+    _person(w, "spouse", "李建国", "+8613900000011")
+    _person(w, "neighbour", "陈邻居", "+8613900000021")
+    home = Household.objects.create(grid=b.grid_a1, label="1幢101-甲", address="甲社区1幢101室")
+    w.rows["home"] = home
+    w.rows["resident_row"] = _resident(b.grid_a1, "王秀英", phone="+8613900000001", user=b.resident, household=home,
+                                       address="甲社区1幢101室", elderly_living_alone=True, care_notes="需要助行器-甲")
+    w.rows["spouse_row"] = _resident(b.grid_a1, "李建国", phone="+8613900000011", user=w.spouse, household=home,
+                                     address="甲社区1幢101室")
+    w.rows["neighbour_row"] = _resident(b.grid_a1, "陈邻居", phone="+8613900000021", user=w.neighbour,
+                                        address="甲社区2幢202室", care_notes="邻居备注-甲")
+    w.rows["elder_row"] = _resident(b.grid_a1, "孙大娘", phone="+8613900000031", address="甲社区3幢303室",
+                                    reduced_mobility=True, care_notes="卧床-需每日探视-甲")
+    w.rows["contact"] = EmergencyContact.objects.create(resident=w.resident_row, name="王强", phone="+8613700000009",
+                                                        relation="family")
+    home_b = Household.objects.create(grid=b.grid_b1, label="2幢202-乙", address="乙社区2幢202室")
+    w.rows["home_b"] = home_b
+    w.rows["other_row"] = _resident(b.grid_b1, "赵桂兰", phone="+8613900000002", user=b.other_resident, household=home_b,
+                                    address="乙社区2幢202室", disabled=True, care_notes="独自居住-乙")
+    w.secrets["resident"] = Secrets(["13900000001", "甲社区1幢101室", "需要助行器-甲", "王强", "13700000009"], ["王秀英"])
+    w.secrets["spouse"] = Secrets(["13900000011"], ["李建国"])
+    w.secrets["neighbour"] = Secrets(["13900000021", "甲社区2幢202室", "邻居备注-甲"], ["陈邻居"])
+    w.secrets["elder"] = Secrets(["13900000031", "甲社区3幢303室", "卧床-需每日探视-甲"], ["孙大娘"])
+    w.secrets["household"] = Secrets(["甲社区1幢101室"], ["1幢101-甲", "王秀英", "李建国"])
+    w.secrets["contact"] = Secrets(["13700000009"], ["王强"])
+    w.secrets["other"] = Secrets(["13900000002", "乙社区2幢202室", "独自居住-乙"], ["赵桂兰"])
+
+
+def _build_volunteers(w: AuthzWorld) -> None:
+    b = w.base
+    w.rows["volunteer_row"] = _volunteer(_person(w, "volunteer", "小王甲", "+8613700000101"), b.grid_a1, A_POINT,
+                                         certificate="CERT-甲-7781", max_concurrent_tasks=3)
+    w.rows["other_volunteer_row"] = _volunteer(_person(w, "other_volunteer", "小李甲", "+8613700000102"), b.grid_a1, A_POINT)
+    w.rows["pending_row"] = _volunteer(_person(w, "pending_volunteer", "小赵待审", "+8613700000103"), b.grid_a1, A_POINT,
+                                       status=VolunteerStatus.PENDING)
+    w.rows["suspended_row"] = _volunteer(_person(w, "suspended_volunteer", "小钱停用", "+8613700000104"), b.grid_a1,
+                                         A_POINT, status=VolunteerStatus.SUSPENDED)
+    w.rows["volunteer_b_row"] = _volunteer(_person(w, "volunteer_b", "小王乙", "+8613700000201"), b.grid_b1, B_POINT,
+                                           certificate="CERT-乙-9902")
+    w.secrets["volunteer"] = Secrets(["13700000101", "CERT-甲-7781"], ["小王甲"])
+    w.secrets["pending"] = Secrets(["13700000103"], ["小赵待审"])
+    w.secrets["suspended"] = Secrets(["13700000104"], ["小钱停用"])
+    w.secrets["volunteer_b"] = Secrets(["13700000201", "CERT-乙-9902"], ["小王乙"])
+    party = dict(party_branch="第一党支部-甲")
+    w.rows["party_row"] = PartyMemberRegistration.objects.create(
+        user=_person(w, "party_member", "党员甲", "+8613700000301"), community=b.com_a,
+        status=PartyRegistrationStatus.CONFIRMED, name="党员甲", home_address="甲社区党员楼8号", confirmed_at=timezone.now(),
+        work_unit="市供电公司-甲", **party)
+    w.rows["party_pending_row"] = PartyMemberRegistration.objects.create(
+        user=_person(w, "party_pending", "党员待审", "+8613700000302"), community=b.com_a, name="党员待审",
+        home_address="甲社区待审楼9号", work_unit="区教育局-甲", **party)
+    w.rows["party_b_row"] = PartyMemberRegistration.objects.create(
+        user=_person(w, "party_b", "党员乙", "+8613700000401"), community=b.com_b, status=PartyRegistrationStatus.CONFIRMED,
+        name="党员乙", home_address="乙社区党员楼1号", work_unit="乙单位", party_branch="乙支部", confirmed_at=timezone.now())
+    w.secrets["party"] = Secrets(["13700000301", "甲社区党员楼8号"], ["党员甲", "市供电公司-甲"])
+    w.secrets["party_pending"] = Secrets(["13700000302", "甲社区待审楼9号"], ["党员待审"])
+
+
+# --- places, reports, plans, alerts, checks -----------------------------------------------------
+def _build_hazards_and_reports(w: AuthzWorld) -> None:
+    b = w.base
+    past = timezone.now() - dt.timedelta(days=3)
+    hazard = do_create_hazard_point(by=b.worker_a1, grid=b.grid_a1, location=A_POINT, first_due=past, data={
+        "name": "甲一易涝点", "kind": "waterlogging", "severity": 3, "address": "甲社区低洼路口",
+        "description": "雨季积水-甲", "inspection_interval_days": 30})
+    HazardPoint.objects.filter(pk=hazard.pk).update(next_inspection_due=past)
+    w.rows["hazard"] = HazardPoint.objects.get(pk=hazard.pk)
+    w.rows["inspection"] = do_record_inspection(w.hazard, by=b.worker_a1, result="issues_found", findings="积水30厘米-甲",
+                                                inspected_at=past - dt.timedelta(days=40))
+    HazardPoint.objects.filter(pk=hazard.pk).update(next_inspection_due=past)
+    w.rows["hazard"] = HazardPoint.objects.get(pk=hazard.pk)
+    w.rows["hazard_b"] = do_create_hazard_point(by=b.worker_b1, grid=b.grid_b1, location=B_POINT, data={
+        "name": "乙一边坡", "kind": "slope", "severity": 2, "inspection_interval_days": 30})
+    w.rows["report"] = do_submit_report(b.resident, kind="help", description="楼道堆放杂物-甲-求助", location=A_POINT)
+    w.rows["report_b"] = do_submit_report(b.other_resident, kind="hazard", description="乙社区井盖缺失", location=B_POINT)
+    w.secrets["hazard"] = Secrets(["甲社区低洼路口"], ["甲一易涝点", "雨季积水-甲", "积水30厘米-甲"])
+    w.secrets["report"] = Secrets(["13900000001"], ["楼道堆放杂物-甲-求助", "王秀英"])
+
+
+def _build_emergency(w: AuthzWorld) -> None:
+    b = w.base
+    mobilise = [{"type": "MOBILISE", "params": {"level": "CALL_IN", "include_party_members": True}}]
+    w.rows["plan"] = save_plan_version(b.com_a, "STANDBY", name="甲社区预警预案", actions=mobilise, by=b.admin_a,
+                                       description="甲社区集结-秘密")
+    save_plan_version(b.com_b, "STANDBY", name="乙社区预警预案", actions=mobilise, by=b.admin_b)
+    w.rows["switch"] = do_switch_mode(b.com_a, "STANDBY", by=b.admin_a, reason="甲社区演练切换-秘密", is_drill=True)
+    do_switch_mode(b.com_b, "STANDBY", by=b.admin_b, reason="乙社区演练", is_drill=True)
+    w.rows["alert"] = issue_alert(b.com_a, {**ALERT, "headline": "甲社区台风预警-秘密"}, by=b.admin_a, is_drill=True)
+    w.rows["alert_b"] = issue_alert(b.com_b, {**ALERT, "headline": "乙社区台风预警"}, by=b.admin_b, is_drill=True)
+    w.rows["check"] = start_safety_check(b.com_a, by=b.admin_a, title="甲社区报平安-秘密", is_drill=True)
+    w.rows["check_b"] = start_safety_check(b.com_b, by=b.admin_b, title="乙社区报平安", is_drill=True)
+    run_pending_emergency_jobs()
+    w.rows["run"] = PlanRun.objects.get(mode_switch=w.switch)
+    w.rows["switch"] = ModeSwitch.objects.get(pk=w.switch.pk)
+    w.rows["status"] = SafetyStatus.objects.get(safety_check=w.check, resident=w.resident_row)
+    w.rows["mobilisation"] = Mobilisation.objects.get(user=w.volunteer, area=b.com_a)
+    w.secrets["plan"] = Secrets([], ["甲社区预警预案", "甲社区集结-秘密"])
+    w.secrets["switch"] = Secrets([], ["甲社区演练切换-秘密", "甲社区预警预案"])
+    w.secrets["alert"] = Secrets([], ["甲社区台风预警-秘密"])
+    w.secrets["check"] = Secrets([], ["甲社区报平安-秘密"])
+    w.secrets["mobilisation"] = Secrets([], [w.qgid("mobilisation")])
+
+
+# --- tasks, activities, hours, notifications ---------------------------------------------------
+def _build_tasks(w: AuthzWorld) -> None:
+    b = w.base
+    w.rows["task"] = create_task(area=b.grid_a1, title="甲任务-搬运物资", address="甲社区5幢门口-秘密", location=A_POINT,
+                                 headcount=2, created_by=b.worker_a1, dispatch=False, description="搬运-甲")
+    w.rows["assignment"] = add_person(w.task, w.volunteer_row, by=b.worker_a1)
+    w.rows["task_offered"] = create_task(area=b.grid_a1, title="甲任务-送药上门", address="甲社区6幢-秘密",
+                                         location=A_POINT, headcount=1, created_by=b.worker_a1, dispatch=False)
+    w.rows["offer"] = offer_task_to(w.task_offered, w.volunteer_row, by=b.worker_a1)
+    w.rows["task_b"] = create_task(area=b.grid_b1, title="乙任务-巡查", address="乙社区7幢", location=B_POINT, headcount=1,
+                                   created_by=b.worker_b1, dispatch=False)
+    w.rows["assignment_b"] = add_person(w.task_b, w.volunteer_b_row, by=b.worker_b1)
+    for name in ("task", "task_offered", "offer", "assignment"):
+        w.rows[name] = type(w.rows[name]).objects.get(pk=w.rows[name].pk)
+    w.rows["task_event"] = TaskEvent.objects.filter(task=w.task).order_by("id").first()
+    # The neighbour asks for help in the safety check: a life-safety task at their home address.
+    answer_safety_check(SafetyStatus.objects.select_related("resident__user", "grid", "safety_check").get(
+        safety_check=w.check, resident=w.neighbour_row), "NEED_HELP", by=w.neighbour, channel="APP",
+        note="腿受伤-需要担架-甲", location=A_POINT)
+    w.rows["need_help_task"] = Task.objects.get(pk=SafetyStatus.objects.get(
+        safety_check=w.check, resident=w.neighbour_row).need_help_task_id)
+    w.secrets["need_help_address"] = Secrets(["甲社区2幢202室"], [])
+    w.secrets["need_help_note"] = Secrets(["腿受伤-需要担架-甲"], [])
+    w.secrets["task"] = Secrets(["甲社区5幢门口-秘密"], ["甲任务-搬运物资", "搬运-甲"])
+    w.secrets["task_offered"] = Secrets(["甲社区6幢-秘密"], ["甲任务-送药上门"])
+    # (The offer's SMS reply code is two characters: too short to look for; checked field by field.)
+    w.secrets["offer"] = Secrets([], [w.qgid("offer")])
+    w.secrets["assignment"] = Secrets(["甲社区5幢门口-秘密"], [w.qgid("assignment")])
+
+
+def _build_activities_and_hours(w: AuthzWorld) -> None:
+    b = w.base
+    start = timezone.now() - dt.timedelta(minutes=10)
+    activity = ServiceActivity(community=b.com_a, title="甲社区楼道清理", address="甲社区活动室", starts_at=start,
+                               ends_at=start + dt.timedelta(hours=3), capacity=10, checkin_radius_m=200,
+                               checkin_code="QZ7KXW", created_by=b.admin_a)
+    activity.set_location(*A_POINT)
+    activity.save()
+    for user in (w.volunteer, w.party_member):
+        ActivitySignup.objects.create(activity=activity, user=user)
+    ServiceActivity.objects.filter(pk=activity.pk).update(signed_up_count=2)
+    w.rows["activity"] = ServiceActivity.objects.get(pk=activity.pk)
+    w.rows["signup"] = ActivitySignup.objects.get(activity=activity, user=w.volunteer)
+    w.rows["checkin"] = do_check_in(w.activity, w.party_member, point=A_POINT)
+    activity_b = ServiceActivity(community=b.com_b, title="乙社区义诊", starts_at=start, ends_at=start + dt.timedelta(hours=3),
+                                 capacity=5, checkin_radius_m=200, created_by=b.admin_b)
+    activity_b.set_location(*B_POINT)
+    activity_b.save()
+    w.rows["activity_b"] = activity_b
+    w.rows["entry"] = record_service_hours(w.volunteer, b.com_a, Decimal("2.5"), kind=ServiceHoursKind.MANUAL,
+                                           created_by=b.admin_a, reason="甲社区手工登记-秘密")
+    w.rows["entry_b"] = record_service_hours(w.volunteer_b, b.com_b, Decimal("1.5"), kind=ServiceHoursKind.MANUAL,
+                                             created_by=b.admin_b, reason="乙社区手工登记")
+    w.secrets["activity"] = Secrets(["QZ7KXW"], ["甲社区楼道清理", w.qgid("activity")])
+    w.secrets["entry"] = Secrets([], ["甲社区手工登记-秘密", w.qgid("entry")])
+    w.secrets["signup"] = Secrets([], [w.qgid("signup")])
+    w.secrets["checkin"] = Secrets([], [w.qgid("checkin")])
+
+
+def _build_notifications(w: AuthzWorld) -> None:
+    w.rows["notification"] = notify(w.resident, kind="test.private", title="给王秀英的私人通知", body="您的药已送达-甲")
+    w.rows["notification_b"] = notify(w.other_resident, kind="test.private", title="给赵桂兰的通知", body="乙")
+    w.secrets["notification"] = Secrets([], ["给王秀英的私人通知", "您的药已送达-甲", w.qgid("notification")])
+
+
+def build_authz_world() -> AuthzWorld:
+    w = AuthzWorld(base=build_world())
+    _build_people(w)
+    for key in ("worker_a1", "worker_b1", "admin_a", "admin_b", "commander"):
+        w.users[key] = getattr(w.base, key)
+    _build_volunteers(w)
+    _build_hazards_and_reports(w)
+    _build_emergency(w)
+    _build_tasks(w)
+    _build_activities_and_hours(w)
+    _build_notifications(w)
+    w.secrets["grid"] = Secrets([], ["甲一网格", w.qgid("grid_a1")])
+    for key, user in w.users.items():
+        w.users[key] = User.objects.get(pk=user.pk)  # fresh: no cached roles or homes
+    return w
