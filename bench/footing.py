@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -85,7 +86,8 @@ def start_asgi_server(port: int, workers: int, env: dict) -> subprocess.Popen:
 
 
 def start_celery_worker(env: dict, concurrency: int = 4) -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "backend", "worker", "-B", "--pool", "threads",
+    schedule = Path(tempfile.gettempdir()) / f"linli-bench-beat-{os.getpid()}"
+    command = [sys.executable, "-m", "celery", "-A", "backend", "worker", "-B", "--schedule", str(schedule), "--pool", "threads",
                "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-mingle", "--without-gossip"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
