@@ -40,6 +40,10 @@ HAZARD_POINT = """query HazardPoint($id: ID!) {
 MOVE_HAZARD = """mutation MoveHazardPoint($id: ID!, $gridId: ID) {
   updateHazardPoint(id: $id, gridId: $gridId) { errors { field code message } hazardPoint { id name grid { id } } }
 }"""
+HOUSEHOLD_DEEP = """query HouseholdDeep($id: ID!) {
+  household(id: $id) { id members { displayName phone careNotes personalDataVisible vulnerability { isVulnerable }
+    emergencyContacts { name phone } } }
+}"""
 REPORT = """query Report($id: ID!) {
   report(id: $id) { id kind status description reporterName reporterPhone isMine location { latitude longitude }
     grid { id name } }
@@ -121,6 +125,9 @@ RESIDENTS = [
           refused={"anonymous": UNAUTH, "neighbour": NULL, "other_resident": NULL, "volunteer": NULL,
                    "worker_other_grid": NULL, "worker_other_community": NULL, "admin_other": NULL, "commander": MASKED},
           secrets=("household",)),
+    Entry("Query.household", HOUSEHOLD_DEEP, lambda w: {"id": w.gid("home")}, variant="(the other members' details)",
+          allowed={"worker": shows("resident_private")},
+          refused={"spouse": MASKED, "commander": MASKED}, secrets=("resident_private",)),
     Entry("Query.nearbyResidents", "community/NearbyResidents",
           lambda w: {"location": HERE, "radiusM": 1500.0, "first": 50},
           allowed={"worker": shows("13900000001"), "admin": shows("13900000031")},

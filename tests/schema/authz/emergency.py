@@ -11,6 +11,7 @@ from .matrix import (
     ABSENT,
     EMPTY,
     FORBID,
+    MASKED,
     UNAUTH,
     Entry,
     community_admin_refusals,
@@ -23,6 +24,11 @@ from .matrix import (
 
 SAFETY_CHECKS = """query SafetyChecks($areaId: ID!) {
   safetyChecks(areaId: $areaId) { totalCount edges { node { id title residentCount counts { total } } } }
+}"""
+
+ANSWERABLE_DEEP = """query Answerable {
+  mySafetyStatuses { edges { node { id isVulnerable resident { displayName phone address careNotes
+    vulnerability { isVulnerable } emergencyContacts { name phone } } } } }
 }"""
 
 ALERT_INPUT = {"categories": ["MET"], "event": "暴雨", "urgency": "EXPECTED", "severity": "MODERATE",
@@ -91,6 +97,9 @@ SAFETY = [
           refused={"anonymous": UNAUTH, "neighbour": ABSENT, "other_resident": ABSENT, "volunteer": EMPTY,
                    "worker": EMPTY},
           secrets=("resident", "household")),
+    Entry("Query.mySafetyStatuses", ANSWERABLE_DEEP, variant="(the people they may answer for)",
+          allowed={"resident": shows("13900000001", "王强", "13700000009")},
+          refused={"spouse": MASKED}, secrets=("resident_private",)),
     Entry("Mutation.startSafetyCheck", "emergency/StartSafetyCheck", lambda w: {"areaId": w.gid("com_a"), "title": "再次报平安"},
           allowed={"admin": done("safetyCheck"), "commander": done("safetyCheck")},
           refused=community_admin_refusals()),

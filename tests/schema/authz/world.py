@@ -172,6 +172,8 @@ def _build_people(w: AuthzWorld) -> None:
     w.rows["other_row"] = _resident(b.grid_b1, "赵桂兰", phone="+8613900000002", user=b.other_resident, household=home_b,
                                     address="乙社区2幢202室", disabled=True, care_notes="独自居住-乙")
     w.secrets["resident"] = Secrets(["13900000001", "甲社区1幢101室", "需要助行器-甲", "王强", "13700000009"], ["王秀英"])
+    # What a household member must not see of the resident (they share the address).
+    w.secrets["resident_private"] = Secrets(["13900000001", "需要助行器-甲", "王强", "13700000009"], [])
     w.secrets["spouse"] = Secrets(["13900000011"], ["李建国"])
     w.secrets["neighbour"] = Secrets(["13900000021", "甲社区2幢202室", "邻居备注-甲"], ["陈邻居"])
     w.secrets["elder"] = Secrets(["13900000031", "甲社区3幢303室", "卧床-需每日探视-甲"], ["孙大娘"])
