@@ -23,9 +23,10 @@ from .matrix import (
 from .world import A_POINT
 
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}
-OUTSIDE_SCOPE = ("AUTHZ HOLE: Mutation.{field} accepts a volunteerId outside the caller's area: a grid worker of "
-                 "甲一 acts on a volunteer who signed up and serves only in community 乙 (whom the volunteers list and "
-                 "node(id) hide from them), sends them an offer/place and gets their name back")
+OUTSIDE_SCOPE = ("AUTHZ HOLE: Mutation.{field} accepts any volunteerId: a grid worker (or admin) of 甲 acts on a "
+                 "volunteer who signed up and serves only in community 乙 (whom the volunteers list and node(id) hide "
+                 "from them), sends them an offer/place and gets their name back (their full phone then shows on the "
+                 "task's offers/people); with sequential IDs every volunteer of the city can be enumerated")
 
 
 COMMANDER_SEES_HOME = (
