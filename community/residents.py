@@ -176,7 +176,10 @@ def do_register_self(user: User, *, data: dict[str, Any], location: tuple[float,
     data = {"phone": str(user.phone) if user.phone else None, **data}
     values = check_resident_data(data, allowed=SELF_FIELDS, partial=False)
     grid = require_grid_for(*location)
-    claimable = Resident.objects.filter(phone=values.get("phone"), user__isnull=True).first() if values.get("phone") else None
+    # Only the phone the person proved at login may claim a staff-registered record: a phone
+    # typed into the form proves nothing (it would let anyone become someone else).
+    verified = str(user.phone) if user.phone else None
+    claimable = Resident.objects.filter(phone=verified, user__isnull=True).first() if verified else None
     with transaction.atomic():
         if claimable is None:
             return do_register_resident(by=user, grid=grid, grid_overridden=False, data=values, location=location, user=user)

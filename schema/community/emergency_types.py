@@ -269,7 +269,8 @@ class SafetyStatusType(DjangoObjectType):
     status = graphene.Field(SafetyStateEnum, required=True)
     channel = graphene.Field(AnswerChannelEnum)
     is_vulnerable = graphene.Boolean(description="Null when personal data is masked for you.")
-    location = graphene.Field(Location, description="Where the person said they are (WGS-84).")
+    location = graphene.Field(Location, description="Where the person said they are (WGS-84). Null when personal data is masked for you.")
+    note = graphene.String(description="What the person said. Null when personal data is masked for you.")
     need_help_task_id = graphene.ID(description="The life-safety task a NEED_HELP answer created.")
     welfare_task_id = graphene.ID(description="The welfare-check task created because a vulnerable resident stayed silent.")
     safety_check = graphene.Field(lambda: SafetyCheckType, required=True)
@@ -300,8 +301,13 @@ class SafetyStatusType(DjangoObjectType):
     def resolve_is_vulnerable(self, info):
         return self.is_vulnerable if may_see_personal_data(_user(info), self.resident) else None
 
+    def resolve_note(self, info):
+        return self.note if may_see_personal_data(_user(info), self.resident) else None
+
     def resolve_location(self, info):
-        return None if self.lat is None else {"latitude": self.lat, "longitude": self.lng}
+        if self.lat is None or not may_see_personal_data(_user(info), self.resident):
+            return None
+        return {"latitude": self.lat, "longitude": self.lng}
 
     def resolve_need_help_task_id(self, info):
         return _task_gid(self.need_help_task_id)

@@ -45,6 +45,9 @@ class InspectionType(DjangoObjectType):
         interfaces = (Node,)
         fields = ("id", "inspected_at", "result", "findings", "severity_after")
 
+    def resolve_severity_after(self, info):
+        return None if self.severity_after is None else int(self.severity_after)
+
     @classmethod
     def get_queryset(cls, queryset, info):
         return queryset.filter(scope_q(info.context.user, Action.VIEW_AREA, "hazard_point__grid__path"))
@@ -80,6 +83,9 @@ class HazardPointType(DjangoObjectType):
             "id", "name", "kind", "severity", "grid", "address", "description", "inspection_interval_days",
             "last_inspected_at", "next_inspection_due", "is_active", "created_at",
         )
+
+    def resolve_severity(self, info):
+        return int(self.severity)  # a fresh row holds the Severity member, the enum wants its value
 
     @classmethod
     def get_queryset(cls, queryset, info):

@@ -118,6 +118,8 @@ class ServiceActivityType(DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         user = info.context.user
+        if not user.is_authenticated:
+            return queryset.none()
         visible = access.visible_activities(user).values("pk")
         return queryset.filter(pk__in=visible).select_related("community").prefetch_related(
             Prefetch("signups", queryset=ActivitySignup.objects.filter(user=user), to_attr="my_signups"),

@@ -270,8 +270,8 @@ class TaskType(DjangoObjectType):
     area = graphene.Field(AreaType, required=True)
     places_left = graphene.Int(required=True)
     required_skills = graphene.List(graphene.NonNull(SkillType), required=True)
-    location = graphene.Field(Location, description="WGS-84. Staff, and people holding a place on the task.")
-    address = graphene.String(description="Same visibility as location.")
+    location = graphene.Field(Location, description="WGS-84. Exact for staff with the personal-data right in the task's area and for the people holding a place; rounded to about 100 m for other staff.")
+    address = graphene.String(description="For staff with the personal-data right in the task's area and the people holding a place; null for others.")
     created_by_name = graphene.String()
     can_manage = graphene.Boolean(required=True, description="You may edit, staff, cancel and close it.")
     offers = graphene.List(
@@ -332,15 +332,25 @@ class TaskType(DjangoObjectType):
     def resolve_required_skills(self, info):
         return _related(self, "required_skills")
 
+    def _sees_door(self, info) -> bool:
+        """The exact place: a task often stands at someone's home (a call for help, a welfare
+        visit), so it follows the personal-data rule: staff with that right in the task's
+        area, and the people holding a place. Other staff (commanders) see the neighbourhood."""
+        if not hasattr(self, "_door"):
+            self._door = TaskType._holds_place(self, info) or access.can_see_task_personal_data(_viewer(info), self)
+        return self._door
+
     def resolve_location(self, info):
-        if self.point is None or not (TaskType._staff(self, info) or TaskType._holds_place(self, info)):
+        if self.point is None:
             return None
-        return Location(latitude=self.lat, longitude=self.lng)
+        if TaskType._sees_door(self, info):
+            return Location(latitude=self.lat, longitude=self.lng)
+        if TaskType._staff(self, info):  # ~100 m: enough for a map of the situation
+            return Location(latitude=round(self.lat, 3), longitude=round(self.lng, 3))
+        return None
 
     def resolve_address(self, info):
-        if not (TaskType._staff(self, info) or TaskType._holds_place(self, info)):
-            return None
-        return self.address or None
+        return (self.address or None) if TaskType._sees_door(self, info) else None
 
     def resolve_created_by_name(self, info):
         return _name(self.created_by) or None

@@ -123,3 +123,11 @@ def test_nearby_hazard_points_sorted_by_distance(world, gql, hazards):
     location = {"latitude": world.grid_a1.center_lat, "longitude": world.grid_a1.center_lng}
     rows = gql.data(operation("community/NearbyHazardPoints"), {"location": location, "radiusM": 1000}, user=world.admin_a)
     assert [r["hazardPoint"]["name"] for r in rows["nearbyHazardPoints"]] == ["地下通道积水点", "老旧危房", "边坡"]
+
+
+def test_a_point_created_without_severity_is_medium_and_answers_cleanly(world, gql):
+    location = {"latitude": world.grid_a1.center_lat, "longitude": world.grid_a1.center_lng}
+    status, body = gql(operation("community/CreateHazardPoint"), {"input": {"name": "下穿隧道", "kind": "WATERLOGGING"}, "location": location},
+                       user=world.worker_a1)
+    assert "errors" not in body, body
+    assert body["data"]["createHazardPoint"]["hazardPoint"]["severity"] == "MEDIUM"

@@ -72,8 +72,11 @@ def managed_task(info, task_id: str, field: str = "task_id") -> Task:
     return task
 
 
-def _volunteer(volunteer_id: str) -> Volunteer:
-    return get_by_id(Volunteer, volunteer_id, "Volunteer", "volunteer_id", Volunteer.objects.select_related("user"))
+def _volunteer(info, volunteer_id: str) -> Volunteer:
+    """A volunteer the caller may see as staff (signed up or serving in their subtree); any
+    other reads as not found, so IDs can't be used to reach people outside one's area."""
+    visible = access.staff_volunteers(current_user(info)).select_related("user")
+    return get_by_id(Volunteer, volunteer_id, "Volunteer", "volunteer_id", visible)
 
 
 class _TaskPayload(BaseMutation):
@@ -244,7 +247,7 @@ class OfferTaskToVolunteer(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, task_id, volunteer_id):
         task = managed_task(info, task_id)
-        offer = offer_task_to(task, _volunteer(volunteer_id), by=current_user(info))
+        offer = offer_task_to(task, _volunteer(info, volunteer_id), by=current_user(info))
         return cls(errors=[], offer=offer, task=Task.objects.get(pk=task.pk))
 
 
@@ -264,7 +267,7 @@ class AddPersonToTask(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, task_id, volunteer_id):
         task = managed_task(info, task_id)
-        assignment = add_person(task, _volunteer(volunteer_id), by=current_user(info))
+        assignment = add_person(task, _volunteer(info, volunteer_id), by=current_user(info))
         return cls(errors=[], assignment=assignment, task=Task.objects.get(pk=task.pk))
 
 

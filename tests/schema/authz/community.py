@@ -143,11 +143,7 @@ RESIDENTS = [
           variant="(claiming the staff-made profile of someone else's phone)",
           refused={"stranger": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND"),
                    "worker_other_community": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND")},
-          secrets=("elder",),
-          holes={c: ("AUTHZ HOLE: Mutation.registerMyResidentProfile claims the staff-registered resident whose phone "
-                     "is given in input.phone (any phone, not the one the caller logged in with): the caller becomes "
-                     "that person, reads their address, vulnerability and care-related data and answers for them")
-                 for c in ("stranger", "worker_other_community")}),
+          secrets=("elder",)),
     Entry("Mutation.updateMyResidentProfile", "community/UpdateMyResidentProfile",
           lambda w: {"input": {"address": "甲社区1幢102室"}},
           allowed={"resident": done("resident")},

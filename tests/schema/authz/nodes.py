@@ -9,19 +9,11 @@ NODE = """query Node($id: ID!) {{
   node(id: $id) {{ id ... on {type} {{ {fields} }} }}
 }}"""
 
-MODE_SWITCH_HOLE = ("AUTHZ HOLE: Query.node(id: ModeSwitch) has no scope check (ModeSwitchType defines neither "
-                    "get_queryset nor get_node): anyone, even without logging in, reads any area's mode switch with "
-                    "its reason, and through planRun the response plan's name, actions and step results")
-
 
 SAFETY_NOTES = """query Notes($id: ID!) {
   node(id: $id) { ... on SafetyCheck { statuses(first: 50) { edges { node { status note location { latitude }
     resident { displayName } } } } } }
 }"""
-COMMANDER_SEES_NOTES = (
-    "AUTHZ HOLE: SafetyCheck.statuses shows a district commander (residents masked for them) each resident's "
-    "answer note and reported location (SafetyStatusType.note / resolve_location check nothing beyond seeing the "
-    "row, while isVulnerable on the same row is masked with may_see_personal_data)")
 
 
 def node(type_name: str, row: str, fields: str, allowed: dict, refused: dict, secrets: tuple[str, ...],
@@ -41,9 +33,7 @@ ENTRIES = [
     node("ModeSwitch", "switch", "reason isDrill fromMode toMode area { name } planRun { status plan { name actions { type } } }",
          {"admin": shows("甲社区演练切换-秘密"), "commander": shows("甲社区演练切换-秘密")},
          {"anonymous": NULL, "resident": NULL, "other_resident": NULL, "worker_other_community": NULL, "admin_other": NULL},
-         ("switch",),
-         holes={c: MODE_SWITCH_HOLE for c in ("anonymous", "resident", "other_resident", "worker_other_community",
-                                               "admin_other")}),
+         ("switch",)),
     node("Resident", "resident_row", "displayName phone address careNotes emergencyContacts { name phone } household { label }",
          {"resident": shows("13900000001", "王强"), "worker": shows("resident")},
          {"anonymous": NULL, "neighbour": NULL, "spouse": NULL, "volunteer": NULL, "worker_other_grid": NULL,
@@ -90,7 +80,7 @@ ENTRIES = [
     Entry("Query.node", SAFETY_NOTES, lambda w: {"id": w.gid("check")}, variant="(SafetyCheck answer notes)",
           allowed={"worker": shows("腿受伤-需要担架-甲"), "admin": shows("腿受伤-需要担架-甲")},
           refused={"commander": MASKED}, secrets=("need_help_note",),
-          holes={"commander": COMMANDER_SEES_NOTES}),
+          ),
     Entry("Query.node", "emergency/SafetyCheck", lambda w: {"id": w.gid("check"), "first": 50},
           variant="(a SafetyCheck asking about the caller)",
           allowed={"resident": sees("check"), "spouse": sees("check")},
@@ -114,10 +104,7 @@ ENTRIES = [
          {"volunteer": sees("activity"), "admin": shows("QZ7KXW")},
          {"anonymous": NULL, "other_resident": NULL, "admin_other": NULL, "worker_other_community": NULL,
           "volunteer": MASKED},
-         ("activity",),
-         holes={"anonymous": ("BUG (no leak): Query.node(id: ServiceActivity) without a login is an INTERNAL error, "
-                              "not null: ServiceActivityType.get_queryset prefetches the caller's sign-ups and "
-                              "check-ins filtered by an AnonymousUser (TypeError)")}),
+         ("activity",)),
     node("ActivitySignup", "signup", "status signedUpAt",
          {"volunteer": sees("signup")},
          {"anonymous": NULL, "party_member": NULL, "admin": NULL}, ("signup",)),

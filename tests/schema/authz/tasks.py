@@ -23,17 +23,6 @@ from .matrix import (
 from .world import A_POINT
 
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}
-OUTSIDE_SCOPE = ("AUTHZ HOLE: Mutation.{field} accepts any volunteerId: a grid worker (or admin) of 甲 acts on a "
-                 "volunteer who signed up and serves only in community 乙 (whom the volunteers list and node(id) hide "
-                 "from them), sends them an offer/place and gets their name back (their full phone then shows on the "
-                 "task's offers/people); with sequential IDs every volunteer of the city can be enumerated")
-
-
-COMMANDER_SEES_HOME = (
-    "AUTHZ HOLE: Query.task / Query.tasks show a district commander (VIEW_PEOPLE without VIEW_PERSONAL_DATA, "
-    "for whom residents are masked) the home address of a resident, copied into Task.address when their NEED_HELP "
-    "safety-check answer (or their silence as a vulnerable resident) creates a task; TaskType.resolve_address "
-    "checks only task rights (MANAGE_TASKS), not the personal-data right that privacy.py requires")
 
 
 def _task(w) -> dict:
@@ -64,7 +53,9 @@ BOARD = [
                    "worker_other_community": ABSENT, "admin_other": ABSENT},
           secrets=("task", "task_offered", "volunteer")),
     Entry("Query.task", "tasks/Task", lambda w: {"id": w.gid("task")},
-          allowed={"worker": shows("task", "13700000101"), "admin": shows("task"), "commander": shows("task"),
+          # Commanders see the task but not the door: a task's exact place follows the
+          # personal-data rule (it is often someone's home).
+          allowed={"worker": shows("task", "13700000101"), "admin": shows("task"), "commander": shows("甲任务-搬运物资"),
                    "volunteer": shows("甲社区5幢门口-秘密")},
           refused={"anonymous": UNAUTH, "other_volunteer": NULL, "resident": NULL, "worker_other_grid": NULL,
                    "worker_other_community": NULL, "admin_other": NULL},
@@ -75,8 +66,7 @@ BOARD = [
     Entry("Query.task", "tasks/Task", lambda w: {"id": w.gid("need_help_task")}, variant="(a resident's call for help)",
           allowed={"worker": shows("甲社区2幢202室"), "admin": shows("甲社区2幢202室")},
           refused={"commander": MASKED, "worker_other_grid": NULL, "admin_other": NULL, "volunteer": NULL},
-          secrets=("need_help_address", "neighbour"),
-          holes={"commander": COMMANDER_SEES_HOME}),
+          secrets=("need_help_address", "neighbour")),
     Entry("Query.task", "tasks/Task", lambda w: {"id": w.gid("task_offered")}, variant="(offered, not yet accepted)",
           allowed={"worker": shows("甲社区6幢-秘密")},
           refused={"volunteer": MASKED, "other_volunteer": NULL},
@@ -120,8 +110,7 @@ STAFF_MUTATIONS = [
     Entry("Mutation.offerTaskToVolunteer", "tasks/OfferTaskToVolunteer",
           lambda w: {**_task(w), "volunteerId": w.gid("volunteer_b_row")}, variant="(a volunteer of another community)",
           refused={"worker": DENIED, "admin": DENIED},
-          secrets=("volunteer_b",),
-          holes={c: OUTSIDE_SCOPE.format(field="offerTaskToVolunteer") for c in ("worker", "admin")}),
+          secrets=("volunteer_b",)),
     Entry("Mutation.addPersonToTask", "tasks/AddPersonToTask",
           lambda w: {**_task(w), "volunteerId": w.gid("other_volunteer_row")},
           allowed={"worker": done("assignment"), "admin": done("assignment")},
@@ -129,8 +118,7 @@ STAFF_MUTATIONS = [
     Entry("Mutation.addPersonToTask", "tasks/AddPersonToTask",
           lambda w: {**_task(w), "volunteerId": w.gid("volunteer_b_row")}, variant="(a volunteer of another community)",
           refused={"worker": DENIED, "admin": DENIED},
-          secrets=("volunteer_b",),
-          holes={c: OUTSIDE_SCOPE.format(field="addPersonToTask") for c in ("worker", "admin")}),
+          secrets=("volunteer_b",)),
     Entry("Mutation.removePersonFromTask", "tasks/RemovePersonFromTask", lambda w: {"assignmentId": w.gid("assignment")},
           allowed={"worker": done("assignment"), "admin": done("assignment")},
           refused=grid_staff_refusals(other_volunteer=FORBID), secrets=("assignment",)),
