@@ -23,7 +23,6 @@ from .models import (
     Volunteer,
     VolunteerStatus,
 )
-from .models.party import ACTIVE_PARTY_STATUSES
 
 
 def _everywhere(user: User, action: Action) -> bool:
@@ -145,16 +144,19 @@ def can_correct_hours(user: User, community: Area) -> bool:
 
 # --- home areas ---------------------------------------------------------------------------
 def home_area_paths(user: User) -> list[str]:
-    """A volunteer belongs to the areas they signed up in and serve; a Party member to the
-    community they registered with (pending or confirmed). Registered with
+    """An approved volunteer belongs to the areas they signed up in and serve; a confirmed
+    Party member to the community they registered with. Someone still pending (or
+    suspended) sees their own records, not the area's alerts, modes and activities: signing
+    up must not be a way into any area one names. Registered with
     community.permissions.register_home_area_provider in apps.py."""
     if user is None or not user.is_authenticated:
         return []
+    approved = VolunteerStatus.APPROVED
     paths = list(
         Area.objects.filter(
-            Q(signed_up_volunteers__user=user)
-            | Q(volunteers__user=user)
-            | Q(party_registrations__user=user, party_registrations__status__in=ACTIVE_PARTY_STATUSES)
+            Q(signed_up_volunteers__user=user, signed_up_volunteers__status=approved)
+            | Q(volunteers__user=user, volunteers__status=approved)
+            | Q(party_registrations__user=user, party_registrations__status=PartyRegistrationStatus.CONFIRMED)
         ).values_list("path", flat=True).distinct()
     )
     return paths

@@ -161,10 +161,9 @@ def test_others_are_not_eligible(world, gql, who):
     elif who == "member_elsewhere":
         make_member(user, world.com_b)
     status, body = gql(SIGN_UP, {"activityId": gid("ServiceActivity", activity.pk)}, user=user)
-    if who in ("member_elsewhere", "resident"):
-        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # cannot even see it
-    else:
-        assert codes(body["data"]["signUpForActivity"]) == ["not_eligible"]
+    # Not yet approved (or suspended), elsewhere, or not a volunteer: the community's activities
+    # are not even visible to them.
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert not ActivitySignup.objects.exists()
 
 

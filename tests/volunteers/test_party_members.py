@@ -175,9 +175,14 @@ def test_confirmed_in_covers_the_community_its_grids_and_the_areas_above(world):
     assert set(pool(world.district)) == {a, b}
 
 
-def test_a_member_sees_their_community_through_the_home_area_provider(world):
+def test_a_confirmed_member_sees_their_community_through_the_home_area_provider(world):
     assert not can_view_area(world.resident, world.com_a)
-    make_member(world.resident, world.com_a, status=PartyRegistrationStatus.PENDING)
+    registration = make_member(world.resident, world.com_a, status=PartyRegistrationStatus.PENDING)
+    assert not can_view_area(world.resident, world.com_a)  # registering is no way into an area
+    PartyMemberRegistration.objects.filter(pk=registration.pk).update(status=PartyRegistrationStatus.CONFIRMED)
+    from community.permissions import forget_cached_roles
+
+    forget_cached_roles(world.resident)
     assert can_view_area(world.resident, world.com_a) and can_view_area(world.resident, world.city)
     assert not can_view_area(world.resident, world.com_b)
 
