@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from community.hazards import do_create_hazard_point
+from community.hazards import do_create_hazard_point, do_record_inspection
 from community.models import HazardPoint, Inspection
 from tests.operations import operation
 
@@ -131,3 +131,15 @@ def test_a_point_created_without_severity_is_medium_and_answers_cleanly(world, g
                        user=world.worker_a1)
     assert "errors" not in body, body
     assert body["data"]["createHazardPoint"]["hazardPoint"]["severity"] == "MEDIUM"
+
+
+def test_staff_read_one_point_with_its_inspections_and_others_get_null(world, gql, hazards):
+    from graphql_relay import to_global_id
+
+    point = hazards["underpass"]
+    do_record_inspection(point, by=world.worker_a1, result="issues_found", findings="排水口堵塞")
+    variables = {"id": to_global_id("HazardPoint", point.pk)}
+    data = gql.data(operation("community/HazardPoint"), variables, user=world.worker_a1)["hazardPoint"]
+    assert data["name"] == "地下通道积水点" and data["isOverdue"] is False
+    assert [i["findings"] for i in data["inspections"]] == ["排水口堵塞"]
+    assert gql.data(operation("community/HazardPoint"), variables, user=world.worker_b1)["hazardPoint"] is None

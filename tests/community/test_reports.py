@@ -231,3 +231,15 @@ def test_two_grid_workers_converting_the_same_report_at_once_one_wins(world):
         t.join(10)
     assert sorted(outcomes) == ["already_converted", "won"]
     assert ResidentReport.objects.get(pk=report.pk).status == ReportStatus.CONVERTED_TO_TASK
+
+
+@pytest.mark.django_db
+def test_a_report_is_read_by_its_reporter_and_its_grid_staff_only(world, client, gql, people):
+    status, body = submit(client, world.resident, world.grid_a1)
+    report_id = body["data"]["submitReport"]["report"]["id"]
+    mine = gql.data(operation("community/Report"), {"id": report_id}, user=world.resident)["report"]
+    assert mine["kind"] == "HAZARD" and mine["grid"]["name"] == "甲一网格"
+    staff = gql.data(operation("community/Report"), {"id": report_id}, user=world.worker_a1)["report"]
+    assert staff["reporterName"] and staff["location"] is not None
+    for stranger in (world.other_resident, world.worker_b1):
+        assert gql.data(operation("community/Report"), {"id": report_id}, user=stranger)["report"] is None

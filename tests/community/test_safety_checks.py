@@ -229,3 +229,15 @@ def test_the_staff_list_runs_in_a_fixed_number_of_queries(world, area, gql, djan
 def test_only_entitled_staff_start_a_safety_check(world, gql, who):
     status, body = gql(START, {"areaId": gid("Area", world.com_a)}, user=getattr(world, who))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and not SafetyCheck.objects.exists()
+
+
+def test_staff_list_an_areas_safety_checks_with_counts(world, area, gql):
+    gql.data(START, {"areaId": gid("Area", world.com_a), "title": "报平安"}, user=world.admin_a)
+    run_jobs()
+    data = gql.data(operation("emergency/SafetyChecks"), {"areaId": gid("Area", world.com_a), "activeOnly": True},
+                    user=world.admin_a)["safetyChecks"]
+    assert data["totalCount"] == 1
+    check = data["edges"][0]["node"]
+    assert check["title"] == "报平安" and check["counts"]["total"] == check["counts"]["unanswered"] > 0
+    status, body = gql(operation("emergency/SafetyChecks"), {"areaId": gid("Area", world.com_a)}, user=world.admin_b)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and body["data"]["safetyChecks"] is None

@@ -31,6 +31,14 @@ def test_community_admin_sees_the_whole_community(world, gql):
     assert names(data) == {"甲一网格", "甲二网格"}
 
 
+def test_one_area_shows_its_modes_and_place_in_the_tree(world, gql):
+    Area.objects.filter(pk=world.com_a.pk).update(mode="STANDBY")
+    area = gql.data(operation("community/Area"), {"id": gid(world.grid_a1)}, user=world.worker_a1)["area"]
+    assert (area["name"], area["kind"], area["mode"], area["effectiveMode"]) == ("甲一网格", "GRID", "NORMAL", "STANDBY")
+    assert area["parent"]["name"] == "甲社区"
+    assert [a["name"] for a in area["ancestors"]] == ["测试市", "东区", "甲街道", "甲社区"]
+
+
 def test_areas_are_paginated(world, gql):
     first = gql.data(MY_AREAS, {"first": 3}, user=world.commander)["areas"]
     assert len(first["edges"]) == 3 and first["pageInfo"]["hasNextPage"] and first["totalCount"] == 10
