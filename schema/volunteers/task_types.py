@@ -157,7 +157,21 @@ class TaskEventType(DjangoObjectType):
         return _name(self.subject) or None
 
 
-class OfferType(DjangoObjectType):
+class _PersonOnTask:
+    """The person an offer or a place is for: their name, and their phone for themself and
+    for staff with the personal-data right in the task's area."""
+
+    def resolve_person_name(self, info):
+        return _name(self.user)
+
+    def resolve_phone(self, info):
+        viewer = _viewer(info)
+        if self.user_id == viewer.pk:
+            return _phone(self.user, True)
+        return _phone(self.user, access.can_see_task_personal_data(viewer, self.task))
+
+
+class OfferType(_PersonOnTask, DjangoObjectType):
     status = graphene.Field(OfferStatusEnum, required=True)
     pool = graphene.Field(OfferPoolEnum, required=True)
     via = graphene.Field(OfferViaEnum, required=True)
@@ -201,14 +215,6 @@ class OfferType(DjangoObjectType):
     def resolve_withdrawn_reason(self, info):
         return plain(self.withdrawn_reason)
 
-    def resolve_person_name(self, info):
-        return _name(self.user)
-
-    def resolve_phone(self, info):
-        viewer = _viewer(info)
-        if self.user_id == viewer.pk:
-            return _phone(self.user, True)
-        return _phone(self.user, access.can_see_task_personal_data(viewer, self.task))
 
     def resolve_sms_code(self, info):
         return (self.sms_code or None) if self.user_id == _viewer(info).pk else None
@@ -219,7 +225,7 @@ class OfferType(DjangoObjectType):
         return max(0, int((self.expires_at - timezone.now()).total_seconds()))
 
 
-class TaskAssignmentType(DjangoObjectType):
+class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
     status = graphene.Field(AssignmentStatusEnum, required=True)
     task = graphene.Field(lambda: TaskType, required=True)
     person_name = graphene.String(required=True)
@@ -247,14 +253,6 @@ class TaskAssignmentType(DjangoObjectType):
     def resolve_status(self, info):
         return plain(self.status)
 
-    def resolve_person_name(self, info):
-        return _name(self.user)
-
-    def resolve_phone(self, info):
-        viewer = _viewer(info)
-        if self.user_id == viewer.pk:
-            return _phone(self.user, True)
-        return _phone(self.user, access.can_see_task_personal_data(viewer, self.task))
 
     def resolve_hours(self, info):
         return self.hours_entry.hours if self.hours_entry_id else None
