@@ -215,7 +215,6 @@ class OfferType(_PersonOnTask, DjangoObjectType):
     def resolve_withdrawn_reason(self, info):
         return plain(self.withdrawn_reason)
 
-
     def resolve_sms_code(self, info):
         return (self.sms_code or None) if self.user_id == _viewer(info).pk else None
 
@@ -252,7 +251,6 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
 
     def resolve_status(self, info):
         return plain(self.status)
-
 
     def resolve_hours(self, info):
         return self.hours_entry.hours if self.hours_entry_id else None
