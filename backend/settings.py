@@ -395,6 +395,9 @@ SAFETY_PUSH_INTERVAL_SECONDS = env.float("SAFETY_PUSH_INTERVAL_SECONDS", default
 # CAP 1.2 export: who we are to public warning systems.
 CAP_SENDER = env.str("CAP_SENDER", default="linli@linli.example")
 CAP_SENDER_NAME = env.str("CAP_SENDER_NAME", default="邻里社区应急平台")
+# After-action reports: the signed download link lasts this long; downloads per person per minute.
+AFTER_ACTION_LINK_MAX_AGE = env.int("AFTER_ACTION_LINK_MAX_AGE", default=600)
+AFTER_ACTION_DOWNLOADS_PER_MINUTE = env.int("AFTER_ACTION_DOWNLOADS_PER_MINUTE", default=10)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import graphene
+from django.conf import settings
 from graphene.types.generic import GenericScalar
 
 from community.permissions import Action
 from community.review import after_action_report
+from community.review_download import report_link
 from community.review_html import render_report_html
 
 from ..core.errors import UserFacingError
@@ -95,9 +97,31 @@ class AfterActionReportType(graphene.ObjectType):
     people = graphene.Field(PeopleReviewType, required=True)
     messages = graphene.Field(MessageReviewType, required=True)
     html = graphene.String(required=True, description="The report as a self-contained HTML document with SVG charts.")
+    download_url = graphene.String(
+        required=True,
+        description="A link to the same document as a file, for a browser to open or save without the token: "
+                    "made for you, valid for AFTER_ACTION_LINK_MAX_AGE seconds (10 minutes by default).",
+    )
 
     def resolve_html(self, info):
         return render_report_html(self._report)
+
+    def resolve_download_url(self, info):
+        r = self._report
+        return report_link(info.context.user, r.area, r.since, r.until, r.drills, base=public_base(info.context))
+
+
+def public_base(context) -> str:
+    """Scheme and host as the client reached us: PUBLIC_BASE_URL when set (behind a proxy),
+    else the HTTP request's own, else the WebSocket handshake's."""
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL
+    if hasattr(context, "build_absolute_uri"):
+        return context.build_absolute_uri("/")
+    scope = getattr(getattr(context, "consumer", None), "scope", None) or {}
+    headers = dict(scope.get("headers") or [])
+    host = headers.get(b"host", b"").decode("latin-1") or "127.0.0.1:8000"
+    return f"{'https' if scope.get('scheme') == 'wss' else 'http'}://{host}"
 
 
 def resolve_after_action_report(info, area_id, since, until, drills):

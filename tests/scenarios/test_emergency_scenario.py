@@ -131,6 +131,11 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     assert messages["byPurpose"]["safety_check"]["written"] == SmsMessage.objects.filter(purpose="safety_check").count()
     assert messages["pushes"] == Notification.objects.filter(kind__in=["alert", "safety_check"]).count()
     assert "<svg" in report["html"] and "台风报平安" in report["html"] and alert.headline in report["html"]
+    # ... and as a file a browser downloads from the signed link, without the token.
+    assert report["downloadUrl"].startswith(f"{PUBLIC}/reports/after-action/?t=")
+    download = client.get(report["downloadUrl"].removeprefix(PUBLIC))
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
+    assert "台风报平安" in download.content.decode() and alert.headline in download.content.decode()
     drills = gql.data(REPORT, {"areaId": gid("Area", sub), "since": since.isoformat(), "until": timezone.now().isoformat(),
                                "drills": True}, user=commander)["afterActionReport"]
     assert drills["timeline"] == [] and drills["tasks"]["created"] == 0
