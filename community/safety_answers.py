@@ -9,7 +9,8 @@ The status row holds the current answer and is moved by a conditional UPDATE on 
 (a concurrent answer retries on the fresh row), so counts — aggregates over these rows —
 never count anyone twice. Each answer is also kept (SafetyAnswer); a client key makes an app
 answer idempotent, and the inbound SMS layer deduplicates replies by MessageSid. NEED_HELP
-creates a life-safety task at once (create_task, idempotent per resident and check).
+creates a life-safety task at once (create_task, idempotent per resident and check); SAFE
+after a welfare check was asked for calls that check off if nobody has taken it yet.
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def answer_safety_check(
         current = SafetyStatus.objects.select_related("safety_check", "resident", "grid").get(pk=row.pk)
         if status == SafetyState.NEED_HELP:
             _need_help_task(current, by=by, note=note, location=location)
+        elif (current.welfare_task_id and previous != SafetyState.SAFE
+              and not (by is not None and _on_residents_task(by, current))):
+            _welfare_answered(current, by=by, channel=channel, now=now)
         publish_check_event(current.safety_check, "answered", statusId=current.pk, status=status)
     return AnswerResult(current, answer)
 
@@ -152,6 +156,21 @@ def _need_help_task(row: SafetyStatus, *, by, note: str, location) -> None:
     )
     SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=task.pk)
     row.need_help_task_id = row.need_help_task_id or task.pk
+
+
+def _welfare_answered(row: SafetyStatus, *, by, channel: str, now) -> None:
+    """A welfare check was asked for and now the resident is SAFE: a check nobody has taken is
+    called off, one a volunteer holds goes on with the answer on its timeline. (A volunteer on
+    the check answering for the resident is the visit itself: that changes nothing here.)"""
+    from volunteers.services import resident_reported_safe
+
+    try:
+        with transaction.atomic():  # the answer is what matters: a failure here must not lose it
+            outcome = resident_reported_safe(row.welfare_task_id, by=by, channel=channel, now=now)
+    except Exception:
+        logger.exception("welfare task %s: could not settle after a SAFE answer", row.welfare_task_id)
+        return
+    logger.info("welfare task %s: resident answered safe (%s) -> %s", row.welfare_task_id, channel, outcome)
 
 
 # --- welfare checks for the silent ------------------------------------------------------------

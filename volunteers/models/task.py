@@ -203,6 +203,7 @@ class TaskEventKind(models.TextChoices):
     PERSON_REMOVED = "PERSON_REMOVED", "移出人员"
     CLOSED = "CLOSED", "结束任务"
     CANCELLED = "CANCELLED", "取消任务"
+    RESIDENT_SAFE = "RESIDENT_SAFE", "居民已报平安"
 
 
 class TaskEvent(models.Model):

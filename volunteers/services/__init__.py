@@ -70,6 +70,7 @@ from .tasks import (
     create_task,
     create_task_from_report,
     edit_task,
+    resident_reported_safe,
     set_task_headcount,
     start_dispatch,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "mark_en_route",
     "offer_task_to",
     "remove_person",
+    "resident_reported_safe",
     "respond_to_offer",
     "set_area_dispatch_override",
     "set_task_headcount",

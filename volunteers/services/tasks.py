@@ -36,9 +36,11 @@ from ..dispatch.state import (
 )
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
     AssignmentStatus,
     Skill,
     Task,
+    TaskAssignment,
     TaskEventKind,
     TaskPriority,
     TaskSource,
@@ -377,15 +379,40 @@ def cancel_task(task: Task, *, by: User, reason: str = "", expected_version: int
         task = lock_task(task.pk)
         require_open(task)
         _check_version(task, expected_version)
-        move_task(task, TaskStatus.CANCELLED, now, closed_at=now, dispatch_due_at=None, status_reason=(reason or "").strip())
-        _bump(task, now)
-        withdraw_pending(task, WithdrawReason.CANCELLED, now)
-        from .assignments import end_active_assignments
-
-        end_active_assignments(task, AssignmentStatus.CANCELLED, now, by=by)
-        timeline.record(task, TaskEventKind.CANCELLED, actor=by, at=now, reason=(reason or "").strip())
-        timeline.publish_task(task, TaskEventKind.CANCELLED)
+        _cancel(task, now, by=by, reason=(reason or "").strip())
     return task
+
+
+def _cancel(task: Task, now: dt.datetime, *, by: User | None, reason: str) -> None:
+    """(The task row is locked by the caller.)"""
+    move_task(task, TaskStatus.CANCELLED, now, closed_at=now, dispatch_due_at=None, status_reason=reason)
+    _bump(task, now)
+    withdraw_pending(task, WithdrawReason.CANCELLED, now)
+    from .assignments import end_active_assignments
+
+    end_active_assignments(task, AssignmentStatus.CANCELLED, now, by=by)
+    timeline.record(task, TaskEventKind.CANCELLED, actor=by, at=now, reason=reason)
+    timeline.publish_task(task, TaskEventKind.CANCELLED)
+
+
+def resident_reported_safe(task_id: int, *, by: User | None, channel: str, now: dt.datetime | None = None) -> str:
+    """The resident a welfare check is for answered SAFE (themself, or someone for them).
+    A check nobody has taken yet is called off: pending offers withdrawn, their people told.
+    One a volunteer already holds goes on — a visit to a vulnerable resident is cheap and the
+    grid worker may still want it — and the answer goes on its timeline and to its watchers.
+    Returns "cancelled", "noted" or "closed" (the task had already ended: nothing changes)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        task = lock_task(task_id)
+        if task.is_closed:
+            return "closed"
+        timeline.record(task, TaskEventKind.RESIDENT_SAFE, actor=by, at=now, channel=str(channel))
+        if TaskAssignment.objects.filter(task=task, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists():
+            _bump(task, now)
+            timeline.publish_task(task, TaskEventKind.RESIDENT_SAFE)
+            return "noted"
+        _cancel(task, now, by=by, reason="居民已报平安，无需上门。")
+        return "cancelled"
 
 
 def close_task(task: Task, *, by: User | None, expected_version: int | None = None, now: dt.datetime | None = None) -> Task:
