@@ -395,6 +395,13 @@ SAFETY_PUSH_INTERVAL_SECONDS = env.float("SAFETY_PUSH_INTERVAL_SECONDS", default
 # CAP 1.2 export: who we are to public warning systems.
 CAP_SENDER = env.str("CAP_SENDER", default="linli@linli.example")
 CAP_SENDER_NAME = env.str("CAP_SENDER_NAME", default="邻里社区应急平台")
+# The public CAP feed (/cap/feed.atom, /cap/alerts/<identifier>.xml): real alerts only unless
+# drills are included; how many days and entries; requests per address per minute.
+CAP_FEED_ENABLED = env.bool("CAP_FEED_ENABLED", default=True)
+CAP_FEED_INCLUDE_DRILLS = env.bool("CAP_FEED_INCLUDE_DRILLS", default=False)
+CAP_FEED_DAYS = env.int("CAP_FEED_DAYS", default=7)
+CAP_FEED_MAX_ENTRIES = env.int("CAP_FEED_MAX_ENTRIES", default=200)
+CAP_FEED_PER_ADDRESS_PER_MINUTE = env.int("CAP_FEED_PER_ADDRESS_PER_MINUTE", default=120)
 # After-action reports: the signed download link lasts this long; downloads per person per minute.
 AFTER_ACTION_LINK_MAX_AGE = env.int("AFTER_ACTION_LINK_MAX_AGE", default=600)
 AFTER_ACTION_DOWNLOADS_PER_MINUTE = env.int("AFTER_ACTION_DOWNLOADS_PER_MINUTE", default=10)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from community.cap.feed import cap_alert, cap_feed
 from community.review_download import download_after_action_report
 from schema.core.views import LinliGraphQLView
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
+    path("cap/feed.atom", cap_feed, name="cap-feed"),
+    path("cap/alerts/<str:identifier>.xml", cap_alert, name="cap-alert"),
     path("reports/after-action/", download_after_action_report, name="after-action-report"),
     path("sms/", include("notifications.urls")),  # Twilio webhooks (notifications)
 ]
