@@ -29,6 +29,7 @@ from graphql import (
     ValidationRule,
     get_named_type,
     get_nullable_type,
+    specified_rules,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -161,7 +162,11 @@ class CostLimitRule(ValidationRule):
 
 
 def validation_rules() -> tuple:
+    """GraphQL's own rules (unknown fields, arguments, types, fragments, variables...) and
+    ours. graphql-core's validate() runs only the rules it is given, so the specified
+    rules must be in the list: without them `{ nosuch }` would answer {"data": {}}."""
     rules = [
+        *specified_rules,
         depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH),
         AliasLimitRule,
         MutationCountLimitRule,

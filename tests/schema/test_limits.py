@@ -166,3 +166,20 @@ def test_a_cursor_that_is_not_from_the_list_is_a_typed_error(gql, world):
     status, body = gql('{ areas(first: 2, after: "bm90LWEtY3Vyc29y", offset: 1) { totalCount } }', user=world.commander)
     error = body["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "cursor" in error["message"]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("{ nosuch }", "Cannot query field 'nosuch' on type 'Query'."),
+    ("{ me { nosuch } }", "Cannot query field 'nosuch' on type"),
+    ("{ me }", "must have a selection of subfields"),
+    ('{ me(nosuch: 1) { id } }', "Unknown argument 'nosuch'"),
+    ("query Q($n: Int) { me { id } }", "Variable '$n' is never used"),
+    ("{ ...F } fragment F on Nope { id }", "Unknown type 'Nope'"),
+    ("mutation { requestLoginCode { ok } }", "argument 'phone' of type 'String!' is required"),
+])
+def test_graphqls_own_rules_refuse_a_wrong_document_before_it_runs(gql, world, query, message):
+    # graphql-core's validate() runs only the rules it is given: ours come on top of GraphQL's.
+    status, body = gql(query, user=world.worker_a1)
+    assert status == 400 and body.get("data") is None, body
+    assert codes(body) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert any(message in e["message"] for e in body["errors"]), body
