@@ -104,6 +104,8 @@ class WSContext:
 
 
 class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
+    closing = False
+
     async def connect(self):
         self.user = AnonymousUser()
         self.acknowledged = False
@@ -123,6 +125,15 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             await self.close(code=Close.TRY_AGAIN_LATER)
             return
         self.timers.append(asyncio.ensure_future(self._init_timeout()))
+
+    async def close(self, code=None, reason=None):
+        """Close once. The server can decide to close more than once (the rest of a flood is
+        already queued; a timer fires while a message is handled); a second websocket.close
+        makes the ASGI server fail the connection without the close code the client needs."""
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
     async def disconnect(self, code):
         for task in list(self.operations.values()) + self.timers:
@@ -155,6 +166,8 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     # --- incoming ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:  # what arrives after we closed is not answered
+            return
         raw = text_data if text_data is not None else bytes_data
         if raw is not None and len(raw) > settings.WS_MAX_MESSAGE_BYTES:
             await self.close(code=Close.TOO_BIG)
@@ -341,6 +354,8 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     # --- outgoing ------------------------------------------------------------------------
     async def _send(self, message: dict):
+        if self.closing:
+            return
         await self.send(text_data=json.dumps(message, ensure_ascii=False, default=str))
 
     async def _send_next(self, op_id: str, result: ExecutionResult):
