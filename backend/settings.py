@@ -378,6 +378,11 @@ DISPATCH_MAX_HEADCOUNT = env.int("DISPATCH_MAX_HEADCOUNT", default=100)
 # never finished (lost message, dead worker): a delay, never a stall.
 DISPATCH_RETRY_AFTER_SECONDS = env.int("DISPATCH_RETRY_AFTER_SECONDS", default=30)
 DISPATCH_SWEEP_BATCH = env.int("DISPATCH_SWEEP_BATCH", default=500)
+# An UNSTAFFED task is searched again quietly every DISPATCH_UNSTAFFED_RETRY_SECONDS (people
+# come on duty, move, get approved) until its deadline or for DISPATCH_UNSTAFFED_RETRY_HOURS;
+# staff were alerted once when it became unstaffed. 0 turns the retries off.
+DISPATCH_UNSTAFFED_RETRY_SECONDS = env.int("DISPATCH_UNSTAFFED_RETRY_SECONDS", default=600)
+DISPATCH_UNSTAFFED_RETRY_HOURS = env.int("DISPATCH_UNSTAFFED_RETRY_HOURS", default=24)
 
 # --- Emergency (community: modes, response plans, alerts, safety checks, reviews) ----------
 # Fan-outs (alerts, safety checks, plan steps) run in Celery in chunks of this many residents

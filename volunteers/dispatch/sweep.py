@@ -71,7 +71,8 @@ def claim_due_tasks(now: dt.datetime, batch: int) -> list[int]:
     """Tasks the engine must look at now, each claimed by one sweep for a lease."""
     lease = now + dt.timedelta(seconds=settings.DISPATCH_RETRY_AFTER_SECONDS)
     due = (
-        Task.objects.filter(auto_dispatch=True, status__in=DISPATCHABLE_STATUSES, dispatch_due_at__lte=now)
+        Task.objects.filter(auto_dispatch=True, status__in=(*DISPATCHABLE_STATUSES, TaskStatus.UNSTAFFED),
+                            dispatch_due_at__lte=now)
         .order_by("dispatch_due_at", "id").values_list("pk", "dispatch_due_at")[:batch]
     )
     return [pk for pk, at in due if Task.objects.filter(pk=pk, dispatch_due_at=at).update(dispatch_due_at=lease)]

@@ -15,7 +15,11 @@ constraint makes a re-run offer nobody twice. Each run:
    radius_max_m, recording each widening;
 4. offers to those found (push, and SMS with a reply code for those who chose it), each
    expiring after answer_seconds; the task is DISPATCHING and due again when the wave ends;
-5. when nobody is left and no offer is out, the task is UNSTAFFED and its staff are alerted.
+5. when nobody is left and no offer is out, the task is UNSTAFFED and its staff are alerted;
+6. an UNSTAFFED task is searched again quietly (no new alert) every
+   DISPATCH_UNSTAFFED_RETRY_SECONDS until its deadline or DISPATCH_UNSTAFFED_RETRY_HOURS
+   after it became unstaffed: whoever has come on duty since (and was not asked) is offered
+   it, and the task is DISPATCHING again.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -33,6 +38,7 @@ from ..models import (
     Offer,
     OfferVia,
     Task,
+    TaskEvent,
     TaskEventKind,
     TaskStatus,
 )
@@ -59,7 +65,9 @@ def offer_next_wave(task_id: int, now: dt.datetime | None = None) -> WaveResult:
         task = locked_tasks().filter(pk=task_id).first()
         if task is None:
             return WaveResult(task_id, "nothing_to_do")
-        if not task.auto_dispatch or task.status not in DISPATCHABLE_STATUSES or task.places_left <= 0:
+        retrying = task.status == TaskStatus.UNSTAFFED
+        if not task.auto_dispatch or task.status not in (*DISPATCHABLE_STATUSES, TaskStatus.UNSTAFFED) \
+                or task.places_left <= 0:
             Task.objects.filter(pk=task.pk).update(dispatch_due_at=None)
             return WaveResult(task_id, "nothing_to_do")
         from .sweep import expire_offers
@@ -79,8 +87,28 @@ def offer_next_wave(task_id: int, now: dt.datetime | None = None) -> WaveResult:
         if pending:
             _due_when_wave_ends(task)
             return WaveResult(task_id, "waiting", radius_m=task.radius_m)
+        if retrying:  # still nobody: look again later, without alerting staff again
+            Task.objects.filter(pk=task.pk).update(dispatch_due_at=next_unstaffed_retry(task, now))
+            return WaveResult(task_id, "unstaffed", radius_m=task.radius_m)
         _nobody_left(task, now)
         return WaveResult(task_id, "unstaffed", radius_m=task.radius_m)
+
+
+def next_unstaffed_retry(task: Task, now: dt.datetime, since: dt.datetime | None = None) -> dt.datetime | None:
+    """When to search again for an UNSTAFFED task; None when retries are off or over
+    (past the deadline, or DISPATCH_UNSTAFFED_RETRY_HOURS after it became unstaffed)."""
+    every = settings.DISPATCH_UNSTAFFED_RETRY_SECONDS
+    if every <= 0:
+        return None
+    if since is None:
+        since = (TaskEvent.objects.filter(task_id=task.pk, kind=TaskEventKind.UNSTAFFED)
+                 .aggregate(latest=Max("at"))["latest"]) or now
+    at = now + dt.timedelta(seconds=every)
+    if at > since + dt.timedelta(hours=settings.DISPATCH_UNSTAFFED_RETRY_HOURS):
+        return None
+    if task.deadline is not None and at >= task.deadline:
+        return None
+    return at
 
 
 def find_candidates(task: Task, params: DispatchParameters, wanted: int, now: dt.datetime) -> list[Candidate]:
@@ -148,7 +176,7 @@ def _due_when_wave_ends(task: Task) -> None:
 def _nobody_left(task: Task, now: dt.datetime) -> None:
     offered = Offer.objects.filter(task=task).count()
     if task.status in (TaskStatus.OPEN, TaskStatus.DISPATCHING):
-        move_task(task, TaskStatus.UNSTAFFED, now, dispatch_due_at=None)
+        move_task(task, TaskStatus.UNSTAFFED, now, dispatch_due_at=next_unstaffed_retry(task, now, since=now))
     else:  # work under way with a free place: it goes on, staff fill the gap by hand
         Task.objects.filter(pk=task.pk).update(dispatch_due_at=None)
     timeline.record(task, TaskEventKind.UNSTAFFED, at=now, offers=offered, missing=task.places_left, radiusM=task.radius_m)

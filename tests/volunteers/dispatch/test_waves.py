@@ -3,6 +3,8 @@ wave only when a wave has run out; the radius widens step by step; nobody left m
 UNSTAFFED and the grid's staff alerted. Deadlines live in the database and the sweep moves
 them, so a lost message or a dead worker delays a task and never stalls it."""
 
+import datetime as dt
+
 import pytest
 
 from notifications.models import Notification
@@ -105,7 +107,8 @@ def test_when_nobody_is_left_the_task_is_unstaffed_and_its_staff_alerted(world, 
     with committed():
         sweep_dispatch.delay()
     task.refresh_from_db()
-    assert task.status == "UNSTAFFED" and task.dispatch_due_at is None and task.radius_m == 5000
+    assert task.status == "UNSTAFFED" and task.radius_m == 5000
+    assert (task.dispatch_due_at - clock()).total_seconds() == 600  # searched again quietly later
     [event] = TaskEvent.objects.filter(task=task, kind="UNSTAFFED")
     assert event.data == {"offers": 1, "missing": 2, "radiusM": 5000}
     alerted = set(Notification.objects.filter(kind="task.unstaffed").values_list("user__username", flat=True))
@@ -118,6 +121,55 @@ def test_with_nobody_in_reach_at_all_the_task_is_unstaffed_at_once(world, commit
     task = urgent(world, committed)
     task.refresh_from_db()
     assert task.status == "UNSTAFFED" and not offers(task)
+
+
+def test_an_unstaffed_task_is_searched_again_quietly_and_offered_to_whoever_came_on_duty(world, committed, clock):
+    task = urgent(world, committed, headcount=1)
+    task.refresh_from_db()
+    assert task.status == "UNSTAFFED" and (task.dispatch_due_at - clock()).total_seconds() == 600
+    alerts = Notification.objects.filter(kind="task.unstaffed").count()
+
+    clock.advance(600)  # still nobody: no new alert, no new event, looked at again later
+    with committed():
+        sweep_dispatch.delay()
+    task.refresh_from_db()
+    assert task.status == "UNSTAFFED" and (task.dispatch_due_at - clock()).total_seconds() == 600
+    assert Notification.objects.filter(kind="task.unstaffed").count() == alerts
+    assert TaskEvent.objects.filter(task=task, kind="UNSTAFFED").count() == 1
+
+    late_riser = helper(world.grid_a1, 800)  # comes on duty
+    clock.advance(600)
+    with committed():
+        sweep_dispatch.delay()
+    task.refresh_from_db()
+    assert task.status == "DISPATCHING"
+    assert [o.user_id for o in offers(task, status=OfferStatus.PENDING)] == [late_riser.user_id]
+    with committed():
+        respond_to_offer(offers(task)[0], accept=True)
+    assert Task.objects.get(pk=task.pk).status == "STAFFED"
+
+
+def test_retries_stop_at_the_deadline_after_the_set_hours_or_when_turned_off(world, committed, clock, settings):
+    soon = urgent(world, committed, headcount=1, deadline=clock() + dt.timedelta(minutes=15))
+    soon.refresh_from_db()
+    assert soon.status == "UNSTAFFED" and soon.dispatch_due_at is not None
+    clock.advance(600)
+    offer_next_wave(soon.pk)  # the next look would be after the deadline: none
+    assert Task.objects.get(pk=soon.pk).dispatch_due_at is None
+
+    settings.DISPATCH_UNSTAFFED_RETRY_HOURS = 1
+    lasting = urgent(world, committed, headcount=1)
+    for _ in range(5):
+        clock.advance(600)
+        offer_next_wave(lasting.pk)
+    assert Task.objects.get(pk=lasting.pk).dispatch_due_at is not None  # 50 minutes: still looking
+    clock.advance(600)
+    offer_next_wave(lasting.pk)
+    assert Task.objects.get(pk=lasting.pk).dispatch_due_at is None  # an hour: staff decide now
+
+    settings.DISPATCH_UNSTAFFED_RETRY_SECONDS = 0
+    off = urgent(world, committed, headcount=1)
+    assert Task.objects.get(pk=off.pk).dispatch_due_at is None
 
 
 def test_a_re_run_wave_never_offers_anyone_twice(world, committed):
