@@ -120,7 +120,11 @@ def answer_safety_check(
         answer.previous_status = previous
         current = SafetyStatus.objects.select_related("safety_check", "resident", "grid").get(pk=row.pk)
         if status == SafetyState.NEED_HELP:
-            _need_help_task(current, by=by, note=note, location=location)
+            try:
+                with transaction.atomic():  # the answer stands even if its task cannot be made
+                    _need_help_task(current, by=by, note=note, location=location)
+            except Exception:
+                logger.exception("need-help task for safety status %s could not be created", current.pk)
         elif (current.welfare_task_id and previous != SafetyState.SAFE
               and not (by is not None and _on_residents_task(by, current))):
             _welfare_answered(current, by=by, channel=channel, now=now)
@@ -241,5 +245,5 @@ def register_reply_handlers() -> None:
 
     from .mobilise import handle_mobilisation_reply
 
-    register_reply_handler("safety_check", handle_safety_reply)
+    register_reply_handler("safety_check", handle_safety_reply, reanswerable=True)  # "1" now, "2" later
     register_reply_handler("mobilisation", handle_mobilisation_reply)

@@ -4,13 +4,16 @@
 
 An inbound message is matched by the sender's phone (not by user: residents registered by
 staff may have no account) to that phone's OPEN prompts: outbox messages sent with
-expects_reply=True, not yet answered, and not past reply_until. A reply code picks one
-prompt; without a code the only open prompt is meant; with several the sender is asked which.
+expects_reply=True, handed to the provider (a prompt still queued can't have been seen), not
+yet answered (or of a purpose that takes a changed answer, like a safety check) and not past
+reply_until. A reply code picks one prompt; without a code the only prompt still waiting is
+meant (else the only one open); with several the sender is asked which.
 The handler registered for the prompt's purpose runs inside the transaction that marks the
 prompt answered and the inbound message processed, so it runs exactly once per MessageSid.
 
 Keywords are whole-message, single-word (as Twilio does): STOP/退订 opt out, START/订阅
-opt back in, HELP/帮助 explains. "STOP PLEASE" is an ordinary reply.
+opt back in (both honoured even from a sender over the flood limit), HELP/帮助 explains.
+"STOP PLEASE" is an ordinary reply.
 """
 
 from __future__ import annotations
@@ -54,11 +57,20 @@ Handler = Callable[[SmsMessage, Reply], "str | None"]
 _handlers: dict[str, tuple[Handler, bool]] = {}
 
 
-def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: bool = False) -> None:
+def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: bool = False,
+                           reanswerable: bool = False) -> None:
     """handler(prompt, reply) runs for replies to prompts of `purpose`; it returns the text to
     send back (in the person's language) or None. With wants_unknown the handler also gets
-    replies whose intent is "unknown" (free text); otherwise the router answers those."""
+    replies whose intent is "unknown" (free text); otherwise the router answers those. A
+    reanswerable prompt keeps taking answers until its reply_until (the latest one counts);
+    others take one."""
+    from .outbox import REANSWERABLE_PURPOSES
+
     _handlers[purpose] = (handler, wants_unknown)
+    if reanswerable:
+        REANSWERABLE_PURPOSES.add(purpose)
+    else:
+        REANSWERABLE_PURPOSES.discard(purpose)
 
 
 def _normalize(body: str) -> str:
@@ -105,11 +117,13 @@ def process_inbound_sms(inbound_id: int) -> str:
 
 
 def _route(inbound: InboundSms) -> str:
+    word = keyword(inbound.body)
+    if word in ("stop", "start"):  # consent is honoured whatever else the sender has sent
+        return _keyword(inbound, word)
     limit = settings.SMS_INBOUND_PER_SENDER_PER_HOUR
     if not ratelimit.hit(f"sms:inbound:{inbound.phone}", limit=limit, period=3600).allowed:
         logger.warning("inbound SMS flood from one sender; message %s stored, not answered", inbound.pk)
         return "rate_limited"
-    word = keyword(inbound.body)
     if word is not None:
         return _keyword(inbound, word)
     reply = parse_reply(inbound.body)
@@ -137,16 +151,20 @@ def _keyword(inbound: InboundSms, word: str) -> str:
 
 
 def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
-    from .outbox import open_prompts_q
+    from .outbox import answerable_prompts_q
 
-    prompts = list(SmsMessage.objects.filter(open_prompts_q(), phone=phone).order_by("-created_at", "-id")[:20])
+    prompts = list(SmsMessage.objects.filter(answerable_prompts_q(), phone=phone).order_by("-created_at", "-id")[:20])
     if code is not None:
         matching = [p for p in prompts if p.reply_code == code]
         if matching:
             return matching[0], ""
         return None, "sms.reply.unknown_code" if prompts else "sms.reply.nothing_pending"
-    if len(prompts) == 1:
-        return prompts[0], ""
+    # Without a code: the one prompt still waiting; else the one that still takes a changed
+    # answer (a safety check answered "1", now "2"); else ask which.
+    waiting = [p for p in prompts if p.answered_at is None]
+    candidates = waiting or prompts
+    if len(candidates) == 1:
+        return candidates[0], ""
     return None, "sms.reply.which" if prompts else "sms.reply.nothing_pending"
 
 
@@ -156,7 +174,10 @@ def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str
         _answer(inbound, "sms.reply.unrecognised", {"code": prompt.reply_code}, language=prompt.language, prompt=prompt)
         return "unrecognised"
     now = timezone.now()
-    claimed = SmsMessage.objects.filter(pk=prompt.pk, answered_at__isnull=True).update(answered_at=now, answer_intent=reply.intent)
+    from .outbox import REANSWERABLE_PURPOSES
+
+    unclaimed = {} if prompt.purpose in REANSWERABLE_PURPOSES else {"answered_at__isnull": True}
+    claimed = SmsMessage.objects.filter(pk=prompt.pk, **unclaimed).update(answered_at=now, answer_intent=reply.intent)
     if not claimed:
         _answer(inbound, "sms.reply.already_answered", {}, language=prompt.language, prompt=prompt)
         return "already_answered"
@@ -182,9 +203,9 @@ def _answer(inbound: InboundSms, template: str, context: dict, *, language: str,
 
 
 def _open_codes_text(phone: str) -> str:
-    from .outbox import open_prompts_q
+    from .outbox import answerable_prompts_q
 
-    codes = SmsMessage.objects.filter(open_prompts_q(), phone=phone).order_by("created_at").values_list("reply_code", flat=True)[:5]
+    codes = SmsMessage.objects.filter(answerable_prompts_q(), phone=phone).order_by("created_at").values_list("reply_code", flat=True)[:5]
     return " ".join(codes)
 
 

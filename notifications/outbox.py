@@ -65,13 +65,31 @@ def normalize_phone(phone) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Purposes whose prompts keep taking answers until reply_until (a safety check: "1" now, "2"
+# if things change); the reply router fills this as handlers register.
+REANSWERABLE_PURPOSES: set[str] = set()
+# A prompt in one of these has been handed to the provider (or may have been): the person can
+# have it. One still queued is not theirs to answer yet.
+HANDED_OVER = (SmsStatus.SENDING, SmsStatus.SENT, SmsStatus.DELIVERED, SmsStatus.UNDELIVERED)
+
+
 def open_prompts_q(now: datetime | None = None) -> Q:
+    """Prompts still waiting for (or still taking) an answer: their reply codes are reserved."""
     now = now or timezone.now()
+    waiting = Q(answered_at__isnull=True)
+    if REANSWERABLE_PURPOSES:
+        waiting |= Q(purpose__in=sorted(REANSWERABLE_PURPOSES))
     return (
-        Q(expects_reply=True, answered_at__isnull=True)
+        Q(expects_reply=True) & waiting
         & ~Q(status__in=[SmsStatus.REFUSED, SmsStatus.FAILED])
         & (Q(reply_until__isnull=True) | Q(reply_until__gt=now))
     )
+
+
+def answerable_prompts_q(now: datetime | None = None) -> Q:
+    """Open prompts the person can have received. A bare "yes" must never answer a prompt
+    still in the queue: it would accept an offer they have not seen."""
+    return open_prompts_q(now) & Q(status__in=HANDED_OVER)
 
 
 def open_codes(phones: list[str]) -> dict[str, set[str]]:

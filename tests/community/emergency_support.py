@@ -32,8 +32,13 @@ def resident(grid: Area, name: str = "居民", *, app: bool = False, phone: bool
 
 
 def run_jobs() -> int:
-    """What the Celery workers would do after commit: every plan run and fan-out, to the end."""
-    return run_pending_emergency_jobs()
+    """What the Celery workers would do after commit: every plan run and fan-out, to the end,
+    and the SMS they wrote handed to the (in-memory) provider."""
+    from tests.notifications.helpers import send_queued
+
+    done = run_pending_emergency_jobs()
+    send_queued()
+    return done
 
 
 @pytest.fixture(autouse=True)

@@ -137,6 +137,34 @@ def test_sms_replies_1_and_2_through_the_signed_webhook(world, area, client, set
     assert any("已记录您平安" in r for r in replies) and any("需要帮助" in r for r in replies)
 
 
+def test_an_sms_answer_can_be_changed_by_replying_again(world, area, client, settings, django_capture_on_commit_callbacks):
+    # The SAFE confirmation says "reply 2 if you need help": a second reply must count.
+    settings.TWILIO_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+    settings.PUBLIC_BASE_URL = PUBLIC
+    check = started(world)
+    for body, sid in (("1", "SM" + "c" * 32), ("2", "SM" + "d" * 32)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert signed_post(client, "/sms/inbound/", inbound_params(str(area["sms"].phone), body, sid)).status_code == 200
+        from notifications.models import InboundSms
+
+        assert process_inbound(InboundSms.objects.get(message_sid=sid).pk) == "answered"
+    assert row(check, area["sms"]).status == "NEED_HELP"
+    assert SafetyAnswer.objects.filter(status_row=row(check, area["sms"])).count() == 2
+    assert Task.objects.filter(source="SAFETY_CHECK", priority="LIFE_SAFETY").count() == 1
+    replies = list(SmsMessage.objects.filter(purpose="sms_reply").order_by("id").values_list("body", flat=True))
+    assert "如需帮助请再回复2" in replies[0] and "需要帮助" in replies[1]
+
+
+def test_need_help_for_a_resident_with_a_long_address_still_makes_the_task(world, area):
+    long_address = "解放路" + "1" * 240  # as long as a resident's address may be (255)
+    area["sms"].address = long_address
+    area["sms"].save(update_fields=["address"])
+    check = started(world)
+    answer_safety_check(row(check, area["sms"]), "NEED_HELP", by=None, channel="SMS")
+    task = Task.objects.get(source="SAFETY_CHECK", priority="LIFE_SAFETY")
+    assert task.address == long_address and row(check, area["sms"]).need_help_task_id == task.pk
+
+
 def test_a_household_member_or_linked_contact_may_answer_for_someone(world, area, gql):
     home = Household.objects.create(grid=world.grid_a2, label="3幢")
     SafetyStatus.objects.none()

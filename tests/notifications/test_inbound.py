@@ -13,7 +13,7 @@ from notifications.consent import is_opted_out, opt_out
 from notifications.inbound import parse_reply, register_reply_handler
 from notifications.models import InboundSms, SmsMessage, SmsStatus
 from notifications.outbox import queue_sms
-from notifications.tasks import process_inbound
+from notifications.tasks import process_inbound, send_sms
 from notifications.templates import register_template
 from tests.notifications.helpers import PUBLIC, inbound_params, signed_post
 
@@ -39,9 +39,14 @@ def _reset_handled(settings):
     handled.clear()
 
 
-def ask(key="o1", phone=PHONE, until=timedelta(hours=1), **extra):
-    return queue_sms(template="test.ask", purpose="test.offer", idempotency_key=key, phone=phone, expects_reply=True,
-                     reply_until=timezone.now() + until if until else None, **extra)
+def ask(key="o1", phone=PHONE, until=timedelta(hours=1), send=True, **extra):
+    """A prompt, sent through the real send task (a prompt still queued takes no answer)."""
+    prompt = queue_sms(template="test.ask", purpose="test.offer", idempotency_key=key, phone=phone, expects_reply=True,
+                       reply_until=timezone.now() + until if until else None, **extra)
+    if send and prompt.status == SmsStatus.QUEUED:
+        send_sms(prompt.pk)
+        prompt.refresh_from_db()
+    return prompt
 
 
 def text_in(client, body, phone=PHONE, sid="SM" + "1" * 32, capture=None):
@@ -247,6 +252,29 @@ def test_one_sender_cannot_flood_the_router(client, settings, django_capture_on_
     settings.SMS_INBOUND_PER_SENDER_PER_HOUR = 3
     outcomes = [text_in(client, "?", sid=f"SM{i:032d}", capture=django_capture_on_commit_callbacks).outcome for i in range(5)]
     assert outcomes[3:] == ["rate_limited", "rate_limited"] and len(replies_to()) == 3
+
+
+def test_stop_and_start_are_honoured_even_over_the_flood_limit(client, settings, django_capture_on_commit_callbacks):
+    settings.SMS_INBOUND_PER_SENDER_PER_HOUR = 2
+    for i in range(2):
+        text_in(client, "?", sid=f"SM{i:032d}", capture=django_capture_on_commit_callbacks)
+    assert text_in(client, "?", sid=f"SM{9:032d}", capture=django_capture_on_commit_callbacks).outcome == "rate_limited"
+    assert text_in(client, "退订", sid=f"SM{10:032d}", capture=django_capture_on_commit_callbacks).outcome == "opted_out"
+    assert is_opted_out(PHONE)
+    assert text_in(client, "START", sid=f"SM{11:032d}", capture=django_capture_on_commit_callbacks).outcome == "opted_in"
+    assert not is_opted_out(PHONE)
+
+
+def test_a_prompt_still_in_the_queue_takes_no_answer(client, django_capture_on_commit_callbacks):
+    # The person has not been sent it yet: a bare "yes" meant for something else must not
+    # accept it.
+    queued = ask("q1", send=False)
+    assert queued.status == SmsStatus.QUEUED
+    inbound = text_in(client, "是", capture=django_capture_on_commit_callbacks)
+    assert inbound.outcome == "sms.reply.nothing_pending" and handled == []
+    send_sms(queued.pk)
+    assert text_in(client, "是", sid="SM" + "2" * 32, capture=django_capture_on_commit_callbacks).outcome == "answered"
+    assert handled == [(queued.pk, "yes", None)]
 
 
 # --- concurrency on PostgreSQL ----------------------------------------------------------------

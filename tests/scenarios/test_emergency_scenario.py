@@ -16,7 +16,7 @@ from community.tasks import run_pending_emergency_jobs
 from notifications.models import InboundSms, Notification, SmsMessage
 from notifications.tasks import process_inbound
 from tests.community.emergency_support import ALERT_PARAMS, _emergency_isolation, gid  # noqa: F401
-from tests.notifications.helpers import PUBLIC, inbound_params, signed_post
+from tests.notifications.helpers import PUBLIC, inbound_params, send_queued, signed_post
 from tests.operations import operation
 from volunteers.dispatch.waves import offer_next_wave
 from volunteers.models import Offer, Task
@@ -88,6 +88,7 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
                                "key": "b"}, user=needs_help.user)["answerSafetyCheck"]["status"]
     assert helped["needHelpTaskId"]
     by_sms = next(r for r in residents if not r.uses_app and r.sms_phone and not r.is_vulnerable)
+    send_queued()  # the SMS workers hand the questions to the provider
     with django_capture_on_commit_callbacks(execute=True):
         assert signed_post(client, "/sms/inbound/", inbound_params(by_sms.sms_phone, "1", "SM" + "5" * 32)).status_code == 200
     process_inbound(InboundSms.objects.get(message_sid="SM" + "5" * 32).pk)

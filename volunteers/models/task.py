@@ -65,7 +65,7 @@ class Task(Located):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="tasks", help_text="A grid or a community.")
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
-    address = models.CharField(max_length=200, blank=True, help_text="Shown only to staff and to the people on the task.")
+    address = models.CharField(max_length=255, blank=True, help_text="Shown only to staff and to the people on the task.")
     required_skills = models.ManyToManyField("volunteers.Skill", blank=True, related_name="+")
     headcount = models.PositiveSmallIntegerField(default=1)
     filled_count = models.PositiveSmallIntegerField(default=0, help_text="Places taken; claimed with a conditional UPDATE.")

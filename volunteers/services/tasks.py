@@ -130,7 +130,7 @@ def _check_location(errors: Errors, location, area: Area | None) -> tuple[float,
 def _check_common(errors: Errors, values: dict, now: dt.datetime) -> None:
     _check_text(errors, "title", values.get("title"), 100, required=True)
     _check_text(errors, "description", values.get("description"), 2000)
-    _check_text(errors, "address", values.get("address"), 200)
+    _check_text(errors, "address", values.get("address"), 255)  # as long as a resident's or a hazard's
     priority = values.get("priority")
     if priority is not None and _value(priority) not in TaskPriority.values:
         errors.add("priority", "Use ROUTINE, URGENT or LIFE_SAFETY.", Code.INVALID_PRIORITY)
