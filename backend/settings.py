@@ -352,6 +352,9 @@ LOGIN_CODE_RESEND_SECONDS = env.int("LOGIN_CODE_RESEND_SECONDS", default=60)
 LOGIN_CODES_PER_PHONE_PER_HOUR = env.int("LOGIN_CODES_PER_PHONE_PER_HOUR", default=5)
 LOGIN_CODES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_CODES_PER_ADDRESS_PER_HOUR", default=30)
 LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR", default=60)
+# Staff password login (tokenAuth): attempts per username and per client address per hour.
+LOGIN_PASSWORD_PER_USER_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_PER_HOUR", default=20)
+LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR", default=120)
 # Token buckets (SMS pacing, login throttles) live here so every worker shares them.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")

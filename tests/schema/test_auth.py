@@ -87,3 +87,60 @@ def test_disabled_user_token_stops_working(world, gql):
     world.worker_a1.save()
     status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
     assert status == 401
+
+
+LOGOUT = operation("community/Logout")
+
+
+def me_with(gql, token: str):
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    return status, body
+
+
+def test_password_guessing_is_rate_limited_per_username(world, gql, settings):
+    settings.LOGIN_PASSWORD_PER_USER_PER_HOUR = 5
+    for i in range(5):
+        status, body = gql(LOGIN, {"username": "admin_a", "password": f"guess-{i}"})
+        assert body["data"]["tokenAuth"] is None and "credentials" in body["errors"][0]["message"].lower()
+    status, body = gql(LOGIN, {"username": "admin_a", "password": "pw-for-tests-123"})
+    assert body["data"]["tokenAuth"] is None
+    assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED" and body["errors"][0]["extensions"]["retryAfter"] >= 1
+    assert login(gql, "admin_b")["token"]  # someone else logs in as usual
+
+
+def test_password_guessing_is_rate_limited_per_address(world, gql, settings):
+    settings.LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = 3
+    for name in ("admin_a", "admin_b", "worker_a1"):
+        gql(LOGIN, {"username": name, "password": "nope"}, REMOTE_ADDR="10.9.9.9")
+    status, body = gql(LOGIN, {"username": "commander", "password": "pw-for-tests-123"}, REMOTE_ADDR="10.9.9.9")
+    assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_a_rotated_refresh_token_stops_working_and_its_reuse_ends_every_session(world, gql):
+    first = login(gql, "admin_a")["refreshToken"]
+    other_device = login(gql, "admin_a")["refreshToken"]
+    second = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]["refreshToken"]
+    # The old one was rotated away: presented again it is refused ...
+    status, body = gql(REFRESH, {"refreshToken": first})
+    assert body["data"]["refreshToken"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # ... and, being the sign of a stolen copy, every live refresh token of the person is revoked.
+    for token in (second, other_device):
+        status, body = gql(REFRESH, {"refreshToken": token})
+        assert body["data"]["refreshToken"] is None
+
+
+def test_after_logout_neither_the_token_nor_its_predecessor_refreshes(world, gql):
+    first = login(gql, "admin_a")["refreshToken"]
+    second = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]["refreshToken"]
+    assert gql.data(LOGOUT, {"refreshToken": second})["revokeToken"]["revoked"]
+    for token in (first, second):
+        status, body = gql(REFRESH, {"refreshToken": token})
+        assert body["data"]["refreshToken"] is None
+
+
+def test_a_deactivated_account_cannot_refresh(world, gql):
+    refresh = login(gql, "admin_a")["refreshToken"]
+    world.admin_a.is_active = False
+    world.admin_a.save(update_fields=["is_active"])
+    status, body = gql(REFRESH, {"refreshToken": refresh})
+    assert body["data"]["refreshToken"] is None and body["errors"]
