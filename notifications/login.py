@@ -113,16 +113,17 @@ def _user_for_phone(phone: str):
         if not user.is_active:
             raise field_error("phone", "This account is disabled.", NotificationsErrorCode.INVALID_PHONE, LoginCodeError)
         return user
+    from community.models.core import generated_username
+
     try:
         with transaction.atomic():
-            user = User(username=f"p{phone.lstrip('+')}", phone=phone)
+            # An opaque username: it travels in every access token and must not be the number.
+            user = User(username=generated_username(), phone=phone)
             user.set_unusable_password()
             user.save()
     except IntegrityError:
-        # A concurrent first login created it (or, rarely, the username is taken).
+        # A concurrent first login created it.
         user = User.objects.filter(phone=phone).first()
         if user is None:
-            user = User(username=f"p{phone.lstrip('+')}-{secrets.token_hex(3)}", phone=phone)
-            user.set_unusable_password()
-            user.save()
+            raise
     return user

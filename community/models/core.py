@@ -6,6 +6,9 @@ refers to it through settings.AUTH_USER_MODEL.
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -35,11 +38,29 @@ class User(AbstractUser):
     objects = LinliUserManager()
 
     def __str__(self) -> str:
-        return self.display_name or self.username
+        return self.public_name
 
     @property
     def masked_phone(self) -> str:
         return mask_phone(str(self.phone)) if self.phone else ""
+
+    @property
+    def public_name(self) -> str:
+        """What others are shown: the display name; else the username a person chose (staff);
+        never a username the system made for a phone login (older ones hold the number)."""
+        if self.display_name:
+            return self.display_name
+        if self.username and not GENERATED_USERNAME.match(self.username):
+            return self.username
+        return self.masked_phone or f"用户{self.pk}"
+
+
+# Usernames made for phone logins: "u-<hex>" now; "p<digits>" (the phone number) before.
+GENERATED_USERNAME = re.compile(r"^(u-[0-9a-f]+|p\d{6,}(-[0-9a-f]+)?)$")
+
+
+def generated_username() -> str:
+    return f"u-{secrets.token_hex(8)}"
 
 
 def mask_phone(phone: str) -> str:

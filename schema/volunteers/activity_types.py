@@ -198,7 +198,7 @@ class ServiceHoursEntryType(DjangoObjectType):
         return plain(self.kind)
 
     def resolve_member_name(self, info):
-        return self.user.display_name or self.user.username
+        return self.user.public_name
 
     def resolve_corrects_id(self, info):
         return Node.to_global_id("ServiceHoursEntry", self.corrects_id) if self.corrects_id else None
@@ -211,7 +211,7 @@ class ServiceHoursEntryType(DjangoObjectType):
 
     def resolve_recorded_by_name(self, info):
         by = self.created_by
-        return (by.display_name or by.username) if by else None
+        return by.public_name if by else None
 
 
 class HoursBucket(graphene.ObjectType):

@@ -72,7 +72,7 @@ def _related(obj, name: str) -> list:
 
 
 def _name(user) -> str:
-    return (user.display_name or user.username) if user is not None else ""
+    return user.public_name if user is not None else ""
 
 
 def _phone(user, show_full: bool) -> str | None:

@@ -169,7 +169,7 @@ class VolunteerType(DjangoObjectType):
         return plain(self.contact_channel)
 
     def resolve_display_name(self, info):
-        return self.user.display_name or self.user.username
+        return self.user.public_name
 
     def resolve_phone(self, info):
         return _masked_phone(self.user, VolunteerType._personal(self, info))
@@ -280,7 +280,7 @@ class PartyMemberRegistrationType(DjangoObjectType):
 
     def resolve_confirmed_by_name(self, info):
         by = self.confirmed_by
-        return (by.display_name or by.username) if by else None
+        return by.public_name if by else None
 
     def resolve_reason(self, info):
         return self.reason or None

@@ -2,6 +2,7 @@
 same tokens as tokenAuth. Codes are hashed, expire, allow five guesses, and requests are
 throttled per number and per client address without revealing who has an account."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -56,6 +57,21 @@ def test_the_first_login_creates_the_account(db, login):
     login.request("13900000077")  # a national number is accepted
     result = login.verify("+8613900000077", login.texted_code("+8613900000077"))
     assert result["token"] and User.objects.get(phone="+8613900000077").has_usable_password() is False
+    # The username travels in every access token and stands in for a missing name: it is
+    # opaque, never the number; others see the number masked.
+    import jwt
+
+    user = User.objects.get(phone="+8613900000077")
+    assert "13900000077" not in user.username and user.username.startswith("u-")
+    assert "13900000077" not in json.dumps(jwt.decode(result["token"], options={"verify_signature": False}))
+    assert user.public_name == "+86139****0077" and str(user) == "+86139****0077"
+
+
+def test_old_phone_named_accounts_show_no_number(db):
+    old = User.objects.create_user(username="p8613900000078", phone="+8613900000078")
+    assert old.public_name == "+86139****0078"
+    staff = User.objects.create_user(username="gridworker9", phone="+8613900000079")
+    assert staff.public_name == "gridworker9"
 
 
 def test_the_answer_is_the_same_for_registered_and_unknown_numbers(world, login):

@@ -57,7 +57,7 @@ def _local(at: dt.datetime | None) -> str:
 
 
 def _person(user) -> str:
-    return (user.display_name or user.username) if user else ""
+    return user.public_name if user else ""
 
 
 def _source(entry: ServiceHoursEntry) -> str:
