@@ -234,8 +234,19 @@ def _record_sent(message: SmsMessage, result: SendResult, *, source: str) -> Non
         pass  # the SID is on another row already: advance() below logs and refuses
     if not advance(message.pk, SmsStatus.SENT, source=source, sid=result.sid,
                    provider_status=result.provider_status, extra=extra):
-        # A callback got there first (it carries our id): keep the SID whatever the status.
-        SmsMessage.objects.filter(pk=message.pk, provider_sid__isnull=True).update(provider_sid=result.sid, **extra)
+        # A callback got there first (it carries our id and may have stored our SID): keep
+        # the SID, the sent time and the masked body whatever the status.
+        SmsMessage.objects.filter(Q(provider_sid__isnull=True) | Q(provider_sid=result.sid), pk=message.pk).update(
+            provider_sid=result.sid, **extra)
+
+
+def _final(message: SmsMessage) -> dict:
+    """Fields for a message that will not be sent again: a secret in its body (a login code)
+    is masked now, whatever became of it."""
+    extra = {"claim_token": ""}
+    if message.body_redacted:
+        extra["body"] = message.body_redacted
+    return extra
 
 
 def _record_failure(message: SmsMessage, error: TransportError) -> Outcome:
@@ -245,11 +256,11 @@ def _record_failure(message: SmsMessage, error: TransportError) -> Outcome:
         logger.error("SMS %s filtered by the carrier (%s): review the %s template", message.pk, error.code, message.template)
     if error.permanent:
         advance(message.pk, SmsStatus.FAILED, source="worker", error_code=error.code,
-                error_message=error.message, extra={"claim_token": ""})
+                error_message=error.message, extra=_final(message))
         return Outcome("failed")
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
         advance(message.pk, SmsStatus.FAILED, source="worker", error_code=error.code or SmsErrorCode.RETRIES_EXHAUSTED,
-                error_message=f"Gave up after {message.attempts} attempts: {error.message}", extra={"claim_token": ""})
+                error_message=f"Gave up after {message.attempts} attempts: {error.message}", extra=_final(message))
         return Outcome("failed")
     delay = backoff_delay(message.attempts)
     if error.maybe_sent:
@@ -364,7 +375,7 @@ def recover_stuck(now=None) -> int:
 def _requeue_stuck(message: SmsMessage, now) -> None:
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
         advance(message.pk, SmsStatus.FAILED, source="sweep", error_code=SmsErrorCode.RETRIES_EXHAUSTED,
-                error_message="Worker lost too many times.", extra={"claim_token": ""})
+                error_message="Worker lost too many times.", extra=_final(message))
         return
     with transaction.atomic():
         moved = SmsMessage.objects.filter(pk=message.pk, status=SmsStatus.SENDING, claim_token=message.claim_token).update(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -77,7 +78,7 @@ def request_login_code(phone: str, *, client_address: str = "") -> CodeRequested
         login_code = LoginCode.objects.create(phone=phone, code_hash=_hash(phone, code), expires_at=now + timedelta(seconds=ttl),
                                               client_address=client_address[:64])
         user = get_user_model().objects.filter(phone=phone).first()
-        queue_sms(template="login.code", context={"code": code}, purpose="login_code",
+        queue_sms(template="login.code", context={"code": code, "minutes": max(1, ttl // 60)}, purpose="login_code",
                   idempotency_key=f"login-code:{login_code.pk}", phone=phone, to_user=user,
                   related=login_code, redact=("code",))
     return CodeRequested(expires_in=ttl, resend_after=resend)
@@ -91,7 +92,7 @@ def verify_login_code(phone: str, code: str, *, client_address: str = ""):
     phone = check_phone(phone)
     _throttle(f"login:verify:address:{client_address or 'unknown'}",
               limit=settings.LOGIN_VERIFY_PER_ADDRESS_PER_HOUR, period=3600, field=None)
-    code = (code or "").strip()
+    code = unicodedata.normalize("NFKC", code or "").strip()  # full-width digits from Chinese keyboards
     now = timezone.now()
     current = LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False).order_by("-created_at", "-id").first()
     if current is None or current.expires_at <= now:

@@ -147,6 +147,8 @@ def _build(item: dict, *, taken_codes: dict[str, set[str]], opted_out: set[str])
         _refuse(row, SmsErrorCode.INVALID_PHONE if raw_phone else SmsErrorCode.NO_PHONE)
     elif phone in opted_out:
         _refuse(row, SmsErrorCode.OPTED_OUT)
+    if row.status == SmsStatus.REFUSED and row.body_redacted:
+        row.body = row.body_redacted  # never sent: its secret need not be kept either
     return row
 
 

@@ -45,8 +45,8 @@ def register_builtin_templates() -> None:
     register_template("sms.reply.received", zh="【邻里】已收到您的回复，谢谢。", en="Linli: reply received. Thank you.")
     register_template(
         "login.code",
-        zh="【邻里】您的登录验证码是 {code}，5分钟内有效。请勿告诉他人。",
-        en="Linli login code: {code}. Valid for 5 minutes. Do not share it.",
+        zh="【邻里】您的登录验证码是 {code}，{minutes}分钟内有效。请勿告诉他人。",
+        en="Linli login code: {code}. Valid for {minutes} minutes. Do not share it.",
         max_segments=1,
     )
     register_template("notification.default.title", zh="邻里通知", en="Linli", max_segments=1)

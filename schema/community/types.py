@@ -89,6 +89,9 @@ class UserType(DjangoObjectType):
         user = info.context.user
         return user if user.is_authenticated and str(user.pk) == str(id) else None
 
+    def resolve_preferred_language(self, info):
+        return str(self.preferred_language)  # a fresh account holds the choices member, not its value
+
     def resolve_phone(self, info):
         if not self.phone:
             return None

@@ -32,7 +32,7 @@ def login(gql, django_capture_on_commit_callbacks):
 
         def verify(self, phone, code, address="10.0.0.1"):
             status, body = gql(VERIFY, {"phone": phone, "code": code}, REMOTE_ADDR=address)
-            assert status == 200, body
+            assert status == 200 and not body.get("errors"), body
             return body["data"]["verifyLoginCode"]
 
         def texted_code(self, phone):
@@ -57,6 +57,8 @@ def test_the_first_login_creates_the_account(db, login):
     login.request("13900000077")  # a national number is accepted
     result = login.verify("+8613900000077", login.texted_code("+8613900000077"))
     assert result["token"] and User.objects.get(phone="+8613900000077").has_usable_password() is False
+    assert result["errors"] == [] and result["user"]["preferredLanguage"] == "ZH_HANS"
+    assert result["user"]["phone"] == "+8613900000077"
     # The username travels in every access token and stands in for a missing name: it is
     # opaque, never the number; others see the number masked.
     import jwt
@@ -194,3 +196,11 @@ def test_a_disabled_account_cannot_log_in(world, login):
     login.request("+8613900000001")
     result = login.verify("+8613900000001", login.texted_code("+8613900000001"))
     assert result["token"] is None and result["errors"][0]["code"] == "INVALID_PHONE"
+
+
+def test_a_code_typed_in_full_width_digits_works(world, login, settings):
+    settings.LOGIN_CODE_TTL_SECONDS = 600
+    login.request("+8613900000088")
+    assert "10分钟内有效" in [sms.body for sms in locmem.outbox if sms.to == "+8613900000088"][-1]
+    code = login.texted_code("+8613900000088").translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert login.verify("+8613900000088", code)["token"]

@@ -222,12 +222,47 @@ def test_every_transition_is_recorded_once(fake_twilio):
 
 
 def test_login_code_bodies_are_masked_once_sent(fake_twilio):
-    message = queue_sms(template="login.code", context={"code": "123456"}, purpose="login_code", idempotency_key="l",
+    message = queue_sms(template="login.code", context={"code": "123456", "minutes": 5}, purpose="login_code", idempotency_key="l",
                         phone=PHONE, redact=("code",))
     send_sms(message.pk)
     message.refresh_from_db()
     assert "123456" in fake_twilio.messages[0]["body"]
     assert "123456" not in message.body and "******" in message.body
+
+
+def login_code_to(phone, key):
+    return queue_sms(template="login.code", context={"code": "123456", "minutes": 5}, purpose="login_code",
+                     idempotency_key=key, phone=phone, redact=("code",))
+
+
+def test_a_login_code_never_sent_keeps_no_code_either(fake_twilio):
+    opt_out("+8613900000032", source="keyword")
+    refused = login_code_to("+8613900000032", "l-refused")
+    assert refused.status == SmsStatus.REFUSED and "123456" not in refused.body
+    fake_twilio.fail_to("+8613900000033", 21211)  # invalid number: a permanent failure
+    failed = login_code_to("+8613900000033", "l-failed")
+    send_sms(failed.pk)
+    failed.refresh_from_db()
+    assert failed.status == SmsStatus.FAILED and "123456" not in failed.body and "******" in failed.body
+
+
+def test_a_status_callback_before_the_workers_own_write_still_masks_and_records_the_send(fake_twilio, monkeypatch):
+    from notifications.transports.twilio import TwilioTransport
+
+    original = TwilioTransport.send
+
+    def send_then_callback(self, *, to, body, status_callback=None):
+        result = original(self, to=to, body=body, status_callback=status_callback)
+        delivery.record_provider_status(sid=result.sid, provider_status="sent",
+                                        message_id=int(status_callback.rstrip("/").rsplit("/", 1)[1]))
+        return result
+
+    monkeypatch.setattr(TwilioTransport, "send", send_then_callback)
+    message = login_code_to(PHONE, "l-race")
+    send_sms(message.pk)
+    message.refresh_from_db()
+    assert message.status == SmsStatus.SENT and message.provider_sid
+    assert "123456" not in message.body and message.sent_at is not None
 
 
 def test_a_drainer_whose_time_is_up_gives_back_what_it_claimed(fake_twilio, settings):
