@@ -181,6 +181,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
+LINLI_EMBEDDED_CONCURRENCY = env.int("LINLI_EMBEDDED_CONCURRENCY", default=4)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -343,7 +344,9 @@ SMS_AMBIGUOUS_SETTLE_SECONDS = env.float("SMS_AMBIGUOUS_SETTLE_SECONDS", default
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_REQUEUE_AFTER_SECONDS = env.int("SMS_REQUEUE_AFTER_SECONDS", default=60)
 SMS_DRAIN_SECONDS = env.float("SMS_DRAIN_SECONDS", default=60.0)
-SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=2)
+# Drainers hold a worker thread each for up to SMS_DRAIN_SECONDS: on the embedded footing
+# (4 worker threads) one, so alerts, waves and sweeps keep running during a burst.
+SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=1 if LINLI_EMBEDDED_WORKER else 2)
 SMS_WEBHOOK_MAX_BYTES = env.int("SMS_WEBHOOK_MAX_BYTES", default=16384)
 SMS_INBOUND_PER_SENDER_PER_HOUR = env.int("SMS_INBOUND_PER_SENDER_PER_HOUR", default=60)
 LOGIN_CODE_TTL_SECONDS = env.int("LOGIN_CODE_TTL_SECONDS", default=300)

@@ -6,6 +6,8 @@ GraphQL layer turns into typed `errors` and the importer into row problems.
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,8 +22,17 @@ def field_error(field: str | None, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
+# Control characters (but tab and newlines) and non-characters: invisible, and forbidden in
+# XML, so one pasted from a word processor would break every CAP document and feed.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def strip_unprintable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
 def clean_text(value, field: str, max_length: int, *, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else strip_unprintable(str(value)).strip()
     if required and not text:
         raise field_error(field, "This field is required.", CommunityErrorCode.REQUIRED)
     if len(text) > max_length:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from lxml import etree
 
 from ..models import Alert, AreaKind
+from ..validation import strip_unprintable
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 XSD_PATH = Path(__file__).resolve().parent / "CAP-v1.2.xsd"
@@ -39,7 +40,7 @@ def cap_time(moment) -> str:
 def _el(parent, name: str, text=None):
     element = etree.SubElement(parent, f"{{{NS}}}{name}")
     if text is not None:
-        element.text = str(text)
+        element.text = strip_unprintable(str(text))  # (rows written before input was cleaned)
     return element
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import wraps
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -33,6 +34,7 @@ from django.views.decorators.http import condition, require_safe
 from notifications import ratelimit
 
 from ..models import Alert, Area
+from ..validation import strip_unprintable
 from . import alert_to_cap
 
 CAP_CONTENT_TYPE = "application/cap+xml"
@@ -65,21 +67,28 @@ def _feed_alerts(request: HttpRequest) -> QuerySet[Alert]:
     return alerts.select_related("area").order_by("-sent_at", "-id")
 
 
-def _guard(request: HttpRequest) -> HttpResponse | None:
-    if not settings.CAP_FEED_ENABLED:
-        raise Http404("This deployment does not publish a CAP feed.")
-    address = request.META.get("REMOTE_ADDR", "")
-    allowance = ratelimit.hit(f"cap-feed:addr:{address}", limit=settings.CAP_FEED_PER_ADDRESS_PER_MINUTE, period=60.0)
-    if allowance.allowed:
-        return None
-    response = HttpResponse("Too many requests.", status=429, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = str(max(1, math.ceil(allowance.retry_after)))
-    return response
+def _guarded(view):
+    """Off switch and per-address limit, before anything else (conditional requests and
+    caching included): a refusal is never cached for others."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not settings.CAP_FEED_ENABLED:
+            raise Http404("This deployment does not publish a CAP feed.")
+        address = request.META.get("REMOTE_ADDR", "")
+        allowance = ratelimit.hit(f"cap-feed:addr:{address}", limit=settings.CAP_FEED_PER_ADDRESS_PER_MINUTE,
+                                  period=60.0)
+        if not allowance.allowed:
+            response = HttpResponse("Too many requests.", status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(max(1, math.ceil(allowance.retry_after)))
+            response["Cache-Control"] = "no-store"
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def _feed_modified(request: HttpRequest) -> dt.datetime | None:
-    if not settings.CAP_FEED_ENABLED:
-        return None
     try:
         latest = _feed_alerts(request).values_list("sent_at", flat=True).first()
     except Http404:
@@ -88,19 +97,15 @@ def _feed_modified(request: HttpRequest) -> dt.datetime | None:
 
 
 def _alert_modified(request: HttpRequest, identifier: str) -> dt.datetime | None:
-    if not settings.CAP_FEED_ENABLED:
-        return None
     # A later update or cancellation changes nothing in this document: its sent time is it.
     return published().filter(identifier=identifier).values_list("sent_at", flat=True).first()
 
 
 @require_safe
+@_guarded
 @cache_control(public=True, max_age=60)
 @condition(last_modified_func=_feed_modified)
 def cap_feed(request: HttpRequest) -> HttpResponse:
-    refused = _guard(request)
-    if refused is not None:
-        return refused
     alerts = list(_feed_alerts(request)[: settings.CAP_FEED_MAX_ENTRIES])
     feed = CapAtomFeed(
         title=f"{settings.CAP_SENDER_NAME} — CAP", link=request.build_absolute_uri(reverse("cap-feed")),
@@ -110,8 +115,8 @@ def cap_feed(request: HttpRequest) -> HttpResponse:
     for alert in alerts:
         url = request.build_absolute_uri(reverse("cap-alert", args=[alert.identifier]))
         feed.add_item(
-            title=alert.headline, link=url, unique_id=f"urn:linli:cap:{alert.identifier}",
-            unique_id_is_permalink=False, description=alert.instruction or alert.description,
+            title=strip_unprintable(alert.headline), link=url, unique_id=f"urn:linli:cap:{alert.identifier}",
+            unique_id_is_permalink=False, description=strip_unprintable(alert.instruction or alert.description),
             pubdate=alert.sent_at, updateddate=alert.sent_at, author_name=settings.CAP_SENDER_NAME,
             categories=[alert.msg_type, alert.severity, alert.urgency, alert.area.name],
         )
@@ -122,12 +127,10 @@ def cap_feed(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@_guarded
 @cache_control(public=True, max_age=60)
 @condition(last_modified_func=_alert_modified)
 def cap_alert(request: HttpRequest, identifier: str) -> HttpResponse:
-    refused = _guard(request)
-    if refused is not None:
-        return refused
     alert = published().select_related("area", "references").filter(identifier=identifier).first()
     if alert is None:
         raise Http404("No such alert.")

@@ -112,6 +112,17 @@ def test_a_deployment_can_turn_the_feed_off(client, world, settings):
 def test_each_address_is_rate_limited(client, world, settings):
     settings.CAP_FEED_PER_ADDRESS_PER_MINUTE = 3
     assert [client.get("/cap/feed.atom").status_code for _ in range(3)] == [200] * 3
-    refused = client.get("/cap/feed.atom")
+    later = http_date((timezone.now() + dt.timedelta(minutes=1)).timestamp())
+    refused = client.get("/cap/feed.atom", HTTP_IF_MODIFIED_SINCE=later)  # conditional requests count too
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert refused["Cache-Control"] == "no-store"  # a proxy must not serve the refusal to others
     assert client.get("/cap/feed.atom", REMOTE_ADDR="10.0.0.9").status_code == 200  # others unaffected
+
+
+def test_a_control_character_pasted_into_an_alert_never_breaks_the_feed(client, world):
+    issued = alert(world.com_a, world.admin_a, "暴雨\x0b预警\x00")
+    assert issued.headline == "暴雨预警"  # invisible characters are dropped on the way in
+    Alert.objects.filter(pk=issued.pk).update(headline="旧数据\x0b预警")  # a row written before that rule
+    assert titles(client.get("/cap/feed.atom")) == ["旧数据预警"]
+    document = client.get(f"/cap/alerts/{issued.identifier}.xml")
+    assert document.status_code == 200 and validate_cap(document.content) == []

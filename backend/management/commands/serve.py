@@ -20,7 +20,7 @@ class Command(BaseCommand):
         if embedded:
             from backend.embedded import start_embedded_worker
 
-            start_embedded_worker()
+            start_embedded_worker(concurrency=settings.LINLI_EMBEDDED_CONCURRENCY)
         base = f"http://{host}:{port}"
         self.stdout.write(
             "\n".join(
