@@ -94,10 +94,20 @@ class WSContext:
 
     def __init__(self, consumer: GraphQLTransportWSConsumer):
         self.consumer = consumer
-        self.user = consumer.user
         self.META: dict[str, Any] = {}
         self.COOKIES: dict[str, str] = {}
         self.transport = "websocket"
+
+    _user = None
+
+    @property
+    def user(self):
+        """The socket's user as last re-read: a role withdrawn applies to open subscriptions."""
+        return self._user if self._user is not None else self.consumer.user
+
+    @user.setter
+    def user(self, value):  # a mutation that logs someone in sets it for its own operation
+        self._user = value
 
     def listen(self, groups: list[str]) -> EventStream:
         return EventStream(self.consumer, groups)
@@ -148,11 +158,25 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         if not self.init_received:
             await self.close(code=Close.INIT_TIMEOUT)
 
+    async def _still_allowed(self) -> bool:
+        """Re-read the user (and so their roles): an account closed since the socket opened
+        is closed with 4403; a role withdrawn stops applying at once, also to open
+        subscriptions. Runs before each operation and with every group refresh."""
+        fresh = await sync_to_async(_reload_user)(self.user.pk)
+        if fresh is None:
+            await self.close(code=Close.FORBIDDEN)
+            return False
+        self.user = fresh
+        return True
+
     async def _refresh_groups(self):
         """Re-add this socket to its groups now and then: a Redis restart forgets group
-        memberships, and this keeps them from expiring on long-lived sockets."""
+        memberships, and this keeps them from expiring on long-lived sockets. The user is
+        re-read each time too."""
         while True:
             await asyncio.sleep(settings.WS_GROUP_REFRESH_SECONDS)
+            if not await self._still_allowed():
+                return
             for group in list(self.listeners):
                 try:
                     await self.channel_layer.group_add(group, self.channel_name)
@@ -272,6 +296,8 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         from schema.schema import schema
 
         try:
+            if not await self._still_allowed():
+                return
             graphql_schema = schema.graphql_schema
             document, errors = prepare_document(graphql_schema, payload["query"])
             if errors:
@@ -412,6 +438,13 @@ def _token_from_payload(payload: dict) -> str | None:
             if len(parts) == 1:
                 return parts[0]
     return None
+
+
+def _reload_user(pk):
+    from django.contrib.auth import get_user_model
+
+    close_old_connections()
+    return get_user_model().objects.filter(pk=pk, is_active=True).first()
 
 
 def _authenticate(token: str):

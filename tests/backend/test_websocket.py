@@ -226,3 +226,18 @@ def test_event_published_from_another_thread_reaches_the_subscriber(world, live_
         sender.join()
         received = ws.receive_for("s1", timeout=10)["payload"]["data"]["areaModeChanged"]
     assert received["reason"] == "from a thread"
+
+
+def test_an_open_socket_follows_a_withdrawn_role_and_a_closed_account(world, live_server_asgi, settings):
+    from community.models import RoleAssignment, User
+
+    settings.WS_GROUP_REFRESH_SECONDS = 0.2
+    with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.admin_a)) as ws:
+        areas = "{ areas(first: 20) { totalCount } }"  # answered through the permission module's role cache
+        ws.subscribe("q1", areas)
+        assert ws.receive_for("q1")["payload"]["data"]["areas"]["totalCount"] > 0
+        RoleAssignment.objects.filter(user=world.admin_a).delete()
+        ws.subscribe("q2", areas)  # the next operation sees the change
+        assert ws.receive_for("q2")["payload"]["data"]["areas"]["totalCount"] == 0
+        User.objects.filter(pk=world.admin_a.pk).update(is_active=False)
+        assert ws.close_code() == 4403  # within a group-refresh period, even with nothing asked
