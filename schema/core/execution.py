@@ -13,6 +13,7 @@ from graphene_django.views import HttpError
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql_jwt.exceptions import JSONWebTokenError
 
+from backend.log_masking import mask_phones
 from backend.middleware import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, is_database_unavailable
 
 from .validation import validation_rules
@@ -20,12 +21,10 @@ from .validation import validation_rules
 logger = logging.getLogger("linli.graphql")
 
 GENERIC_MESSAGE = "Internal error. Please try again later."
-_PHONE_RE = re.compile(r"\+?\d{7,}(\d{4})")
-
-
 def mask_pii(text: str) -> str:
-    """Mask phone-like digit runs before anything reaches a log line."""
-    return _PHONE_RE.sub(lambda m: "****" + m.group(1), text)
+    """Mask phone numbers before anything reaches a log line (the console formatter masks
+    the whole record too)."""
+    return mask_phones(text)
 
 
 def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
@@ -40,8 +39,16 @@ def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]
         return None, [exc]
 
 
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
+
+
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
-    return validate(schema, document, validation_rules(), max_errors=20)
+    errors = validate(schema, document, validation_rules(), max_errors=20)
+    if settings.GRAPHQL_INTROSPECTION:
+        return errors
+    # With introspection off, "Did you mean 'phone'?" would hand out the schema field by field.
+    return [GraphQLError(_SUGGESTION.sub("", e.message), nodes=e.nodes, source=e.source, positions=e.positions,
+                         path=e.path, original_error=e.original_error, extensions=e.extensions) for e in errors]
 
 
 def prepare_document(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:

@@ -14,6 +14,7 @@ import json
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView, HttpError
@@ -45,6 +46,13 @@ class LinliGraphQLView(GraphQLView):
         pass
 
     def dispatch(self, request, *args, **kwargs):
+        response = self._dispatch(request, *args, **kwargs)
+        # Answers carry personal data and depend on who asks: never stored by a cache.
+        patch_cache_control(response, no_store=True, private=True)
+        patch_vary_headers(response, ["Authorization"])
+        return response
+
+    def _dispatch(self, request, *args, **kwargs):
         request.user = AnonymousUser()
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:

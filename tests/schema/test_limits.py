@@ -183,3 +183,19 @@ def test_graphqls_own_rules_refuse_a_wrong_document_before_it_runs(gql, world, q
     assert status == 400 and body.get("data") is None, body
     assert codes(body) == {"GRAPHQL_VALIDATION_FAILED"}
     assert any(message in e["message"] for e in body["errors"]), body
+
+
+def test_with_introspection_off_errors_suggest_no_field_names(gql, settings, world):
+    settings.GRAPHQL_INTROSPECTION = False
+    status, body = gql("{ residentz { totalCount } }", user=world.worker_a1)
+    assert status == 400 and "Cannot query field 'residentz'" in body["errors"][0]["message"]
+    assert "Did you mean" not in body["errors"][0]["message"]
+    settings.GRAPHQL_INTROSPECTION = True
+    status, body = gql("{ residentz { totalCount } }", user=world.worker_a1)
+    assert "Did you mean" in body["errors"][0]["message"]  # development: helpful
+
+
+def test_graphql_answers_are_never_cached(gql, client, world):
+    response = client.post("/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert "Authorization" in response["Vary"]

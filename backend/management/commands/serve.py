@@ -46,4 +46,6 @@ class Command(BaseCommand):
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
             lifespan="off",
             log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         )

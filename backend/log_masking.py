@@ -1,0 +1,27 @@
+"""Phone numbers never reach a log line: the console formatter masks every one in the whole
+formatted record — message, arguments and tracebacks (a database error quotes the row it
+refused, a phone number included).
+
+    +8613812345678, 8613812345678, 13812345678, +86 138 1234 5678  ->  ****5678
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# A Chinese mobile number with or without +86, digits possibly grouped by spaces or dashes;
+# and any other long E.164-looking run.
+_PHONE = re.compile(
+    r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){4}[\s-]?(\d{4})(?!\d)"
+    r"|\+\d{7,11}(\d{4})(?!\d)"
+)
+
+
+def mask_phones(text: str) -> str:
+    return _PHONE.sub(lambda m: "****" + (m.group(1) or m.group(2)), text)
+
+
+class MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_phones(super().format(record))
