@@ -159,10 +159,12 @@ COPIED = ("categories", "event", "urgency", "severity", "certainty", "response_t
 
 def _follow_up(alert: Alert, values: dict[str, Any], *, by: User | None, msg_type: str) -> Alert:
     with transaction.atomic():
+        now = timezone.now()
         claimed = Alert.objects.filter(pk=alert.pk, superseded_at__isnull=True).exclude(msg_type=CapMsgType.CANCEL).update(
-            superseded_at=timezone.now())
+            superseded_at=now)
         if not claimed:
             raise field_error("alert_id", "This alert was already updated or cancelled.", Code.ALERT_NOT_ACTIVE)
+        alert.superseded_at = now  # the payload's `references` shows it inactive at once
         data = {name: getattr(alert, name) for name in COPIED}
         data.update(values)
         if data.get("expires") is not None and data["expires"] <= timezone.now():
@@ -179,7 +181,9 @@ def update_alert(alert: Alert, changes: dict[str, Any], *, by: User | None) -> A
 def cancel_alert(alert: Alert, *, by: User | None, note: str = "") -> Alert:
     """A Cancel message: residents who were told are told it is over."""
     note = clean_text(note, "note", 1000)
-    values = {"response_types": [CapResponseType.ALL_CLEAR], "instruction": note or alert.instruction,
+    # An all-clear says so in every language: never the old instruction ("close the windows").
+    values = {"response_types": [CapResponseType.ALL_CLEAR], "instruction": note or "预警已解除。",
+              "instruction_en": "This alert has been cancelled." if alert.headline_en else "",
               "urgency": CapUrgency.PAST}
     return _follow_up(alert, values, by=by, msg_type=CapMsgType.CANCEL)
 

@@ -28,16 +28,16 @@ def register_emergency_templates() -> None:
     register_template("emergency.safety.reply.help", zh="已收到您需要帮助，我们正在安排人员联系您。",
                       en="We know you need help and are sending someone to you.", max_segments=1)
     # mobilisation of volunteers and Party members
-    register_template("emergency.mobilise.push.title", zh="{level}：{area}", en="{level}: {area}", max_segments=2)
-    register_template("emergency.mobilise.push", zh="{area}进入{mode}状态。{message}", en="{area} is now in {mode} mode. {message}",
+    register_template("emergency.mobilise.push.title", zh="{level}：{area}", en="{level_en}: {area}", max_segments=2)
+    register_template("emergency.mobilise.push", zh="{area}进入{mode}状态。{message}", en="{area} is now in {mode_en} mode. {message}",
                       max_segments=5)
     register_template(
         "emergency.mobilise.standby.sms", zh="【邻里】{area}进入{mode}状态，请保持通讯畅通，随时待命。{message}",
-        en="Linli: {area} is in {mode} mode. Please stand by and keep your phone on. {message}", max_segments=2,
+        en="Linli: {area} is in {mode_en} mode. Please stand by and keep your phone on. {message}", max_segments=2,
     )
     register_template(
         "emergency.mobilise.callin.sms", zh="【邻里】{area}进入{mode}状态，请求您集结支援。能来回复1，不能来回复2（编号{code}）。{message}",
-        en="Linli: {area} is in {mode} mode and needs you. Reply 1 if you can come, 2 if not (code {code}). {message}",
+        en="Linli: {area} is in {mode_en} mode and needs you. Reply 1 if you can come, 2 if not (code {code}). {message}",
         max_segments=3,
     )
     register_template("emergency.mobilise.reply.yes", zh="谢谢！已记录您可以参加，请留意任务派单。",

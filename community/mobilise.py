@@ -73,6 +73,11 @@ def _party_members(step: PlanStep) -> list[tuple[int, User, str, bool]]:
     return [(r.pk, r.user, MobilisationKind.PARTY_MEMBER, bool(r.user.phone)) for r in rows]
 
 
+# The English words for what the model's labels say in Chinese.
+MODE_EN = {"NORMAL": "normal", "STANDBY": "standby", "EMERGENCY": "emergency", "RECOVERY": "recovery"}
+LEVEL_EN = {"STANDBY": "Stand by", "CALL_IN": "Call-in"}
+
+
 def _tell(step: PlanStep, people: list[tuple[User, str, bool]]) -> None:
     run = step.run
     level = step.params.get("level", MobilisationLevel.STANDBY)
@@ -87,7 +92,7 @@ def _tell(step: PlanStep, people: list[tuple[User, str, bool]]) -> None:
     )
     by_user = {m.user_id: m for m in Mobilisation.objects.filter(step=step, user__in=[u for u, _, _ in fresh])}
     context = {"area": run.area.name, "mode": Mode(run.mode).label, "level": MobilisationLevel(level).label,
-               "message": step.params.get("message", "")}
+               "mode_en": MODE_EN[run.mode], "level_en": LEVEL_EN[level], "message": step.params.get("message", "")}
     notify_many([u for u, _, _ in fresh], kind="mobilisation", template="emergency.mobilise.push", context=context,
                 data={"planRunId": run.pk, "level": level, "areaId": run.area_id}, related=run, is_drill=run.is_drill)
     queue_sms_bulk([_sms(step, by_user[u.pk], u, level, context) for u, _, s in fresh if s and u.pk in by_user])

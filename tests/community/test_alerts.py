@@ -79,6 +79,16 @@ def test_update_and_cancel_reference_every_earlier_message(world):
     assert not first.is_active() and not second.is_active() and not third.is_active()
 
 
+def test_a_cancellation_gives_no_old_instruction_in_any_language(world):
+    first = issue_alert(world.com_a, {**DATA, "headline_en": "Typhoon", "instruction_en": "Close windows"}, by=world.admin_a)
+    cancelled = cancel_alert(first, by=world.admin_a, note="台风已过境")
+    assert first.is_active() is False  # the object handed back as `references` says so at once
+    infos = {i.findtext(f"{{{NS}}}language"): i.findtext(f"{{{NS}}}instruction") for i in cap(cancelled).findall(f"{{{NS}}}info")}
+    assert infos == {"zh-CN": "台风已过境", "en-US": "This alert has been cancelled."}
+    plain = cancel_alert(issue_alert(world.com_a, DATA, by=world.admin_a), by=world.admin_a)
+    assert plain.instruction == "预警已解除。"
+
+
 def test_a_replaced_alert_cannot_be_updated_again(world):
     first = issue_alert(world.com_a, DATA, by=world.admin_a)
     update_alert(first, {"headline": "更新"}, by=world.admin_a)

@@ -18,7 +18,7 @@ from community.models import (
 )
 from community.modes import switch_mode
 from community.plans import plan_for, save_plan_version
-from notifications.models import SmsMessage
+from notifications.models import Notification, SmsMessage
 from tests.operations import operation
 from tests.volunteers.conftest import make_member, make_volunteer, new_user
 from volunteers.models import AreaDispatchOverride, Task, Volunteer
@@ -220,3 +220,14 @@ def test_only_plan_managers_of_the_area_save_plans(world, gql, who):
     status, body = gql(SAVE, variables, user=getattr(world, who))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and not ResponsePlan.objects.exists()
     assert not PlanStep.objects.exists()
+
+
+def test_english_speakers_are_called_in_in_english(world):
+    english = make_volunteer(new_user("Tom", preferred_language="en"), world.com_a, contact_channel="SMS")
+    save_plan_version(world.com_a, Mode.EMERGENCY, name="预案", actions=[FULL_PLAN[2]], by=world.admin_a)
+    switch_mode(world.com_a, Mode.EMERGENCY, by=world.admin_a)
+    run_jobs()
+    sms = SmsMessage.objects.get(purpose="mobilisation", user=english.user)
+    assert "is in emergency mode and needs you" in sms.body and "应急" not in sms.body
+    push = Notification.objects.get(kind="mobilisation", user=english.user)
+    assert push.title.startswith("Call-in:") and "emergency mode" in push.body
