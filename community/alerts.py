@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from backend.errors import ValidationError
 from notifications import events
@@ -230,7 +231,9 @@ def _push(alert: Alert, users: list[User]) -> None:
     by_language: dict[str, list[User]] = {}
     for user in users:
         by_language.setdefault(normalize_language(user.preferred_language), []).append(user)
-    data = {"alertId": alert.pk, "msgType": alert.msg_type, "severity": alert.severity, "areaId": alert.area_id}
+    # IDs as the API takes them back (global IDs), values as its enums spell them.
+    data = {"alertId": to_global_id("Alert", alert.pk), "msgType": str(alert.msg_type).upper(),
+            "severity": str(alert.severity).upper(), "areaId": to_global_id("Area", alert.area_id)}
     for language, group in by_language.items():
         notify_many(group, kind="alert", template="emergency.alert.push", context=texts_for(alert, language),
                     data=data, related=alert, is_drill=alert.is_drill)

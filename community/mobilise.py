@@ -16,6 +16,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from notifications.outbox import queue_sms_bulk
 from notifications.services import notify_many
@@ -94,7 +95,8 @@ def _tell(step: PlanStep, people: list[tuple[User, str, bool]]) -> None:
     context = {"area": run.area.name, "mode": Mode(run.mode).label, "level": MobilisationLevel(level).label,
                "mode_en": MODE_EN[run.mode], "level_en": LEVEL_EN[level], "message": step.params.get("message", "")}
     notify_many([u for u, _, _ in fresh], kind="mobilisation", template="emergency.mobilise.push", context=context,
-                data={"planRunId": run.pk, "level": level, "areaId": run.area_id}, related=run, is_drill=run.is_drill)
+                data={"planRunId": to_global_id("PlanRun", run.pk), "level": level,
+                      "areaId": to_global_id("Area", run.area_id)}, related=run, is_drill=run.is_drill)
     queue_sms_bulk([_sms(step, by_user[u.pk], u, level, context) for u, _, s in fresh if s and u.pk in by_user])
     bump(step.counts, **{"told": len(rows), "sms": sum(1 for _, _, s in fresh if s),
                          "volunteers": sum(1 for _, k, _ in fresh if k == MobilisationKind.VOLUNTEER),

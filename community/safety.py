@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from notifications import events
 from notifications.outbox import queue_sms_bulk
@@ -139,7 +140,7 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     if app_rows:
         notify_many([r.resident.user for r in app_rows], kind="safety_check", template="emergency.safety.push",
                     context={"title": check.title, "area": check.area.name},
-                    data={"safetyCheckId": check.pk, "areaId": check.area_id}, related=check, is_drill=check.is_drill)
+                    data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)}, related=check, is_drill=check.is_drill)
         SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows]).update(asked_by_push=True)
     if sms_rows:
         queue_sms_bulk([_sms_item(check, r) for r in sms_rows])

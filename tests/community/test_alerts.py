@@ -179,3 +179,12 @@ def test_a_resident_sees_alerts_of_their_area_only(world, gql):
     assert mine["totalCount"] == 1
     status, body = gql(ALERTS, {"areaId": gid("Area", world.grid_b1)}, user=me.user)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_an_alert_push_carries_api_ids_and_enum_values(world):
+    person = resident(world.grid_a1, "张", app=True)
+    issued = issue_alert(world.com_a, DATA, by=world.admin_a)
+    run_jobs()
+    push = Notification.objects.get(kind="alert", user=person.user)
+    assert push.data == {"alertId": gid("Alert", issued), "msgType": "ALERT", "severity": "SEVERE",
+                         "areaId": gid("Area", world.com_a)}

@@ -64,6 +64,14 @@ def test_starting_creates_one_unanswered_row_per_resident_and_asks_them(world, a
     assert check.fanout_status == "DONE" and check.fanout_counts["unreachable"] == 1
 
 
+def test_the_push_names_the_check_by_the_id_the_api_takes_back(world, area, gql):
+    started(world)
+    push = Notification.objects.get(kind="safety_check", user=area["app"].user)
+    answered = gql.data(ANSWER, {"safetyCheckId": push.data["safetyCheckId"], "status": "SAFE", "key": "p"},
+                        user=area["app"].user)["answerSafetyCheck"]
+    assert answered["errors"] == [] and push.data["areaId"] == gid("Area", world.com_a)
+
+
 def test_a_drill_safety_check_sms_carries_the_drill_marker(world, area):
     started(world, is_drill=True)
     assert all(m.body.startswith("【演练】") for m in SmsMessage.objects.filter(purpose="safety_check"))
