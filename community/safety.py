@@ -23,6 +23,7 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from notifications import events
+from notifications.consent import opted_out_phones
 from notifications.outbox import queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
@@ -137,16 +138,23 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     open_rows = [r for r in rows if r.status == SafetyState.UNANSWERED]  # answered early: not asked
     app_rows = [r for r in open_rows if r.resident.uses_app]
     sms_rows = [r for r in open_rows if r.resident.sms_phone and (vulnerable or not r.resident.uses_app)]
+    # A number that texted STOP gets nothing (the outbox records the refusal): not asked by SMS.
+    stopped = opted_out_phones(str(r.resident.sms_phone) for r in sms_rows)
+    texted = [r for r in sms_rows if str(r.resident.sms_phone) not in stopped]
     if app_rows:
         notify_many([r.resident.user for r in app_rows], kind="safety_check", template="emergency.safety.push",
                     context={"title": check.title, "area": check.area.name},
-                    data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)}, related=check, is_drill=check.is_drill)
+                    data={"safetyCheckId": to_global_id("SafetyCheck", check.pk),
+                          "areaId": to_global_id("Area", check.area_id)},
+                    related=check, is_drill=check.is_drill)
         SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows]).update(asked_by_push=True)
     if sms_rows:
         queue_sms_bulk([_sms_item(check, r) for r in sms_rows])
-        SafetyStatus.objects.filter(pk__in=[r.pk for r in sms_rows]).update(asked_by_sms=True)
-    unreachable = sum(1 for r in open_rows if not r.resident.uses_app and not r.resident.sms_phone)
-    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(sms_rows), unreachable=unreachable)
+        SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True)
+    # Neither the app nor a phone that takes SMS: staff must go in person.
+    unreachable = sum(1 for r in open_rows if not r.resident.uses_app
+                      and (not r.resident.sms_phone or str(r.resident.sms_phone) in stopped))
+    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), unreachable=unreachable)
     return False
 
 

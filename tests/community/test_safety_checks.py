@@ -72,6 +72,17 @@ def test_the_push_names_the_check_by_the_id_the_api_takes_back(world, area, gql)
     assert answered["errors"] == [] and push.data["areaId"] == gid("Area", world.com_a)
 
 
+def test_a_resident_who_texted_stop_counts_as_unreachable_not_as_asked(world, area):
+    from notifications.consent import opt_out
+
+    opt_out(str(area["sms"].phone), source="keyword")
+    check = started(world)
+    sms = SmsMessage.objects.get(purpose="safety_check", phone=str(area["sms"].phone))
+    assert sms.status == "refused" and sms.error_code == "opted_out"
+    assert row(check, area["sms"]).asked_by_sms is False
+    assert check.fanout_counts["unreachable"] == 2 and check.fanout_counts["sms"] == 2  # + the one with no phone
+
+
 def test_a_drill_safety_check_sms_carries_the_drill_marker(world, area):
     started(world, is_drill=True)
     assert all(m.body.startswith("【演练】") for m in SmsMessage.objects.filter(purpose="safety_check"))
