@@ -160,8 +160,19 @@ def do_register_resident(
         if location is None and resident.address:
             mark_geocode_pending(resident)
         save_unique(resident)
+        _sync_account(resident)
         transaction.on_commit(lambda: _enqueue_geocoding_if_pending(resident))
     return resident
+
+
+def _sync_account(resident: Resident) -> None:
+    """Pushes and SMS follow the person's account: it speaks the language of their profile,
+    and carries its name when the account has none yet."""
+    if resident.user_id is None:
+        return
+    User.objects.filter(pk=resident.user_id).update(preferred_language=resident.preferred_language)
+    if resident.display_name:
+        User.objects.filter(pk=resident.user_id, display_name="").update(display_name=resident.display_name)
 
 
 def do_register_self(user: User, *, data: dict[str, Any], location: tuple[float, float]) -> Resident:
@@ -212,6 +223,7 @@ def do_update_resident(
         if household is not False:
             locked.household = household
         save_unique(locked)
+        _sync_account(locked)
         transaction.on_commit(lambda: _enqueue_geocoding_if_pending(locked))
     return locked
 

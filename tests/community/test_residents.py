@@ -167,3 +167,17 @@ def test_a_phone_taken_by_a_concurrent_registration_is_a_typed_error(world, make
                                      data={"display_name": "后到", "phone": "13800138111"})
     assert exc.value.error_dict["phone"][0].code == "phone_taken"
     assert Resident.objects.count() == 1
+
+
+def test_the_profiles_language_and_name_reach_the_account_that_pushes_and_texts_follow(world, gql):
+    location = {"latitude": world.grid_a1.center_lat, "longitude": world.grid_a1.center_lng}
+    registered = gql.data(operation("community/RegisterMyResidentProfile"), {"input": PROFILE, "location": location},
+                          user=world.resident)["registerMyResidentProfile"]
+    assert registered["errors"] == []
+    world.resident.refresh_from_db()
+    assert world.resident.display_name == PROFILE["displayName"]
+    updated = gql.data(operation("community/UpdateMyResidentProfile"), {"input": {"preferredLanguage": "EN"}},
+                       user=world.resident)["updateMyResidentProfile"]
+    assert updated["errors"] == [] and updated["resident"]["preferredLanguage"] == "EN"
+    me = gql.data(operation("community/Me"), user=world.resident)["me"]
+    assert me["preferredLanguage"] == "EN"
