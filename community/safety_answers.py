@@ -233,6 +233,10 @@ def handle_safety_reply(prompt, reply) -> str | None:
     return render(name, {}, language=prompt.language, is_drill=False)
 
 
+def _safety_still_unanswered(prompt) -> bool:
+    return SafetyStatus.objects.filter(pk=_int(prompt.related_id), status=SafetyState.UNANSWERED).exists()
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -245,5 +249,6 @@ def register_reply_handlers() -> None:
 
     from .mobilise import handle_mobilisation_reply
 
-    register_reply_handler("safety_check", handle_safety_reply, reanswerable=True)  # "1" now, "2" later
+    register_reply_handler("safety_check", handle_safety_reply, reanswerable=True,  # "1" now, "2" later
+                           still_waiting=_safety_still_unanswered)
     register_reply_handler("mobilisation", handle_mobilisation_reply)

@@ -55,10 +55,13 @@ class Reply:
 
 Handler = Callable[[SmsMessage, Reply], "str | None"]
 _handlers: dict[str, tuple[Handler, bool]] = {}
+# purpose -> still_waiting(prompt): False once the thing asked about was settled another way
+# (the offer answered in the app or withdrawn, the safety check answered by a neighbour).
+_waiting_checks: dict[str, Callable[[SmsMessage], bool]] = {}
 
 
 def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: bool = False,
-                           reanswerable: bool = False) -> None:
+                           reanswerable: bool = False, still_waiting: Callable[[SmsMessage], bool] | None = None) -> None:
     """handler(prompt, reply) runs for replies to prompts of `purpose`; it returns the text to
     send back (in the person's language) or None. With wants_unknown the handler also gets
     replies whose intent is "unknown" (free text); otherwise the router answers those. A
@@ -67,6 +70,10 @@ def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: boo
     from .outbox import REANSWERABLE_PURPOSES
 
     _handlers[purpose] = (handler, wants_unknown)
+    if still_waiting is not None:
+        _waiting_checks[purpose] = still_waiting
+    else:
+        _waiting_checks.pop(purpose, None)
     if reanswerable:
         REANSWERABLE_PURPOSES.add(purpose)
     else:
@@ -153,7 +160,8 @@ def _keyword(inbound: InboundSms, word: str) -> str:
 def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
     from .outbox import answerable_prompts_q
 
-    prompts = list(SmsMessage.objects.filter(answerable_prompts_q(), phone=phone).order_by("-created_at", "-id")[:20])
+    prompts = _settled_elsewhere(list(SmsMessage.objects.filter(answerable_prompts_q(), phone=phone)
+                                      .order_by("-created_at", "-id")[:20]))
     if code is not None:
         matching = [p for p in prompts if p.reply_code == code]
         if matching:
@@ -166,6 +174,24 @@ def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
     if len(candidates) == 1:
         return candidates[0], ""
     return None, "sms.reply.which" if prompts else "sms.reply.nothing_pending"
+
+
+def _settled_elsewhere(prompts: list[SmsMessage]) -> list[SmsMessage]:
+    """Prompts whose question was settled outside SMS are closed now (a later "yes" must not
+    be taken for them); a reanswerable one stays, as answered."""
+    from .outbox import REANSWERABLE_PURPOSES
+
+    kept = []
+    now = timezone.now()
+    for prompt in prompts:
+        check = _waiting_checks.get(prompt.purpose)
+        if prompt.answered_at is None and check is not None and not check(prompt):
+            SmsMessage.objects.filter(pk=prompt.pk, answered_at__isnull=True).update(answered_at=now)
+            prompt.answered_at = now
+            if prompt.purpose not in REANSWERABLE_PURPOSES:
+                continue
+        kept.append(prompt)
+    return kept
 
 
 def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str:

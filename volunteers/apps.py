@@ -16,8 +16,8 @@ class VolunteersConfig(AppConfig):
         from notifications.inbound import register_reply_handler
 
         from .dispatch.texts import register_task_templates
-        from .services.offers import handle_offer_reply
+        from .services.offers import handle_offer_reply, offer_still_waiting
 
         # Offers go out by push and SMS; SMS answers come back through the reply router.
         register_task_templates()
-        register_reply_handler("task_offer", handle_offer_reply)
+        register_reply_handler("task_offer", handle_offer_reply, still_waiting=offer_still_waiting)

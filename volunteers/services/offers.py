@@ -189,6 +189,13 @@ def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
     return sms_reply(answer.outcome.lower(), prompt.language, **context)
 
 
+def offer_still_waiting(prompt: SmsMessage) -> bool:
+    """For the reply router: the offer an SMS asked about is still open — pending, or withdrawn
+    (a late yes is still thanked, or takes a place come free) — not answered in the app."""
+    return Offer.objects.filter(pk=_int(prompt.related_id),
+                                status__in=[OfferStatus.PENDING, OfferStatus.WITHDRAWN]).exists()
+
+
 def _int(value) -> int | None:
     try:
         return int(value)

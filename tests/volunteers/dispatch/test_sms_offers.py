@@ -100,6 +100,17 @@ def test_with_several_open_offers_a_bare_yes_asks_which(world, committed, client
     assert all(code in answer for code in codes) and set(Offer.objects.values_list("status", flat=True)) == {"PENDING"}
 
 
+def test_an_offer_answered_in_the_app_leaves_a_bare_yes_to_the_other_one(world, committed, client, fake_twilio):
+    v = helper(world.grid_a1, 100, channel=ContactChannel.SMS, max_concurrent_tasks=3)
+    first = make_task(world, committed)
+    second = make_task(world, committed)
+    with committed():
+        respond_to_offer(Offer.objects.get(task=first), accept=False)  # in the app
+    inbound = text_in(client, committed, v.user.phone, "是")
+    assert inbound.outcome == "answered"
+    assert Offer.objects.get(task=second).status == "ACCEPTED" and Offer.objects.get(task=first).status == "DECLINED"
+
+
 @pytest.mark.parametrize("reply", ["2", "否", "N"])
 def test_no_by_sms_declines(world, committed, client, fake_twilio, reply):
     v = helper(world.grid_a1, 100, channel=ContactChannel.SMS)
