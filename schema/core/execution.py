@@ -90,6 +90,8 @@ def format_error(error: Exception) -> dict:
     original = original_error(error)
     # GraphQLErrors are written for the client: validation, argument coercion ("Argument
     # 'until' has invalid value ..."), and ours (PermissionDenied, UserFacingError).
+    if error.path is not None and _SERVER_FAULT.search(error.message):
+        return _internal(error, error)  # the server could not shape its own answer: ours to fix
     if original is None or isinstance(original, GraphQLError):
         formatted = error.formatted
         if isinstance(original, GraphQLError) and original.extensions:
@@ -117,6 +119,15 @@ def format_error(error: Exception) -> dict:
             "path": error.path,
             "extensions": {"code": "BAD_USER_INPUT"},
         }
+    return _internal(error, original)
+
+
+# Messages graphql-core gives when a resolver's result does not fit the schema (output, not input).
+_SERVER_FAULT = re.compile(r"cannot represent value|Cannot return null for non-nullable field|Expected Iterable"
+                           r"|must resolve to an Object type")
+
+
+def _internal(error: GraphQLError, original: BaseException) -> dict:
     error_id = uuid.uuid4().hex
     logger.error(
         "unexpected error %s at %s: %s",

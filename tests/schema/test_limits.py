@@ -199,3 +199,14 @@ def test_graphql_answers_are_never_cached(gql, client, world):
     response = client.post("/graphql/", data=json.dumps({"query": "{ me { id } }"}), content_type="application/json")
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert "Authorization" in response["Vary"]
+
+
+def test_an_answer_the_server_cannot_shape_is_an_internal_error_logged_with_an_id(gql, world, monkeypatch, caplog):
+    from schema.community.types import UserType
+
+    monkeypatch.setattr(UserType, "resolve_preferred_language", lambda self, info: "klingon")
+    status, body = gql("{ me { preferredLanguage } }", user=world.worker_a1)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["errorId"]
+    assert "klingon" not in error["message"]
+    assert any(error["extensions"]["errorId"] in r.getMessage() for r in caplog.records)
