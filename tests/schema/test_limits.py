@@ -202,9 +202,9 @@ def test_graphql_answers_are_never_cached(gql, client, world):
 
 
 def test_an_answer_the_server_cannot_shape_is_an_internal_error_logged_with_an_id(gql, world, monkeypatch, caplog):
-    from schema.community.types import UserType
+    from community.models import User
 
-    monkeypatch.setattr(UserType, "resolve_preferred_language", lambda self, info: "klingon")
+    User.objects.filter(pk=world.worker_a1.pk).update(preferred_language="klingon")  # bad data in a row
     status, body = gql("{ me { preferredLanguage } }", user=world.worker_a1)
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "INTERNAL" and error["extensions"]["errorId"]
