@@ -69,7 +69,7 @@ ErrorCode = graphene.Enum(
 
 class Error(graphene.ObjectType):
     field = graphene.String(description="The input field at fault, or null for the whole input.")
-    message = graphene.String(required=True, description="Human-readable, in the user's language.")
+    message = graphene.String(required=True, description="For developers and logs (English); show people your own text chosen by `code`.")
     code = graphene.Field(ErrorCode, required=True)
 
 
