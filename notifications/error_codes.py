@@ -11,6 +11,7 @@ class NotificationsErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     NOT_FOUND = "not_found"
     INVALID = "invalid"
+    USE_PASSWORD_LOGIN = "use_password_login"
 
 
 class SmsErrorCode(StrEnum):

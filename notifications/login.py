@@ -113,6 +113,10 @@ def _user_for_phone(phone: str):
     if user is not None:
         if not user.is_active:
             raise field_error("phone", "This account is disabled.", NotificationsErrorCode.INVALID_PHONE, LoginCodeError)
+        if user.is_staff or user.is_superuser or user.roles.exists():
+            # Staff see personal data: a texted code alone (a SIM swap away) is not enough.
+            raise field_error("phone", "Staff accounts log in with username and password.",
+                              NotificationsErrorCode.USE_PASSWORD_LOGIN, LoginCodeError)
         return user
     from community.models.core import generated_username
 

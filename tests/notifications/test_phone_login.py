@@ -198,6 +198,12 @@ def test_a_disabled_account_cannot_log_in(world, login):
     assert result["token"] is None and result["errors"][0]["code"] == "INVALID_PHONE"
 
 
+def test_staff_log_in_with_their_password_not_a_texted_code(world, login):
+    login.request("+8613800000003")  # admin_a's number: the same answer as anyone's
+    result = login.verify("+8613800000003", login.texted_code("+8613800000003"))
+    assert result["token"] is None and result["errors"][0]["code"] == "USE_PASSWORD_LOGIN"
+
+
 def test_a_code_typed_in_full_width_digits_works(world, login, settings):
     settings.LOGIN_CODE_TTL_SECONDS = 600
     login.request("+8613900000088")
