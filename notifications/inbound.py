@@ -35,8 +35,9 @@ from .templates import normalize_language
 
 logger = logging.getLogger(__name__)
 
-YES_WORDS = {"1", "Y", "YES", "OK", "是", "接", "好", "可以", "好的", "接受", "行", "同意", "是的"}
-NO_WORDS = {"2", "N", "NO", "否", "不", "不行", "不可以", "不接", "拒绝", "不去", "不了"}
+YES_WORDS = {"1", "Y", "YES", "OK", "OKAY", "SURE", "YEP", "YEAH", "是", "接", "好", "可以", "好的", "接受", "行", "同意",
+             "是的"}
+NO_WORDS = {"2", "N", "NO", "NOPE", "NAH", "否", "不", "不行", "不可以", "不接", "拒绝", "不去", "不了"}
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订"}
 START_WORDS = {"START", "UNSTOP", "订阅"}
 HELP_WORDS = {"HELP", "INFO", "帮助"}
@@ -137,7 +138,8 @@ def _route(inbound: InboundSms) -> str:
     inbound.intent = reply.intent
     prompt, problem = _find_prompt(inbound.phone, reply.code)
     if prompt is None:
-        _answer(inbound, problem, {"codes": _open_codes_text(inbound.phone)}, language=_language_for(inbound.phone))
+        _answer(inbound, problem, {"codes": _open_codes_text(inbound.phone)},
+                language=_language_for(inbound.phone, inbound.body))
         return problem
     inbound.prompt = prompt
     return _answer_prompt(inbound, prompt, reply)
@@ -153,7 +155,16 @@ def _keyword(inbound: InboundSms, word: str) -> str:
         opt_in(inbound.phone)
         _answer(inbound, "sms.start", {}, language=language)
         return "opted_in"
-    _answer(inbound, "sms.help", {}, language=language)
+    from .outbox import answerable_prompts_q
+
+    # Someone asked to answer (a safety check above all) who texts HELP is told how to answer.
+    codes = list(SmsMessage.objects.filter(answerable_prompts_q(), phone=inbound.phone)
+                 .values_list("reply_code", flat=True)[:5])
+    if codes:
+        shown = f"（多条时加编号：{' '.join(codes)}）" if language != "en" else f" (with the code if several: {' '.join(codes)})"
+        _answer(inbound, "sms.help.pending", {"codes": shown if len(codes) > 1 else ""}, language=language)
+    else:
+        _answer(inbound, "sms.help", {}, language=language)
     return "help"
 
 

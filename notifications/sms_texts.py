@@ -11,6 +11,11 @@ def register_builtin_templates() -> None:
         en="Linli community emergency service. Reply Y or N (with the code, if given) to answer. Reply STOP to stop texts, START to resume.",
     )
     register_template(
+        "sms.help.pending",
+        zh="【邻里】您有待回复的消息：回复1表示是/平安，回复2表示否/需要帮助{codes}。回复 退订 停止接收短信。",
+        en="Linli: you have a message to answer. Reply 1 for yes / safe, 2 for no / need help{codes}. Reply STOP to stop texts.",
+    )
+    register_template(
         "sms.start",
         zh="【邻里】您已恢复接收短信。回复 退订 可随时停止。",
         en="Linli: you will receive texts again. Reply STOP to stop.",

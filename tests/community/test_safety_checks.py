@@ -174,6 +174,19 @@ def test_an_sms_answer_can_be_changed_by_replying_again(world, area, client, set
     assert "如需帮助请再回复2" in replies[0] and "需要帮助" in replies[1]
 
 
+def test_help_while_asked_says_how_to_answer(world, area, client, settings, django_capture_on_commit_callbacks):
+    settings.TWILIO_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
+    settings.PUBLIC_BASE_URL = PUBLIC
+    started(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_post(client, "/sms/inbound/", inbound_params(str(area["sms"].phone), "帮助", "SM" + "e" * 32))
+    from notifications.models import InboundSms
+
+    process_inbound(InboundSms.objects.get(message_sid="SM" + "e" * 32).pk)
+    reply = SmsMessage.objects.filter(purpose="sms_reply", phone=str(area["sms"].phone)).latest("id").body
+    assert "回复2表示否/需要帮助" in reply
+
+
 def test_need_help_for_a_resident_with_a_long_address_still_makes_the_task(world, area):
     long_address = "解放路" + "1" * 240  # as long as a resident's address may be (255)
     area["sms"].address = long_address

@@ -138,7 +138,7 @@ def test_processing_the_same_inbound_twice_runs_the_handler_once(client, django_
     ("好", "yes", None), ("可以", "yes", None), ("Ｙ", "yes", None), ("１", "yes", None),
     ("2", "no", None), ("n", "no", None), ("NO", "no", None), ("否", "no", None), ("不", "no", None), ("不行", "no", None),
     ("Y AB12", "yes", "AB12"), ("AB12 1", "yes", "AB12"), ("是 AB12", "yes", "AB12"), ("是AB", "yes", "AB"),
-    ("ab 2", "no", "AB"), ("否，K7", "no", "K7"),
+    ("ab 2", "no", "AB"), ("否，K7", "no", "K7"), ("Okay", "yes", None), ("Sure", "yes", None), ("nope", "no", None),
     ("我在医院", "unknown", None), ("maybe", "unknown", None), ("1 2", "unknown", None), ("", "unknown", None),
 ])
 def test_replies_are_understood_in_chinese_english_and_digits(body, intent, code):
@@ -263,6 +263,11 @@ def test_stop_and_start_are_honoured_even_over_the_flood_limit(client, settings,
     assert is_opted_out(PHONE)
     assert text_in(client, "START", sid=f"SM{11:032d}", capture=django_capture_on_commit_callbacks).outcome == "opted_in"
     assert not is_opted_out(PHONE)
+
+
+def test_an_english_text_from_an_unknown_number_is_answered_in_english(client, django_capture_on_commit_callbacks):
+    text_in(client, "yes", phone="+8613900000035", capture=django_capture_on_commit_callbacks)
+    assert replies_to("+8613900000035")[0].startswith("Linli")
 
 
 def test_a_prompt_still_in_the_queue_takes_no_answer(client, django_capture_on_commit_callbacks):
