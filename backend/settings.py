@@ -19,9 +19,14 @@ if (BASE_DIR / ".env").exists():
 DEBUG = env.bool("DEBUG", default=True)
 
 _DEV_SECRET_KEY = "dev-insecure-linli-key-do-not-use-in-production-0123456789abcdef"
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS[:3])
+    if "DEBUG" not in env and any(h not in _LOCAL_HOSTS for h in ALLOWED_HOSTS):
+        # Public hosts with DEBUG left at its development default would run on the published
+        # development key (anyone could sign tokens): say DEBUG=0, or DEBUG=1 on purpose.
+        raise ImproperlyConfigured("ALLOWED_HOSTS names public hosts but DEBUG is unset (on): set DEBUG=0 and SECRET_KEY.")
 else:
     # Production-like: refuse to start without real secrets and hosts.
     SECRET_KEY = env.str("SECRET_KEY", default="")

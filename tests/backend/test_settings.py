@@ -38,6 +38,13 @@ def test_production_refuses_to_start_without_secret_or_hosts(missing):
     assert missing in result.stderr
 
 
+def test_public_hosts_with_debug_left_unset_refuse_to_start():
+    # Otherwise the development key (in this repository) would sign production tokens.
+    result = manage("check", env={"ALLOWED_HOSTS": "linli.example.cn"})
+    assert result.returncode != 0 and "DEBUG" in result.stderr
+    assert manage("check", env={"ALLOWED_HOSTS": "192.168.1.5", "DEBUG": "1"}).returncode == 0  # on purpose: allowed
+
+
 def test_time_and_language_defaults():
     from django.conf import settings
 
