@@ -28,3 +28,18 @@ def test_the_configured_formatter_masks_tracebacks():
                                    (type(exc), exc, exc.__traceback__))
     text = formatter.format(record)
     assert "IntegrityError" in text and "+8613712345678" not in text and "****5678" in text
+
+
+def test_the_access_log_keeps_no_download_token():
+    import logging.config
+
+    from backend.log_masking import uvicorn_log_config
+
+    config = uvicorn_log_config()
+    assert config["handlers"]["access"]["filters"] == ["redact_tokens"]
+    logging.config.dictConfig(config)
+    handler = logging.getLogger("uvicorn.access").handlers[0]
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/reports/after-action/?t=eyJ.secret:sig&x=1", "1.1", 200), None)
+    assert handler.filter(record)
+    assert "secret" not in record.getMessage() and "t=[redacted]&x=1" in record.getMessage()

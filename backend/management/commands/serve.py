@@ -5,6 +5,8 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from backend.log_masking import uvicorn_log_config
+
 
 class Command(BaseCommand):
     help = "Serve GraphQL (HTTP and WebSocket), the admin and /healthz."
@@ -46,6 +48,7 @@ class Command(BaseCommand):
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
             lifespan="off",
             log_level="info",
+            log_config=uvicorn_log_config(),
             proxy_headers=True,
             forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
         )
