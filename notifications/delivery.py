@@ -128,12 +128,13 @@ def _claim(message_id: int) -> SmsMessage | None:
 
 
 def _claim_batch(size: int) -> list[SmsMessage]:
-    """Claim up to `size` of the messages due longest, in one UPDATE (rows other workers
-    hold are skipped). They are then sent one by one at the shared pace."""
+    """Claim up to `size` of the messages due — the most urgent kind first (a login code or a
+    reply never waits behind a burst of alerts), then the longest due — in one UPDATE (rows
+    other workers hold are skipped). They are then sent one by one at the shared pace."""
     now = timezone.now()
     token = uuid.uuid4().hex
     with transaction.atomic():
-        qs = SmsMessage.objects.filter(_due_q(now)).order_by("next_attempt_at", "id")
+        qs = SmsMessage.objects.filter(_due_q(now)).order_by("priority", "next_attempt_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         ids = list(qs.values_list("pk", flat=True)[:size])
@@ -143,7 +144,7 @@ def _claim_batch(size: int) -> list[SmsMessage]:
             status=SmsStatus.SENDING, claim_token=token, claimed_at=now, status_changed_at=now,
             attempts=F("attempts") + 1,
         )
-        claimed = list(SmsMessage.objects.filter(pk__in=ids, claim_token=token).order_by("next_attempt_at", "id"))
+        claimed = list(SmsMessage.objects.filter(pk__in=ids, claim_token=token).order_by("priority", "next_attempt_at", "id"))
         SmsStatusEvent.objects.bulk_create([
             SmsStatusEvent(message_id=m.pk, from_status=SmsStatus.QUEUED, to_status=SmsStatus.SENDING, source="worker", at=now)
             for m in claimed

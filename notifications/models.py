@@ -88,6 +88,8 @@ class SmsMessage(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now, help_text="due time of the next attempt")
+    priority = models.PositiveSmallIntegerField(
+        default=5, help_text="Lower goes first when messages wait for the provider's pace: login codes 0, replies 1, offers 2.")
     # Set when an attempt may have reached the provider (timeout, 5xx): the next attempt
     # asks the provider first instead of resending blindly.
     reconcile_since = models.DateTimeField(null=True, blank=True)
@@ -104,7 +106,7 @@ class SmsMessage(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "next_attempt_at", "id"], name="sms_due_idx"),
+            models.Index(fields=["status", "priority", "next_attempt_at", "id"], name="sms_due_priority_idx"),
             models.Index(fields=["phone", "expects_reply"], name="sms_prompt_idx", condition=Q(expects_reply=True, answered_at__isnull=True)),
             models.Index(fields=["related_type", "related_id"], name="sms_related_idx"),
             models.Index(fields=["status", "claimed_at"], name="sms_claimed_idx"),

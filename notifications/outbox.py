@@ -108,6 +108,13 @@ def status_callback_url(message_id: int) -> str | None:
     return f"{base}{reverse('sms-status-callback', args=[message_id])}" if base else None
 
 
+# Who waits least when the provider's pace makes messages queue: someone logging in, then
+# someone who just texted us, then a volunteer with an offer on the clock; the rest (alerts,
+# safety questions, call-ins) keep the order they were written in (vulnerable residents first).
+PRIORITY = {"login_code": 0, "sms_reply": 1, "task_offer": 2}
+DEFAULT_PRIORITY = 5
+
+
 def _build(item: dict, *, taken_codes: dict[str, set[str]], opted_out: set[str]) -> SmsMessage:
     """An unsaved SmsMessage for one queue_sms item (rendered, refused when it must be)."""
     user = item.get("to_user")
@@ -138,6 +145,7 @@ def _build(item: dict, *, taken_codes: dict[str, set[str]], opted_out: set[str])
         expects_reply=bool(item.get("expects_reply")),
         reply_code=code,
         reply_until=item.get("reply_until"),
+        priority=PRIORITY.get(item["purpose"], DEFAULT_PRIORITY),
     )
     related = item.get("related")
     if related is not None:

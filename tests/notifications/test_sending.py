@@ -265,6 +265,17 @@ def test_a_status_callback_before_the_workers_own_write_still_masks_and_records_
     assert "123456" not in message.body and message.sent_at is not None
 
 
+def test_a_login_code_never_waits_behind_a_burst(fake_twilio, settings):
+    settings.SMS_RATE_PER_SECOND, settings.SMS_RATE_BURST = 1000.0, 1000.0
+    queue_sms_bulk([dict(template="test.alert", context={"text": str(i)}, purpose="alert", idempotency_key=f"b{i}",
+                         phone=f"+86139{i:08d}") for i in range(30)])
+    code = login_code_to("+8613800009999", "l-urgent")
+    assert code.priority == 0
+    claimed = delivery._claim_batch(5)
+    assert claimed[0].pk == code.pk and [m.purpose for m in claimed[1:]] == ["alert"] * 4
+    assert [m.idempotency_key for m in claimed[1:]] == ["b0", "b1", "b2", "b3"]  # the rest in written order
+
+
 def test_a_drainer_whose_time_is_up_gives_back_what_it_claimed(fake_twilio, settings):
     settings.SMS_RATE_PER_SECOND, settings.SMS_RATE_BURST = 40.0, 1.0  # claims 10 at a time
     queue_sms_bulk([dict(template="test.alert", context={"text": str(i)}, purpose="t", idempotency_key=f"d{i}",
