@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -177,6 +178,8 @@ def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
         matching = [p for p in prompts if p.reply_code == code]
         if matching:
             return matching[0], ""
+        if _recently_closed(phone, code):
+            return None, "sms.reply.closed"  # "the time to answer has passed", not "no such code"
         return None, "sms.reply.unknown_code" if prompts else "sms.reply.nothing_pending"
     # Without a code: the one prompt still waiting; else the one that still takes a changed
     # answer (a safety check answered "1", now "2"); else ask which.
@@ -185,6 +188,12 @@ def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
     if len(candidates) == 1:
         return candidates[0], ""
     return None, "sms.reply.which" if prompts else "sms.reply.nothing_pending"
+
+
+def _recently_closed(phone: str, code: str) -> bool:
+    """A prompt with this code was sent to this phone in the last two days and is closed now."""
+    since = timezone.now() - timedelta(days=2)
+    return SmsMessage.objects.filter(phone=phone, expects_reply=True, reply_code=code, created_at__gte=since).exists()
 
 
 def _settled_elsewhere(prompts: list[SmsMessage]) -> list[SmsMessage]:

@@ -49,6 +49,11 @@ def register_builtin_templates() -> None:
     )
     register_template("sms.reply.received", zh="【邻里】已收到您的回复，谢谢。", en="Linli: reply received. Thank you.")
     register_template(
+        "sms.reply.closed",
+        zh="【邻里】该编号的事项已结束或已过答复时间，无需再回复，谢谢。",
+        en="Linli: that request has ended or its time to answer has passed; no reply is needed. Thank you.",
+    )
+    register_template(
         "login.code",
         zh="【邻里】您的登录验证码是 {code}，{minutes}分钟内有效。请勿告诉他人。",
         en="Linli login code: {code}. Valid for {minutes} minutes. Do not share it.",

@@ -193,6 +193,14 @@ def test_an_expired_prompt_no_longer_takes_answers(client, django_capture_on_com
     assert "没有需要您回复" in replies_to()[0]
 
 
+def test_a_code_whose_time_has_passed_is_told_so(client, django_capture_on_commit_callbacks):
+    prompt = ask("late", until=timedelta(hours=1))
+    SmsMessage.objects.filter(pk=prompt.pk).update(reply_until=timezone.now() - timedelta(minutes=1))
+    inbound = text_in(client, f"是 {prompt.reply_code}", capture=django_capture_on_commit_callbacks)
+    assert inbound.outcome == "sms.reply.closed" and handled == []
+    assert "已结束或已过答复时间" in replies_to()[-1]
+
+
 def test_an_answered_prompt_is_not_answered_twice(client, django_capture_on_commit_callbacks):
     ask()
     text_in(client, "是", sid="SM" + "1" * 32, capture=django_capture_on_commit_callbacks)
