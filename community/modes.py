@@ -43,6 +43,8 @@ def check_transition(from_mode: str, to_mode: str, *, skip_recovery: bool = Fals
     if from_mode == Mode.EMERGENCY and to_mode == Mode.NORMAL:
         if skip_recovery and reason.strip():
             return
+        if skip_recovery:
+            raise ValidationError({"reason": "Say why the area skips recovery."}, code=CommunityErrorCode.REQUIRED)
         raise ValidationError(
             {"mode": "An emergency ends through RECOVERY; to go straight to NORMAL set skipRecovery and give a reason."},
             code=CommunityErrorCode.MODE_TRANSITION_NOT_ALLOWED,
@@ -57,7 +59,7 @@ def check_switch(area: Area, to_mode: str, reason: str) -> None:
     if to_mode not in Mode.values:
         raise ValidationError({"mode": "Unknown mode."}, code=CommunityErrorCode.INVALID_MODE)
     if len(reason) > 2000:
-        raise ValidationError({"reason": "At most 2000 characters."}, code=CommunityErrorCode.INVALID)
+        raise ValidationError({"reason": "At most 2000 characters."}, code=CommunityErrorCode.TOO_LONG)
 
 
 def switch_mode(

@@ -6,6 +6,7 @@ from enum import StrEnum
 class VolunteersErrorCode(StrEnum):
     INVALID = "invalid"
     REQUIRED = "required"
+    TOO_LONG = "too_long"
     NOT_FOUND = "not_found"
     # volunteers
     ALREADY_VOLUNTEER = "already_volunteer"

@@ -127,7 +127,7 @@ def test_bad_area_ids_are_typed_errors(world, gql, variables, field, code):
 
 def test_over_long_reason_is_a_typed_error(world, gql):
     result = gql.data(SWITCH, {"areaId": gid(world.com_a), "mode": "EMERGENCY", "reason": "x" * 2001}, user=world.admin_a)["switchAreaMode"]
-    assert [(e["field"], e["code"]) for e in result["errors"]] == [("reason", "INVALID")]
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("reason", "TOO_LONG")]
     assert not ModeSwitch.objects.exists()
 
 
@@ -146,3 +146,11 @@ def test_service_level_mode_error_keeps_its_code(world):
     from schema.core.errors import validation_error_to_list
 
     assert validation_error_to_list(caught.value) == [{"field": "mode", "message": "Unknown mode.", "code": "invalid_mode"}]
+
+
+def test_skipping_recovery_without_a_reason_names_the_reason(gql, world):
+    Area.objects.filter(pk=world.com_a.pk).update(mode="EMERGENCY")
+    result = gql.data(operation("community/SwitchAreaMode"),
+                      {"areaId": to_global_id("Area", world.com_a.pk), "mode": "NORMAL", "skipRecovery": True},
+                      user=world.admin_a)["switchAreaMode"]
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("reason", "REQUIRED")]

@@ -83,8 +83,12 @@ def _check_text(errors: Errors, name: str, value: str | None, longest: int, requ
         if required:
             errors.add(name, "Required.", Code.REQUIRED)
         return
-    if not isinstance(value, str) or len(value.strip()) > longest or (required and not value.strip()):
-        errors.add(name, f"{'Between 1 and' if required else 'At most'} {longest} characters.", Code.INVALID)
+    if not isinstance(value, str):
+        errors.add(name, "Give text.", Code.INVALID)
+    elif required and not value.strip():
+        errors.add(name, "Required.", Code.REQUIRED)
+    elif len(value.strip()) > longest:
+        errors.add(name, f"At most {longest} characters.", Code.TOO_LONG)
 
 
 def _check_skills(errors: Errors, codes) -> list[Skill]:

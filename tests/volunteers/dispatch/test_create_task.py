@@ -98,9 +98,9 @@ def test_nothing_is_dispatched_if_the_transaction_rolls_back(world, committed):
 
 
 @pytest.mark.parametrize("overrides, field, code", [
-    ({"title": ""}, "title", "invalid"),
-    ({"title": "x" * 101}, "title", "invalid"),
-    ({"description": "x" * 2001}, "description", "invalid"),
+    ({"title": ""}, "title", "required"),
+    ({"title": "x" * 101}, "title", "too_long"),
+    ({"description": "x" * 2001}, "description", "too_long"),
     ({"headcount": 0}, "headcount", "invalid_headcount"),
     ({"headcount": 101}, "headcount", "invalid_headcount"),
     ({"requiredSkills": ["juggling"]}, "requiredSkills", "unknown_skill"),

@@ -72,7 +72,7 @@ def test_an_edit_with_bad_values_changes_nothing(world, gql, committed):
     task = make_task(world, committed)
     result = gql.data(UPDATE, {"taskId": gid("Task", task.pk), "expectedVersion": 1,
                                "changes": {"title": "", "checkinRadiusM": 1}}, user=world.worker_a1)["updateTask"]
-    assert sorted(codes(result)) == ["INVALID", "INVALID_RADIUS"]
+    assert sorted(codes(result)) == ["INVALID_RADIUS", "REQUIRED"]
     assert Task.objects.get(pk=task.pk).version == 1
 
 
