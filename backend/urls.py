@@ -5,9 +5,11 @@ from community.cap.feed import cap_alert, cap_feed
 from community.review_download import download_after_action_report
 from schema.core.views import LinliGraphQLView
 
+from .admin_login import throttled_admin_login
 from .health import healthz, livez
 
 urlpatterns = [
+    path("admin/login/", throttled_admin_login, name="admin-login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
