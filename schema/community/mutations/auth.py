@@ -24,17 +24,23 @@ from ...core.errors import UserFacingError
 from ...core.throttle import client_address
 
 
-def _throttle_password_login(info, username: str) -> None:
-    keys = [(f"login:password:user:{(username or '').strip().lower()[:150]}", settings.LOGIN_PASSWORD_PER_USER_PER_HOUR, 3600.0)]
-    address = client_address(info)
+def password_login_wait(username: str, address: str) -> int:
+    """Count one password attempt (API or admin); 0 if allowed, else seconds to wait."""
+    keys = [(f"login:password:user:{(username or '').strip().lower()[:150]}", settings.LOGIN_PASSWORD_PER_USER_PER_HOUR)]
     if address:
-        keys.append((f"login:password:addr:{address}", settings.LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR, 3600.0))
-    for key, limit, period in keys:
-        allowance = ratelimit.hit(key, limit=limit, period=period)
+        keys.append((f"login:password:addr:{address}", settings.LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR))
+    for key, limit in keys:
+        allowance = ratelimit.hit(key, limit=limit, period=3600.0)
         if not allowance.allowed:
-            seconds = max(1, math.ceil(allowance.retry_after))
-            raise UserFacingError(f"Too many login attempts; try again in {seconds} seconds.", "RATE_LIMITED",
-                                  retryAfter=seconds)
+            return max(1, math.ceil(allowance.retry_after))
+    return 0
+
+
+def _throttle_password_login(info, username: str) -> None:
+    seconds = password_login_wait(username, client_address(info))
+    if seconds:
+        raise UserFacingError(f"Too many login attempts; try again in {seconds} seconds.", "RATE_LIMITED",
+                              retryAfter=seconds)
 
 
 class TokenAuth(graphql_jwt.ObtainJSONWebToken):
