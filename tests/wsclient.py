@@ -88,3 +88,20 @@ class GraphQLWSClient:
             if time.monotonic() > deadline:
                 raise AssertionError("subscription did not become active in time")
             time.sleep(0.02)
+
+
+def group_size(group: str) -> int:
+    """How many channels are in a channel-layer group (in-memory or Redis layer): the way a
+    test waits until a subscription has really joined."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):  # in-memory
+        return len(layer.groups.get(group, {}))
+
+    async def count():
+        async with layer.connection(layer.consistent_hash(group)) as conn:
+            return await conn.zcard(layer._group_key(group))
+
+    return async_to_sync(count)()

@@ -15,28 +15,13 @@ from graphql_relay import to_global_id
 from notifications import events
 from tests.graphql import token_for
 from tests.operations import operation
-from tests.wsclient import GraphQLWSClient
+from tests.wsclient import GraphQLWSClient, group_size
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUBSCRIPTION = operation("community/OnAreaModeChanged")
 
 
-def group_size(group: str) -> int:
-    """How many channels are in a channel-layer group (both layer backends)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if hasattr(layer, "groups"):  # in-memory
-        return len(layer.groups.get(group, {}))
-
-    async def count():
-        key = layer._group_key(group)
-        async with layer.connection(layer.consistent_hash(group)) as conn:
-            return await conn.zcard(key)
-
-    return async_to_sync(count)()
 
 
 def subscribe_to_area(ws: GraphQLWSClient, area, op_id: str = "s1") -> None:

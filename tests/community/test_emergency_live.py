@@ -12,10 +12,9 @@ from community.tasks import run_pending_emergency_jobs
 from notifications import events
 from tests.graphql import token_for
 from tests.operations import operation
-from tests.wsclient import GraphQLWSClient
+from tests.wsclient import GraphQLWSClient, group_size
 
 from .emergency_support import ALERT_PARAMS, _emergency_isolation, resident  # noqa: F401
-from .test_reports import _group_size
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +29,7 @@ def test_staff_see_safety_check_counts_change_live(world, live_server_asgi, sett
         ws.subscribe("c", operation("emergency/OnSafetyCheckCounts"), {"safetyCheckId": to_global_id("SafetyCheck", check.pk)})
         first = ws.receive_for("c", timeout=10)["payload"]["data"]["safetyCheckCounts"]
         assert (first["total"], first["accountedFor"]) == (2, 0)
-        ws.wait_until_subscribed(lambda: _group_size(events.safety_check_group(check.pk)) > 0)
+        ws.wait_until_subscribed(lambda: group_size(events.safety_check_group(check.pk)) > 0)
         row = SafetyStatus.objects.select_related("resident", "grid", "safety_check").get(resident=person)
         answer_safety_check(row, "SAFE", by=person.user, channel="APP")
         update = ws.receive_for("c", timeout=10)["payload"]["data"]["safetyCheckCounts"]
@@ -49,7 +48,7 @@ def test_a_resident_receives_alerts_for_their_area_and_the_areas_above(world, li
     person = resident(world.grid_a1, "王", app=True)
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(person.user)) as ws:
         ws.subscribe("a", operation("emergency/OnAreaAlert"), {"areaId": to_global_id("Area", world.grid_a1.pk)})
-        ws.wait_until_subscribed(lambda: _group_size(events.area_group(world.district.pk)) > 0)
+        ws.wait_until_subscribed(lambda: group_size(events.area_group(world.district.pk)) > 0)
         issue_alert(world.district, ALERT_PARAMS, by=world.commander, is_drill=True)
         alert = ws.receive_for("a", timeout=10)["payload"]["data"]["areaAlerts"]
     assert alert["isDrill"] and alert["headline"] == ALERT_PARAMS["headline"] and alert["area"]["name"] == "东区"

@@ -162,29 +162,16 @@ def test_events_are_published_after_commit_to_the_grid_and_its_ancestors(world, 
 
 
 # --- real time ------------------------------------------------------------------------------
-def _group_size(group: str) -> int:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if hasattr(layer, "groups"):
-        return len(layer.groups.get(group, {}))
-
-    async def count():
-        async with layer.connection(layer.consistent_hash(group)) as conn:
-            return await conn.zcard(layer._group_key(group))
-
-    return async_to_sync(count)()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_grid_staff_receive_new_reports_over_a_real_websocket(world, live_server_asgi, client):
     from notifications import events
-    from tests.wsclient import GraphQLWSClient
+    from tests.wsclient import GraphQLWSClient, group_size
 
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.admin_a)) as ws:
         ws.subscribe("r", operation("community/OnReportsInArea"), {"areaId": to_global_id("Area", world.com_a.pk)})
-        ws.wait_until_subscribed(lambda: _group_size(events.area_group(world.com_a.pk)) > 0)
+        ws.wait_until_subscribed(lambda: group_size(events.area_group(world.com_a.pk)) > 0)
         submit(client, world.resident, world.grid_a1, photo=JPEG)
         message = ws.receive_for("r", timeout=10)
     event = message["payload"]["data"]["reportsInArea"]

@@ -14,7 +14,7 @@ from notifications.services import notify, notify_many, notify_template
 from notifications.templates import register_template
 from tests.graphql import token_for
 from tests.operations import operation
-from tests.wsclient import GraphQLWSClient
+from tests.wsclient import GraphQLWSClient, group_size
 
 HISTORY = operation("notifications/NotificationHistory")
 MARK_READ = operation("notifications/MarkNotificationsRead")
@@ -135,19 +135,6 @@ def test_history_needs_a_login(gql):
 
 
 # --- over a real WebSocket ------------------------------------------------------------------
-def group_size(group: str) -> int:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if hasattr(layer, "groups"):
-        return len(layer.groups.get(group, {}))
-
-    async def count():
-        async with layer.connection(layer.consistent_hash(group)) as conn:
-            return await conn.zcard(layer._group_key(group))
-
-    return async_to_sync(count)()
 
 
 @pytest.mark.django_db(transaction=True)

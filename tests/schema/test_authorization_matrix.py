@@ -29,7 +29,7 @@ from tests.schema.authz import subscriptions as subs
 from tests.schema.authz.matrix import CALLERS, STAFF
 from tests.schema.authz.runner import assert_allowed, assert_refused, call, kept, snapshot
 from tests.schema.authz.world import build_authz_world
-from tests.wsclient import GraphQLWSClient
+from tests.wsclient import GraphQLWSClient, group_size
 
 GRAPHQL = schema.graphql_schema
 ROOTS = {"Query": GRAPHQL.query_type, "Mutation": GRAPHQL.mutation_type, "Subscription": GRAPHQL.subscription_type}
@@ -177,7 +177,7 @@ class TestSubscriptions:
             self._refused_with_error(sub, caller, w, ws_server)
         else:
             self._silent(sub, caller, w, ws_server)
-        assert subs.group_size(sub.group(w)) == 0
+        assert group_size(sub.group(w)) == 0
 
     @staticmethod
     def _refused_with_error(sub, caller, w, ws_server):
@@ -188,7 +188,7 @@ class TestSubscriptions:
             codes = {(e.get("extensions") or {}).get("code") for e in message["payload"]}
             assert codes and codes <= REFUSAL_CODES, message
             _no_secret(sub, message)
-            assert subs.group_size(sub.group(w)) == 0
+            assert group_size(sub.group(w)) == 0
             sub.trigger(w)
             with pytest.raises(TimeoutError):
                 ws.receive_for("s", timeout=0.3)
@@ -198,7 +198,7 @@ class TestSubscriptions:
         user = subs.user_for(w, caller)
         with GraphQLWSClient(ws_server.ws_url, token_for(user)) as ws:
             ws.subscribe("s", operation(sub.document), sub.variables(w))
-            ws.wait_until_subscribed(lambda: subs.group_size(sub.own_group(w, user)) > 0)
+            ws.wait_until_subscribed(lambda: group_size(sub.own_group(w, user)) > 0)
             sub.misaddressed(w, user)
             with pytest.raises(TimeoutError):
                 ws.receive_for("s", timeout=1.0)
@@ -212,7 +212,7 @@ class TestSubscriptions:
         w = subs.build_live_world()
         with GraphQLWSClient(ws_server.ws_url, token_for(subs.user_for(w, caller))) as ws:
             ws.subscribe("s", operation(sub.document), sub.variables(w))
-            ws.wait_until_subscribed(lambda: subs.group_size(sub.group(w)) > 0)
+            ws.wait_until_subscribed(lambda: group_size(sub.group(w)) > 0)
             sub.trigger(w)
             message = ws.receive_for("s", timeout=10)
         assert message["type"] == "next", message

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -94,16 +92,6 @@ def user_for(w: LiveWorld, caller: str):
     return None if key is None else w.base.users[key]
 
 
-def group_size(group: str) -> int:
-    layer = get_channel_layer()
-    if hasattr(layer, "groups"):
-        return len(layer.groups.get(group, {}))
-
-    async def count():
-        async with layer.connection(layer.consistent_hash(group)) as conn:
-            return await conn.zcard(layer._group_key(group))
-
-    return async_to_sync(count)()
 
 
 class WsForm(StrEnum):

@@ -7,7 +7,7 @@ from graphql_relay import to_global_id
 from notifications import events
 from tests.graphql import token_for
 from tests.operations import operation
-from tests.wsclient import GraphQLWSClient
+from tests.wsclient import GraphQLWSClient, group_size
 from volunteers.models import Offer
 from volunteers.services import create_task, respond_to_offer
 
@@ -16,18 +16,6 @@ from .conftest import helper
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def group_size(group: str) -> int:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if hasattr(layer, "groups"):
-        return len(layer.groups.get(group, {}))
-
-    async def count():
-        return await layer.connection(layer.consistent_hash(group)).zcard(layer._group_key(group))
-
-    return async_to_sync(count)()
 
 
 def test_a_volunteer_receives_the_offer_and_its_change(world, live_server_asgi):
