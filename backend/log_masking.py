@@ -10,16 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-# A Chinese mobile number with or without +86, digits possibly grouped by spaces or dashes;
-# and any other long E.164-looking run.
-_PHONE = re.compile(
-    r"(?<![\d*])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){4}[\s-]?(\d{4})(?!\d)"
-    r"|\+\d{7,11}(\d{4})(?!\d)"
-)
-
-
-def mask_phones(text: str) -> str:
-    return _PHONE.sub(lambda m: "****" + (m.group(1) or m.group(2)), text)
+from core.masking import mask_phones
 
 
 class MaskingFormatter(logging.Formatter):

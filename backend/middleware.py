@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
+from core.unavailable import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_CODE,
+    UNAVAILABLE_MESSAGE,
+    is_database_unavailable,
+)
+
 logger = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = 5
-UNAVAILABLE_CODE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was changed. Please retry shortly."
-
-
-def is_database_unavailable(exc: BaseException | None) -> bool:
-    return isinstance(exc, (OperationalError, InterfaceError))
-
 
 def unavailable_response() -> JsonResponse:
     response = JsonResponse(

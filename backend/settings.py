@@ -49,9 +49,10 @@ INSTALLED_APPS = [
     "treebeard",
     "phonenumber_field",
     "backend",
+    "notifications",
     "community",
     "volunteers",
-    "notifications",
+    "emergency",
 ]
 
 MIDDLEWARE = [
@@ -180,9 +181,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "volunteers-forgotten-checkouts": {"task": "volunteers.tasks.sweep_forgotten_checkouts", "schedule": 900.0},
     # dispatch: expire unanswered offers, send the next wave, recover tasks a lost message left.
     "volunteers-dispatch-sweep": {"task": "volunteers.tasks.sweep_dispatch", "schedule": 15.0},
-    # emergency (community): re-drive fan-outs whose worker died; welfare checks for the silent.
-    "community-emergency-sweep": {"task": "community.tasks.sweep_emergency", "schedule": 15.0},
-    "community-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
+    # emergency: re-drive fan-outs whose worker died; welfare checks for the silent.
+    "emergency-sweep": {"task": "community.tasks.sweep_emergency", "schedule": 15.0},
+    "emergency-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)

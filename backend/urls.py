@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from community.cap.feed import cap_alert, cap_feed
-from community.review_download import download_after_action_report
+from community.admin_login import throttled_admin_login
+from emergency.cap.feed import cap_alert, cap_feed
+from emergency.review_download import download_after_action_report
 from schema.core.views import LinliGraphQLView
 
-from .admin_login import throttled_admin_login
 from .health import healthz, livez
 
 urlpatterns = [

@@ -53,8 +53,8 @@ def populate(residents: int) -> dict:
 
     from community.geo import cell_of
     from community.models import Area, AreaKind, Resident, Role, RoleAssignment, User
-    from community.safety import start_safety_check
-    from community.tasks import run_pending_emergency_jobs
+    from emergency.safety import start_safety_check
+    from emergency.tasks import run_pending_emergency_jobs
 
     call_command("migrate", verbosity=0)
     node = Area.objects.add_root(create_kwargs=dict(name="压测市", code="s", kind=AreaKind.CITY, center_lat=30.27, center_lng=120.15))
@@ -170,7 +170,7 @@ def main() -> None:
 def count_recorded(check_pk: int) -> tuple[int, int]:
     from django.db.models import Count
 
-    from community.models import SafetyAnswer, SafetyStatus
+    from emergency.models import SafetyAnswer, SafetyStatus
 
     recorded = SafetyStatus.objects.filter(safety_check_id=check_pk).exclude(status="UNANSWERED").count()
     keys = SafetyAnswer.objects.filter(status_row__safety_check_id=check_pk).exclude(client_key="")

@@ -115,12 +115,13 @@ def main() -> None:
     vendor = setup_django()
     from django.db import connection, transaction
 
-    from community.models import Area, Mode, ModeSwitch, SafetyAnswer, SafetyCheck, SafetyStatus
-    from community.modes import switch_mode
-    from community.plans import save_plan_version
-    from community.safety import safety_counts
-    from community.safety_answers import answer_safety_check
-    from community.tasks import run_pending_emergency_jobs
+    from community.models import Area, Mode, ModeSwitch
+    from emergency.models import SafetyAnswer, SafetyCheck, SafetyStatus
+    from emergency.plans import save_plan_version
+    from emergency.safety import safety_counts
+    from emergency.safety_answers import answer_safety_check
+    from emergency.switching import switch_mode
+    from emergency.tasks import run_pending_emergency_jobs
     from notifications import services
     from notifications.models import Notification, SmsMessage
 

@@ -1,3 +1,5 @@
+"""Stable error codes of the community app (picked up by schema/core/errors.py)."""
+
 from enum import StrEnum
 
 
@@ -28,10 +30,5 @@ class CommunityErrorCode(StrEnum):
     # hazards and reports
     INVALID_TRANSITION = "invalid_transition"
     ALREADY_CONVERTED = "already_converted"
-    # modes, plans, alerts, safety checks, reviews (emergency)
+    # modes
     MODE_TRANSITION_NOT_ALLOWED = "mode_transition_not_allowed"
-    INVALID_PLAN_ACTION = "invalid_plan_action"
-    ALERT_NOT_ACTIVE = "alert_not_active"
-    SAFETY_CHECK_CLOSED = "safety_check_closed"
-    NOT_IN_SAFETY_CHECK = "not_in_safety_check"
-    INVALID_PERIOD = "invalid_period"

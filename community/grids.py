@@ -11,10 +11,11 @@ import math
 
 from django.conf import settings
 
+from core.errors import field_error
+
 from .error_codes import CommunityErrorCode
 from .geo import distance_m
 from .models import Area, AreaKind
-from .validation import field_error
 
 
 def derive_grid(lat: float, lng: float, within: Area | None = None) -> Area | None:

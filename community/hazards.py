@@ -9,10 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import field_error, merge_errors
+from core.text import clean_text
+
 from .error_codes import CommunityErrorCode
 from .grids import require_grid_for, require_grid_kind
 from .models import Area, HazardKind, HazardPoint, Inspection, InspectionResult, Severity, User
-from .validation import clean_positive_int, clean_text, field_error, merge_errors
+from .validation import clean_positive_int
 
 MAX_INTERVAL_DAYS = 3650
 

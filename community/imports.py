@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.errors import field_error
+
 from .error_codes import CommunityErrorCode
 from .geocoding import normalise_address
 from .models import (
@@ -40,7 +42,7 @@ from .models import (
 )
 from .residents import mark_geocode_pending
 from .uploads import sniff_roster
-from .validation import clean_phone, field_error
+from .validation import clean_phone
 
 logger = logging.getLogger(__name__)
 

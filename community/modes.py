@@ -1,26 +1,15 @@
-"""Switching an area's mode (平急转换): the legal moves, and the switch itself.
+"""An area's mode (平/急): the legal moves between modes, in one table.
 
-The switch transaction is short whatever the size of the area: it locks the area row,
-checks the move, records the ModeSwitch and, when a mode is entered, the PlanRun of the plan
-that applies (with one step per action). Everything heavy — alerting tens of thousands of
-residents, their safety-check rows, calling volunteers in, creating tasks — runs afterwards
-in Celery (community.plans), resumable step by step.
-
-Concurrent switches of one area serialise on the area's row lock: each is recorded with the
-mode it really switched from, and the last to commit is the area's state.
+The switch itself — recording it, running the plan that applies, closing what the mode
+being left had started — is emergency.switching.switch_mode.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
-
-from backend.errors import ValidationError
-from notifications import events
-from notifications.realtime import publish_on_commit
+from core.errors import ValidationError
 
 from .error_codes import CommunityErrorCode
-from .models import Area, Mode, ModeSwitch, PlanRun, SafetyCheck, SafetyCheckStatus, User
+from .models import Area, Mode
 
 # The one table of legal moves between different modes. Re-declaring the current mode is
 # always allowed and recorded (it does not re-run the plan). EMERGENCY -> NORMAL is not in
@@ -60,55 +49,3 @@ def check_switch(area: Area, to_mode: str, reason: str) -> None:
         raise ValidationError({"mode": "Unknown mode."}, code=CommunityErrorCode.INVALID_MODE)
     if len(reason) > 2000:
         raise ValidationError({"reason": "At most 2000 characters."}, code=CommunityErrorCode.TOO_LONG)
-
-
-def switch_mode(
-    area: Area, to_mode: str, *, by: User | None, reason: str = "", is_drill: bool = False,
-    skip_recovery: bool = False,
-) -> ModeSwitch:
-    """Set `area`'s own mode (it applies to the subtree); returns at once, the plan runs after
-    commit. Raises ValidationError (typed) for an illegal move, changing nothing."""
-    from .plans import enqueue_plan_run, start_plan_run
-
-    check_switch(area, to_mode, reason)
-    with transaction.atomic():
-        locked = Area.objects.select_for_update().get(pk=area.pk)
-        check_transition(locked.mode, to_mode, skip_recovery=skip_recovery, reason=reason)
-        now = timezone.now()
-        switch = ModeSwitch.objects.create(
-            area=locked, from_mode=locked.mode, to_mode=to_mode, reason=reason, is_drill=is_drill,
-            switched_by=by, switched_at=now,
-        )
-        Area.objects.filter(pk=locked.pk).update(mode=to_mode, mode_changed_at=now)
-        locked.mode = area.mode = to_mode
-        area.mode_changed_at = now
-        if switch.from_mode != to_mode:
-            run = start_plan_run(switch, locked)
-            transaction.on_commit(lambda: enqueue_plan_run(run.pk))
-        _close_checks_if_normal(locked, by, now)
-        _publish_switch(locked, switch, now)
-    return switch
-
-
-def _close_checks_if_normal(area: Area, by: User | None, now) -> None:
-    """Back to normal footing: safety checks in the subtree stop their welfare sweeps (late
-    answers are still recorded and still raise need-help tasks)."""
-    if area.effective_mode() != Mode.NORMAL:
-        return
-    SafetyCheck.objects.filter(area__path__startswith=area.path, status=SafetyCheckStatus.ACTIVE).update(
-        status=SafetyCheckStatus.CLOSED, closed_at=now, closed_by=by,
-    )
-
-
-def _publish_switch(area: Area, switch: ModeSwitch, now) -> None:
-    publish_on_commit(
-        events.area_group(area.pk),
-        events.make_event(
-            events.AREA_MODE_CHANGED, areaId=area.pk, mode=switch.to_mode, fromMode=switch.from_mode,
-            isDrill=switch.is_drill, reason=switch.reason, switchId=switch.pk, changedAt=now.isoformat(),
-        ),
-    )
-
-
-def latest_run(area: Area) -> PlanRun | None:
-    return PlanRun.objects.filter(area=area).order_by("-created_at", "-id").first()

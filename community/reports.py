@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import field_error, merge_errors
+from core.text import clean_text
 from notifications import events
 from notifications.realtime import publish_on_commit
 
@@ -27,7 +29,6 @@ from .models import (
     User,
 )
 from .uploads import PHOTO_TYPES, sniff_photo
-from .validation import clean_text, field_error, merge_errors
 
 
 def report_groups(report: ResidentReport) -> list[str]:

@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import field_error, merge_errors
+from core.text import clean_text
+
 from .error_codes import CommunityErrorCode
 from .grids import require_grid_for, require_grid_kind
 from .models import (
@@ -25,14 +28,7 @@ from .models import (
     Resident,
     User,
 )
-from .validation import (
-    clean_language,
-    clean_languages,
-    clean_phone,
-    clean_text,
-    field_error,
-    merge_errors,
-)
+from .validation import clean_language, clean_languages, clean_phone
 
 MAX_CONTACTS = 5
 # Fields a resident may set on their own profile; staff may set these plus the staff ones.

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import zipfile
 
+from core.errors import field_error
+
 from .error_codes import CommunityErrorCode
-from .validation import field_error
 
 PHOTO_TYPES = {  # content type -> extension
     "image/jpeg": "jpg",

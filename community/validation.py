@@ -6,38 +6,13 @@ GraphQL layer turns into typed `errors` and the importer into row problems.
 
 from __future__ import annotations
 
-import re
-
 import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
+
+from core.errors import field_error
 
 from .error_codes import CommunityErrorCode
 from .models import Language
-
-
-def field_error(field: str | None, message: str, code: str) -> ValidationError:
-    """A ValidationError for one field that keeps its code (Django drops `code=` given with
-    a dict of messages, so it goes on the inner error)."""
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
-# Control characters (but tab and newlines) and non-characters: invisible, and forbidden in
-# XML, so one pasted from a word processor would break every CAP document and feed.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-
-
-def strip_unprintable(text: str) -> str:
-    return _UNPRINTABLE.sub("", text)
-
-
-def clean_text(value, field: str, max_length: int, *, required: bool = False) -> str:
-    text = "" if value is None else strip_unprintable(str(value)).strip()
-    if required and not text:
-        raise field_error(field, "This field is required.", CommunityErrorCode.REQUIRED)
-    if len(text) > max_length:
-        raise field_error(field, f"At most {max_length} characters.", CommunityErrorCode.TOO_LONG)
-    return text
 
 
 def clean_phone(value, field: str = "phone") -> str | None:
@@ -76,14 +51,3 @@ def clean_positive_int(value, field: str, low: int, high: int) -> int:
     if not low <= number <= high:
         raise field_error(field, f"Must be between {low} and {high}.", CommunityErrorCode.INVALID)
     return number
-
-
-def merge_errors(errors: list[ValidationError]) -> None:
-    """Raise all collected field errors at once (a form shows every problem, not the first)."""
-    if not errors:
-        return
-    merged: dict[str, list[ValidationError]] = {}
-    for error in errors:
-        for field, items in error.error_dict.items():
-            merged.setdefault(field, []).extend(items)
-    raise ValidationError(merged)

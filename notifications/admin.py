@@ -3,7 +3,7 @@ and what came back. Phones are shown masked; bodies of login codes are already m
 
 from django.contrib import admin
 
-from community.models import mask_phone
+from core.masking import mask_phone
 
 from .models import InboundSms, Notification, SmsMessage, SmsOptOut, SmsStatusEvent
 

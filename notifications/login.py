@@ -23,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import field_error
+
 from . import ratelimit
 from .error_codes import NotificationsErrorCode
 from .models import LoginCode
@@ -37,11 +39,6 @@ class CodeRequested:
 
 class LoginCodeError(ValidationError):
     """A ValidationError that must not roll back the attempt counter (see verify)."""
-
-
-def field_error(field: str | None, message: str, code: str, cls=ValidationError) -> ValidationError:
-    """A ValidationError naming the field and keeping the code (a dict drops a bare code)."""
-    return cls({field or "__all__": ValidationError(message, code=code)})
 
 
 def _hash(phone: str, code: str) -> str:
@@ -118,12 +115,9 @@ def _user_for_phone(phone: str):
             raise field_error("phone", "Staff accounts log in with username and password.",
                               NotificationsErrorCode.USE_PASSWORD_LOGIN, LoginCodeError)
         return user
-    from community.models.core import generated_username
-
     try:
         with transaction.atomic():
-            # An opaque username: it travels in every access token and must not be the number.
-            user = User(username=generated_username(), phone=phone)
+            user = User(phone=phone)  # the account model gives it an opaque username
             user.set_unusable_password()
             user.save()
     except IntegrityError:

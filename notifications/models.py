@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.masking import mask_phone
+
 
 class SmsOptOut(models.Model):
     """A phone number that texted STOP (or was reported unsubscribed by the provider, 21610).
@@ -30,8 +32,6 @@ class SmsOptOut(models.Model):
     opted_out_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        from community.models import mask_phone
-
         return f"opt-out {mask_phone(str(self.phone))}"
 
 
@@ -113,8 +113,6 @@ class SmsMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        from community.models import mask_phone
-
         return f"SMS {self.pk} {self.purpose} to {mask_phone(self.phone)} [{self.status}]"
 
     @property
@@ -181,8 +179,6 @@ class LoginCode(models.Model):
         indexes = [models.Index(fields=["phone", "created_at"], name="login_code_phone_idx")]
 
     def __str__(self) -> str:
-        from community.models import mask_phone
-
         return f"login code for {mask_phone(self.phone)}"
 
 

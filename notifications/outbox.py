@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backend.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_on_commit
 
 from .consent import is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode

@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from backend.enqueue import enqueue_now
+from core.enqueue import enqueue_now
 
 from . import delivery
 

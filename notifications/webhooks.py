@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from backend.enqueue import enqueue_on_commit
+from core.enqueue import enqueue_on_commit
 
 from .delivery import record_provider_status
 from .models import InboundSms

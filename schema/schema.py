@@ -10,6 +10,9 @@ from .community.mutations import CommunityMutations
 from .community.queries import CommunityQueries
 from .community.subscriptions import CommunitySubscriptions
 from .core.types import Node
+from .emergency.mutations import EmergencyMutations
+from .emergency.queries import EmergencyQueries
+from .emergency.subscriptions import EmergencySubscriptions
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
@@ -17,9 +20,9 @@ from .volunteers.mutations import VolunteersMutations
 from .volunteers.queries import VolunteersQueries
 from .volunteers.subscriptions import VolunteersSubscriptions
 
-QUERIES = (CommunityQueries, NotificationsQueries, VolunteersQueries)
-MUTATIONS = (CommunityMutations, NotificationsMutations, VolunteersMutations)
-SUBSCRIPTIONS = (CommunitySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions)
+QUERIES = (CommunityQueries, EmergencyQueries, NotificationsQueries, VolunteersQueries)
+MUTATIONS = (CommunityMutations, EmergencyMutations, NotificationsMutations, VolunteersMutations)
+SUBSCRIPTIONS = (CommunitySubscriptions, EmergencySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions)
 
 
 class Query(*QUERIES, graphene.ObjectType):

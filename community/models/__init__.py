@@ -1,14 +1,5 @@
 """Community models, one module per concern; everything is importable from community.models."""
 
-from .alerts import (
-    Alert,
-    CapCategory,
-    CapCertainty,
-    CapMsgType,
-    CapResponseType,
-    CapSeverity,
-    CapUrgency,
-)
 from .core import (
     AREA_KIND_DEPTH,
     MODE_SEVERITY,
@@ -23,9 +14,7 @@ from .core import (
     Role,
     RoleAssignment,
     User,
-    mask_phone,
 )
-from .fanout import FanoutState, FanoutStatus
 from .hazards import (
     OPEN_REPORT_STATUSES,
     REPORT_TRANSITIONS,
@@ -38,19 +27,6 @@ from .hazards import (
     ResidentReport,
     Severity,
 )
-from .plans import (
-    ImmutableVersionError,
-    Mobilisation,
-    MobilisationKind,
-    MobilisationLevel,
-    MobilisationResponse,
-    PlanAction,
-    PlanRun,
-    PlanRunStatus,
-    PlanStep,
-    PlanStepStatus,
-    ResponsePlan,
-)
 from .residents import (
     VULNERABILITY_FLAGS,
     EmergencyContact,
@@ -60,14 +36,6 @@ from .residents import (
     LocationSource,
     Resident,
 )
-from .safety import (
-    AnswerChannel,
-    SafetyAnswer,
-    SafetyCheck,
-    SafetyCheckStatus,
-    SafetyState,
-    SafetyStatus,
-)
 
 __all__ = [
     "AREA_KIND_DEPTH",
@@ -76,55 +44,28 @@ __all__ = [
     "REPORT_TRANSITIONS",
     "ROLE_AREA_KINDS",
     "VULNERABILITY_FLAGS",
-    "Alert",
-    "AnswerChannel",
     "Area",
     "AreaKind",
-    "CapCategory",
-    "CapCertainty",
-    "CapMsgType",
-    "CapResponseType",
-    "CapSeverity",
-    "CapUrgency",
     "EmergencyContact",
-    "FanoutState",
-    "FanoutStatus",
     "GeocodeCacheEntry",
     "GeocodeStatus",
     "HazardKind",
     "HazardPoint",
     "Household",
     "IdempotencyRecord",
-    "ImmutableVersionError",
     "Inspection",
     "InspectionResult",
     "Language",
     "LinliUserManager",
     "LocationSource",
-    "Mobilisation",
-    "MobilisationKind",
-    "MobilisationLevel",
-    "MobilisationResponse",
     "Mode",
     "ModeSwitch",
-    "PlanAction",
-    "PlanRun",
-    "PlanRunStatus",
-    "PlanStep",
-    "PlanStepStatus",
     "ReportKind",
     "ReportStatus",
     "Resident",
     "ResidentReport",
-    "ResponsePlan",
     "Role",
     "RoleAssignment",
-    "SafetyAnswer",
-    "SafetyCheck",
-    "SafetyCheckStatus",
-    "SafetyState",
-    "SafetyStatus",
     "Severity",
     "User",
-    "mask_phone",
 ]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 from treebeard.mp_tree import MP_Node
+
+from core.masking import mask_phone
 
 
 class Language(models.TextChoices):
@@ -40,6 +43,13 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.public_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An account made for a phone login gets an opaque username: it travels in every
+        # access token and must not be the number.
+        if not self.username:
+            self.username = generated_username()
+        super().save(*args, **kwargs)
+
     @property
     def masked_phone(self) -> str:
         return mask_phone(str(self.phone)) if self.phone else ""
@@ -61,13 +71,6 @@ GENERATED_USERNAME = re.compile(r"^(u-[0-9a-f]+|p\d{6,}(-[0-9a-f]+)?)$")
 
 def generated_username() -> str:
     return f"u-{secrets.token_hex(8)}"
-
-
-def mask_phone(phone: str) -> str:
-    """+8613812345678 -> +86138****5678; used wherever a phone reaches a log or a lesser role."""
-    if not phone or len(phone) < 8:
-        return "****"
-    return f"{phone[:-8]}****{phone[-4:]}"
 
 
 class AreaKind(models.TextChoices):

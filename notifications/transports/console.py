@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import uuid
 
+from core.masking import mask_phone
+
 from .base import SendResult, Transport
 
 
@@ -12,8 +14,6 @@ class ConsoleTransport(Transport):
     name = "console"
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
-        from community.models import mask_phone
-
         sid = "CO" + uuid.uuid4().hex
         sys.stdout.write(f"[sms {sid}] to {mask_phone(to)}:\n{body}\n\n")
         sys.stdout.flush()

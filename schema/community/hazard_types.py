@@ -16,9 +16,9 @@ from community.models import (
     ReportStatus,
     ResidentReport,
     Severity,
-    mask_phone,
 )
 from community.permissions import Action, can, scope_q
+from core.masking import mask_phone
 
 from ..core.scalars import Location
 from ..core.types import CountedConnection, Node

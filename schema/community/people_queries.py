@@ -10,7 +10,7 @@ from community.error_codes import CommunityErrorCode
 from community.geo import nearest
 from community.models import Area, HazardPoint, Resident, ResidentReport
 from community.permissions import Action, can, scope_paths, scope_q
-from community.validation import field_error
+from core.errors import field_error
 
 from ..core.errors import PermissionDenied
 from ..core.permissions import current_user

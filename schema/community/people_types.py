@@ -16,10 +16,10 @@ from community.models import (
     GeocodeStatus,
     Household,
     Resident,
-    mask_phone,
 )
 from community.permissions import Action, can, scope_q
 from community.privacy import is_self, may_see_care_notes, may_see_personal_data, may_view
+from core.masking import mask_phone
 
 from ..core.scalars import Location
 from ..core.types import CountedConnection, Node

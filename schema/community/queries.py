@@ -7,12 +7,11 @@ from community.models import Area
 
 from ..core.permissions import current_user
 from ..core.types import Node
-from .emergency_queries import EmergencyQueries
 from .people_queries import HazardQueries, ResidentQueries
 from .types import AreaKindEnum, AreaType, UserType
 
 
-class CommunityQueries(ResidentQueries, HazardQueries, EmergencyQueries, graphene.ObjectType):
+class CommunityQueries(ResidentQueries, HazardQueries, graphene.ObjectType):
     me = graphene.Field(UserType, description="The logged-in user, or null.")
     area = graphene.Field(AreaType, id=graphene.ID(required=True))
     areas = DjangoConnectionField(

@@ -7,27 +7,11 @@ from asgiref.sync import sync_to_async
 from django.utils.dateparse import parse_datetime
 
 from community.models import Area
-from community.permissions import can_view_area
 from notifications import events
 
-from ..core.errors import NotAuthenticated, PermissionDenied
-from ..core.types import decode_id
-from .emergency_subscriptions import EmergencySubscriptions
+from ..core.permissions import visible_area
 from .report_subscriptions import ReportSubscriptions
 from .types import AreaModeChangedEvent, AreaType
-
-
-def _visible_area(user, area_id: str) -> Area:
-    if user is None or not user.is_authenticated:
-        raise NotAuthenticated()
-    try:
-        pk = decode_id(area_id, "Area", "area_id")
-    except Exception:  # noqa: BLE001
-        raise PermissionDenied("No such area, or you may not see it.", code="NOT_FOUND")
-    area = Area.objects.filter(pk=pk).first()
-    if area is None or not can_view_area(user, area):
-        raise PermissionDenied("No such area, or you may not see it.", code="NOT_FOUND")
-    return area
 
 
 def _build_event(area_pk: int, event: dict) -> dict | None:
@@ -55,7 +39,7 @@ def _event_payload(area_pk, switched_pk, switch_id, mode, from_mode, is_drill, r
     }
 
 
-class CommunitySubscriptions(ReportSubscriptions, EmergencySubscriptions, graphene.ObjectType):
+class CommunitySubscriptions(ReportSubscriptions, graphene.ObjectType):
     area_mode_changed = graphene.Field(
         AreaModeChangedEvent,
         area_id=graphene.ID(required=True),
@@ -63,7 +47,7 @@ class CommunitySubscriptions(ReportSubscriptions, EmergencySubscriptions, graphe
     )
 
     async def subscribe_area_mode_changed(root, info, area_id):
-        area = await sync_to_async(_visible_area)(info.context.user, area_id)
+        area = await sync_to_async(visible_area)(info.context.user, area_id)
         ancestor_ids = await sync_to_async(lambda: list(area.ancestors_and_self().values_list("pk", flat=True)))()
         stream = await info.context.listen([events.area_group(pk) for pk in ancestor_ids]).open()
 

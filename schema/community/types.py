@@ -3,8 +3,8 @@ from __future__ import annotations
 import graphene
 from graphene_django import DjangoObjectType
 
-from community.models import Area, AreaKind, Language, Mode, ModeSwitch, Role, RoleAssignment, User
-from community.permissions import Action, can_view_area, scope_q, visible_areas_q
+from community.models import Area, AreaKind, Language, Mode, Role, RoleAssignment, User
+from community.permissions import can_view_area, visible_areas_q
 
 from ..core.types import CountedConnection, Node
 
@@ -103,37 +103,6 @@ class UserType(DjangoObjectType):
         if info.context.user.pk != self.pk:
             return []
         return self.roles.select_related("area")
-
-
-class ModeSwitchType(DjangoObjectType):
-    from_mode = graphene.Field(ModeEnum, required=True)
-    to_mode = graphene.Field(ModeEnum, required=True)
-    area = graphene.Field(AreaType, required=True)
-    plan_run = graphene.Field(
-        "schema.community.emergency_types.PlanRunType",
-        description="The response plan run this switch started (null when the mode did not change).",
-    )
-
-    class Meta:
-        model = ModeSwitch
-        name = "ModeSwitch"
-        interfaces = (Node,)
-        fields = ("id", "area", "from_mode", "to_mode", "reason", "is_drill", "switched_at")
-
-    # The record of a switch (its reason, the plan it ran) is for staff of the area; residents
-    # and volunteers learn of switches through areaModeChanged.
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return queryset.filter(scope_q(info.context.user, Action.VIEW_AREA, "area__path"))
-
-    @classmethod
-    def get_node(cls, info, id):
-        return cls.get_queryset(ModeSwitch.objects.filter(pk=id), info).select_related("area").first()
-
-    def resolve_plan_run(self, info):
-        from community.models import PlanRun
-
-        return PlanRun.objects.select_related("plan").filter(mode_switch=self).first()
 
 
 class AreaModeChangedEvent(graphene.ObjectType):

@@ -14,6 +14,13 @@ import graphene
 from django.core.exceptions import ValidationError
 from graphql import GraphQLError
 
+from community.error_codes import CommunityErrorCode
+from community.geo import GeoErrorCode
+from core.errors import CoreErrorCode
+from emergency.error_codes import EmergencyErrorCode
+from notifications.error_codes import NotificationsErrorCode
+from volunteers.error_codes import VolunteersErrorCode
+
 
 class CommonErrorCode(StrEnum):
     INVALID = "invalid"
@@ -26,43 +33,17 @@ class CommonErrorCode(StrEnum):
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
 
 
-# Each app's error-code enum is registered here so ErrorCode lists every code in one enum.
-_registered: list[type[StrEnum]] = [CommonErrorCode]
-
-
-def register_error_codes(enum_cls: type[StrEnum]) -> None:
-    if enum_cls not in _registered:
-        _registered.append(enum_cls)
-
-
-def _all_codes() -> list[str]:
-    from community.error_codes import CommunityErrorCode
-    from community.geo import GeoErrorCode
-
-    register_error_codes(CommunityErrorCode)
-    register_error_codes(GeoErrorCode)
-    try:
-        from volunteers.error_codes import VolunteersErrorCode  # type: ignore[attr-defined]
-
-        register_error_codes(VolunteersErrorCode)
-    except ImportError:
-        pass
-    try:
-        from notifications.error_codes import NotificationsErrorCode  # type: ignore[attr-defined]
-
-        register_error_codes(NotificationsErrorCode)
-    except ImportError:
-        pass
-    codes: dict[str, None] = {}
-    for enum_cls in _registered:
-        for member in enum_cls:
-            codes[member.value] = None
-    return sorted(codes)
+# Every app's error-code enum, so that ErrorCode lists every code in one enum.
+APP_ERROR_CODES: tuple[type[StrEnum], ...] = (
+    CommonErrorCode, CoreErrorCode, CommunityErrorCode, GeoErrorCode, VolunteersErrorCode, EmergencyErrorCode,
+    NotificationsErrorCode,
+)
+ALL_CODES: frozenset[str] = frozenset(member.value for enum_cls in APP_ERROR_CODES for member in enum_cls)
 
 
 ErrorCode = graphene.Enum(
     "ErrorCode",
-    [(code.upper(), code) for code in _all_codes()],
+    [(code.upper(), code) for code in sorted(ALL_CODES)],
     description="Stable error codes; switch on these, never on message text.",
 )
 
@@ -88,7 +69,7 @@ def validation_error_to_list(exc: ValidationError) -> list[dict]:
 def _one(field: str | None, err: ValidationError, parent: ValidationError) -> dict:
     message = err.message % err.params if err.params else err.message
     code = err.code or getattr(parent, "code", None) or CommonErrorCode.INVALID
-    if code not in set(_all_codes()):
+    if code not in ALL_CODES:
         code = CommonErrorCode.INVALID
     return {
         "field": None if field in (None, "__all__") else _camel(field),

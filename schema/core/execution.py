@@ -13,8 +13,8 @@ from graphene_django.views import HttpError
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql_jwt.exceptions import JSONWebTokenError
 
-from backend.log_masking import mask_phones
-from backend.middleware import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, is_database_unavailable
+from core.masking import mask_phones
+from core.unavailable import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, is_database_unavailable
 
 from .validation import validation_rules
 

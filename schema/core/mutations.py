@@ -21,8 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from graphene.types.mutation import MutationOptions
 
-from backend.errors import ValidationError as CodedValidationError
 from community.models import IdempotencyRecord
+from core.errors import ValidationError as CodedValidationError
 
 from .errors import CommonErrorCode, Error, validation_error_to_list
 from .permissions import current_user

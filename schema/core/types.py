@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphene
 from graphql_relay import from_global_id
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 
 from .errors import CommonErrorCode, UserFacingError
 

@@ -21,7 +21,7 @@ from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
-from backend.middleware import is_database_unavailable
+from core.unavailable import is_database_unavailable
 
 from .auth import user_from_token
 from .execution import format_error, original_error, prepare_document

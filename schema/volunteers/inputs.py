@@ -6,8 +6,8 @@ from __future__ import annotations
 import graphene
 from django.db import models
 
-from backend.errors import ValidationError
 from community.models import Area
+from core.errors import ValidationError
 from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.services import ProfileChanges, SkillClaim, WindowSpec
 

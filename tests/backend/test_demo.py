@@ -77,9 +77,10 @@ def test_demo_city_has_people_to_work_with():
 
 
 def test_demo_communities_have_response_plans_that_run_on_a_switch():
-    from community.models import Area, AreaKind, Mode, PlanRun, ResponsePlan, SafetyCheck
-    from community.modes import switch_mode
-    from community.tasks import run_pending_emergency_jobs
+    from community.models import Area, AreaKind, Mode
+    from emergency.models import PlanRun, ResponsePlan, SafetyCheck
+    from emergency.switching import switch_mode
+    from emergency.tasks import run_pending_emergency_jobs
 
     load()
     assert ResponsePlan.objects.filter(mode=Mode.EMERGENCY, area__kind=AreaKind.COMMUNITY).count() == 4

@@ -1,6 +1,6 @@
 """Errors as data: a field error keeps its code all the way to the mobile app."""
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 from schema.core.errors import validation_error_to_list
 
 

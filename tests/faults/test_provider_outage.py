@@ -33,7 +33,7 @@ def max_in_any_second(times: list[float]) -> int:
 
 
 def test_messages_wait_out_a_provider_outage_and_go_out_once_within_the_rate(fake, worker_env, monkeypatch):
-    monkeypatch.setattr("backend.enqueue.enqueue_now", lambda *a, **k: False)
+    monkeypatch.setattr("core.enqueue.enqueue_now", lambda *a, **k: False)
     env = {**worker_env, "SMS_RATE_PER_SECOND": str(RATE), "SMS_RETRY_BASE_SECONDS": "0.3",
            "SMS_RETRY_MAX_SECONDS": "3", "SMS_HTTP_TIMEOUT": "1", "SMS_MAX_ATTEMPTS": "12",
            "SMS_AMBIGUOUS_SETTLE_SECONDS": "4"}  # > the fake's 2.5 s answer to a 1 s time-out

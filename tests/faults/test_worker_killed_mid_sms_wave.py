@@ -39,7 +39,7 @@ def sweep() -> bool:
 
 
 def test_every_message_is_sent_exactly_once_after_a_worker_is_killed_mid_wave(fake, worker_env, monkeypatch):
-    monkeypatch.setattr("backend.enqueue.enqueue_now", lambda *a, **k: False)  # the workers' broker only
+    monkeypatch.setattr("core.enqueue.enqueue_now", lambda *a, **k: False)  # the workers' broker only
     ids = queue_wave()
     first = Worker(worker_env, "first").start()
     try:

@@ -10,12 +10,13 @@ import pytest
 from django.utils import timezone
 
 from community.demo import build_demo_city
-from community.models import Alert, Area, Mobilisation, Resident, SafetyCheck, SafetyStatus
-from community.safety_answers import request_welfare_checks
-from community.tasks import run_pending_emergency_jobs
+from community.models import Area, Resident
+from emergency.models import Alert, Mobilisation, SafetyCheck, SafetyStatus
+from emergency.safety_answers import request_welfare_checks
+from emergency.tasks import run_pending_emergency_jobs
 from notifications.models import InboundSms, Notification, SmsMessage
 from notifications.tasks import process_inbound
-from tests.community.emergency_support import ALERT_PARAMS, _emergency_isolation, gid  # noqa: F401
+from tests.emergency.emergency_support import ALERT_PARAMS, _emergency_isolation, gid  # noqa: F401
 from tests.notifications.helpers import PUBLIC, inbound_params, send_queued, signed_post
 from tests.operations import operation
 from volunteers.dispatch.waves import offer_next_wave

@@ -139,10 +139,10 @@ def test_unknown_mode_is_rejected_by_the_schema(world, gql):
 def test_service_level_mode_error_keeps_its_code(world):
     from django.core.exceptions import ValidationError
 
-    from community.services import check_switch_mode
+    from community.modes import check_switch
 
     with pytest.raises(ValidationError) as caught:
-        check_switch_mode(world.com_a, "PANIC", "")
+        check_switch(world.com_a, "PANIC", "")
     from schema.core.errors import validation_error_to_list
 
     assert validation_error_to_list(caught.value) == [{"field": "mode", "message": "Unknown mode.", "code": "invalid_mode"}]

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from openpyxl import load_workbook
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 from tests.operations import operation
 from volunteers.models import LOCAL_TZ, ServiceHoursEntry, ServiceHoursKind
 from volunteers.models.hours import AppendOnlyError

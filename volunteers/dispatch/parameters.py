@@ -24,8 +24,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.models import Area, Mode, User
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import AreaDispatchOverride, Task, TaskPriority

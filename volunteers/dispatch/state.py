@@ -13,7 +13,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import Offer, OfferStatus, Task, TaskEventKind, TaskStatus, WithdrawReason

@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.geo import (
     MAX_RADIUS_M,
     GeoErrorCode,
@@ -22,6 +21,7 @@ from community.geo import (
     validate_coordinates,
 )
 from community.models import Area
+from core.errors import ValidationError
 
 from .time import local, local_date
 

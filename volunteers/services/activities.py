@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.geo import distance_m
 from community.models import Area, AreaKind, User
+from core.errors import ValidationError
 
 from ..access import is_eligible_for_activity
 from ..error_codes import VolunteersErrorCode as Code

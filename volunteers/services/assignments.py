@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.geo import distance_m
 from community.models import User
+from core.errors import ValidationError
 
 from ..dispatch import timeline
 from ..dispatch.delivery import tell_assignment_ended

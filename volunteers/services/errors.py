@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 
 
 class Errors:

@@ -12,8 +12,8 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 
-from backend.errors import ValidationError
 from community.models import Area
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import LOCAL_TZ, ServiceHoursEntry, ServiceHoursKind

@@ -16,8 +16,8 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import LOCAL_TZ, ServiceHoursEntry, ServiceHoursKind, local_date

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 from notifications.inbound import Reply
 from notifications.models import SmsMessage
 

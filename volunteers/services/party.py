@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..messages import tell

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.models import Area, AreaKind, User
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..messages import tell

@@ -21,8 +21,8 @@ from enum import StrEnum
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.models import Area
+from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import Offer, OfferStatus, Task, TaskAssignment, TaskEvent, TaskEventKind, local_date

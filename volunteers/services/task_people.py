@@ -11,9 +11,9 @@ from django.db.models import F
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from backend.errors import ValidationError
 from community.geo import distance_m
 from community.models import User
+from core.errors import ValidationError
 from notifications.consent import is_opted_out
 from notifications.outbox import queue_sms
 from notifications.services import notify_template

@@ -20,9 +20,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.geo import GeoErrorCode, validate_coordinates
 from community.models import Area, AreaKind, ReportKind, ResidentReport, User
+from core.errors import ValidationError
 
 from ..dispatch import timeline
 from ..dispatch.state import (

@@ -2,7 +2,6 @@ import graphene
 
 from .auth import RefreshToken, RevokeToken, TokenAuth
 from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
-from .emergency import EmergencyMutations
 from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
 from .import_residents import ImportResidents
 from .reports import SetReportStatus, SubmitReport
@@ -12,14 +11,12 @@ from .residents import (
     UpdateMyResidentProfile,
     UpdateResident,
 )
-from .switch_area_mode import SwitchAreaMode
 
 
-class CommunityMutations(EmergencyMutations, graphene.ObjectType):
+class CommunityMutations(graphene.ObjectType):
     token_auth = TokenAuth.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
-    switch_area_mode = SwitchAreaMode.Field()
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()

@@ -8,32 +8,17 @@
   again. A deactivated account cannot refresh.
 """
 
-import math
-
 import graphql_jwt
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from graphql_jwt.exceptions import JSONWebTokenError
 from graphql_jwt.refresh_token.utils import get_refresh_token_model
 
-from notifications import ratelimit
+from community.login import password_login_wait
 
 from ...core.errors import UserFacingError
 from ...core.throttle import client_address
-
-
-def password_login_wait(username: str, address: str) -> int:
-    """Count one password attempt (API or admin); 0 if allowed, else seconds to wait."""
-    keys = [(f"login:password:user:{(username or '').strip().lower()[:150]}", settings.LOGIN_PASSWORD_PER_USER_PER_HOUR)]
-    if address:
-        keys.append((f"login:password:addr:{address}", settings.LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR))
-    for key, limit in keys:
-        allowance = ratelimit.hit(key, limit=limit, period=3600.0)
-        if not allowance.allowed:
-            return max(1, math.ceil(allowance.retry_after))
-    return 0
 
 
 def _throttle_password_login(info, username: str) -> None:

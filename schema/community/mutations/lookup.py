@@ -11,7 +11,7 @@ from community.models import (
     Resident,
     ResidentReport,
 )
-from community.validation import field_error
+from core.errors import field_error
 
 from ...core.types import decode_id
 

@@ -19,7 +19,7 @@ from community.residents import (
     do_update_resident,
     resolve_grid,
 )
-from community.validation import field_error
+from core.errors import field_error
 
 from ...core.errors import PermissionDenied
 from ...core.mutations import BaseMutation

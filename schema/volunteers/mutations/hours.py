@@ -4,8 +4,8 @@ import base64
 
 import graphene
 
-from backend.errors import ValidationError
 from community.models import Area
+from core.errors import ValidationError
 from volunteers import access
 from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.models import ServiceHoursEntry, ServiceHoursKind

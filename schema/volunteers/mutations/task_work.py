@@ -126,7 +126,7 @@ class CompleteTaskAssignment(_AssignmentStep):
         if hours is not None and not staff:
             raise PermissionDenied("Only staff set the hours; yours are counted from your check-in.")
         if hours is not None and not (0.25 <= float(hours) <= 24):
-            from backend.errors import ValidationError
+            from core.errors import ValidationError
             from volunteers.error_codes import VolunteersErrorCode
 
             raise ValidationError({"hours": "Between 0.25 and 24 hours."}, code=VolunteersErrorCode.INVALID_HOURS)

@@ -3,8 +3,8 @@ they are during an emergency."""
 
 import graphene
 
-from backend.errors import ValidationError
 from community.models import Area
+from core.errors import ValidationError
 from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.models import Volunteer
 from volunteers.services import (

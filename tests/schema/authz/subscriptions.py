@@ -18,12 +18,12 @@ from typing import Any
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from community.alerts import issue_alert
 from community.models import Area, Resident, Role
 from community.reports import do_submit_report
-from community.safety import start_safety_check
-from community.services import do_switch_mode
-from community.tasks import run_pending_emergency_jobs
+from emergency.alerts import issue_alert
+from emergency.safety import start_safety_check
+from emergency.switching import switch_mode
+from emergency.tasks import run_pending_emergency_jobs
 from notifications import events
 from notifications.models import Notification
 from notifications.realtime import publish
@@ -168,7 +168,7 @@ ENTRIES = [
              secrets=("甲社区台风预警-秘密",)),
     SubEntry("Subscription.areaModeChanged", "community/OnAreaModeChanged", lambda w: {"areaId": gid("Area", w.grid_a1)},
              group=lambda w: events.area_group(w.com_a.pk),
-             trigger=lambda w: do_switch_mode(w.com_a, "STANDBY", by=w.admin_a, reason="甲社区演练切换-秘密", is_drill=True),
+             trigger=lambda w: switch_mode(w.com_a, "STANDBY", by=w.admin_a, reason="甲社区演练切换-秘密", is_drill=True),
              allowed={"resident": _has("甲社区演练切换-秘密"), "worker": _has("STANDBY")},
              refused={"anonymous": WsForm.CLOSED, "stranger": WsForm.ERROR, "other_resident": WsForm.ERROR,
                       "worker_other_community": WsForm.ERROR},

@@ -18,27 +18,25 @@ from decimal import Decimal
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from community.alerts import issue_alert
 from community.hazards import do_create_hazard_point, do_record_inspection
 from community.models import (
     Area,
     EmergencyContact,
     HazardPoint,
     Household,
-    Mobilisation,
     ModeSwitch,
-    PlanRun,
     Resident,
     Role,
-    SafetyStatus,
     User,
 )
-from community.plans import save_plan_version
 from community.reports import do_submit_report
-from community.safety import start_safety_check
-from community.safety_answers import answer_safety_check
-from community.services import do_switch_mode
-from community.tasks import run_pending_emergency_jobs
+from emergency.alerts import issue_alert
+from emergency.models import Mobilisation, PlanRun, SafetyStatus
+from emergency.plans import save_plan_version
+from emergency.safety import start_safety_check
+from emergency.safety_answers import answer_safety_check
+from emergency.switching import switch_mode
+from emergency.tasks import run_pending_emergency_jobs
 from notifications.services import notify
 from tests.world import World, build_world, give_role, make_user
 from volunteers.models import (
@@ -239,8 +237,8 @@ def _build_emergency(w: AuthzWorld) -> None:
     w.rows["plan"] = save_plan_version(b.com_a, "STANDBY", name="甲社区预警预案", actions=mobilise, by=b.admin_a,
                                        description="甲社区集结-秘密")
     save_plan_version(b.com_b, "STANDBY", name="乙社区预警预案", actions=mobilise, by=b.admin_b)
-    w.rows["switch"] = do_switch_mode(b.com_a, "STANDBY", by=b.admin_a, reason="甲社区演练切换-秘密", is_drill=True)
-    do_switch_mode(b.com_b, "STANDBY", by=b.admin_b, reason="乙社区演练", is_drill=True)
+    w.rows["switch"] = switch_mode(b.com_a, "STANDBY", by=b.admin_a, reason="甲社区演练切换-秘密", is_drill=True)
+    switch_mode(b.com_b, "STANDBY", by=b.admin_b, reason="乙社区演练", is_drill=True)
     w.rows["alert"] = issue_alert(b.com_a, {**ALERT, "headline": "甲社区台风预警-秘密"}, by=b.admin_a, is_drill=True)
     w.rows["alert_b"] = issue_alert(b.com_b, {**ALERT, "headline": "乙社区台风预警"}, by=b.admin_b, is_drill=True)
     w.rows["check"] = start_safety_check(b.com_a, by=b.admin_a, title="甲社区报平安-秘密", is_drill=True)

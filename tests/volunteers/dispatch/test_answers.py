@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 from notifications.models import Notification, SmsMessage
 from tests.operations import operation
 from tests.volunteers.conftest import gid

@@ -80,7 +80,7 @@ def test_completing_twice_credits_hours_once(world, accepted, committed):
     task, people, (mine, _) = accepted
     check_in_on_site(mine, TASK_POINT)
     complete_assignment(mine, by=people[0].user)
-    from backend.errors import ValidationError
+    from core.errors import ValidationError
 
     with pytest.raises(ValidationError):
         complete_assignment(TaskAssignment.objects.get(pk=mine.pk), by=people[0].user)

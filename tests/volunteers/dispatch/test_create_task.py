@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from backend.errors import ValidationError
 from community.geo import wgs84_to_gcj02
 from community.models import ReportStatus
 from community.reports import do_submit_report
+from core.errors import ValidationError
 from tests.operations import operation
 from tests.volunteers.conftest import gid
 from volunteers.models import Offer, Task, TaskEvent

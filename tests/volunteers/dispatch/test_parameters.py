@@ -3,8 +3,8 @@ priority if given), and the mode's shorter answer times."""
 
 import pytest
 
-from backend.errors import ValidationError
-from community.services import do_switch_mode
+from core.errors import ValidationError
+from emergency.switching import switch_mode
 from volunteers.services import (
     clear_area_dispatch_override,
     dispatch_parameters,
@@ -50,10 +50,10 @@ def test_an_override_may_differ_per_priority(world):
 
 
 def test_emergency_halves_default_answer_times_but_not_an_explicit_override(world):
-    do_switch_mode(world.sub_a, "EMERGENCY", by=world.commander)
+    switch_mode(world.sub_a, "EMERGENCY", by=world.commander)
     assert dispatch_parameters(world.grid_a1, "URGENT").answer_seconds == 300
     assert dispatch_parameters(world.grid_a1, "LIFE_SAFETY").answer_seconds == 90
-    do_switch_mode(world.com_b, "STANDBY", by=world.admin_b)
+    switch_mode(world.com_b, "STANDBY", by=world.admin_b)
     assert dispatch_parameters(world.grid_b1, "ROUTINE").answer_seconds == 1350
     set_area_dispatch_override(world.com_a, answer_seconds=240)
     assert dispatch_parameters(world.grid_a1, "URGENT").answer_seconds == 240
@@ -61,7 +61,7 @@ def test_emergency_halves_default_answer_times_but_not_an_explicit_override(worl
 
 def test_answer_times_never_drop_below_the_floor(world, settings):
     settings.DISPATCH_DEFAULTS = {**settings.DISPATCH_DEFAULTS, "LIFE_SAFETY": {**settings.DISPATCH_DEFAULTS["LIFE_SAFETY"], "answer_seconds": 90}}
-    do_switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
+    switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
     assert dispatch_parameters(world.grid_a1, "LIFE_SAFETY").answer_seconds == settings.DISPATCH_MIN_ANSWER_SECONDS
 
 

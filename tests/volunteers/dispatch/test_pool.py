@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from community.services import do_switch_mode
+from emergency.switching import switch_mode
 from notifications.consent import opt_out
 from tests.volunteers.conftest import make_member, new_user
 from volunteers.models import (
@@ -130,7 +130,7 @@ def test_in_an_emergency_confirmed_party_members_of_the_community_join(world, co
     reg = make_member(outsider, world.com_b)
     reg.set_location(*point_at(130))
     reg.save()
-    do_switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
+    switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
     task = dispatch(world, committed)
     assert offered_users(task) == {volunteer.user_id, member.pk}
     assert Offer.objects.get(task=task, user=member).pool == OfferPool.PARTY_MEMBER
@@ -145,14 +145,14 @@ def test_in_normal_times_party_members_are_not_offered(world, committed):
 def test_party_members_are_not_offered_tasks_needing_skills(world, committed):
     medic = helper(world.grid_a1, 300, skills={"first_aid": {"certificate_ref": "X"}})
     _member(world, 100)
-    do_switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
+    switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
     assert offered_users(dispatch(world, committed, required_skills=["first_aid"])) == {medic.user_id}
 
 
 def test_a_party_member_who_is_also_a_volunteer_is_offered_once(world, committed):
     both = helper(world.grid_a1, 100)
     make_member(both.user, world.com_a)
-    do_switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
+    switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
     task = dispatch(world, committed)
     assert list(Offer.objects.filter(task=task).values_list("user_id", "pool")) == [(both.user_id, "VOLUNTEER")]
 
@@ -160,5 +160,5 @@ def test_a_party_member_who_is_also_a_volunteer_is_offered_once(world, committed
 def test_a_suspended_volunteer_is_not_offered_as_a_party_member_either(world, committed):
     suspended = helper(world.grid_a1, 100, status=VolunteerStatus.SUSPENDED)
     make_member(suspended.user, world.com_a)
-    do_switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
+    switch_mode(world.com_a, "EMERGENCY", by=world.admin_a)
     assert offered_users(dispatch(world, committed)) == set()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from backend.errors import ValidationError
+from core.errors import ValidationError
 from volunteers.dispatch import offer_next_wave
 from volunteers.dispatch.sweep import sweep_dispatch
 from volunteers.models import Offer, OfferStatus, Task, TaskAssignment, TaskEvent, Volunteer

@@ -1,0 +1,246 @@
+"""Alerts: issue, update and cancel (as CAP does), and the fan-out to residents.
+
+    issue_alert(area, data, by=user, is_drill=False)      # data: see check_alert_data
+    update_alert(alert, changes, by=user)                 # a new Update referencing it
+    cancel_alert(alert, by=user, note="...")              # a new Cancel referencing it
+
+The row is written in the caller's transaction; after commit ALERT_ISSUED goes to the area's
+group and the fan-out starts in Celery: residents of the area's subtree, vulnerable people
+first, get a push (those using the app) and an SMS (those without the app, or vulnerable;
+queue_sms_bulk, one idempotency key per alert and resident), in chunks (emergency.fanout).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from community.models import Area, Resident, User
+from core.enqueue import enqueue_on_commit
+from core.errors import ValidationError, field_error, merge_errors
+from core.text import clean_text
+from notifications import events
+from notifications.outbox import queue_sms_bulk
+from notifications.realtime import publish_on_commit
+from notifications.services import notify_many
+from notifications.templates import normalize_language
+
+from .error_codes import EmergencyErrorCode as Code
+from .fanout import FAN_OUT_ALERT, bump
+from .models import (
+    Alert,
+    CapCategory,
+    CapCertainty,
+    CapMsgType,
+    CapResponseType,
+    CapSeverity,
+    CapUrgency,
+)
+
+MAX_EXPIRY = dt.timedelta(days=30)
+TEXT_LIMITS = {"event": 100, "headline": 160, "description": 2000, "instruction": 1000,
+               "headline_en": 160, "description_en": 2000, "instruction_en": 1000}
+ENUMS = {"urgency": CapUrgency, "severity": CapSeverity, "certainty": CapCertainty}
+REQUIRED = ("categories", "event", "urgency", "severity", "certainty", "headline")
+
+
+def _enum(value, choices, field: str) -> str:
+    value = getattr(value, "value", value)
+    if value not in choices.values:
+        raise field_error(field, f"Use one of {', '.join(choices.values)}.", Code.INVALID)
+    return value
+
+
+def _enum_list(values, choices, field: str, *, required: bool) -> list[str]:
+    if not isinstance(values, list | tuple) or (required and not values) or len(values) > 12:
+        raise field_error(field, "Give a list of values." if not required else "Give at least one value.", Code.INVALID)
+    return list(dict.fromkeys(_enum(v, choices, field) for v in values))
+
+
+def _moment(value, field: str):
+    if value is None or isinstance(value, dt.datetime):
+        if value is not None and timezone.is_naive(value):
+            raise field_error(field, "Give a time with its offset.", Code.INVALID)
+        return value
+    raise field_error(field, "Not a time.", Code.INVALID)
+
+
+def check_alert_data(data: dict[str, Any], *, partial: bool = False, now=None) -> dict[str, Any]:
+    """Validated alert fields. `expires_in_minutes` (plans) is turned into `expires`."""
+    now = now or timezone.now()
+    cleaners = {
+        "categories": lambda v: _enum_list(v, CapCategory, "categories", required=True),
+        "response_types": lambda v: _enum_list(v, CapResponseType, "response_types", required=False),
+        "onset": lambda v: _moment(v, "onset"),
+        "expires": lambda v: _moment(v, "expires"),
+        "expires_in_minutes": lambda v: _minutes(v),
+        "send_sms": bool,
+        **{name: (lambda n: lambda v: _enum(v, ENUMS[n], n))(name) for name in ENUMS},
+        **{name: (lambda n, m: lambda v: clean_text(v, n, m, required=n in REQUIRED))(name, limit)
+           for name, limit in TEXT_LIMITS.items()},
+    }
+    errors: list[ValidationError] = []
+    out: dict[str, Any] = {}
+    if not partial:
+        errors += [field_error(f, "This field is required.", Code.REQUIRED) for f in REQUIRED if data.get(f) in (None, "", [])]
+    for key, value in data.items():
+        if key not in cleaners:
+            errors.append(field_error(key, "Unknown alert field.", Code.INVALID))
+            continue
+        if value is None and key not in ("onset", "expires"):
+            continue
+        try:
+            out[key] = cleaners[key](value)
+        except ValidationError as exc:
+            errors.append(exc)
+    merge_errors(errors)
+    minutes = out.pop("expires_in_minutes", None)
+    if minutes is not None:
+        out["expires"] = now + dt.timedelta(minutes=minutes)
+    _check_times(out, now)
+    return out
+
+
+def _minutes(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 5 <= value <= MAX_EXPIRY.total_seconds() // 60:
+        raise field_error("expires_in_minutes", "Between 5 minutes and 30 days.", Code.INVALID)
+    return value
+
+
+def _check_times(out: dict, now) -> None:
+    expires, onset = out.get("expires"), out.get("onset")
+    if expires is not None and (expires <= now or expires > now + MAX_EXPIRY):
+        raise field_error("expires", "Must be in the future, at most 30 days ahead.", Code.INVALID)
+    if expires is not None and onset is not None and onset >= expires:
+        raise field_error("onset", "Must be before the expiry.", Code.INVALID)
+
+
+def new_identifier(area: Area) -> str:
+    return f"linli-{area.code}-{uuid.uuid4().hex}"
+
+
+def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: bool = False,
+                plan_step=None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT) -> Alert:
+    """Write an alert and fan it out after commit."""
+    values = check_alert_data(data)
+    with transaction.atomic():
+        alert = Alert.objects.create(
+            identifier=new_identifier(area), area=area, msg_type=msg_type, references=references,
+            is_drill=is_drill, issued_by=by, plan_step=plan_step, **values,
+        )
+        _announce(alert)
+    return alert
+
+
+def _announce(alert: Alert) -> None:
+    publish_on_commit(events.area_group(alert.area_id), events.make_event(
+        events.ALERT_ISSUED, alertId=alert.pk, areaId=alert.area_id, msgType=alert.msg_type,
+        severity=alert.severity, isDrill=alert.is_drill, sentAt=alert.sent_at.isoformat(),
+    ))
+    alert_id = alert.pk
+    enqueue_on_commit(FAN_OUT_ALERT, alert_id)
+
+
+COPIED = ("categories", "event", "urgency", "severity", "certainty", "response_types", "headline", "description",
+          "instruction", "headline_en", "description_en", "instruction_en", "onset", "expires", "send_sms")
+
+
+def _follow_up(alert: Alert, values: dict[str, Any], *, by: User | None, msg_type: str) -> Alert:
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Alert.objects.filter(pk=alert.pk, superseded_at__isnull=True).exclude(msg_type=CapMsgType.CANCEL).update(
+            superseded_at=now)
+        if not claimed:
+            raise field_error("alert_id", "This alert was already updated or cancelled.", Code.ALERT_NOT_ACTIVE)
+        alert.superseded_at = now  # the payload's `references` shows it inactive at once
+        data = {name: getattr(alert, name) for name in COPIED}
+        data.update(values)
+        if data.get("expires") is not None and data["expires"] <= timezone.now():
+            data["expires"] = None
+        return issue_alert(alert.area, data, by=by, is_drill=alert.is_drill, references=alert, msg_type=msg_type)
+
+
+def update_alert(alert: Alert, changes: dict[str, Any], *, by: User | None) -> Alert:
+    """A new Update message replacing `alert`; `changes` are validated like an alert."""
+    changes = check_alert_data(changes, partial=True)
+    return _follow_up(alert, changes, by=by, msg_type=CapMsgType.UPDATE)
+
+
+def cancel_alert(alert: Alert, *, by: User | None, note: str = "") -> Alert:
+    """A Cancel message: residents who were told are told it is over."""
+    note = clean_text(note, "note", 1000)
+    # An all-clear says so in every language: never the old instruction ("close the windows").
+    values = {"response_types": [CapResponseType.ALL_CLEAR], "instruction": note or "预警已解除。",
+              "instruction_en": "This alert has been cancelled." if alert.headline_en else "",
+              "urgency": CapUrgency.PAST}
+    return _follow_up(alert, values, by=by, msg_type=CapMsgType.CANCEL)
+
+
+# --- fan-out ----------------------------------------------------------------------------------
+PHASES = ("vulnerable", "others")
+PREFIX = {CapMsgType.ALERT: ("", ""), CapMsgType.UPDATE: ("【更新】", "UPDATE: "), CapMsgType.CANCEL: ("【解除】", "CANCELLED: ")}
+
+
+def alert_chunk(alert: Alert) -> bool:
+    """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first."""
+    phase = alert.fanout_phase or PHASES[0]
+    residents = list(
+        Resident.objects.in_area(alert.area).filter(is_vulnerable=phase == "vulnerable", pk__gt=alert.fanout_cursor)
+        .select_related("user").order_by("pk")[: settings.EMERGENCY_FANOUT_CHUNK]
+    )
+    if not residents:
+        if phase == PHASES[-1]:
+            return True
+        alert.fanout_phase, alert.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
+        return False
+    alert.fanout_phase = phase
+    _push(alert, [r.user for r in residents if r.uses_app])
+    sms = _sms_items(alert, residents) if alert.send_sms else []
+    queue_sms_bulk(sms)
+    bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),
+         unreachable=sum(1 for r in residents if not r.uses_app and not r.sms_phone))
+    alert.fanout_cursor = residents[-1].pk
+    return False
+
+
+def texts_for(alert: Alert, language: str) -> dict[str, str]:
+    english = normalize_language(language) == "en" and bool(alert.headline_en)
+    zh_prefix, en_prefix = PREFIX[CapMsgType(alert.msg_type)]
+    headline = alert.headline_en if english else alert.headline
+    description = alert.description_en if english else alert.description
+    instruction = alert.instruction_en if english else alert.instruction
+    body = "\n".join(t for t in (description, instruction) if t) or headline
+    return {"prefix": en_prefix if normalize_language(language) == "en" else zh_prefix, "headline": headline,
+            "instruction": instruction, "body": body}
+
+
+def _push(alert: Alert, users: list[User]) -> None:
+    by_language: dict[str, list[User]] = {}
+    for user in users:
+        by_language.setdefault(normalize_language(user.preferred_language), []).append(user)
+    # IDs as the API takes them back (global IDs), values as its enums spell them.
+    data = {"alertId": to_global_id("Alert", alert.pk), "msgType": str(alert.msg_type).upper(),
+            "severity": str(alert.severity).upper(), "areaId": to_global_id("Area", alert.area_id)}
+    for language, group in by_language.items():
+        notify_many(group, kind="alert", template="emergency.alert.push", context=texts_for(alert, language),
+                    data=data, related=alert, is_drill=alert.is_drill)
+
+
+def _sms_items(alert: Alert, residents: list[Resident]) -> list[dict]:
+    items = []
+    for resident in residents:
+        phone = resident.sms_phone
+        if not phone or (resident.uses_app and not resident.is_vulnerable):
+            continue
+        items.append(dict(
+            template="emergency.alert.sms", context=texts_for(alert, resident.language), purpose="alert",
+            idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
+            related=alert, is_drill=alert.is_drill,
+        ))
+    return items

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class EmergencyConfig(AppConfig):
+    name = "emergency"
+    verbose_name = "应急 Emergency"
+
+    def ready(self) -> None:
+        # Texts are registered and reply handlers plugged into the SMS reply router once the
+        # app registry is ready (they import models).
+        from .safety_answers import register_reply_handlers
+        from .texts import register_emergency_templates
+
+        register_emergency_templates()
+        register_reply_handlers()

@@ -1,0 +1,65 @@
+"""Emergency models: plans and their runs, alerts, safety checks, mobilisation.
+
+Their tables keep the names they had when they lived in the community app (db_table):
+moving the code did not move a row."""
+
+from .alerts import (
+    Alert,
+    CapCategory,
+    CapCertainty,
+    CapMsgType,
+    CapResponseType,
+    CapSeverity,
+    CapUrgency,
+)
+from .fanout import FanoutState, FanoutStatus
+from .plans import (
+    ImmutableVersionError,
+    Mobilisation,
+    MobilisationKind,
+    MobilisationLevel,
+    MobilisationResponse,
+    PlanAction,
+    PlanRun,
+    PlanRunStatus,
+    PlanStep,
+    PlanStepStatus,
+    ResponsePlan,
+)
+from .safety import (
+    AnswerChannel,
+    SafetyAnswer,
+    SafetyCheck,
+    SafetyCheckStatus,
+    SafetyState,
+    SafetyStatus,
+)
+
+__all__ = [
+    "Alert",
+    "AnswerChannel",
+    "CapCategory",
+    "CapCertainty",
+    "CapMsgType",
+    "CapResponseType",
+    "CapSeverity",
+    "CapUrgency",
+    "FanoutState",
+    "FanoutStatus",
+    "ImmutableVersionError",
+    "Mobilisation",
+    "MobilisationKind",
+    "MobilisationLevel",
+    "MobilisationResponse",
+    "PlanAction",
+    "PlanRun",
+    "PlanRunStatus",
+    "PlanStep",
+    "PlanStepStatus",
+    "ResponsePlan",
+    "SafetyAnswer",
+    "SafetyCheck",
+    "SafetyCheckStatus",
+    "SafetyState",
+    "SafetyStatus",
+]

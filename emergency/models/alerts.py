@@ -1,0 +1,134 @@
+"""Alerts (预警信息) to the residents of an area, modelled on OASIS CAP 1.2.
+
+An alert is issued on its own by staff or by a plan. It is never edited: an update or a
+cancellation is a new alert (msgType Update/Cancel) that references the one before, as CAP
+does, and marks it superseded. Every alert is fanned out to the area's residents (push to
+app users, SMS to those without the app or flagged vulnerable) by emergency.alerts.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from community.models import Area
+
+from .fanout import FanoutState
+
+
+class CapMsgType(models.TextChoices):
+    ALERT = "Alert", "预警"
+    UPDATE = "Update", "更新"
+    CANCEL = "Cancel", "解除"
+
+
+class CapCategory(models.TextChoices):
+    GEO = "Geo", "地质"
+    MET = "Met", "气象"
+    SAFETY = "Safety", "公共安全"
+    SECURITY = "Security", "治安"
+    RESCUE = "Rescue", "救援"
+    FIRE = "Fire", "火灾"
+    HEALTH = "Health", "卫生"
+    ENV = "Env", "环境"
+    TRANSPORT = "Transport", "交通"
+    INFRA = "Infra", "基础设施"
+    CBRNE = "CBRNE", "危化/核生化"
+    OTHER = "Other", "其他"
+
+
+class CapUrgency(models.TextChoices):
+    IMMEDIATE = "Immediate", "立即"
+    EXPECTED = "Expected", "一小时内"
+    FUTURE = "Future", "近期"
+    PAST = "Past", "已过去"
+    UNKNOWN = "Unknown", "未知"
+
+
+class CapSeverity(models.TextChoices):
+    EXTREME = "Extreme", "特别严重"
+    SEVERE = "Severe", "严重"
+    MODERATE = "Moderate", "较重"
+    MINOR = "Minor", "一般"
+    UNKNOWN = "Unknown", "未知"
+
+
+class CapCertainty(models.TextChoices):
+    OBSERVED = "Observed", "已发生"
+    LIKELY = "Likely", "很可能"
+    POSSIBLE = "Possible", "可能"
+    UNLIKELY = "Unlikely", "不太可能"
+    UNKNOWN = "Unknown", "未知"
+
+
+class CapResponseType(models.TextChoices):
+    SHELTER = "Shelter", "就地避险"
+    EVACUATE = "Evacuate", "撤离"
+    PREPARE = "Prepare", "做好准备"
+    EXECUTE = "Execute", "执行预案"
+    AVOID = "Avoid", "避开"
+    MONITOR = "Monitor", "关注"
+    ASSESS = "Assess", "评估"
+    ALL_CLEAR = "AllClear", "解除"
+    NONE = "None", "无需行动"
+
+
+class Alert(FanoutState):
+    identifier = models.CharField(max_length=120, unique=True, help_text="CAP identifier, unique per sender.")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="alerts")
+    msg_type = models.CharField(max_length=8, choices=CapMsgType.choices, default=CapMsgType.ALERT)
+    references = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followups",
+        help_text="The alert this one updates or cancels.",
+    )
+    is_drill = models.BooleanField(default=False, help_text="CAP status Exercise.")
+    categories = models.JSONField(default=list)
+    event = models.CharField(max_length=100)
+    urgency = models.CharField(max_length=16, choices=CapUrgency.choices)
+    severity = models.CharField(max_length=16, choices=CapSeverity.choices)
+    certainty = models.CharField(max_length=16, choices=CapCertainty.choices)
+    response_types = models.JSONField(default=list, blank=True)
+    headline = models.CharField(max_length=160)
+    description = models.TextField(blank=True)
+    instruction = models.TextField(blank=True)
+    headline_en = models.CharField(max_length=160, blank=True)
+    description_en = models.TextField(blank=True)
+    instruction_en = models.TextField(blank=True)
+    onset = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    send_sms = models.BooleanField(default=True, help_text="Text residents without the app and vulnerable residents.")
+    sent_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    plan_step = models.OneToOneField("emergency.PlanStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="alert")
+    superseded_at = models.DateTimeField(null=True, blank=True, help_text="A later update or cancellation replaced it.")
+
+    class Meta:
+        db_table = "community_alert"  # the table it had before the emergency app
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["area", "sent_at"]),
+            models.Index(fields=["fanout_status", "lease_until"], name="alert_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.msg_type} {self.headline}"
+
+    @property
+    def cap_status(self) -> str:
+        return "Exercise" if self.is_drill else "Actual"
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        if self.msg_type == CapMsgType.CANCEL or self.superseded_at is not None:
+            return False
+        return self.expires is None or self.expires > at
+
+    def chain(self) -> list[Alert]:
+        """The earlier messages this one follows, oldest first (CAP references)."""
+        earlier: list[Alert] = []
+        current = self.references
+        while current is not None and len(earlier) < 100:
+            earlier.append(current)
+            current = current.references
+        return list(reversed(earlier))

@@ -1,0 +1,136 @@
+"""Safety checks (报平安): during an emergency every resident of an area answers "safe" or
+"need help"; silence from a vulnerable resident becomes a welfare-check task.
+
+One SafetyStatus row per resident and check holds the current answer (counts are aggregates
+over these rows, so an answer can never be counted twice); every answer, including a later
+change of mind, is kept in SafetyAnswer.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from community.models import Area, Resident
+
+from .fanout import FanoutState
+
+
+class SafetyCheckStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "进行中"
+    CLOSED = "CLOSED", "已结束"
+
+
+class SafetyCheck(FanoutState):
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="safety_checks")
+    title = models.CharField(max_length=100)
+    is_drill = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=SafetyCheckStatus.choices, default=SafetyCheckStatus.ACTIVE)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    plan_step = models.OneToOneField("emergency.PlanStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="safety_check")
+    started_at = models.DateTimeField(default=timezone.now)
+    welfare_after_minutes = models.PositiveIntegerField(default=60)
+    welfare_due_at = models.DateTimeField(help_text="Vulnerable residents still silent then get a welfare-check task.")
+    reply_until = models.DateTimeField(help_text="SMS replies are routed here until then.")
+    resident_count = models.PositiveIntegerField(default=0, help_text="Residents in the area when it started.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "community_safetycheck"  # the table it had before the emergency app
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["area", "started_at"]),
+            models.Index(fields=["status", "welfare_due_at"]),
+            models.Index(fields=["fanout_status", "lease_until"], name="safety_check_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == SafetyCheckStatus.ACTIVE
+
+
+class SafetyState(models.TextChoices):
+    UNANSWERED = "UNANSWERED", "未答复"
+    SAFE = "SAFE", "平安"
+    NEED_HELP = "NEED_HELP", "需要帮助"
+
+
+class AnswerChannel(models.TextChoices):
+    APP = "APP", "本人App"
+    SMS = "SMS", "短信回复"
+    PROXY = "PROXY", "家人/联系人/志愿者代报"
+    STAFF = "STAFF", "工作人员登记"
+
+
+class SafetyStatus(models.Model):
+    safety_check = models.ForeignKey(SafetyCheck, on_delete=models.CASCADE, related_name="statuses")
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="safety_statuses")
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", help_text="The resident's grid at the start.")
+    is_vulnerable = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=SafetyState.choices, default=SafetyState.UNANSWERED)
+    first_answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=AnswerChannel.choices, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every answer (conditional updates).")
+    asked_by_push = models.BooleanField(default=False)
+    asked_by_sms = models.BooleanField(default=False)
+    # Task ids (volunteers.Task), plain ids: a task outlives the check and is found by its own source.
+    need_help_task_id = models.BigIntegerField(null=True, blank=True)
+    welfare_task_id = models.BigIntegerField(null=True, blank=True)
+    welfare_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "community_safetystatus"  # the table it had before the emergency app
+        constraints = [models.UniqueConstraint(fields=["safety_check", "resident"], name="one_safety_status_per_resident")]
+        indexes = [
+            models.Index(fields=["safety_check", "status"]),
+            models.Index(fields=["safety_check", "grid"]),
+            models.Index(fields=["safety_check", "is_vulnerable", "status"]),
+            models.Index(fields=["safety_check", "first_answered_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} in check {self.safety_check_id}: {self.status}"
+
+    @property
+    def accounted_for(self) -> bool:
+        return self.status != SafetyState.UNANSWERED
+
+
+class SafetyAnswer(models.Model):
+    """Every answer given, by whom and how, in order."""
+
+    status_row = models.ForeignKey(SafetyStatus, on_delete=models.CASCADE, related_name="answers")
+    status = models.CharField(max_length=16, choices=SafetyState.choices)
+    previous_status = models.CharField(max_length=16, choices=SafetyState.choices)
+    channel = models.CharField(max_length=8, choices=AnswerChannel.choices)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    client_key = models.CharField(max_length=255, blank=True)
+    source_ref = models.CharField(max_length=80, blank=True, help_text="e.g. the inbound SMS MessageSid")
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "community_safetyanswer"  # the table it had before the emergency app
+        ordering = ["answered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_row", "answered_by", "client_key"], condition=~Q(client_key=""),
+                name="unique_safety_answer_client_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} for {self.status_row_id} via {self.channel}"

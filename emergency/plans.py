@@ -1,0 +1,224 @@
+"""Response plans: versions, which plan applies to a switch, and running it.
+
+    save_plan_version(area, mode, name=..., actions=[...], by=user)  # a new version, always
+    plan_for(area, mode) -> ResponsePlan | None   # the area's own current plan, else the
+                                                  # nearest ancestor's (a withdrawn version
+                                                  # hands over to the ancestors)
+
+A switch that enters a mode writes a PlanRun (the version that ran, one step per action) in
+its own transaction (start_plan_run); Celery then runs the steps in order, each in chunks
+with its cursor in the database (plan_run_chunk, driven by emergency.fanout). A newer
+switch of the same area supersedes the run: steps not yet started are skipped. Dispatch
+overrides a plan set are cleared when the area leaves that mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from community.models import Area, HazardPoint, Mode, ModeSwitch, Resident, User
+from core.errors import field_error
+from core.text import clean_text
+from volunteers.services import (
+    clear_area_dispatch_override,
+    create_task,
+    set_area_dispatch_override,
+)
+
+from .alerts import issue_alert
+from .error_codes import EmergencyErrorCode as Code
+from .mobilise import mobilise_chunk
+from .models import PlanAction, PlanRun, PlanRunStatus, PlanStep, PlanStepStatus, ResponsePlan
+from .plan_actions import check_actions
+from .safety import start_safety_check
+
+TASKS_PER_CHUNK = 100
+
+
+# --- versions ---------------------------------------------------------------------------------
+def save_plan_version(area: Area, mode: str, *, name: str, actions, by: User | None, description: str = "",
+                      is_enabled: bool = True, change_note: str = "") -> ResponsePlan:
+    """Write the next version of (area, mode)'s plan; earlier versions stay as they were."""
+    mode = getattr(mode, "value", mode)
+    if mode not in Mode.values:
+        raise field_error("mode", "Unknown mode.", Code.INVALID_MODE)
+    values = dict(
+        name=clean_text(name, "name", 100, required=True), description=clean_text(description, "description", 4000),
+        change_note=clean_text(change_note, "change_note", 500), actions=check_actions(actions), is_enabled=bool(is_enabled),
+    )
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                latest = ResponsePlan.objects.filter(area=area, mode=mode).aggregate(v=Max("version"))["v"] or 0
+                return ResponsePlan.objects.create(area=area, mode=mode, version=latest + 1, created_by=by, **values)
+        except IntegrityError:  # two editors at once: the other took this number, take the next
+            continue
+    raise field_error("version", "The plan is being edited by someone else; try again.", Code.INVALID)  # pragma: no cover
+
+
+def current_plan(area: Area, mode: str) -> ResponsePlan | None:
+    return ResponsePlan.objects.filter(area=area, mode=mode).order_by("-version").first()
+
+
+def plan_for(area: Area, mode: str) -> ResponsePlan | None:
+    """The plan a switch of `area` into `mode` runs: the latest version on the nearest area,
+    from `area` upward, whose latest version is enabled."""
+    rows = ResponsePlan.objects.filter(area__path__in=area.ancestor_paths(), mode=mode).select_related("area")
+    latest: dict[int, ResponsePlan] = {}
+    for plan in rows.order_by("-area__depth", "-version"):
+        latest.setdefault(plan.area_id, plan)
+    for plan in latest.values():  # nearest area first (dicts keep insertion order)
+        if plan.is_enabled:
+            return plan
+    return None
+
+
+# --- runs -------------------------------------------------------------------------------------
+def start_plan_run(switch: ModeSwitch, area: Area) -> PlanRun:
+    """In the switch transaction (the area row is locked): supersede the area's earlier runs,
+    clear a dispatch override the mode being left had set, and write the new run and steps."""
+
+    previous = PlanRun.objects.filter(area=area).order_by("-created_at", "-id").first()
+    active = PlanRun.objects.filter(area=area, status__in=[PlanRunStatus.PENDING, PlanRunStatus.RUNNING])
+    PlanStep.objects.filter(run__in=active, status=PlanStepStatus.PENDING).update(
+        status=PlanStepStatus.SKIPPED, error=f"superseded by switch {switch.pk}")
+    active.update(status=PlanRunStatus.SUPERSEDED)
+    cleared = bool(previous and _set_an_override(previous) and clear_area_dispatch_override(area))
+    plan = plan_for(area, switch.to_mode)
+    run = PlanRun.objects.create(
+        mode_switch=switch, area=area, mode=switch.to_mode, is_drill=switch.is_drill, plan=plan,
+        plan_version=plan.version if plan else None, cleared_dispatch_override=cleared,
+    )
+    PlanStep.objects.bulk_create([
+        PlanStep(run=run, position=i, action=action["type"], params=action["params"])
+        for i, action in enumerate(plan.actions if plan else [])
+    ])
+    return run
+
+
+def _set_an_override(run: PlanRun) -> bool:
+    return run.steps.filter(action=PlanAction.SET_DISPATCH, status=PlanStepStatus.DONE, result__set=True).exists()
+
+
+def plan_run_chunk(run: PlanRun) -> bool:
+    """One chunk of the run's current step (see emergency.fanout.drive)."""
+    step = run.steps.filter(status__in=[PlanStepStatus.PENDING, PlanStepStatus.RUNNING]).order_by("position").first()
+    if step is None:
+        now = timezone.now()
+        PlanRun.objects.filter(pk=run.pk).exclude(status=PlanRunStatus.SUPERSEDED).update(status=PlanRunStatus.DONE, finished_at=now)
+        PlanRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=now)
+        return True
+    PlanRun.objects.filter(pk=run.pk, status=PlanRunStatus.PENDING).update(status=PlanRunStatus.RUNNING)
+    if step.status == PlanStepStatus.PENDING:
+        if not PlanStep.objects.filter(pk=step.pk, status=PlanStepStatus.PENDING).update(
+                status=PlanStepStatus.RUNNING, started_at=timezone.now()):
+            return False  # skipped by a newer switch meanwhile
+        step.refresh_from_db()
+    step.run = run
+    run.fanout_phase = str(step.position)
+    _run_step(step)
+    return False
+
+
+def _run_step(step: PlanStep) -> None:
+    try:
+        with transaction.atomic():
+            finished = EXECUTORS[PlanAction(step.action)](step)
+    except ValidationError as exc:  # the data the plan names is not usable (e.g. a skill was deleted)
+        finished, step.status, step.error = True, PlanStepStatus.FAILED, "; ".join(exc.messages)[:500]
+    if finished and step.status != PlanStepStatus.FAILED:
+        step.status = PlanStepStatus.DONE
+    if finished:
+        step.finished_at = timezone.now()
+    PlanStep.objects.filter(pk=step.pk).update(
+        status=step.status, phase=step.phase, cursor=step.cursor, counts=step.counts, result=step.result,
+        error=step.error, finished_at=step.finished_at,
+    )
+
+
+def _actor(step: PlanStep) -> User | None:
+    return step.run.mode_switch.switched_by
+
+
+def run_alert(step: PlanStep) -> bool:
+    params = dict(step.params)
+    alert = issue_alert(step.run.area, params, by=_actor(step), is_drill=step.run.is_drill, plan_step=step)
+    step.result = {"alert_id": alert.pk}
+    return True
+
+
+def run_safety_check(step: PlanStep) -> bool:
+    check = start_safety_check(
+        step.run.area, by=_actor(step), title=step.params.get("title", ""), is_drill=step.run.is_drill,
+        welfare_after_minutes=step.params.get("welfare_after_minutes"), plan_step=step,
+    )
+    step.result = {"safety_check_id": check.pk}
+    return True
+
+
+def run_set_dispatch(step: PlanStep) -> bool:
+    """Set the override only while this run is the area's latest and the mode still holds
+    (under the area's row lock, which a switch also takes)."""
+
+    run = step.run
+    area = Area.objects.select_for_update().get(pk=run.area_id)
+    latest = PlanRun.objects.filter(area=area).order_by("-created_at", "-id").values_list("pk", flat=True).first()
+    if latest != run.pk or area.mode != run.mode:
+        step.result = {"set": False, "reason": "the area left the mode"}
+        return True
+    name = run.plan.name if run.plan else ""
+    set_area_dispatch_override(area, by=_actor(step), reason=f"预案 {name} v{run.plan_version}", **step.params)
+    step.result = {"set": True}
+    return True
+
+
+def run_create_tasks(step: PlanStep) -> bool:
+    params, run = step.params, step.run
+    targets = _task_targets(step)
+    if not targets:
+        return True
+    deadline = timezone.now() + dt.timedelta(minutes=params["deadline_minutes"]) if params.get("deadline_minutes") else None
+    for kind, target in targets:
+        create_task(
+            area=target.grid, title=params["title"], description=_task_description(params, kind, target),
+            location=target.point, address=target.address, required_skills=params.get("required_skills", []),
+            headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), source="PLAN",
+            source_object=run, created_by=_actor(step), is_drill=run.is_drill, deadline=deadline,
+            idempotency_key=f"plan:{run.pk}:{step.position}:{kind}:{target.pk}",
+        )
+    step.cursor = targets[-1][1].pk
+    step.counts["tasks"] = step.counts.get("tasks", 0) + len(targets)
+    return False
+
+
+def _task_targets(step: PlanStep) -> list[tuple[str, HazardPoint | Resident]]:
+    params, area = step.params, step.run.area
+    if params["target"] == "HAZARD_POINTS":
+        qs = HazardPoint.objects.in_area(area).filter(is_active=True, severity__gte=params.get("min_severity", 1))
+        if params.get("hazard_kinds"):
+            qs = qs.filter(kind__in=params["hazard_kinds"])
+        kind = "hazard"
+    else:
+        flags = Q()
+        for flag in params.get("vulnerability_flags", ["elderly_living_alone"]):
+            flags |= Q(**{flag: True})
+        qs, kind = Resident.objects.in_area(area).filter(flags), "resident"
+    rows = qs.filter(pk__gt=step.cursor).select_related("grid").order_by("pk")[:TASKS_PER_CHUNK]
+    return [(kind, row) for row in rows]
+
+
+def _task_description(params: dict, kind: str, target) -> str:
+    where = f"风险点：{target.name}" if kind == "hazard" else "对象：本网格重点关注居民（详见任务地址）"
+    return "\n".join(t for t in (params.get("description", ""), where) if t)
+
+
+EXECUTORS: dict[PlanAction, Callable[[PlanStep], bool]] = {
+    PlanAction.ALERT: run_alert, PlanAction.SAFETY_CHECK: run_safety_check, PlanAction.MOBILISE: mobilise_chunk,
+    PlanAction.SET_DISPATCH: run_set_dispatch, PlanAction.CREATE_TASKS: run_create_tasks,
+}

@@ -1,0 +1,262 @@
+"""After-action review (复盘): what happened in an area during an emergency or a drill.
+
+    after_action_report(area, since, until, drills=False) -> AfterActionReport
+
+Drill data and real data are never mixed: `drills` selects one or the other. The report
+reads the records themselves — switches, alerts, safety-check rows, tasks and offers (issue
+6's data), mobilisation calls, outbox rows — so its numbers are the database's. Safety
+checks started on an ancestor area count only the residents of this area's subtree.
+emergency.review_html renders it as a self-contained HTML document with inline SVG charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, Q
+from django.db.models.functions import Cast
+
+from community.models import Area, ModeSwitch
+from core.errors import field_error
+from notifications.models import Notification, SmsMessage
+from volunteers.models import Offer, Task, TaskAssignment
+
+from .error_codes import EmergencyErrorCode as Code
+from .models import (
+    Alert,
+    Mobilisation,
+    MobilisationKind,
+    MobilisationResponse,
+    SafetyCheck,
+    SafetyState,
+    SafetyStatus,
+)
+
+MAX_PERIOD = dt.timedelta(days=366)
+CURVE_POINTS = 48
+
+
+@dataclass
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # "switch" | "alert" | "safety_check"
+    area: str
+    title: str
+    detail: str = ""
+
+
+@dataclass
+class SafetyCheckReview:
+    check: SafetyCheck
+    total: int
+    safe: int
+    need_help: int
+    unanswered: int
+    vulnerable: int
+    vulnerable_accounted: int
+    vulnerable_unanswered: int
+    welfare_tasks: int
+    need_help_tasks: int
+    seconds_to_90: float | None
+    seconds_to_100: float | None
+    curve: list[tuple[float, float]]  # (minutes since start, share accounted for 0..1)
+
+    @property
+    def accounted_for(self) -> int:
+        return self.safe + self.need_help
+
+
+@dataclass
+class TaskReview:
+    created: int = 0
+    staffed: int = 0
+    done: int = 0
+    unstaffed: int = 0
+    cancelled: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    median_seconds_to_staff: float | None = None
+    p90_seconds_to_staff: float | None = None
+
+
+@dataclass
+class PeopleReview:
+    volunteers_on_tasks: int = 0
+    party_members_on_tasks: int = 0
+    volunteers_called: int = 0
+    party_members_called: int = 0
+    answered_available: int = 0
+    answered_unavailable: int = 0
+
+
+@dataclass
+class MessageReview:
+    by_purpose: dict[str, dict[str, int]] = field(default_factory=dict)
+    pushes: int = 0
+
+    def total(self, key: str) -> int:
+        return sum(row.get(key, 0) for row in self.by_purpose.values())
+
+
+@dataclass
+class AfterActionReport:
+    area: Area
+    since: dt.datetime
+    until: dt.datetime
+    drills: bool
+    timeline: list[TimelineEntry]
+    safety_checks: list[SafetyCheckReview]
+    tasks: TaskReview
+    people: PeopleReview
+    messages: MessageReview
+
+
+def check_period(since: dt.datetime, until: dt.datetime) -> None:
+    if since is None or until is None or since >= until or until - since > MAX_PERIOD:
+        raise field_error("until", "Give a period of at most a year, `since` before `until`.", Code.INVALID_PERIOD)
+
+
+def _related_areas_q(area: Area, prefix: str = "area__path") -> Q:
+    """The area, its subtree, and its ancestors (whose switches and alerts cover it)."""
+    return Q(**{f"{prefix}__startswith": area.path}) | Q(**{f"{prefix}__in": area.ancestor_paths()})
+
+
+def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, drills: bool = False) -> AfterActionReport:
+    check_period(since, until)
+    alerts = Alert.objects.filter(_related_areas_q(area), is_drill=drills, sent_at__range=(since, until))
+    checks = list(SafetyCheck.objects.filter(_related_areas_q(area), is_drill=drills, started_at__range=(since, until))
+                  .select_related("area").order_by("started_at"))
+    tasks = _tasks(area, since, until, drills)
+    mobilisations = Mobilisation.objects.filter(_related_areas_q(area), is_drill=drills, notified_at__range=(since, until))
+    return AfterActionReport(
+        area=area, since=since, until=until, drills=drills,
+        timeline=_timeline(area, since, until, drills, alerts, checks),
+        safety_checks=[_review_check(check, area) for check in checks],
+        tasks=_task_review(tasks), people=_people(tasks, mobilisations),
+        messages=_messages(area, alerts, checks, tasks, mobilisations, drills),
+    )
+
+
+def _timeline(area, since, until, drills, alerts, checks) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(s.switched_at, "switch", s.area.name, f"{s.from_mode} → {s.to_mode}", s.reason)
+        for s in ModeSwitch.objects.filter(_related_areas_q(area), is_drill=drills, switched_at__range=(since, until))
+        .select_related("area")
+    ]
+    entries += [TimelineEntry(a.sent_at, "alert", a.area.name, f"{a.msg_type}: {a.headline}", f"{a.severity}/{a.urgency}")
+                for a in alerts.select_related("area")]
+    entries += [TimelineEntry(c.started_at, "safety_check", c.area.name, c.title, "") for c in checks]
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _review_check(check: SafetyCheck, area: Area) -> SafetyCheckReview:
+    rows = SafetyStatus.objects.filter(safety_check=check, grid__path__startswith=area.path)
+    accounted = ~Q(status=SafetyState.UNANSWERED)
+    agg = rows.aggregate(
+        total=Count("pk"), safe=Count("pk", filter=Q(status=SafetyState.SAFE)),
+        need_help=Count("pk", filter=Q(status=SafetyState.NEED_HELP)), vulnerable=Count("pk", filter=Q(is_vulnerable=True)),
+        vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
+        welfare=Count("pk", filter=Q(welfare_task_id__isnull=False)),
+        need_help_tasks=Count("pk", filter=Q(need_help_task_id__isnull=False)),
+    )
+    times = sorted(rows.filter(first_answered_at__isnull=False).values_list("first_answered_at", flat=True))
+    total = agg["total"]
+    return SafetyCheckReview(
+        check=check, total=total, safe=agg["safe"], need_help=agg["need_help"],
+        unanswered=total - agg["safe"] - agg["need_help"], vulnerable=agg["vulnerable"],
+        vulnerable_accounted=agg["vulnerable_accounted"], vulnerable_unanswered=agg["vulnerable"] - agg["vulnerable_accounted"],
+        welfare_tasks=agg["welfare"], need_help_tasks=agg["need_help_tasks"],
+        seconds_to_90=_seconds_to_share(check.started_at, times, total, 0.9),
+        seconds_to_100=_seconds_to_share(check.started_at, times, total, 1.0), curve=_curve(check.started_at, times, total),
+    )
+
+
+def _seconds_to_share(start, times: list, total: int, share: float) -> float | None:
+    needed = math.ceil(total * share - 1e-9)
+    if total == 0 or needed == 0 or len(times) < needed:
+        return None
+    return max(0.0, (times[needed - 1] - start).total_seconds())
+
+
+def _curve(start, times: list, total: int) -> list[tuple[float, float]]:
+    """Share accounted for over time, at most CURVE_POINTS points (plus the start)."""
+    if not total:
+        return []
+    points = [(0.0, 0.0)]
+    step = max(1, len(times) // CURVE_POINTS)
+    for index in range(step - 1, len(times), step):
+        points.append(((times[index] - start).total_seconds() / 60, (index + 1) / total))
+    if times and points[-1][1] != len(times) / total:
+        points.append(((times[-1] - start).total_seconds() / 60, len(times) / total))
+    return points
+
+
+def _tasks(area, since, until, drills):
+    return Task.objects.filter(area__path__startswith=area.path, is_drill=drills, created_at__range=(since, until))
+
+
+def _task_review(tasks) -> TaskReview:
+    rows = list(tasks.values_list("status", "source", "created_at", "staffed_at"))
+    review = TaskReview(created=len(rows))
+    waits = []
+    for status, source, created_at, staffed_at in rows:
+        review.by_source[source] = review.by_source.get(source, 0) + 1
+        review.done += status == "DONE"
+        review.unstaffed += status == "UNSTAFFED"
+        review.cancelled += status == "CANCELLED"
+        if staffed_at is not None:
+            review.staffed += 1
+            waits.append((staffed_at - created_at).total_seconds())
+    if waits:
+        waits.sort()
+        review.median_seconds_to_staff = statistics.median(waits)
+        review.p90_seconds_to_staff = waits[min(len(waits) - 1, int(0.9 * len(waits)))]
+    return review
+
+
+def _people(tasks, mobilisations) -> PeopleReview:
+    held = TaskAssignment.objects.filter(task__in=tasks).exclude(status__in=["REMOVED", "CANCELLED"])
+    volunteers = set(held.filter(volunteer__isnull=False).values_list("user_id", flat=True))
+    others = set(held.filter(volunteer__isnull=True).values_list("user_id", flat=True)) - volunteers
+    calls = mobilisations.values("kind", "response").annotate(n=Count("user_id", distinct=True))
+    review = PeopleReview(volunteers_on_tasks=len(volunteers), party_members_on_tasks=len(others))
+    for row in calls:
+        if row["kind"] == MobilisationKind.VOLUNTEER:
+            review.volunteers_called += row["n"]
+        else:
+            review.party_members_called += row["n"]
+        review.answered_available += row["n"] if row["response"] == MobilisationResponse.AVAILABLE else 0
+        review.answered_unavailable += row["n"] if row["response"] == MobilisationResponse.UNAVAILABLE else 0
+    return review
+
+
+SENT = ("sent", "delivered", "undelivered", "failed")
+
+
+def _messages(area, alerts, checks, tasks, mobilisations, drills) -> MessageReview:
+    def ids(qs):
+        return qs.annotate(key=Cast("pk", CharField())).values("key")
+
+    status_rows = SafetyStatus.objects.filter(safety_check__in=[c.pk for c in checks], grid__path__startswith=area.path)
+    related = (_rel(Alert, ids(alerts)) | _rel(SafetyStatus, ids(status_rows)) | _rel(Mobilisation, ids(mobilisations))
+               | Q(pk__in=Offer.objects.filter(task__in=tasks, sms_message__isnull=False).values("sms_message_id")))
+    review = MessageReview()
+    rows = SmsMessage.objects.filter(related, is_drill=drills).values("purpose", "status").annotate(n=Count("pk"))
+    for row in rows:
+        bucket = review.by_purpose.setdefault(row["purpose"], {"written": 0, "sent": 0, "delivered": 0, "failed": 0, "refused": 0})
+        bucket["written"] += row["n"]
+        bucket["sent"] += row["n"] if row["status"] in SENT else 0
+        bucket["delivered"] += row["n"] if row["status"] == "delivered" else 0
+        bucket["failed"] += row["n"] if row["status"] in ("failed", "undelivered") else 0
+        bucket["refused"] += row["n"] if row["status"] == "refused" else 0
+    review.pushes = Notification.objects.filter(
+        _rel(Alert, ids(alerts)) | _rel(SafetyCheck, ids(SafetyCheck.objects.filter(pk__in=[c.pk for c in checks]))),
+        is_drill=drills).count()
+    return review
+
+
+def _rel(model, keys) -> Q:
+    return Q(related_type=ContentType.objects.get_for_model(model), related_id__in=keys)

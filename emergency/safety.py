@@ -1,0 +1,239 @@
+"""Safety checks (报平安): start one, fan the question out, close it, and count answers.
+
+    start_safety_check(area, by=user, title="台风报平安", is_drill=False)
+    safety_counts(check) -> SafetyCounts          # per area and per grid, a few SQL aggregates
+    statuses_vulnerable_first(check)              # the staff list
+
+Starting writes the SafetyCheck row only (fast, whatever the size of the area); the fan-out
+then runs in Celery, chunked and resumable: first one UNANSWERED status row per resident
+(bulk, idempotent on (check, resident)), then the question — vulnerable residents first — by
+push to those using the app and by SMS (expects_reply, purpose "safety_check") to those
+without the app or flagged vulnerable. Answers: emergency.safety_answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from community.models import AREA_KIND_DEPTH, Area, Resident, User
+from core.enqueue import enqueue_on_commit
+from core.errors import field_error
+from core.text import clean_text
+from notifications import events
+from notifications.consent import opted_out_phones
+from notifications.outbox import queue_sms_bulk
+from notifications.realtime import publish_on_commit
+from notifications.services import notify_many
+
+from .error_codes import EmergencyErrorCode as Code
+from .fanout import FAN_OUT_SAFETY_CHECK, bump
+from .models import SafetyCheck, SafetyCheckStatus, SafetyState, SafetyStatus
+
+MAX_WELFARE_MINUTES = 7 * 24 * 60
+
+
+def check_start(title: str, welfare_after_minutes) -> tuple[str, int]:
+    title = clean_text(title, "title", 100)
+    minutes = settings.SAFETY_WELFARE_AFTER_MINUTES if welfare_after_minutes is None else welfare_after_minutes
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= MAX_WELFARE_MINUTES:
+        raise field_error("welfare_after_minutes", "Between 5 minutes and 7 days.", Code.INVALID)
+    return title, minutes
+
+
+def start_safety_check(area: Area, *, by: User | None, title: str = "", is_drill: bool = False,
+                       welfare_after_minutes: int | None = None, plan_step=None) -> SafetyCheck:
+    title, minutes = check_start(title, welfare_after_minutes)
+    now = timezone.now()
+    with transaction.atomic():
+        check = SafetyCheck.objects.create(
+            area=area, title=title or f"{area.name}报平安", is_drill=is_drill, started_by=by, plan_step=plan_step,
+            started_at=now, welfare_after_minutes=minutes, welfare_due_at=now + dt.timedelta(minutes=minutes),
+            reply_until=now + dt.timedelta(hours=settings.SAFETY_REPLY_HOURS),
+            resident_count=Resident.objects.in_area(area).count(),
+        )
+        publish_check_event(check, "started")
+        check_id = check.pk
+        enqueue_on_commit(FAN_OUT_SAFETY_CHECK, check_id)
+    return check
+
+
+def publish_check_event(check: SafetyCheck, change: str, **extra) -> None:
+    publish_on_commit(events.safety_check_group(check.pk), events.make_event(
+        events.SAFETY_CHECK_UPDATED, safetyCheckId=check.pk, areaId=check.area_id, change=change,
+        isDrill=check.is_drill, **extra,
+    ))
+
+
+def close_safety_check(check: SafetyCheck, *, by: User | None) -> SafetyCheck:
+    """Stop the welfare sweep; late answers are still recorded (and still raise tasks)."""
+    with transaction.atomic():
+        closed = SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.ACTIVE).update(
+            status=SafetyCheckStatus.CLOSED, closed_at=timezone.now(), closed_by=by)
+        if not closed:
+            raise field_error("safety_check_id", "This safety check is already closed.", Code.SAFETY_CHECK_CLOSED)
+        check.refresh_from_db()
+        publish_check_event(check, "closed")
+    return check
+
+
+# --- fan-out ----------------------------------------------------------------------------------
+PHASES = ("rows", "ask_vulnerable", "ask_others")
+
+
+def safety_check_chunk(check: SafetyCheck) -> bool:
+    phase = check.fanout_phase or PHASES[0]
+    check.fanout_phase = phase
+    done_with_phase = _create_rows(check) if phase == "rows" else _ask(check, vulnerable=phase == "ask_vulnerable")
+    if not done_with_phase:
+        return False
+    if phase == PHASES[-1]:
+        return True
+    check.fanout_phase, check.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
+    return False
+
+
+def _create_rows(check: SafetyCheck) -> bool:
+    residents = list(
+        Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor).order_by("pk")
+        .values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
+    )
+    if not residents:
+        return True
+    SafetyStatus.objects.bulk_create(
+        [SafetyStatus(safety_check=check, resident_id=pk, grid_id=grid, is_vulnerable=vulnerable)
+         for pk, grid, vulnerable in residents],
+        batch_size=500, ignore_conflicts=True,
+    )
+    bump(check.fanout_counts, rows=len(residents))
+    check.fanout_cursor = residents[-1][0]
+    return False
+
+
+def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
+    rows = list(
+        SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
+        .select_related("resident__user").order_by("pk")[: settings.EMERGENCY_FANOUT_CHUNK]
+    )
+    if not rows:
+        return True
+    check.fanout_cursor = rows[-1].pk
+    open_rows = [r for r in rows if r.status == SafetyState.UNANSWERED]  # answered early: not asked
+    app_rows = [r for r in open_rows if r.resident.uses_app]
+    sms_rows = [r for r in open_rows if r.resident.sms_phone and (vulnerable or not r.resident.uses_app)]
+    # A number that texted STOP gets nothing (the outbox records the refusal): not asked by SMS.
+    stopped = opted_out_phones(str(r.resident.sms_phone) for r in sms_rows)
+    texted = [r for r in sms_rows if str(r.resident.sms_phone) not in stopped]
+    if app_rows:
+        notify_many([r.resident.user for r in app_rows], kind="safety_check", template="emergency.safety.push",
+                    context={"title": check.title, "area": check.area.name},
+                    data={"safetyCheckId": to_global_id("SafetyCheck", check.pk),
+                          "areaId": to_global_id("Area", check.area_id)},
+                    related=check, is_drill=check.is_drill)
+        SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows]).update(asked_by_push=True)
+    if sms_rows:
+        queue_sms_bulk([_sms_item(check, r) for r in sms_rows])
+        SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True)
+    # Neither the app nor a phone that takes SMS: staff must go in person.
+    unreachable = sum(1 for r in open_rows if not r.resident.uses_app
+                      and (not r.resident.sms_phone or str(r.resident.sms_phone) in stopped))
+    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), unreachable=unreachable)
+    return False
+
+
+def _sms_item(check: SafetyCheck, row: SafetyStatus) -> dict:
+    resident = row.resident
+    return dict(
+        template="emergency.safety.sms", context={"title": check.title}, purpose="safety_check",
+        idempotency_key=f"safety:{check.pk}:{resident.pk}", phone=resident.sms_phone, language=resident.language,
+        related=row, is_drill=check.is_drill, expects_reply=True, reply_until=check.reply_until,
+    )
+
+
+# --- counts -----------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    total: int = 0
+    safe: int = 0
+    need_help: int = 0
+    vulnerable: int = 0
+    vulnerable_accounted: int = 0
+
+    @property
+    def accounted_for(self) -> int:
+        return self.safe + self.need_help
+
+    @property
+    def unanswered(self) -> int:
+        return max(0, self.total - self.accounted_for)
+
+    def add(self, other: Tally) -> None:
+        for name in ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class AreaTally:
+    area: Area
+    tally: Tally
+
+
+@dataclass
+class SafetyCounts:
+    check: SafetyCheck
+    overall: Tally
+    by_area: list[AreaTally] = field(default_factory=list)  # the check's area and those between it and the grids
+    by_grid: list[AreaTally] = field(default_factory=list)
+
+
+def safety_counts(check: SafetyCheck) -> SafetyCounts:
+    """Live counts: one aggregate over the status rows grouped by grid, then rolled up the
+    tree in Python (two small queries for the areas' names and paths)."""
+    accounted = ~Q(status=SafetyState.UNANSWERED)
+    rows = (
+        SafetyStatus.objects.filter(safety_check=check).values("grid_id").order_by("grid_id").annotate(
+            total=Count("pk"), safe=Count("pk", filter=Q(status=SafetyState.SAFE)),
+            need_help=Count("pk", filter=Q(status=SafetyState.NEED_HELP)),
+            vulnerable=Count("pk", filter=Q(is_vulnerable=True)),
+            vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
+        )
+    )
+    per_grid = {r.pop("grid_id"): Tally(**r) for r in rows}
+    grids = Area.objects.in_bulk(list(per_grid))
+    between = list(Area.objects.filter(path__startswith=check.area.path, kind__in=_between_kinds(check.area)).order_by("path"))
+    overall = Tally()
+    by_area = {a.pk: AreaTally(a, Tally()) for a in [check.area, *between]}
+    for grid_id, tally in per_grid.items():
+        overall.add(tally)
+        grid = grids.get(grid_id)
+        for holder in by_area.values():
+            if grid is not None and grid.path.startswith(holder.area.path):
+                holder.tally.add(tally)
+    # Before every row is written (the fan-out's first phase) the area total is the census.
+    overall.total = max(overall.total, check.resident_count)
+    by_area[check.area.pk].tally.total = overall.total
+    by_grid = sorted((AreaTally(grids[g], t) for g, t in per_grid.items() if g in grids), key=lambda a: a.area.path)
+    return SafetyCounts(check=check, overall=overall, by_area=list(by_area.values()), by_grid=by_grid)
+
+
+def _between_kinds(area: Area) -> list[str]:
+    depth = AREA_KIND_DEPTH[area.kind]
+    return [kind for kind, d in AREA_KIND_DEPTH.items() if depth < d < AREA_KIND_DEPTH["grid"]]
+
+
+STATUS_ORDER = Case(
+    When(status=SafetyState.NEED_HELP, then=Value(0)), When(status=SafetyState.UNANSWERED, then=Value(1)),
+    default=Value(2), output_field=IntegerField(),
+)
+
+
+def statuses_vulnerable_first(check: SafetyCheck) -> QuerySet[SafetyStatus]:
+    """Vulnerable residents first; within them, need help, then silent, then safe."""
+    return (SafetyStatus.objects.filter(safety_check=check).annotate(status_rank=STATUS_ORDER)
+            .order_by("-is_vulnerable", "status_rank", "resident__display_name", "pk"))

@@ -1,0 +1,245 @@
+"""Answers to safety checks, from the app, by SMS, by someone on the resident's behalf; and
+the welfare-check tasks for vulnerable residents who stay silent.
+
+    answer_safety_check(row, "SAFE", by=user, channel=..., client_key=...)
+    answering_channel(user, row) -> AnswerChannel | None     # may this user answer for them?
+    request_welfare_checks(now=None)                           # the beat sweep
+
+The status row holds the current answer and is moved by a conditional UPDATE on its version
+(a concurrent answer retries on the fresh row), so counts — aggregates over these rows —
+never count anyone twice. Each answer is also kept (SafetyAnswer); a client key makes an app
+answer idempotent, and the inbound SMS layer deduplicates replies by MessageSid. NEED_HELP
+creates a life-safety task at once (create_task, idempotent per resident and check); SAFE
+after a welfare check was asked for calls that check off if nobody has taken it yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from community.models import EmergencyContact, Resident, User
+from community.permissions import Action, can
+from core.errors import ValidationError, field_error
+from core.text import clean_text
+from notifications.inbound import register_reply_handler
+from notifications.templates import render
+from volunteers.models import TaskAssignment
+from volunteers.services import create_task, resident_reported_safe
+
+from .error_codes import EmergencyErrorCode as Code
+from .mobilise import handle_mobilisation_reply
+from .models import (
+    AnswerChannel,
+    SafetyAnswer,
+    SafetyCheck,
+    SafetyCheckStatus,
+    SafetyState,
+    SafetyStatus,
+)
+from .safety import publish_check_event
+
+logger = logging.getLogger(__name__)
+ANSWERS = (SafetyState.SAFE, SafetyState.NEED_HELP)
+MAX_RETRIES = 10
+
+
+@dataclass
+class AnswerResult:
+    status_row: SafetyStatus
+    answer: SafetyAnswer
+    replayed: bool = False
+
+
+def check_answer(status, note, location) -> tuple[str, str]:
+    status = getattr(status, "value", status)
+    if status not in ANSWERS:
+        raise field_error("status", "Answer SAFE or NEED_HELP.", Code.INVALID)
+    return status, clean_text(note, "note", 500)
+
+
+def answering_channel(user: User | None, row: SafetyStatus) -> str | None:
+    """How `user` may answer for the resident of `row`: themself (APP), a household member,
+    a linked emergency contact or a volunteer on this resident's task (PROXY), staff of the
+    resident's grid (STAFF); None when they may not."""
+    if user is None or not user.is_authenticated:
+        return None
+    resident = row.resident
+    if resident.user_id == user.pk:
+        return AnswerChannel.APP
+    if resident.household_id and Resident.objects.filter(user=user, household_id=resident.household_id).exists():
+        return AnswerChannel.PROXY
+    linked = Q(linked_user=user) | Q(linked_resident__user=user)
+    if EmergencyContact.objects.filter(linked, resident=resident).exists():
+        return AnswerChannel.PROXY
+    if _on_residents_task(user, row):
+        return AnswerChannel.PROXY
+    if can(user, Action.MANAGE_PEOPLE, row.grid):
+        return AnswerChannel.STAFF
+    return None
+
+
+def _on_residents_task(user: User, row: SafetyStatus) -> bool:
+    task_ids = [t for t in (row.need_help_task_id, row.welfare_task_id) if t]
+    if not task_ids:
+        return False
+
+    return TaskAssignment.objects.filter(task_id__in=task_ids, user=user).exclude(
+        status__in=["WITHDRAWN", "REMOVED", "CANCELLED"]).exists()
+
+
+def answer_safety_check(
+    row: SafetyStatus, status: str, *, by: User | None, channel: str, note: str = "",
+    location: tuple[float, float] | None = None, client_key: str = "", source_ref: str = "", now=None,
+) -> AnswerResult:
+    """Record an answer. The same (user, client key) returns the first answer unchanged."""
+    status, note = check_answer(status, note, location)
+    if len(client_key) > 255:
+        raise ValidationError({"idempotency_key": "At most 255 characters."}, code=Code.INVALID)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if client_key:
+            first = SafetyAnswer.objects.filter(status_row=row, answered_by=by, client_key=client_key).first()
+            if first is not None:
+                return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
+        lat, lng = location if location is not None else (None, None)
+        try:
+            with transaction.atomic():
+                answer = SafetyAnswer.objects.create(
+                    status_row=row, status=status, previous_status=SafetyState.UNANSWERED, channel=channel,
+                    answered_by=by, note=note, lat=lat, lng=lng, client_key=client_key, source_ref=source_ref[:80],
+                    answered_at=now,
+                )
+        except IntegrityError:  # the same key, committed concurrently: that one is the answer
+            first = SafetyAnswer.objects.get(status_row=row, answered_by=by, client_key=client_key)
+            return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
+        previous = _move(row, status, channel=channel, by=by, note=note, lat=lat, lng=lng, now=now)
+        SafetyAnswer.objects.filter(pk=answer.pk).update(previous_status=previous)
+        answer.previous_status = previous
+        current = SafetyStatus.objects.select_related("safety_check", "resident", "grid").get(pk=row.pk)
+        if status == SafetyState.NEED_HELP:
+            try:
+                with transaction.atomic():  # the answer stands even if its task cannot be made
+                    _need_help_task(current, by=by, note=note, location=location)
+            except Exception:
+                logger.exception("need-help task for safety status %s could not be created", current.pk)
+        elif (current.welfare_task_id and previous != SafetyState.SAFE
+              and not (by is not None and _on_residents_task(by, current))):
+            _welfare_answered(current, by=by, channel=channel, now=now)
+        publish_check_event(current.safety_check, "answered", statusId=current.pk, status=status)
+    return AnswerResult(current, answer)
+
+
+def _move(row: SafetyStatus, status: str, *, channel, by, note, lat, lng, now) -> str:
+    """Conditional UPDATE on the row's version; returns the status it replaced."""
+    for _ in range(MAX_RETRIES):
+        current = SafetyStatus.objects.filter(pk=row.pk).values("version", "status", "first_answered_at").get()
+        values = dict(status=status, answered_at=now, channel=channel, answered_by=by, note=note, version=F("version") + 1)
+        if lat is not None:
+            values.update(lat=lat, lng=lng)
+        if current["first_answered_at"] is None:
+            values["first_answered_at"] = now
+        if SafetyStatus.objects.filter(pk=row.pk, version=current["version"]).update(**values):
+            return current["status"]
+    raise RuntimeError(f"safety status {row.pk}: too many concurrent answers")  # pragma: no cover
+
+
+def _need_help_task(row: SafetyStatus, *, by, note: str, location) -> None:
+    check = row.safety_check
+    resident = row.resident
+    point = location or resident.point
+    task = create_task(
+        area=row.grid, title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。",
+        location=point, address=resident.address, priority="LIFE_SAFETY", source="SAFETY_CHECK",
+        source_object=row, created_by=by, is_drill=check.is_drill,
+        idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help",
+    )
+    SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=task.pk)
+    row.need_help_task_id = row.need_help_task_id or task.pk
+
+
+def _welfare_answered(row: SafetyStatus, *, by, channel: str, now) -> None:
+    """A welfare check was asked for and now the resident is SAFE: a check nobody has taken is
+    called off, one a volunteer holds goes on with the answer on its timeline. (A volunteer on
+    the check answering for the resident is the visit itself: that changes nothing here.)"""
+
+    try:
+        with transaction.atomic():  # the answer is what matters: a failure here must not lose it
+            outcome = resident_reported_safe(row.welfare_task_id, by=by, channel=channel, now=now)
+    except Exception:
+        logger.exception("welfare task %s: could not settle after a SAFE answer", row.welfare_task_id)
+        return
+    logger.info("welfare task %s: resident answered safe (%s) -> %s", row.welfare_task_id, channel, outcome)
+
+
+# --- welfare checks for the silent ------------------------------------------------------------
+def request_welfare_checks(now=None, limit: int = 500) -> int:
+    """Vulnerable residents still UNANSWERED after their check's welfare time get a
+    welfare-check task at their address. Each row is claimed by a conditional UPDATE in the
+    transaction that creates its task (keyed per check and resident), so a re-run, or two
+    sweeps at once, never make two."""
+    now = now or timezone.now()
+    created = 0
+    checks = SafetyCheck.objects.filter(status=SafetyCheckStatus.ACTIVE, welfare_due_at__lte=now)
+    for check in checks.select_related("area"):
+        silent = (SafetyStatus.objects.filter(safety_check=check, is_vulnerable=True, status=SafetyState.UNANSWERED,
+                                              welfare_requested_at__isnull=True)
+                  .select_related("resident", "grid").order_by("pk")[:limit])
+        for row in silent:
+            created += _welfare_task(check, row, now)
+    return created
+
+
+def _welfare_task(check: SafetyCheck, row: SafetyStatus, now) -> int:
+    with transaction.atomic():
+        claimed = SafetyStatus.objects.filter(pk=row.pk, status=SafetyState.UNANSWERED, welfare_requested_at__isnull=True
+                                              ).update(welfare_requested_at=now)
+        if not claimed:
+            return 0  # answered meanwhile, or another sweep took it
+        resident = row.resident
+        try:
+            task = create_task(
+                area=row.grid, title="上门探访：重点关注居民未报平安",
+                description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。",
+                location=resident.point, address=resident.address, priority="URGENT", source="SAFETY_CHECK",
+                source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare",
+            )
+        except ValidationError:
+            logger.exception("welfare task for safety status %s could not be created", row.pk)
+            transaction.set_rollback(True)
+            return 0
+        SafetyStatus.objects.filter(pk=row.pk).update(welfare_task_id=task.pk)
+    return 1
+
+
+# --- SMS replies: "1" safe, "2" need help ----------------------------------------------------
+def handle_safety_reply(prompt, reply) -> str | None:
+    row = SafetyStatus.objects.select_related("resident", "grid", "safety_check").filter(pk=_int(prompt.related_id)).first()
+    if row is None:
+        return None
+    status = SafetyState.SAFE if reply.intent == "yes" else SafetyState.NEED_HELP
+    answer_safety_check(row, status, by=row.resident.user, channel=AnswerChannel.SMS,
+                        source_ref=f"sms:{prompt.pk}:{reply.code or ''}")
+    name = "emergency.safety.reply.safe" if status == SafetyState.SAFE else "emergency.safety.reply.help"
+    return render(name, {}, language=prompt.language, is_drill=False)
+
+
+def _safety_still_unanswered(prompt) -> bool:
+    return SafetyStatus.objects.filter(pk=_int(prompt.related_id), status=SafetyState.UNANSWERED).exists()
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def register_reply_handlers() -> None:
+    register_reply_handler("safety_check", handle_safety_reply, reanswerable=True,  # "1" now, "2" later
+                           still_waiting=_safety_still_unanswered)
+    register_reply_handler("mobilisation", handle_mobilisation_reply)

@@ -1,0 +1,133 @@
+"""Alerts: issue, update and cancel (CAP messages)."""
+
+from __future__ import annotations
+
+import graphene
+
+from community.permissions import Action
+from core.errors import field_error
+from emergency.alerts import cancel_alert, issue_alert, update_alert
+from emergency.error_codes import EmergencyErrorCode as Code
+from emergency.models import Alert
+
+from ...community.mutations.lookup import fetch
+from ...core.mutations import BaseMutation
+from ...core.permissions import require
+from ...core.types import decode_id
+from ..types import (
+    AlertType,
+    CapCategoryEnum,
+    CapCertaintyEnum,
+    CapResponseTypeEnum,
+    CapSeverityEnum,
+    CapUrgencyEnum,
+)
+
+
+def _plain(value):
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return getattr(value, "value", value)
+
+
+def _get(model, type_name: str, global_id: str, field: str, *related):
+    row = model.objects.select_related(*related).filter(pk=decode_id(global_id, type_name, field)).first()
+    if row is None:
+        raise field_error(field, f"No such {type_name}.", Code.NOT_FOUND)
+    return row
+
+
+class AlertFields:
+    response_types = graphene.List(graphene.NonNull(CapResponseTypeEnum))
+    description = graphene.String()
+    instruction = graphene.String()
+    headline_en = graphene.String()
+    description_en = graphene.String()
+    instruction_en = graphene.String()
+    onset = graphene.DateTime()
+    expires = graphene.DateTime()
+    send_sms = graphene.Boolean(description="Text residents without the app and vulnerable residents (default true).")
+
+
+class AlertInput(AlertFields, graphene.InputObjectType):
+    categories = graphene.List(graphene.NonNull(CapCategoryEnum), required=True)
+    event = graphene.String(required=True)
+    urgency = CapUrgencyEnum(required=True)
+    severity = CapSeverityEnum(required=True)
+    certainty = CapCertaintyEnum(required=True)
+    headline = graphene.String(required=True)
+
+
+class AlertChangesInput(AlertFields, graphene.InputObjectType):
+    categories = graphene.List(graphene.NonNull(CapCategoryEnum))
+    event = graphene.String()
+    urgency = CapUrgencyEnum()
+    severity = CapSeverityEnum()
+    certainty = CapCertaintyEnum()
+    headline = graphene.String()
+
+
+def _alert_data(value) -> dict:
+    return {k: _plain(v) for k, v in dict(value).items() if v is not None or k in ("onset", "expires")}
+
+
+class IssueAlert(BaseMutation):
+    """Issue an alert to the residents of an area (push, and SMS to those without the app or
+    vulnerable). Staff with ISSUE_ALERTS. Drill alerts are exported with CAP status Exercise."""
+
+    alert = graphene.Field(AlertType)
+
+    class Arguments:
+        area_id = graphene.ID(required=True)
+        input = AlertInput(required=True)
+        is_drill = graphene.Boolean(default_value=False)
+
+    class Meta:
+        idempotent = True
+
+    @classmethod
+    def perform_mutation(cls, root, info, area_id, input, is_drill=False):
+        area = fetch("Area", area_id, "area_id")
+        user = require(info, Action.ISSUE_ALERTS, area)
+        return cls(errors=[], alert=issue_alert(area, _alert_data(input), by=user, is_drill=is_drill))
+
+
+class UpdateAlert(BaseMutation):
+    """A new CAP Update message replacing the alert (it is sent to residents again)."""
+
+    alert = graphene.Field(AlertType)
+
+    class Arguments:
+        alert_id = graphene.ID(required=True)
+        changes = AlertChangesInput(required=True)
+
+    class Meta:
+        idempotent = True
+
+    @classmethod
+    def perform_mutation(cls, root, info, alert_id, changes):
+        alert = _get(Alert, "Alert", alert_id, "alert_id", "area")
+        user = require(info, Action.ISSUE_ALERTS, alert.area)
+        data = {k: v for k, v in _alert_data(changes).items() if v is not None}
+        return cls(errors=[], alert=update_alert(alert, data, by=user))
+
+
+class CancelAlert(BaseMutation):
+    """A CAP Cancel message: residents who were alerted are told it is over."""
+
+    alert = graphene.Field(AlertType)
+
+    class Arguments:
+        alert_id = graphene.ID(required=True)
+        note = graphene.String(default_value="")
+
+    class Meta:
+        idempotent = True
+
+    @classmethod
+    def perform_mutation(cls, root, info, alert_id, note=""):
+        alert = _get(Alert, "Alert", alert_id, "alert_id", "area")
+        user = require(info, Action.ISSUE_ALERTS, alert.area)
+        return cls(errors=[], alert=cancel_alert(alert, by=user, note=note))
+
+

@@ -1,0 +1,42 @@
+import graphene
+
+from community.models import Area
+from community.permissions import Action
+from core.errors import ValidationError
+from emergency.switching import switch_mode
+
+from ...community.types import AreaType, ModeEnum
+from ...core.mutations import BaseMutation
+from ...core.permissions import require
+from ...core.types import decode_id
+from ..types import ModeSwitchType
+
+
+class SwitchAreaMode(BaseMutation):
+    """Set an area's own mode (it applies to the whole subtree). Entitled roles only. Entering a
+    mode runs the area's response plan in the background (switch.planRun); legal moves are
+    in community.modes.MODE_TRANSITIONS."""
+
+    area = graphene.Field(AreaType)
+    switch = graphene.Field(ModeSwitchType)
+
+    class Arguments:
+        area_id = graphene.ID(required=True)
+        mode = ModeEnum(required=True)
+        reason = graphene.String(default_value="")
+        is_drill = graphene.Boolean(default_value=False)
+        skip_recovery = graphene.Boolean(
+            default_value=False, description="EMERGENCY -> NORMAL without RECOVERY (e.g. a false alarm); needs a reason.")
+
+    class Meta:
+        idempotent = True
+
+    @classmethod
+    def perform_mutation(cls, root, info, area_id, mode, reason="", is_drill=False, skip_recovery=False):
+        area = Area.objects.filter(pk=decode_id(area_id, "Area", "area_id")).first()
+        if area is None:
+            raise ValidationError({"area_id": "No such area."}, code="not_found")
+        user = require(info, Action.SWITCH_MODE, area)
+        switch = switch_mode(area, mode.value if hasattr(mode, "value") else mode, by=user, reason=reason, is_drill=is_drill,
+                                skip_recovery=skip_recovery)
+        return cls(errors=[], area=area, switch=switch)
