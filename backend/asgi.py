@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from notifications.consumers import GraphQLTransportWSConsumer  # noqa: E402
+from schema.core.consumers import GraphQLTransportWSConsumer  # noqa: E402
 
 websocket_urlpatterns = [path("graphql/", GraphQLTransportWSConsumer.as_asgi())]
 

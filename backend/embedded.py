@@ -15,6 +15,7 @@ _started = threading.Event()
 
 def start_embedded_worker(concurrency: int = 2, beat: bool = True):
     """Start once per process; returns the worker controller."""
+    # Start-up cost: the worker and beat machinery load only when started.
     from celery.beat import EmbeddedService
     from celery.worker import WorkController
 

@@ -11,6 +11,8 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from backend.celery import app
+
 logger = logging.getLogger(__name__)
 TIMEOUT = 2.0
 
@@ -37,8 +39,6 @@ def check_channel_layer() -> None:
 
 
 def check_broker() -> None:
-    from backend.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=TIMEOUT)
 

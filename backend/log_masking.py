@@ -35,6 +35,7 @@ def uvicorn_log_config() -> dict:
     """uvicorn's own logging, with link tokens kept out of its access log."""
     import copy
 
+    # Start-up cost: only `serve` needs uvicorn, not every process that logs.
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)

@@ -324,15 +324,9 @@ ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)
 GRAPHQL_UPLOAD_MAX_BYTES = env.int("GRAPHQL_UPLOAD_MAX_BYTES", default=12 * 1024 * 1024)
 
 # --- Notifications: SMS (Twilio), phone login ------------------------------------------------
-import sys as _sys  # noqa: E402
-
-# Like Django's email backends: console prints (development), locmem keeps a list (tests).
-_RUNNING_TESTS = "pytest" in _sys.modules or _sys.argv[1:2] == ["test"]
-SMS_BACKEND = env.str(
-    "SMS_BACKEND",
-    default="notifications.transports.locmem.LocmemTransport" if _RUNNING_TESTS
-    else "notifications.transports.console.ConsoleTransport",
-)
+# Like Django's email backends: console prints (development), locmem keeps a list (the test
+# suite's settings, tests/settings.py, choose it).
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.transports.console.ConsoleTransport")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_AUTH_TOKEN_SECONDARY = env.str("TWILIO_AUTH_TOKEN_SECONDARY", default="")  # during rotation

@@ -11,7 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.util import find_spec
 
+from django.apps import apps
 from django.db import transaction
 
 from .models import Area, AreaKind, Role, RoleAssignment, User
@@ -65,10 +68,7 @@ def _staff(username: str, display_name: str, area: Area, role: str, n: int) -> U
 
 def discover_demo_steps() -> None:
     """Import `<app>.demo_steps` for every installed app that has one."""
-    from importlib import import_module
-    from importlib.util import find_spec
 
-    from django.apps import apps
 
     for config in apps.get_app_configs():
         name = f"{config.name}.demo_steps"

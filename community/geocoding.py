@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from geopy.exc import GeopyError
+from geopy.geocoders import BaiduV3, Nominatim
 
 from .geo import Datum, to_wgs84
 from .models import GeocodeCacheEntry
@@ -69,8 +70,6 @@ def build_geocoder():
     provider = settings.GEOCODER.lower()
     timeout = settings.GEOCODER_TIMEOUT
     if provider == "nominatim":
-        from geopy.geocoders import Nominatim
-
         geocoder = Nominatim(
             user_agent=settings.GEOCODER_USER_AGENT,
             domain=settings.GEOCODER_DOMAIN,
@@ -79,8 +78,6 @@ def build_geocoder():
         )
         return provider, geocoder, Datum.WGS84
     if provider == "baidu":
-        from geopy.geocoders import BaiduV3
-
         geocoder = BaiduV3(
             api_key=settings.GEOCODER_API_KEY,
             scheme=settings.GEOCODER_SCHEME,

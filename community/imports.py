@@ -26,7 +26,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from openpyxl import load_workbook
 
+from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 
 from .error_codes import CommunityErrorCode
@@ -41,6 +43,7 @@ from .models import (
     User,
 )
 from .residents import mark_geocode_pending
+from .tasks import sweep_geocoding
 from .uploads import sniff_roster
 from .validation import clean_phone
 
@@ -124,8 +127,6 @@ class ImportReport:
 # --- reading -------------------------------------------------------------------------------
 def read_table(upload, kind: str) -> list[list[Any]]:
     if kind == "xlsx":
-        from openpyxl import load_workbook
-
         workbook = load_workbook(upload, read_only=True, data_only=True)
         try:
             sheet = workbook.worksheets[0]
@@ -310,7 +311,7 @@ def import_roster(upload, community: Area, *, by: User | None, dry_run: bool = F
             for row in report.rows:
                 if row.action in ("create", "update"):
                     _write_row(row, by)
-            transaction.on_commit(_enqueue_geocoding_sweep)
+            enqueue_on_commit(sweep_geocoding)
     except IntegrityError:
         # A concurrent registration took one of these phones: nothing was written.
         report.file_problems.append(Problem("phone", CommunityErrorCode.DUPLICATE_IN_DATABASE,
@@ -348,12 +349,3 @@ def _write_row(row: RowReport, by: User | None) -> None:
             resident=resident, name=values.get("contact_name") or "紧急联系人", phone=phone,
             relation=values.get("contact_relation", "other"),
         )
-
-
-def _enqueue_geocoding_sweep() -> None:
-    from .tasks import sweep_geocoding
-
-    try:
-        sweep_geocoding.delay()
-    except Exception:  # noqa: BLE001 - the periodic sweep runs anyway
-        logger.warning("geocoding sweep not enqueued after import", exc_info=True)

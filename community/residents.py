@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 
@@ -28,6 +29,7 @@ from .models import (
     Resident,
     User,
 )
+from .tasks import geocode_resident
 from .validation import clean_language, clean_languages, clean_phone
 
 MAX_CONTACTS = 5
@@ -122,18 +124,16 @@ def save_unique(resident: Resident) -> None:
         raise field_error("phone", "Another resident is registered with this phone number.", CommunityErrorCode.PHONE_TAKEN)
 
 
+def _geocode_after_commit(resident: Resident) -> None:
+    if resident.geocode_status == GeocodeStatus.PENDING:
+        enqueue_on_commit(geocode_resident, resident.pk)
+
+
 def mark_geocode_pending(resident: Resident) -> None:
     resident.geocode_status = GeocodeStatus.PENDING
     resident.geocode_attempts = 0
     resident.geocode_next_attempt_at = timezone.now()
     resident.geocode_error = ""
-
-
-def _enqueue_geocoding_if_pending(resident: Resident) -> None:
-    if resident.geocode_status == GeocodeStatus.PENDING:
-        from .tasks import enqueue_geocoding
-
-        enqueue_geocoding(resident.pk)
 
 
 def do_register_resident(
@@ -157,7 +157,7 @@ def do_register_resident(
             mark_geocode_pending(resident)
         save_unique(resident)
         _sync_account(resident)
-        transaction.on_commit(lambda: _enqueue_geocoding_if_pending(resident))
+        _geocode_after_commit(resident)
     return resident
 
 
@@ -220,7 +220,7 @@ def do_update_resident(
             locked.household = household
         save_unique(locked)
         _sync_account(locked)
-        transaction.on_commit(lambda: _enqueue_geocoding_if_pending(locked))
+        _geocode_after_commit(locked)
     return locked
 
 

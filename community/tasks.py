@@ -15,6 +15,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core.enqueue import enqueue_now
+
 from .geo import cell_of
 from .geocoding import GeocoderDisabled, GeocoderUnavailable, geocode_address
 from .grids import derive_grid
@@ -24,14 +26,6 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=6)
 DISABLED_RETRY = dt.timedelta(hours=1)
-
-
-def enqueue_geocoding(resident_id: int) -> None:
-    """Hand the work to a worker; if the broker is down the sweep picks it up later."""
-    try:
-        geocode_resident.delay(resident_id)
-    except Exception:  # noqa: BLE001 - never fail the request that saved the record
-        logger.warning("geocode task for resident %s not enqueued; the sweep will retry", resident_id, exc_info=True)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -83,7 +77,7 @@ def geocode_resident_now(resident_id: int) -> str:
     return "done" if pending.update(**values) == 1 else "superseded"
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="community.tasks.geocode_resident", acks_late=True, ignore_result=True)
 def geocode_resident(resident_id: int) -> str:
     return geocode_resident_now(resident_id)
 
@@ -94,10 +88,10 @@ def due_for_geocoding(limit: int = 200) -> list[int]:
     return list(rows.order_by("geocode_next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="community.tasks.sweep_geocoding", ignore_result=True)
 def sweep_geocoding(limit: int = 200) -> int:
     """Re-drive PENDING residents that are due. Geocoding is paced, so a batch is bounded."""
     ids = due_for_geocoding(limit)
     for resident_id in ids:
-        enqueue_geocoding(resident_id)
+        enqueue_now(geocode_resident, resident_id)
     return len(ids)

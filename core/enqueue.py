@@ -40,6 +40,17 @@ def enqueue_now(task: Task | str, *args: Any, **kwargs: Any) -> bool:
         return False
 
 
+def enqueue_later(task: Task | str, *args: Any, countdown: float) -> bool:
+    """Send `task` to run in `countdown` seconds; False (logged) if the broker could not take it."""
+    name = task if isinstance(task, str) else task.name
+    try:
+        _task(task).apply_async(args=args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        return True
+    except Exception as exc:  # noqa: BLE001 - as in enqueue_now: the sweep re-drives
+        logger.warning("could not enqueue %s (%s); the periodic sweep will re-drive it", name, type(exc).__name__)
+        return False
+
+
 def enqueue_on_commit(task: Task | str, *args: Any, **kwargs: Any) -> None:
     """Send `task` after the current transaction commits (immediately outside one)."""
     transaction.on_commit(partial(enqueue_now, task, *args, **kwargs))

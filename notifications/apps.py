@@ -6,6 +6,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "通知 Notifications"
 
     def ready(self) -> None:
+        # Imported here because the texts module loads the templates registry with the app.
         from .sms_texts import register_builtin_templates
 
         register_builtin_templates()

@@ -19,41 +19,22 @@ opt back in (both honoured even from a sender over the flood limit), HELP/帮助
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from . import ratelimit
 from .consent import opt_in, opt_out
 from .models import InboundSms, SmsMessage, SmsStatus
+from .outbox import REANSWERABLE_PURPOSES, answerable_prompts_q, queue_sms
+from .replies import Reply, keyword, normalize, parse_reply
 from .templates import normalize_language
 
 logger = logging.getLogger(__name__)
-
-YES_WORDS = {"1", "Y", "YES", "OK", "OKAY", "SURE", "YEP", "YEAH", "是", "接", "好", "可以", "好的", "接受", "行", "同意",
-             "是的"}
-NO_WORDS = {"2", "N", "NO", "NOPE", "NAH", "否", "不", "不行", "不可以", "不接", "拒绝", "不去", "不了"}
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订"}
-START_WORDS = {"START", "UNSTOP", "订阅"}
-HELP_WORDS = {"HELP", "INFO", "帮助"}
-KEYWORDS = {**{w: "stop" for w in STOP_WORDS}, **{w: "start" for w in START_WORDS}, **{w: "help" for w in HELP_WORDS}}
-
-_TOKEN_RE = re.compile(r"[A-Z0-9]+|[\u3400-\u9fff]+")
-_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
-
-
-@dataclass(frozen=True)
-class Reply:
-    intent: str  # "yes" | "no" | "unknown"
-    code: str | None  # the reference code the person included, if any
-    text: str  # the original body
-
 
 Handler = Callable[[SmsMessage, Reply], "str | None"]
 _handlers: dict[str, tuple[Handler, bool]] = {}
@@ -69,7 +50,6 @@ def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: boo
     replies whose intent is "unknown" (free text); otherwise the router answers those. A
     reanswerable prompt keeps taking answers until its reply_until (the latest one counts);
     others take one."""
-    from .outbox import REANSWERABLE_PURPOSES
 
     _handlers[purpose] = (handler, wants_unknown)
     if still_waiting is not None:
@@ -80,35 +60,6 @@ def register_reply_handler(purpose: str, handler: Handler, *, wants_unknown: boo
         REANSWERABLE_PURPOSES.add(purpose)
     else:
         REANSWERABLE_PURPOSES.discard(purpose)
-
-
-def _normalize(body: str) -> str:
-    # NFKC folds full-width letters and digits (Ｙ, １) typed on Chinese keyboards.
-    return unicodedata.normalize("NFKC", body or "").strip().upper()
-
-
-def keyword(body: str) -> str | None:
-    """"stop", "start" or "help" when the whole message is one keyword."""
-    text = _normalize(body).strip(" .!。！")
-    return KEYWORDS.get(text)
-
-
-def parse_reply(body: str) -> Reply:
-    """Yes/no with an optional code before or after: "Y AB12", "AB12 1", "是 AB12", "是AB"."""
-    tokens = _TOKEN_RE.findall(_normalize(body))
-    code = None
-    intents = []
-    for token in tokens:
-        if token in YES_WORDS:
-            intents.append("yes")
-        elif token in NO_WORDS:
-            intents.append("no")
-        elif code is None and _CODE_RE.match(token):
-            code = token
-        else:
-            intents.append("unknown")
-    intent = intents[0] if len(intents) == 1 else "unknown"
-    return Reply(intent=intent, code=code, text=body)
 
 
 # --- processing -----------------------------------------------------------------------------
@@ -150,13 +101,12 @@ def _keyword(inbound: InboundSms, word: str) -> str:
     language = _language_for(inbound.phone, inbound.body)
     if word == "stop":
         # No reply: the provider confirms STOP itself, and nothing more may be sent.
-        opt_out(inbound.phone, source="keyword", keyword=_normalize(inbound.body)[:32])
+        opt_out(inbound.phone, source="keyword", keyword=normalize(inbound.body)[:32])
         return "opted_out"
     if word == "start":
         opt_in(inbound.phone)
         _answer(inbound, "sms.start", {}, language=language)
         return "opted_in"
-    from .outbox import answerable_prompts_q
 
     # Someone asked to answer (a safety check above all) who texts HELP is told how to answer.
     codes = list(SmsMessage.objects.filter(answerable_prompts_q(), phone=inbound.phone)
@@ -170,8 +120,6 @@ def _keyword(inbound: InboundSms, word: str) -> str:
 
 
 def _find_prompt(phone: str, code: str | None) -> tuple[SmsMessage | None, str]:
-    from .outbox import answerable_prompts_q
-
     prompts = _settled_elsewhere(list(SmsMessage.objects.filter(answerable_prompts_q(), phone=phone)
                                       .order_by("-created_at", "-id")[:20]))
     if code is not None:
@@ -199,7 +147,6 @@ def _recently_closed(phone: str, code: str) -> bool:
 def _settled_elsewhere(prompts: list[SmsMessage]) -> list[SmsMessage]:
     """Prompts whose question was settled outside SMS are closed now (a later "yes" must not
     be taken for them); a reanswerable one stays, as answered."""
-    from .outbox import REANSWERABLE_PURPOSES
 
     kept = []
     now = timezone.now()
@@ -220,7 +167,6 @@ def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str
         _answer(inbound, "sms.reply.unrecognised", {"code": prompt.reply_code}, language=prompt.language, prompt=prompt)
         return "unrecognised"
     now = timezone.now()
-    from .outbox import REANSWERABLE_PURPOSES
 
     unclaimed = {} if prompt.purpose in REANSWERABLE_PURPOSES else {"answered_at__isnull": True}
     claimed = SmsMessage.objects.filter(pk=prompt.pk, **unclaimed).update(answered_at=now, answer_intent=reply.intent)
@@ -240,7 +186,6 @@ def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str
 
 def _answer(inbound: InboundSms, template: str, context: dict, *, language: str, prompt: SmsMessage | None = None) -> None:
     """Reply through the outbox; keyed on the MessageSid so a replay never answers twice."""
-    from .outbox import queue_sms
 
     queue_sms(
         template=template, context=context, purpose="sms_reply", idempotency_key=f"sms-reply:{inbound.message_sid}",
@@ -249,15 +194,11 @@ def _answer(inbound: InboundSms, template: str, context: dict, *, language: str,
 
 
 def _open_codes_text(phone: str) -> str:
-    from .outbox import answerable_prompts_q
-
     codes = SmsMessage.objects.filter(answerable_prompts_q(), phone=phone).order_by("created_at").values_list("reply_code", flat=True)[:5]
     return " ".join(codes)
 
 
 def _language_for(phone: str, body: str = "") -> str:
-    from django.contrib.auth import get_user_model
-
     language = get_user_model().objects.filter(phone=phone).values_list("preferred_language", flat=True).first()
     if language:
         return normalize_language(language)

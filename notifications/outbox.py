@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from core.enqueue import enqueue_on_commit
@@ -26,7 +27,13 @@ from core.enqueue import enqueue_on_commit
 from .consent import is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode
 from .models import SmsMessage, SmsStatus
+from .replies import KEYWORDS, NO_WORDS, YES_WORDS
 from .templates import normalize_language, render, segment_count
+
+# The Celery tasks that send outbox rows (notifications/tasks.py), named so that this module
+# need not import it.
+SEND_SMS = "notifications.tasks.send_sms"
+DRAIN_OUTBOX = "notifications.tasks.drain_outbox"
 
 # Reply codes: no 0/O, 1/I/L or 2 (1 and 2 mean yes and no), first character a letter.
 CODE_FIRST = "ABCDEFGHJKMNPRSTUVWXYZ"
@@ -34,8 +41,6 @@ CODE_REST = CODE_FIRST + "3456789"
 
 
 def _reserved_words() -> set[str]:
-    from .inbound import KEYWORDS, NO_WORDS, YES_WORDS
-
     return {w.upper() for w in YES_WORDS | NO_WORDS | set(KEYWORDS)}
 
 
@@ -102,7 +107,6 @@ def open_codes(phones: list[str]) -> dict[str, set[str]]:
 
 def status_callback_url(message_id: int) -> str | None:
     """Where the provider reports delivery status; needs PUBLIC_BASE_URL to be reachable."""
-    from django.urls import reverse
 
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     return f"{base}{reverse('sms-status-callback', args=[message_id])}" if base else None
@@ -206,9 +210,7 @@ def queue_sms(
         # A concurrent caller wrote the same key first: theirs is the message.
         return SmsMessage.objects.get(idempotency_key=idempotency_key)
     if row.status == SmsStatus.QUEUED:
-        from .tasks import send_sms
-
-        enqueue_on_commit(send_sms, row.pk)
+        enqueue_on_commit(SEND_SMS, row.pk)
     return row
 
 
@@ -237,9 +239,7 @@ def queue_sms_bulk(items: list[dict]) -> int:
     for chunk in _chunks([r.idempotency_key for r in rows], 900):
         written += SmsMessage.objects.filter(idempotency_key__in=chunk).count()
     if any(r.status == SmsStatus.QUEUED for r in rows):
-        from .tasks import drain_outbox
-
-        enqueue_on_commit(drain_outbox)
+        enqueue_on_commit(DRAIN_OUTBOX)
     return written
 
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -75,8 +76,6 @@ class LocalBuckets:
 
 class RedisBuckets:
     def __init__(self, url: str):
-        import redis
-
         self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self.script = self.client.register_script(_TAKE_LUA)
 

@@ -4,13 +4,18 @@ done, and leaves the database consistent if it dies at any point (the sweep re-d
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from core.enqueue import enqueue_now
+from core.enqueue import enqueue_later, enqueue_now
 
 from . import delivery
+from .inbound import process_inbound_sms
+from .models import InboundSms
+from .outbox import DRAIN_OUTBOX, SEND_SMS
 
 logger = logging.getLogger(__name__)
 
@@ -20,16 +25,16 @@ logger = logging.getLogger(__name__)
 MAX_COUNTDOWN = 300
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=SEND_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_sms(message_id: int) -> str:
     """Send one outbox message now (if it is still queued and due)."""
     outcome = delivery.deliver(message_id)
     if outcome.retry_in is not None:
-        send_sms.apply_async((message_id,), countdown=min(outcome.retry_in, MAX_COUNTDOWN))
+        enqueue_later(send_sms, message_id, countdown=min(outcome.retry_in, MAX_COUNTDOWN))
     return outcome.status
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=DRAIN_OUTBOX, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def drain_outbox() -> int:
     """Send the backlog at the shared pace for up to SMS_DRAIN_SECONDS, then hand over to a
     fresh task (so other work gets worker time during a long burst)."""
@@ -37,15 +42,15 @@ def drain_outbox() -> int:
     if slot is None:
         return 0  # enough drainers are running
     if delivery.backlog_exceeds(int(settings.SMS_RATE_PER_SECOND * 2) + 1):
-        drain_outbox.delay()  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
+        enqueue_now(drain_outbox)  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
     try:
         report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS, heartbeat=lambda: delivery.keep_drain_slot(slot))
     finally:
         delivery.release_drain_slot(slot)
     for message_id, delay in report.retries:
-        send_sms.apply_async((message_id,), countdown=min(delay, MAX_COUNTDOWN))
+        enqueue_later(send_sms, message_id, countdown=min(delay, MAX_COUNTDOWN))
     if report.exhausted_time:
-        drain_outbox.delay()
+        enqueue_now(drain_outbox)
     return report.attempted
 
 
@@ -65,12 +70,6 @@ def sweep_outbox() -> dict:
 
 
 def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> list[int]:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .models import InboundSms
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = InboundSms.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
     return list(pending.order_by("received_at").values_list("pk", flat=True)[:limit])
@@ -80,6 +79,5 @@ def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> l
              autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
 def process_inbound(inbound_id: int) -> str:
     """Route one inbound SMS (keywords, replies to prompts); exactly once per MessageSid."""
-    from .inbound import process_inbound_sms
 
     return process_inbound_sms(inbound_id)

@@ -23,6 +23,7 @@ from core.enqueue import enqueue_on_commit
 from .delivery import record_provider_status
 from .models import InboundSms
 from .outbox import normalize_phone
+from .tasks import process_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,6 @@ def inbound_sms(request):
                       "body": request.POST.get("Body", "")[:MAX_INBOUND_BODY]},
         )
         if created:
-            from .tasks import process_inbound
-
             enqueue_on_commit(process_inbound, inbound.pk)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 

@@ -17,9 +17,12 @@ from community.permissions import Action, can, can_view_area, scope_paths, scope
 
 from .models import (
     ActivitySignup,
+    Offer,
     PartyMemberRegistration,
     PartyRegistrationStatus,
     ServiceActivity,
+    Task,
+    TaskAssignment,
     Volunteer,
     VolunteerStatus,
 )
@@ -176,7 +179,6 @@ def can_see_task_personal_data(user: User, task) -> bool:
 
 def visible_tasks(user: User):
     """Staff see the tasks of their areas; anyone sees tasks they were offered or are on."""
-    from .models import Offer, Task, TaskAssignment
 
     if not user.is_authenticated:
         return Task.objects.none()
@@ -189,7 +191,6 @@ def visible_tasks(user: User):
 
 def visible_offers(user: User):
     """A person sees their own offers; staff those of their areas' tasks."""
-    from .models import Offer
 
     if not user.is_authenticated:
         return Offer.objects.none()
@@ -199,8 +200,6 @@ def visible_offers(user: User):
 
 
 def visible_assignments(user: User):
-    from .models import TaskAssignment
-
     if not user.is_authenticated:
         return TaskAssignment.objects.none()
     if _everywhere(user, Action.MANAGE_TASKS):

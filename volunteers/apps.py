@@ -6,18 +6,16 @@ class VolunteersConfig(AppConfig):
     verbose_name = "志愿者 Volunteers"
 
     def ready(self) -> None:
+        # Imported here because they import models, which load after the app registry.
         from community.permissions import register_home_area_provider
-
-        from .access import home_area_paths
-
-        # A volunteer sees the areas they serve; a Party member sees their community.
-        register_home_area_provider(home_area_paths)
-
         from notifications.inbound import register_reply_handler
 
+        from .access import home_area_paths
         from .dispatch.texts import register_task_templates
         from .services.offers import handle_offer_reply, offer_still_waiting
 
+        # A volunteer sees the areas they serve; a Party member sees their community.
+        register_home_area_provider(home_area_paths)
         # Offers go out by push and SMS; SMS answers come back through the reply router.
         register_task_templates()
         register_reply_handler("task_offer", handle_offer_reply, still_waiting=offer_still_waiting)

@@ -9,6 +9,8 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from .dispatch import offer_next_wave
+from .dispatch.sweep import sweep_dispatch as sweep
 from .models import Volunteer
 from .services.activities import close_forgotten_checkouts
 
@@ -43,7 +45,6 @@ def sweep_forgotten_checkouts() -> int:
 def run_dispatch(task_id: int) -> str:
     """Send the task's next wave if one is due. Takes an id, re-reads everything, and is safe
     to run twice or concurrently (the task row is locked, offers are unique per person)."""
-    from .dispatch import offer_next_wave
 
     return offer_next_wave(task_id).outcome
 
@@ -52,7 +53,6 @@ def run_dispatch(task_id: int) -> str:
 def sweep_dispatch() -> dict:
     """Every 15 s: expire unanswered offers, send the waves that are due, recover tasks whose
     worker or message was lost (see volunteers/dispatch/sweep.py)."""
-    from .dispatch.sweep import sweep_dispatch as sweep
 
     report = sweep()
     return {"expired": report.expired, "dispatched": len(report.dispatched), "tidied": report.tidied}

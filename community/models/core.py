@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -172,8 +173,6 @@ class RoleAssignment(models.Model):
         return f"{self.user} {self.get_role_display()} @ {self.area.name}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.area_id and self.area.kind not in ROLE_AREA_KINDS[Role(self.role)]:
             raise ValidationError({"area": f"A {self.role} is assigned to a {' or '.join(ROLE_AREA_KINDS[Role(self.role)])}."})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import models
 from django.utils import timezone
@@ -127,7 +128,6 @@ OPEN_REPORT_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACKNOWLEDGED)
 
 def report_photo_path(instance: ResidentReport, filename: str) -> str:
     # Never the client's file name: a random name with the sniffed extension.
-    import uuid
 
     ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphene
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from graphene_django import DjangoConnectionField
 
 from community.error_codes import CommunityErrorCode
@@ -15,7 +16,7 @@ from core.errors import field_error
 from ..core.errors import PermissionDenied
 from ..core.permissions import current_user
 from ..core.scalars import LocationInput, location_to_wgs84
-from ..core.types import Node, decode_id
+from ..core.types import Node, decode_id, plain
 from .hazard_types import (
     HazardKindEnum,
     HazardPointType,
@@ -57,9 +58,6 @@ def require_staff(info, action: Action):
     return user
 
 
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
-
 
 class ResidentQueries(graphene.ObjectType):
     residents = DjangoConnectionField(
@@ -93,11 +91,9 @@ class ResidentQueries(graphene.ObjectType):
         if vulnerable is not None:
             qs = qs.filter(is_vulnerable=vulnerable)
         if vulnerability:
-            from django.db.models import Q
-
             any_flag = Q()
             for flag in vulnerability:
-                any_flag |= Q(**{_value(flag): True})
+                any_flag |= Q(**{plain(flag): True})
             qs = qs.filter(any_flag)
         if search:
             qs = qs.filter(display_name__icontains=search.strip()[:50])
@@ -171,7 +167,7 @@ class HazardQueries(graphene.ObjectType):
         if area_id:
             qs = qs.in_area(area_in_scope(info, area_id, Action.VIEW_AREA))
         if kind:
-            qs = qs.filter(kind=_value(kind))
+            qs = qs.filter(kind=plain(kind))
         if not include_inactive:
             qs = qs.filter(is_active=True)
         return qs.order_by("-severity", "next_inspection_due", "id")
@@ -201,9 +197,9 @@ class HazardQueries(graphene.ObjectType):
             area = area_in_scope(info, area_id, Action.VIEW_REPORTS)
             qs = qs.filter(grid__path__startswith=area.path)
         if status:
-            qs = qs.filter(status=_value(status))
+            qs = qs.filter(status=plain(status))
         if kind:
-            qs = qs.filter(kind=_value(kind))
+            qs = qs.filter(kind=plain(kind))
         return qs.order_by("-created_at", "-id")
 
     def resolve_my_reports(root, info, **kwargs):

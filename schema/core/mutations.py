@@ -1,18 +1,20 @@
 """BaseMutation: login by default, ValidationError -> typed errors, idempotency keys.
 
 A mutation subclass declares its arguments and implements `perform_mutation`, which resolves
-IDs, checks permission (schema.core.permissions.require), calls one service and returns the
-payload. Services raise django ValidationError(code=...); this base turns it into
+IDs (schema.core.lookup.get_node_or_error), checks permission (schema.core.permissions.require),
+calls one service and returns the payload. Services raise django ValidationError(code=...); this base turns it into
 `errors: [Error!]!` and rolls the transaction back, so a failed mutation changes nothing.
 
 With `idempotent = True` in Meta the mutation takes `idempotencyKey`; the first successful
 result is stored (model references by primary key, plain values as they are) and a replay
-returns it instead of acting twice.
+returns it instead of acting twice. A perform_mutation that names an `idempotency_key`
+parameter receives the key too (a service that deduplicates by its own client key).
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 
 import graphene
@@ -36,6 +38,7 @@ class BaseMutationOptions(MutationOptions):
     # is the point (a counted failed login attempt must stick). Raised errors always roll back.
     commit_returned_errors = False
     throttle: Throttle | None = None
+    wants_key = False
 
 
 class BaseMutation(graphene.Mutation):
@@ -55,6 +58,7 @@ class BaseMutation(graphene.Mutation):
         _meta.idempotent = idempotent
         _meta.commit_returned_errors = commit_returned_errors
         _meta.throttle = throttle
+        _meta.wants_key = "idempotency_key" in inspect.signature(cls.perform_mutation).parameters
         if idempotent:
             input_class = getattr(cls, "Arguments", None)
             arguments = dict(arguments or {})
@@ -78,6 +82,8 @@ class BaseMutation(graphene.Mutation):
         if cls._meta.throttle is not None:
             check_throttle(cls._meta.throttle, info, getattr(info.context, "user", None))
         key = data.pop("idempotency_key", None) if cls._meta.idempotent else None
+        if cls._meta.wants_key:
+            data["idempotency_key"] = key or ""
         try:
             if key:
                 return cls._mutate_idempotent(root, info, key, data)

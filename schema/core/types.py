@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import graphene
 from graphql_relay import from_global_id
 
@@ -59,3 +61,11 @@ def decode_id(global_id: str, expected_type: str, field: str = "id") -> int:
         raise ValidationError(
             {field: f"Not a valid {expected_type} ID."}, code=CommonErrorCode.INVALID
         )
+
+
+def plain(value: Any) -> Any:
+    """An argument as the services take it: enum members as their stored value, lists item by
+    item (graphene hands resolvers enum members; services compare with strings)."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return getattr(value, "value", value)

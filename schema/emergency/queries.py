@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import graphene
 from django.db.models import Q
+from django.utils import timezone
 from graphene_django import DjangoConnectionField
 
+from community.models import Area
 from community.permissions import Action
 from emergency.models import (
     Alert,
@@ -18,9 +20,10 @@ from emergency.models import (
 )
 from emergency.plans import plan_for
 
-from ..community.mutations.lookup import fetch
 from ..community.types import ModeEnum
+from ..core.lookup import get_node_or_error
 from ..core.permissions import current_user, require, require_view_area
+from ..core.types import plain
 from .review_types import AfterActionReportType, resolve_after_action_report
 from .types import (
     AlertType,
@@ -31,10 +34,6 @@ from .types import (
     SafetyStatusType,
     answerable_q,
 )
-
-
-def _value(v):
-    return getattr(v, "value", v)
 
 
 class EmergencyQueries(graphene.ObjectType):
@@ -68,11 +67,11 @@ class EmergencyQueries(graphene.ObjectType):
     )
 
     def resolve_response_plans(root, info, area_id, mode=None, all_versions=False, **kwargs):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         require(info, Action.VIEW_AREA, area)
         qs = ResponsePlan.objects.filter(area=area).order_by("mode", "-version")
         if mode:
-            qs = qs.filter(mode=_value(mode))
+            qs = qs.filter(mode=plain(mode))
         if not all_versions:
             latest = {}
             for pk, m in qs.values_list("pk", "mode"):
@@ -81,29 +80,27 @@ class EmergencyQueries(graphene.ObjectType):
         return qs
 
     def resolve_effective_plan(root, info, area_id, mode):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         require(info, Action.VIEW_AREA, area)
-        return plan_for(area, _value(mode))
+        return plan_for(area, plain(mode))
 
     def resolve_plan_runs(root, info, area_id, **kwargs):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         require(info, Action.VIEW_AREA, area)
         return PlanRun.objects.filter(area__path__startswith=area.path).order_by("-created_at", "-id")
 
     def resolve_alerts(root, info, area_id, active_only=False, **kwargs):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         require_view_area(info, area)
         qs = Alert.objects.filter(area__path__in=area.ancestor_paths()).order_by("-sent_at", "-id")
         if active_only:
-            from django.utils import timezone
-
             now = timezone.now()
             qs = qs.filter(superseded_at__isnull=True, expires__isnull=True) | qs.filter(superseded_at__isnull=True, expires__gt=now)
             qs = qs.exclude(msg_type="Cancel")
         return qs
 
     def resolve_safety_checks(root, info, area_id, active_only=False, **kwargs):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         require(info, Action.VIEW_PEOPLE, area)
         covering = Q(area__path__startswith=area.path) | Q(area__path__in=area.ancestor_paths())
         qs = SafetyCheck.objects.filter(covering).order_by("-started_at", "-id")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import graphene
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from graphene.types.generic import GenericScalar
 
+from community.models import Area
 from community.permissions import Action
 from emergency.review import after_action_report
 from emergency.review_download import report_link
 from emergency.review_html import render_report_html
 
-from ..community.mutations.lookup import fetch
 from ..community.types import AreaType
 from ..core.errors import UserFacingError
+from ..core.lookup import get_node_or_error
 from ..core.permissions import require
 from .types import SafetyCheckType
 
@@ -125,9 +127,7 @@ def public_base(context) -> str:
 
 
 def resolve_after_action_report(info, area_id, since, until, drills):
-    from django.core.exceptions import ValidationError
-
-    area = fetch("Area", area_id, "area_id")
+    area = get_node_or_error(Area, area_id, "area_id")
     require(info, Action.VIEW_AREA, area)
     try:
         report = after_action_report(area, since, until, drills=drills)

@@ -42,7 +42,7 @@ from emergency.safety import safety_counts, statuses_vulnerable_first
 from ..community.people_types import ResidentType
 from ..community.types import AreaType, ModeEnum
 from ..core.scalars import Location
-from ..core.types import CountedConnection, Node
+from ..core.types import CountedConnection, Node, decode_id, plain
 
 PlanActionEnum = graphene.Enum.from_enum(PlanAction, description="What a plan does on entering its mode")
 PlanRunStatusEnum = graphene.Enum.from_enum(PlanRunStatus)
@@ -64,9 +64,6 @@ MobilisationKindEnum = graphene.Enum.from_enum(MobilisationKind)
 def _user(info):
     return info.context.user
 
-
-def _value(v):
-    return getattr(v, "value", v)
 
 
 def plain_resolver(name: str):
@@ -191,8 +188,6 @@ class ModeSwitchType(DjangoObjectType):
         return cls.get_queryset(ModeSwitch.objects.filter(pk=id), info).select_related("area").first()
 
     def resolve_plan_run(self, info):
-        from emergency.models import PlanRun
-
         return PlanRun.objects.select_related("plan").filter(mode_switch=self).first()
 
 
@@ -405,10 +400,8 @@ class SafetyCheckType(DjangoObjectType):
             return SafetyStatus.objects.none()
         qs = SafetyStatusType.get_queryset(statuses_vulnerable_first(self), info)
         if status:
-            qs = qs.filter(status=_value(status))
+            qs = qs.filter(status=plain(status))
         if grid_id:
-            from ..core.types import decode_id
-
             qs = qs.filter(grid_id=decode_id(grid_id, "Area", "grid_id"))
         return qs
 

@@ -6,6 +6,7 @@ import graphene
 from django.db.models import Prefetch
 from graphene_django import DjangoConnectionField, DjangoObjectType
 
+from community.permissions import Action, scope_q
 from volunteers import access
 from volunteers.models import (
     ActivityCheckIn,
@@ -185,7 +186,6 @@ class ServiceHoursEntryType(DjangoObjectType):
         user = info.context.user
         if not user.is_authenticated:
             return queryset.none()
-        from community.permissions import Action, scope_q
 
         mine_or_scoped = queryset.filter(user=user) | queryset.filter(scope_q(user, Action.VIEW_PEOPLE, "community__path"))
         return mine_or_scoped.select_related("user", "community", "created_by", "source_type").prefetch_related("source")

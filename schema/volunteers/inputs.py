@@ -4,7 +4,6 @@ converted to WGS-84). Lookups that fail raise typed ValidationErrors naming the 
 from __future__ import annotations
 
 import graphene
-from django.db import models
 
 from community.models import Area
 from core.errors import ValidationError
@@ -12,19 +11,10 @@ from volunteers.error_codes import VolunteersErrorCode as Code
 from volunteers.services import ProfileChanges, SkillClaim, WindowSpec
 
 from ..core.scalars import LocationInput, location_to_wgs84
-from ..core.types import decode_id
+from ..core.types import decode_id, plain
 from .types import ContactChannelEnum
 
 MAX_IDS = 20
-
-
-def get_by_id(model: type[models.Model], global_id: str, type_name: str, field: str, queryset=None):
-    """The row a Relay ID names, or a typed NOT_FOUND error on `field`."""
-    pk = decode_id(global_id, type_name, field)
-    row = (queryset if queryset is not None else model.objects).filter(pk=pk).first()
-    if row is None:
-        raise ValidationError({field: f"No such {type_name}."}, code=Code.NOT_FOUND)
-    return row
 
 
 def get_areas(global_ids: list[str], field: str) -> list[Area]:
@@ -66,9 +56,6 @@ class VolunteerProfileInput(graphene.InputObjectType):
     availability = graphene.List(graphene.NonNull(AvailabilityWindowInput))
 
 
-def _value(enum_value):
-    return getattr(enum_value, "value", enum_value)
-
 
 def profile_changes(data: dict) -> ProfileChanges:
     skills = data.get("skills")
@@ -84,7 +71,7 @@ def profile_changes(data: dict) -> ProfileChanges:
         service_areas=None if area_ids is None else get_areas(area_ids, "service_area_ids"),
         languages=data.get("languages"),
         max_concurrent_tasks=data.get("max_concurrent_tasks"),
-        contact_channel=None if data.get("contact_channel") is None else _value(data["contact_channel"]),
+        contact_channel=None if data.get("contact_channel") is None else plain(data["contact_channel"]),
         availability=None if windows is None else [WindowSpec(w["weekday"], w["start"], w["end"]) for w in windows],
     )
 

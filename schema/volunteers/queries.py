@@ -20,10 +20,11 @@ from volunteers.services import entries_for, hours_summary, resolve_range
 from volunteers.services.hours import Period, local_range_q
 
 from ..core.errors import PermissionDenied
+from ..core.lookup import get_node_or_error, get_node_or_none
 from ..core.permissions import current_user
 from ..core.scalars import LocationInput, location_to_wgs84
+from ..core.types import plain
 from .activity_types import HoursBucket, HoursPeriodEnum, ServiceActivityType, ServiceHoursSummary
-from .inputs import get_by_id
 from .task_queries import TaskQueries
 from .types import (
     PartyMemberRegistrationType,
@@ -44,11 +45,8 @@ def _require_staff(user, action: Action = Action.VIEW_PEOPLE) -> None:
 
 
 def _area_arg(area_id: str | None, field: str) -> Area | None:
-    return None if area_id is None else get_by_id(Area, area_id, "Area", field)
+    return get_node_or_none(Area, area_id, field)
 
-
-def _value(v):
-    return getattr(v, "value", v)
 
 
 class NearbyVolunteerConnection(graphene.relay.Connection):
@@ -70,7 +68,7 @@ class NearbyVolunteerConnection(graphene.relay.Connection):
 def filter_volunteers(qs, *, status=None, area=None, skills=None, available_now=None, on_duty=None, search=None):
     now = timezone.now()
     if status is not None:
-        qs = qs.filter(status=_value(status))
+        qs = qs.filter(status=plain(status))
     if area is not None:
         qs = qs.serving(area)
     if skills:
@@ -185,7 +183,7 @@ class VolunteersQueries(TaskQueries, graphene.ObjectType):
         if community is not None:
             qs = qs.filter(community__path__startswith=community.path)
         if status is not None:
-            qs = qs.filter(status=_value(status))
+            qs = qs.filter(status=plain(status))
         return qs.order_by("-created_at", "-id")
 
     def resolve_service_activities(root, info, community_id=None, upcoming=None, signed_up_only=None, **kwargs):
@@ -207,17 +205,17 @@ class VolunteersQueries(TaskQueries, graphene.ObjectType):
 
     def resolve_service_hours(root, info, community_id, user_id=None, period=Period.MONTH.value, from_=None, to=None):
         user = current_user(info)
-        community = get_by_id(Area, community_id, "Area", "community_id")
+        community = get_node_or_error(Area, community_id, "community_id")
         if not access.can_view_community_hours(user, community):
             raise PermissionDenied()
         member = None
         if user_id is not None:
-            member = get_by_id(User, user_id, "User", "user_id")
+            member = get_node_or_error(User, user_id, "user_id")
         return _summary(entries_for(user=member, community=community), period, from_, to)
 
 
 def _summary(entries, period, start, end) -> ServiceHoursSummary:
-    period = Period(_value(period) or Period.MONTH.value)  # an explicit null means the default
+    period = Period(plain(period) or Period.MONTH.value)  # an explicit null means the default
     start, end = resolve_range(period, start, end)
     summary = hours_summary(entries, period, start, end)
     result = ServiceHoursSummary(

@@ -4,10 +4,12 @@ dispatch parameters in force, and dispatch metrics for an area over a period."""
 from __future__ import annotations
 
 import graphene
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 from graphene_django import DjangoConnectionField
 
 from community.models import Area
-from community.permissions import Action, scope_paths
+from community.permissions import Action, scope_paths, scope_q
 from volunteers import access
 from volunteers.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -20,8 +22,9 @@ from volunteers.models import (
 from volunteers.services import area_dispatch_metrics, dispatch_parameters
 
 from ..core.errors import PermissionDenied
+from ..core.lookup import get_node_or_error
 from ..core.permissions import current_user
-from .inputs import get_by_id
+from ..core.types import decode_id
 from .task_types import (
     AreaDispatchMetricsType,
     DispatchParametersType,
@@ -38,7 +41,7 @@ from .types import plain
 
 def _staff_area(info, area_id: str) -> Area:
     user = current_user(info)
-    area = get_by_id(Area, area_id, "Area", "area_id")
+    area = get_node_or_error(Area, area_id, "area_id")
     if not access.can_manage_task(user, area):
         raise PermissionDenied()
     return area
@@ -99,7 +102,6 @@ class TaskQueries(graphene.ObjectType):
 
     def resolve_task(root, info, id):
         current_user(info)
-        from ..core.types import decode_id
 
         try:
             pk = decode_id(id, "Task", "id")
@@ -108,8 +110,6 @@ class TaskQueries(graphene.ObjectType):
         return TaskType.get_queryset(Task.objects.filter(pk=pk), info).first()
 
     def resolve_my_offers(root, info, statuses=None, pending_only=None, **kwargs):
-        from django.utils import timezone
-
         user = current_user(info)
         qs = Offer.objects.filter(user=user)
         if statuses:
@@ -140,14 +140,11 @@ class TaskQueries(graphene.ObjectType):
 
 
 def access_q(user):
-    from community.permissions import scope_q
-
     return scope_q(user, Action.MANAGE_TASKS, "area__path")
 
 
 def priority_order():
     """LIFE_SAFETY, URGENT, ROUTINE: the board shows the most urgent first."""
-    from django.db.models import Case, IntegerField, Value, When
 
     return Case(
         When(priority="LIFE_SAFETY", then=Value(0)), When(priority="URGENT", then=Value(1)),

@@ -11,6 +11,7 @@ from community import tasks
 from community.geocoding import GeocodeResult, geocode_address, normalise_address
 from community.models import GeocodeCacheEntry, GeocodeStatus, LocationSource, Resident
 from community.residents import mark_geocode_pending
+from core.enqueue import enqueue_now
 from tests.community.fake_nominatim import FakeNominatim
 from tests.operations import operation
 
@@ -87,7 +88,7 @@ def test_provider_failure_or_timeout_keeps_the_record_pending_with_a_backoff(nom
 
 def test_the_sweep_retries_what_is_due_and_gives_up_after_the_last_attempt(settings, nominatim, pending, monkeypatch):
     sent = []
-    monkeypatch.setattr(tasks.geocode_resident, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(tasks.geocode_resident, "apply_async", lambda args=(), **options: sent.append(args[0]))
     nominatim.mode = "error"
     tasks.geocode_resident_now(pending.pk)
     assert tasks.sweep_geocoding() == 0  # backing off
@@ -120,7 +121,7 @@ def test_an_edit_made_meanwhile_wins_over_a_late_answer(world, nominatim, pendin
 
 def test_saving_never_waits_for_the_geocoder_and_enqueues_after_commit(world, gql, nominatim, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr(tasks.geocode_resident, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(tasks.geocode_resident, "apply_async", lambda args=(), **options: sent.append(args[0]))
     nominatim.mode = "error"  # even a broken provider cannot fail the save
     variables = {"input": {"displayName": "孙大爷", "address": ADDRESS}, "gridId": to_global_id("Area", world.grid_a1.pk)}
     with django_capture_on_commit_callbacks(execute=True):
@@ -131,11 +132,11 @@ def test_saving_never_waits_for_the_geocoder_and_enqueues_after_commit(world, gq
 
 
 def test_a_broker_outage_does_not_fail_the_save(world, monkeypatch, pending):
-    def broken(pk):
+    def broken(*args, **options):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.geocode_resident, "delay", broken)
-    tasks.enqueue_geocoding(pending.pk)  # logged; the sweep will pick it up
+    monkeypatch.setattr(tasks.geocode_resident, "apply_async", broken)
+    assert enqueue_now(tasks.geocode_resident, pending.pk) is False  # logged; the sweep will pick it up
     assert tasks.due_for_geocoding() == [pending.pk]
 
 

@@ -10,9 +10,10 @@ from django.test import Client
 from django.utils import timezone
 
 from notifications.consent import is_opted_out, opt_out
-from notifications.inbound import parse_reply, register_reply_handler
+from notifications.inbound import register_reply_handler
 from notifications.models import InboundSms, SmsMessage, SmsStatus
 from notifications.outbox import queue_sms
+from notifications.replies import parse_reply
 from notifications.tasks import process_inbound, send_sms
 from notifications.templates import register_template
 from tests.notifications.helpers import PUBLIC, inbound_params, signed_post

@@ -16,6 +16,7 @@ from notifications.services import notify_many, notify_template
 
 from ..models import ContactChannel, Offer, OfferPool, Task, TaskAssignment
 from .texts import ENDED_WHY, WITHDRAWN_WHY, distance_text, pick
+from .timeline import publish_offer
 
 SMS_CHANNELS = (ContactChannel.SMS, ContactChannel.BOTH)
 
@@ -50,7 +51,6 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
     """Push every offer; text those whose channel includes SMS (reply code, expires with it)."""
     if not offers:
         return
-    from .timeline import publish_offer
 
     users = User.objects.in_bulk([o.user_id for o in offers])
     texted = sms_recipients(offers, users, channels)

@@ -35,6 +35,7 @@ from ..models import (
     TaskAssignment,
     Volunteer,
 )
+from ..models.volunteer import PRIOR_BAD, PRIOR_GOOD
 from .ranking import Candidate
 
 PARTY_MEMBER_MAX_TASKS = 1  # Party members set no limit of their own
@@ -145,7 +146,6 @@ def party_member_candidates(task: Task, radius_m: int, at: dt.datetime) -> list[
     rows = eligible_party_members(task, at).filter(pk__in=near).values_list(
         "user_id", "lat", "lng", "active_tasks", "pending_offers",
     )
-    from ..models.volunteer import PRIOR_BAD, PRIOR_GOOD
 
     prior = PRIOR_GOOD / (PRIOR_GOOD + PRIOR_BAD)  # no record yet: the newcomer's reliability
     return [

@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db.models import F
 
+from core.enqueue import enqueue_on_commit
 from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
@@ -21,6 +22,9 @@ from . import timeline
 from .delivery import tell_withdrawn
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that sends a task's next wave (volunteers/tasks.py imports this package).
+RUN_DISPATCH = "volunteers.tasks.run_dispatch"
 
 TASK_TRANSITIONS: dict[str, frozenset[str]] = {
     TaskStatus.OPEN: frozenset({TaskStatus.DISPATCHING, TaskStatus.STAFFED, TaskStatus.IN_PROGRESS,
@@ -72,12 +76,9 @@ def pending_offers(task: Task):
 def schedule_wave(task: Task, now: dt.datetime) -> None:
     """Ask a worker for the next wave after commit; if that message is lost or the worker
     dies, the sweep finds dispatch_due_at passed and asks again."""
-    from ..tasks import run_dispatch
-
     task.dispatch_due_at = now + dt.timedelta(seconds=settings.DISPATCH_RETRY_AFTER_SECONDS)
     Task.objects.filter(pk=task.pk).update(dispatch_due_at=task.dispatch_due_at)
-    task_id = task.pk
-    transaction.on_commit(lambda: run_dispatch.delay(task_id))
+    enqueue_on_commit(RUN_DISPATCH, task.pk)
 
 
 def staff_if_full(task: Task, now: dt.datetime) -> bool:
@@ -128,3 +129,12 @@ def after_answer(task: Task, now: dt.datetime) -> None:
     if task.auto_dispatch and task.places_left > 0 and task.status in (TaskStatus.OPEN, TaskStatus.DISPATCHING, TaskStatus.IN_PROGRESS):
         if not pending_offers(task).exists():
             schedule_wave(task, now)
+
+
+def bump_version(task: Task, now: dt.datetime, **values) -> None:
+    """Write staff changes and the next version in one UPDATE (the row is locked)."""
+    Task.objects.filter(pk=task.pk).update(version=F("version") + 1, updated_at=now, **values)
+    task.version += 1
+    task.updated_at = now
+    for name, value in values.items():
+        setattr(task, name, value)

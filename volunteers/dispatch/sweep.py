@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core.enqueue import enqueue_now
+
 from ..models import (
     CLOSED_TASK_STATUSES,
     DISPATCHABLE_STATUSES,
@@ -34,7 +36,7 @@ from ..models import (
 )
 from . import timeline
 from .record import record_answers
-from .state import lock_task, withdraw_pending
+from .state import RUN_DISPATCH, lock_task, withdraw_pending
 
 logger = logging.getLogger(__name__)
 MAX_EXPIRY_BATCHES = 20
@@ -98,8 +100,6 @@ def withdraw_stray_offers(now: dt.datetime, batch: int) -> int:
 
 
 def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> SweepReport:
-    from ..tasks import run_dispatch
-
     now = now or timezone.now()
     batch = batch or settings.DISPATCH_SWEEP_BATCH
     expired = 0
@@ -115,7 +115,7 @@ def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> 
     tidied = withdraw_stray_offers(now, batch)
     claimed = claim_due_tasks(now, batch)
     for task_id in claimed:
-        run_dispatch.delay(task_id)
+        enqueue_now(RUN_DISPATCH, task_id)
     if expired or claimed or tidied:
         logger.info("dispatch sweep: %d offers expired, %d tasks handed to workers, %d stray offers withdrawn",
                     expired, len(claimed), tidied)

@@ -47,6 +47,7 @@ from .delivery import alert_unstaffed, deliver_offers
 from .parameters import DispatchParameters, dispatch_parameters
 from .ranking import Candidate, choose
 from .state import locked_tasks, move_task, pending_offers
+from .sweep import expire_offers
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,6 @@ def offer_next_wave(task_id: int, now: dt.datetime | None = None) -> WaveResult:
                 or task.places_left <= 0:
             Task.objects.filter(pk=task.pk).update(dispatch_due_at=None)
             return WaveResult(task_id, "nothing_to_do")
-        from .sweep import expire_offers
 
         expire_offers(pending_offers(task).filter(expires_at__lte=now), now)
         params = dispatch_parameters(task)

@@ -22,6 +22,8 @@ from community.geo import (
 )
 from community.models import Area
 from core.errors import ValidationError
+from notifications.consent import is_opted_out
+from notifications.models import SmsOptOut
 
 from .time import local, local_date
 
@@ -149,7 +151,6 @@ class VolunteerQuerySet(models.QuerySet):
 
     def sms_reachable(self) -> VolunteerQuerySet:
         """Has a phone, chose SMS or both, and the number has not opted out."""
-        from notifications.models import SmsOptOut
 
         opted_out = SmsOptOut.objects.filter(phone=OuterRef("user__phone"))
         return (
@@ -161,7 +162,6 @@ class VolunteerQuerySet(models.QuerySet):
 
     def with_opt_out(self) -> VolunteerQuerySet:
         """Annotate phone_opted_out, read by Volunteer.sms_unreachable_reason."""
-        from notifications.models import SmsOptOut
 
         return self.annotate(phone_opted_out=Exists(SmsOptOut.objects.filter(phone=OuterRef("user__phone"))))
 
@@ -272,8 +272,6 @@ class Volunteer(Located):
 
     # --- how to reach ---------------------------------------------------------------------
     def sms_unreachable_reason(self) -> SmsUnreachableReason | None:
-        from notifications.consent import is_opted_out
-
         phone = self.user.phone
         if not phone:
             return SmsUnreachableReason.NO_PHONE

@@ -24,7 +24,14 @@ from core.errors import ValidationError
 
 from ..dispatch import timeline
 from ..dispatch.delivery import tell_assignment_ended
-from ..dispatch.state import lock_task, move_task, reopen_place, require_open
+from ..dispatch.state import (
+    bump_version,
+    lock_task,
+    move_task,
+    reopen_place,
+    require_open,
+    withdraw_pending,
+)
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -35,6 +42,7 @@ from ..models import (
     TaskAssignment,
     TaskEventKind,
     TaskStatus,
+    WithdrawReason,
 )
 from .hours import MAX_ENTRY_HOURS, record_service_hours
 from .profiles import record_offer_outcome
@@ -107,8 +115,6 @@ def complete_assignment(assignment: TaskAssignment, *, by: User, staff: bool = F
         require_open(task)
         _complete(task, assignment, sources, by=by, hours=hours, now=now)
         if _all_places_done(task):
-            from .tasks import finish_task
-
             finish_task(task, now, by=None)
         else:
             timeline.publish_task(task, TaskEventKind.COMPLETED)
@@ -195,3 +201,15 @@ def end_active_assignments(task: Task, to: str, now: dt.datetime, *, by: User | 
         assignment.status = to
         tell_assignment_ended(task, assignment, str(to))
     return len(active)
+
+
+def finish_task(task: Task, now: dt.datetime, *, by: User | None) -> None:
+    """DONE, with everyone on it settled (the task row is locked by the caller)."""
+    move_task(task, TaskStatus.DONE, now, closed_at=now, dispatch_due_at=None)
+    if by is not None:
+        bump_version(task, now)
+    withdraw_pending(task, WithdrawReason.CLOSED, now)
+    complete_on_site(task, now, by=by)
+    end_active_assignments(task, AssignmentStatus.RELEASED, now, by=by)
+    timeline.record(task, TaskEventKind.CLOSED, actor=by, at=now)
+    timeline.publish_task(task, TaskEventKind.CLOSED)

@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 
+from openpyxl import Workbook
+
 from community.models import Area
 from core.errors import ValidationError
 
@@ -112,8 +114,6 @@ def _csv(headers: list[str], rows: list[list]) -> bytes:
 
 
 def _xlsx(headers: list[str], rows: list[list], title: str) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))
     sheet.append(headers)

@@ -26,8 +26,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import ValidationError
-from notifications.inbound import Reply
 from notifications.models import SmsMessage
+from notifications.replies import Reply
 
 from ..dispatch import timeline
 from ..dispatch.record import record_answers

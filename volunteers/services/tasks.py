@@ -17,15 +17,16 @@ from dataclasses import dataclass, fields
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from community.geo import GeoErrorCode, validate_coordinates
 from community.models import Area, AreaKind, ReportKind, ResidentReport, User
+from community.reports import mark_converted_to_task
 from core.errors import ValidationError
 
 from ..dispatch import timeline
 from ..dispatch.state import (
+    bump_version,
     lock_task,
     move_task,
     reopen_place,
@@ -47,6 +48,7 @@ from ..models import (
     TaskStatus,
     WithdrawReason,
 )
+from .assignments import end_active_assignments, finish_task
 from .errors import Errors
 
 TASK_AREA_KINDS = {AreaKind.GRID, AreaKind.COMMUNITY}
@@ -251,7 +253,6 @@ def create_task_from_report(report: ResidentReport, *, by: User, headcount: int 
                             is_drill: bool = False) -> Task:
     """One step: the report becomes a task at its place in its grid, and is marked converted
     in the same transaction (exactly one of two staff converting it at once wins)."""
-    from community.reports import mark_converted_to_task
 
     if priority is None:
         priority = TaskPriority.URGENT if report.kind == ReportKind.HELP else TaskPriority.ROUTINE
@@ -289,15 +290,6 @@ def _check_version(task: Task, expected_version: int | None) -> None:
             {"expected_version": f"The task changed meanwhile (now version {task.version}); reload it and try again."},
             code=Code.STALE_VERSION,
         )
-
-
-def _bump(task: Task, now: dt.datetime, **values) -> None:
-    """Write staff changes and the next version in one UPDATE (the row is locked)."""
-    Task.objects.filter(pk=task.pk).update(version=F("version") + 1, updated_at=now, **values)
-    task.version += 1
-    task.updated_at = now
-    for name, value in values.items():
-        setattr(task, name, value)
 
 
 def edit_task(task: Task, changes: TaskChanges, *, by: User, expected_version: int, now: dt.datetime | None = None) -> Task:
@@ -345,7 +337,7 @@ def _apply_edit(task: Task, given: dict, point, skills, now: dt.datetime) -> dic
         if sorted(s.code for s in skills) != old:
             diff["required_skills"] = [old, sorted(s.code for s in skills)]
             task.required_skills.set(skills)
-    _bump(task, now, **values)
+    bump_version(task, now, **values)
     return diff
 
 
@@ -364,7 +356,7 @@ def set_task_headcount(task: Task, headcount: int, *, by: User, expected_version
             raise ValidationError({"headcount": f"{task.filled_count} people are on the task; remove someone first."},
                                   code=Code.HEADCOUNT_BELOW_FILLED)
         old = task.headcount
-        _bump(task, now, headcount=headcount)
+        bump_version(task, now, headcount=headcount)
         timeline.record(task, TaskEventKind.HEADCOUNT_CHANGED, actor=by, at=now, **{"from": old, "to": headcount})
         if not staff_if_full(task, now) and headcount > old:
             reopen_place(task, now, actor=by)
@@ -390,9 +382,8 @@ def cancel_task(task: Task, *, by: User, reason: str = "", expected_version: int
 def _cancel(task: Task, now: dt.datetime, *, by: User | None, reason: str) -> None:
     """(The task row is locked by the caller.)"""
     move_task(task, TaskStatus.CANCELLED, now, closed_at=now, dispatch_due_at=None, status_reason=reason)
-    _bump(task, now)
+    bump_version(task, now)
     withdraw_pending(task, WithdrawReason.CANCELLED, now)
-    from .assignments import end_active_assignments
 
     end_active_assignments(task, AssignmentStatus.CANCELLED, now, by=by)
     timeline.record(task, TaskEventKind.CANCELLED, actor=by, at=now, reason=reason)
@@ -412,7 +403,7 @@ def resident_reported_safe(task_id: int, *, by: User | None, channel: str, now: 
             return "closed"
         timeline.record(task, TaskEventKind.RESIDENT_SAFE, actor=by, at=now, channel=str(channel))
         if TaskAssignment.objects.filter(task=task, status__in=ACTIVE_ASSIGNMENT_STATUSES).exists():
-            _bump(task, now)
+            bump_version(task, now)
             timeline.publish_task(task, TaskEventKind.RESIDENT_SAFE)
             return "noted"
         _cancel(task, now, by=by, reason="居民已报平安，无需上门。")
@@ -429,17 +420,3 @@ def close_task(task: Task, *, by: User | None, expected_version: int | None = No
         _check_version(task, expected_version)
         finish_task(task, now, by=by)
     return task
-
-
-def finish_task(task: Task, now: dt.datetime, *, by: User | None) -> None:
-    """DONE, with everyone on it settled (the task row is locked by the caller)."""
-    from .assignments import complete_on_site, end_active_assignments
-
-    move_task(task, TaskStatus.DONE, now, closed_at=now, dispatch_due_at=None)
-    if by is not None:
-        _bump(task, now)
-    withdraw_pending(task, WithdrawReason.CLOSED, now)
-    complete_on_site(task, now, by=by)
-    end_active_assignments(task, AssignmentStatus.RELEASED, now, by=by)
-    timeline.record(task, TaskEventKind.CLOSED, actor=by, at=now)
-    timeline.publish_task(task, TaskEventKind.CLOSED)

@@ -4,15 +4,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
+
+from schema.schema import schema
 
 SDL_PATH = Path(settings.BASE_DIR) / "schema" / "schema.graphql"
 
 
 def render_sdl() -> str:
     """SDL in English whatever the active language, so the file is stable."""
-    from django.utils import translation
 
-    from schema.schema import schema
 
     with translation.override("en"):
         return str(schema).strip() + "\n"

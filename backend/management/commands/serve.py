@@ -20,6 +20,7 @@ class Command(BaseCommand):
     def handle(self, host, port, workers, no_worker, **options):
         embedded = settings.LINLI_EMBEDDED_WORKER and not no_worker
         if embedded:
+            # Start-up cost: a Celery worker's modules load only on the embedded footing.
             from backend.embedded import start_embedded_worker
 
             start_embedded_worker(concurrency=settings.LINLI_EMBEDDED_CONCURRENCY)

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from community.demo import DEMO_PASSWORD, build_demo_city
@@ -19,7 +20,6 @@ class Command(BaseCommand):
             self.stderr.write("Database already has areas; refusing to load demo data twice.")
             return
         demo = build_demo_city(seed)
-        from django.apps import apps
 
         counts = ", ".join(
             f"{apps.get_model(label).objects.count()} {name}"

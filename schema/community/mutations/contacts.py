@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import graphene
 
+from community.models import Area, EmergencyContact, Resident
 from community.permissions import Action, can
 from community.privacy import is_self, may_manage
 from community.residents import (
@@ -14,10 +15,10 @@ from community.residents import (
 )
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error, get_node_or_none
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ..people_types import EmergencyContactType, HouseholdType, RelationEnum, ResidentType
-from .lookup import fetch
 
 
 def _may_edit_contacts(user, resident) -> bool:
@@ -44,10 +45,10 @@ class AddEmergencyContact(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, resident_id, name="", phone=None, relation="other", linked_resident_id=None):
         user = current_user(info)
-        resident = fetch("Resident", resident_id, "resident_id")
+        resident = get_node_or_error(Resident.objects.select_related("grid", "household", "user"), resident_id, "resident_id")
         if not _may_edit_contacts(user, resident):
             raise PermissionDenied()
-        linked = fetch("Resident", linked_resident_id, "linked_resident_id")
+        linked = get_node_or_none(Resident.objects.select_related("grid", "household", "user"), linked_resident_id, "linked_resident_id")
         if linked is not None and not can(user, Action.VIEW_PEOPLE, linked.grid):
             raise PermissionDenied("You may not link a resident outside your area.")
         contact = do_add_emergency_contact(resident, name=name or "", phone=phone, relation=relation, linked_resident=linked)
@@ -63,7 +64,7 @@ class RemoveEmergencyContact(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, id):
         user = current_user(info)
-        contact = fetch("EmergencyContact", id, "id")
+        contact = get_node_or_error(EmergencyContact.objects.select_related("resident__grid", "resident__user"), id, "id")
         if not _may_edit_contacts(user, contact.resident):
             raise PermissionDenied()
         resident = contact.resident
@@ -87,7 +88,7 @@ class CreateHousehold(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, grid_id, label, address=""):
         user = current_user(info)
-        grid = fetch("Area", grid_id, "grid_id")
+        grid = get_node_or_error(Area, grid_id, "grid_id")
         if not can(user, Action.MANAGE_PEOPLE, grid):
             raise PermissionDenied()
         return cls(errors=[], household=do_create_household(grid, label=label, address=address))

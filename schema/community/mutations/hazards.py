@@ -10,8 +10,10 @@ from community.hazards import (
     do_update_hazard_point,
     resolve_hazard_grid,
 )
+from community.models import Area, HazardPoint
 from community.permissions import Action
 
+from ...core.lookup import get_node_or_error, get_node_or_none
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.scalars import LocationInput, location_to_wgs84
@@ -22,7 +24,6 @@ from ..hazard_types import (
     InspectionType,
     SeverityEnum,
 )
-from .lookup import fetch
 
 
 class HazardPointInput(graphene.InputObjectType):
@@ -53,7 +54,7 @@ class CreateHazardPoint(BaseMutation):
     def perform_mutation(cls, root, info, input, location, grid_id=None, first_inspection_due=None):
         current_user(info)
         point = location_to_wgs84(location)
-        grid = resolve_hazard_grid(fetch("Area", grid_id, "grid_id"), point)
+        grid = resolve_hazard_grid(get_node_or_none(Area, grid_id, "grid_id"), point)
         user = require(info, Action.MANAGE_HAZARDS, grid)
         hazard = do_create_hazard_point(by=user, grid=grid, location=point, data=dict(input), first_due=first_inspection_due)
         return cls(errors=[], hazard_point=hazard)
@@ -71,9 +72,9 @@ class UpdateHazardPoint(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, id, input=None, location=None, grid_id=None):
         current_user(info)
-        hazard = fetch("HazardPoint", id, "id")
+        hazard = get_node_or_error(HazardPoint.objects.select_related("grid"), id, "id")
         require(info, Action.MANAGE_HAZARDS, hazard.grid)
-        grid = fetch("Area", grid_id, "grid_id")
+        grid = get_node_or_none(Area, grid_id, "grid_id")
         if grid is not None:
             require(info, Action.MANAGE_HAZARDS, grid)
         point = location_to_wgs84(location) if location is not None else None
@@ -100,7 +101,7 @@ class RecordInspection(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, hazard_point_id, result, findings="", severity_after=None, inspected_at=None):
         current_user(info)
-        hazard = fetch("HazardPoint", hazard_point_id, "hazard_point_id")
+        hazard = get_node_or_error(HazardPoint.objects.select_related("grid"), hazard_point_id, "hazard_point_id")
         user = require(info, Action.MANAGE_HAZARDS, hazard.grid)
         inspection = do_record_inspection(
             hazard, by=user, result=result, findings=findings, severity_after=severity_after, inspected_at=inspected_at

@@ -6,13 +6,14 @@ import graphene
 
 from community.error_codes import CommunityErrorCode
 from community.imports import ImportReport, import_roster
+from community.models import Area
 from community.permissions import Action
 
 from ...core.errors import Error
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.uploads import Upload
-from .lookup import fetch
 
 
 class ImportProblem(graphene.ObjectType):
@@ -86,7 +87,7 @@ class ImportResidents(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, community_id, file, dry_run=True):
         current_user(info)
-        community = fetch("Area", community_id, "community_id")
+        community = get_node_or_error(Area, community_id, "community_id")
         user = require(info, Action.MANAGE_PEOPLE, community)
         report = import_roster(file, community, by=user, dry_run=dry_run)
         payload = to_graphql(report)

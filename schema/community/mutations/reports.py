@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import graphene
 
-from community.models import ReportStatus
+from community.models import ReportStatus, ResidentReport
 from community.permissions import Action
 from community.reports import do_set_report_status, do_submit_report
 
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.scalars import LocationInput, location_to_wgs84
 from ...core.throttle import Throttle
 from ...core.uploads import Upload
 from ..hazard_types import ReportKindEnum, ReportStatusEnum, ResidentReportType
-from .lookup import fetch
 
 
 class SubmitReport(BaseMutation):
@@ -35,19 +35,14 @@ class SubmitReport(BaseMutation):
         throttle = Throttle("report", per_user=10)
 
     @classmethod
-    def mutate(cls, root, info, **data):
-        # The client's key also goes on the row (unique per reporter), a second line of
-        # defence behind the idempotency record for retried uploads.
-        info.context._linli_report_key = data.get("idempotency_key") or ""
-        return super().mutate(root, info, **data)
-
-    @classmethod
-    def perform_mutation(cls, root, info, kind, description, location, photo=None):
+    def perform_mutation(cls, root, info, kind, description, location, photo=None, idempotency_key=""):
         user = current_user(info)
         point = location_to_wgs84(location)
         report = do_submit_report(
             user, kind=kind, description=description, location=point, photo=photo,
-            client_key=getattr(info.context, "_linli_report_key", ""),
+            # The client's key also goes on the row (unique per reporter), a second line of
+            # defence behind the idempotency record for retried uploads.
+            client_key=idempotency_key,
         )
         return cls(errors=[], report=report)
 
@@ -72,7 +67,7 @@ class SetReportStatus(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, report_id, status, note=""):
         current_user(info)
-        report = fetch("ResidentReport", report_id, "report_id")
+        report = get_node_or_error(ResidentReport.objects.select_related("grid", "reporter"), report_id, "report_id")
         user = require(info, Action.VIEW_REPORTS, report.grid)
         require(info, Action.MANAGE_TASKS, report.grid)
         return cls(errors=[], report=do_set_report_status(report, getattr(status, "value", status), by=user, note=note))

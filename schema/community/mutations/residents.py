@@ -6,7 +6,7 @@ from __future__ import annotations
 import graphene
 
 from community.error_codes import CommunityErrorCode
-from community.models import Resident
+from community.models import Area, Household, Resident
 from community.permissions import Action, can
 from community.privacy import forget_cached_home, may_manage
 from community.residents import (
@@ -22,12 +22,12 @@ from community.residents import (
 from core.errors import field_error
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error, get_node_or_none
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
 from ..people_types import ResidentType
 from ..types import LanguageEnum
-from .lookup import fetch
 
 
 class ResidentProfileInput(graphene.InputObjectType):
@@ -123,10 +123,10 @@ class RegisterResident(BaseMutation):
     def perform_mutation(cls, root, info, input, grid_id=None, location=None, household_id=None):
         user = current_user(info)
         point = _location(location)
-        grid, overridden = resolve_grid(fetch("Area", grid_id, "grid_id"), point)
+        grid, overridden = resolve_grid(get_node_or_none(Area, grid_id, "grid_id"), point)
         if not can(user, Action.MANAGE_PEOPLE, grid):
             raise PermissionDenied()
-        household = fetch("Household", household_id, "household_id")
+        household = get_node_or_none(Household.objects.select_related("grid"), household_id, "household_id")
         check_household_for(grid, household)
         resident = do_register_resident(
             by=user, grid=grid, grid_overridden=overridden, data=_data(input, STAFF_FIELDS),
@@ -154,8 +154,8 @@ class UpdateResident(BaseMutation):
     def perform_mutation(cls, root, info, id, input=None, location=None, grid_id=None,
                          clear_grid_override=False, household_id=None, remove_from_household=False):
         user = current_user(info)
-        resident = fetch("Resident", id, "id")
-        grid = fetch("Area", grid_id, "grid_id")
+        resident = get_node_or_error(Resident.objects.select_related("grid", "household", "user"), id, "id")
+        grid = get_node_or_none(Area, grid_id, "grid_id")
         if not may_manage(user, resident) or (grid is not None and not can(user, Action.MANAGE_PEOPLE, grid)):
             raise PermissionDenied()
         values = check_resident_data(_data(input, STAFF_FIELDS), allowed=STAFF_FIELDS, partial=True)
@@ -163,7 +163,7 @@ class UpdateResident(BaseMutation):
         if remove_from_household:
             household = None
         elif household_id is not None:
-            household = fetch("Household", household_id, "household_id")
+            household = get_node_or_error(Household.objects.select_related("grid"), household_id, "household_id")
             check_household_for(grid or resident.grid, household)
         resident = do_update_resident(
             resident, values=values, location=_location(location), grid=grid,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import graphene
 
+from community.models import Area
 from community.permissions import Action
-from core.errors import field_error
 from emergency.alerts import cancel_alert, issue_alert, update_alert
-from emergency.error_codes import EmergencyErrorCode as Code
 from emergency.models import Alert
 
-from ...community.mutations.lookup import fetch
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import require
-from ...core.types import decode_id
+from ...core.types import plain
 from ..types import (
     AlertType,
     CapCategoryEnum,
@@ -22,19 +21,6 @@ from ..types import (
     CapSeverityEnum,
     CapUrgencyEnum,
 )
-
-
-def _plain(value):
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return getattr(value, "value", value)
-
-
-def _get(model, type_name: str, global_id: str, field: str, *related):
-    row = model.objects.select_related(*related).filter(pk=decode_id(global_id, type_name, field)).first()
-    if row is None:
-        raise field_error(field, f"No such {type_name}.", Code.NOT_FOUND)
-    return row
 
 
 class AlertFields:
@@ -68,7 +54,7 @@ class AlertChangesInput(AlertFields, graphene.InputObjectType):
 
 
 def _alert_data(value) -> dict:
-    return {k: _plain(v) for k, v in dict(value).items() if v is not None or k in ("onset", "expires")}
+    return {k: plain(v) for k, v in dict(value).items() if v is not None or k in ("onset", "expires")}
 
 
 class IssueAlert(BaseMutation):
@@ -87,7 +73,7 @@ class IssueAlert(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, area_id, input, is_drill=False):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.ISSUE_ALERTS, area)
         return cls(errors=[], alert=issue_alert(area, _alert_data(input), by=user, is_drill=is_drill))
 
@@ -106,7 +92,7 @@ class UpdateAlert(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, alert_id, changes):
-        alert = _get(Alert, "Alert", alert_id, "alert_id", "area")
+        alert = get_node_or_error(Alert.objects.select_related("area"), alert_id, "alert_id")
         user = require(info, Action.ISSUE_ALERTS, alert.area)
         data = {k: v for k, v in _alert_data(changes).items() if v is not None}
         return cls(errors=[], alert=update_alert(alert, data, by=user))
@@ -126,7 +112,7 @@ class CancelAlert(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, alert_id, note=""):
-        alert = _get(Alert, "Alert", alert_id, "alert_id", "area")
+        alert = get_node_or_error(Alert.objects.select_related("area"), alert_id, "alert_id")
         user = require(info, Action.ISSUE_ALERTS, alert.area)
         return cls(errors=[], alert=cancel_alert(alert, by=user, note=note))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import graphene
 
-from community.models import Resident
+from community.models import Area, Resident
 from community.permissions import Action
 from core.errors import field_error
 from emergency.error_codes import EmergencyErrorCode as Code
@@ -12,31 +12,18 @@ from emergency.models import SafetyCheck, SafetyStatus
 from emergency.safety import close_safety_check, start_safety_check
 from emergency.safety_answers import answer_safety_check, answering_channel
 
-from ...community.mutations.lookup import fetch
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.scalars import LocationInput, location_to_wgs84
 from ...core.throttle import Throttle
-from ...core.types import decode_id
+from ...core.types import decode_id, plain
 from ..types import (
     SafetyCheckType,
     SafetyStateEnum,
     SafetyStatusType,
 )
-
-
-def _plain(value):
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return getattr(value, "value", value)
-
-
-def _get(model, type_name: str, global_id: str, field: str, *related):
-    row = model.objects.select_related(*related).filter(pk=decode_id(global_id, type_name, field)).first()
-    if row is None:
-        raise field_error(field, f"No such {type_name}.", Code.NOT_FOUND)
-    return row
 
 
 class StartSafetyCheck(BaseMutation):
@@ -56,7 +43,7 @@ class StartSafetyCheck(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, area_id, title="", is_drill=False, welfare_after_minutes=None):
-        area = fetch("Area", area_id, "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.ISSUE_ALERTS, area)
         check = start_safety_check(area, by=user, title=title, is_drill=is_drill, welfare_after_minutes=welfare_after_minutes)
         return cls(errors=[], safety_check=check)
@@ -72,7 +59,7 @@ class CloseSafetyCheck(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, safety_check_id):
-        check = _get(SafetyCheck, "SafetyCheck", safety_check_id, "safety_check_id", "area")
+        check = get_node_or_error(SafetyCheck.objects.select_related("area"), safety_check_id, "safety_check_id")
         user = require(info, Action.ISSUE_ALERTS, check.area)
         return cls(errors=[], safety_check=close_safety_check(check, by=user))
 
@@ -96,21 +83,16 @@ class AnswerSafetyCheck(BaseMutation):
         throttle = Throttle("safety_answer", per_user=30)
 
     @classmethod
-    def mutate(cls, root, info, **data):
-        info.context._linli_safety_key = data.get("idempotency_key") or ""
-        return super().mutate(root, info, **data)
-
-    @classmethod
-    def perform_mutation(cls, root, info, safety_check_id, status, resident_id=None, note="", location=None):
+    def perform_mutation(cls, root, info, safety_check_id, status, resident_id=None, note="", location=None, idempotency_key=""):
         user = current_user(info)
-        check = _get(SafetyCheck, "SafetyCheck", safety_check_id, "safety_check_id")
+        check = get_node_or_error(SafetyCheck, safety_check_id, "safety_check_id")
         row = _status_row(user, check, resident_id)
         channel = answering_channel(user, row)
         if channel is None:
             raise PermissionDenied("You may not answer for this person.")
         point = location_to_wgs84(location) if location else None
-        result = answer_safety_check(row, _plain(status), by=user, channel=channel, note=note, location=point,
-                                     client_key=getattr(info.context, "_linli_safety_key", ""))
+        result = answer_safety_check(row, plain(status), by=user, channel=channel, note=note, location=point,
+                                     client_key=idempotency_key)
         return cls(errors=[], status=result.status_row)
 
 

@@ -2,13 +2,13 @@ import graphene
 
 from community.models import Area
 from community.permissions import Action
-from core.errors import ValidationError
 from emergency.switching import switch_mode
 
 from ...community.types import AreaType, ModeEnum
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import require
-from ...core.types import decode_id
+from ...core.types import plain
 from ..types import ModeSwitchType
 
 
@@ -33,10 +33,8 @@ class SwitchAreaMode(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, area_id, mode, reason="", is_drill=False, skip_recovery=False):
-        area = Area.objects.filter(pk=decode_id(area_id, "Area", "area_id")).first()
-        if area is None:
-            raise ValidationError({"area_id": "No such area."}, code="not_found")
+        area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.SWITCH_MODE, area)
-        switch = switch_mode(area, mode.value if hasattr(mode, "value") else mode, by=user, reason=reason, is_drill=is_drill,
+        switch = switch_mode(area, plain(mode), by=user, reason=reason, is_drill=is_drill,
                                 skip_recovery=skip_recovery)
         return cls(errors=[], area=area, switch=switch)

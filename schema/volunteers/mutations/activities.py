@@ -17,18 +17,19 @@ from volunteers.services import (
 )
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
 from ...core.throttle import Throttle
 from ..activity_types import ActivityCheckInType, ActivitySignupType, ServiceActivityType
-from ..inputs import ServiceActivityInput, get_by_id, optional_point
+from ..inputs import ServiceActivityInput, optional_point
 
 
 def visible_activity(info, activity_id: str) -> ServiceActivity:
     """The activity, or PermissionDenied when the caller may not see it at all."""
     user = current_user(info)
-    activity = get_by_id(ServiceActivity, activity_id, "ServiceActivity", "activity_id", ServiceActivity.objects.select_related("community"))
+    activity = get_node_or_error(ServiceActivity.objects.select_related("community"), activity_id, "activity_id")
     if not access.can_view_activity(user, activity):
         raise PermissionDenied()
     return activity
@@ -48,7 +49,7 @@ class PublishServiceActivity(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, input):
         user = current_user(info)
-        community = get_by_id(Area, input["community_id"], "Area", "community_id")
+        community = get_node_or_error(Area, input["community_id"], "community_id")
         if not access.can_manage_activity(user, community):
             raise PermissionDenied()
         spec = ActivitySpec(
@@ -71,7 +72,7 @@ class CancelServiceActivity(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, activity_id):
         user = current_user(info)
-        activity = get_by_id(ServiceActivity, activity_id, "ServiceActivity", "activity_id", ServiceActivity.objects.select_related("community"))
+        activity = get_node_or_error(ServiceActivity.objects.select_related("community"), activity_id, "activity_id")
         if not access.can_manage_activity(user, activity):
             raise PermissionDenied()
         return cls(errors=[], activity=do_cancel_service_activity(activity))

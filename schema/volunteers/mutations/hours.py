@@ -12,10 +12,10 @@ from volunteers.models import ServiceHoursEntry, ServiceHoursKind
 from volunteers.services import export_service_hours, record_service_hours
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ..activity_types import ExportedFile, ExportFormatEnum, ServiceHoursEntryType
-from ..inputs import get_by_id
 
 
 class CorrectServiceHours(BaseMutation):
@@ -35,7 +35,7 @@ class CorrectServiceHours(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, entry_id, hours, reason):
         user = current_user(info)
-        entry = get_by_id(ServiceHoursEntry, entry_id, "ServiceHoursEntry", "entry_id", ServiceHoursEntry.objects.select_related("community", "user"))
+        entry = get_node_or_error(ServiceHoursEntry.objects.select_related("community", "user"), entry_id, "entry_id")
         if not access.can_correct_hours(user, entry.community):
             raise PermissionDenied()
         correction = record_service_hours(
@@ -60,7 +60,7 @@ class ExportServiceHours(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, community_id, format="xlsx", from_=None, to=None):
         user = current_user(info)
-        community = get_by_id(Area, community_id, "Area", "community_id")
+        community = get_node_or_error(Area, community_id, "community_id")
         if not access.can_view_community_hours(user, community):
             raise PermissionDenied()
         if from_ is not None or to is not None:

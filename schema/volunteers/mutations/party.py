@@ -8,9 +8,10 @@ from volunteers.models import PartyMemberRegistration
 from volunteers.services import RegistrationSpec, do_decide_registration, do_register_party_member
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
-from ..inputs import PartyMemberRegistrationInput, get_by_id, optional_point
+from ..inputs import PartyMemberRegistrationInput, optional_point
 from ..types import PartyMemberRegistrationType
 
 
@@ -29,7 +30,7 @@ class RegisterAsPartyMember(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, input):
         user = current_user(info)
-        community = get_by_id(Area, input["community_id"], "Area", "community_id")
+        community = get_node_or_error(Area, input["community_id"], "community_id")
         spec = RegistrationSpec(
             name=input["name"], work_unit=input["work_unit"], party_branch=input["party_branch"],
             home_address=input["home_address"], home=optional_point(input.get("home_location"), "home_location"),
@@ -47,10 +48,7 @@ class _RegistrationDecision(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, registration_id, reason=""):
         user = current_user(info)
-        registration = get_by_id(
-            PartyMemberRegistration, registration_id, "PartyMemberRegistration", "registration_id",
-            PartyMemberRegistration.objects.select_related("community", "user"),
-        )
+        registration = get_node_or_error(PartyMemberRegistration.objects.select_related("community", "user"), registration_id, "registration_id")
         if not cls.allowed(user, registration):
             raise PermissionDenied()
         registration = do_decide_registration(registration, cls.decision, by=user, reason=reason)

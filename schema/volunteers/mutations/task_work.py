@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import graphene
 
+from core.errors import ValidationError
 from volunteers import access
+from volunteers.error_codes import VolunteersErrorCode
 from volunteers.models import AnswerChannel, Offer, TaskAssignment
 from volunteers.services import (
     check_in_on_site,
@@ -17,18 +19,18 @@ from volunteers.services import (
 )
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
 from ...core.throttle import Throttle
-from ..inputs import get_by_id
 from ..task_types import AnswerOutcomeEnum, OfferType, TaskAssignmentType
 
 
 def own_offer(info, offer_id: str) -> Offer:
     """Your offer; someone else's is refused (FORBIDDEN) and nothing changes."""
     user = current_user(info)
-    offer = get_by_id(Offer, offer_id, "Offer", "offer_id", Offer.objects.select_related("task__area", "user"))
+    offer = get_node_or_error(Offer.objects.select_related("task__area", "user"), offer_id, "offer_id")
     if offer.user_id != user.pk:
         raise PermissionDenied("This offer was made to someone else.")
     return offer
@@ -37,8 +39,7 @@ def own_offer(info, offer_id: str) -> Offer:
 def own_assignment(info, assignment_id: str, *, staff_may: bool = False) -> tuple[TaskAssignment, bool]:
     """Your place (or, where staff_may, one on a task you manage); the bool says staff acts."""
     user = current_user(info)
-    assignment = get_by_id(TaskAssignment, assignment_id, "TaskAssignment", "assignment_id",
-                           TaskAssignment.objects.select_related("task__area", "user", "offer"))
+    assignment = get_node_or_error(TaskAssignment.objects.select_related("task__area", "user", "offer"), assignment_id, "assignment_id")
     if assignment.user_id == user.pk:
         return assignment, False
     if staff_may and access.can_manage_task(user, assignment.task):
@@ -126,9 +127,6 @@ class CompleteTaskAssignment(_AssignmentStep):
         if hours is not None and not staff:
             raise PermissionDenied("Only staff set the hours; yours are counted from your check-in.")
         if hours is not None and not (0.25 <= float(hours) <= 24):
-            from core.errors import ValidationError
-            from volunteers.error_codes import VolunteersErrorCode
-
             raise ValidationError({"hours": "Between 0.25 and 24 hours."}, code=VolunteersErrorCode.INVALID_HOURS)
         done = complete_assignment(assignment, by=current_user(info), staff=staff, hours=hours)
         return cls(errors=[], assignment=done)

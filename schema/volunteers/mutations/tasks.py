@@ -25,10 +25,11 @@ from volunteers.services import (
 )
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput
-from ..inputs import get_by_id, optional_point
+from ..inputs import optional_point
 from ..task_types import OfferType, TaskAssignmentType, TaskPriorityEnum, TaskType
 from ..types import plain
 
@@ -66,7 +67,7 @@ class TaskChangesInput(graphene.InputObjectType):
 def managed_task(info, task_id: str, field: str = "task_id") -> Task:
     """The task, or PermissionDenied unless the caller manages its area."""
     user = current_user(info)
-    task = get_by_id(Task, task_id, "Task", field, Task.objects.select_related("area"))
+    task = get_node_or_error(Task.objects.select_related("area"), task_id, field)
     if not access.can_manage_task(user, task):
         raise PermissionDenied()
     return task
@@ -76,7 +77,7 @@ def _volunteer(info, volunteer_id: str) -> Volunteer:
     """A volunteer the caller may see as staff (signed up or serving in their subtree); any
     other reads as not found, so IDs can't be used to reach people outside one's area."""
     visible = access.staff_volunteers(current_user(info)).select_related("user")
-    return get_by_id(Volunteer, volunteer_id, "Volunteer", "volunteer_id", visible)
+    return get_node_or_error(visible, volunteer_id, "volunteer_id")
 
 
 class _TaskPayload(BaseMutation):
@@ -99,7 +100,7 @@ class CreateTask(_TaskPayload):
     @classmethod
     def perform_mutation(cls, root, info, input):
         user = current_user(info)
-        area = get_by_id(Area, input["area_id"], "Area", "area_id")
+        area = get_node_or_error(Area, input["area_id"], "area_id")
         if not access.can_manage_task(user, area):
             raise PermissionDenied()
         task = create_task(
@@ -131,7 +132,7 @@ class CreateTaskFromReport(_TaskPayload):
     @classmethod
     def perform_mutation(cls, root, info, report_id, headcount=1, priority=None, title=None, required_skills=None, is_drill=False):
         user = current_user(info)
-        report = get_by_id(ResidentReport, report_id, "ResidentReport", "report_id", ResidentReport.objects.select_related("grid"))
+        report = get_node_or_error(ResidentReport.objects.select_related("grid"), report_id, "report_id")
         if not access.can_manage_task(user, report.grid):
             raise PermissionDenied()
         task = create_task_from_report(report, by=user, headcount=headcount, priority=plain(priority), title=title,
@@ -286,8 +287,7 @@ class RemovePersonFromTask(BaseMutation):
 
     @classmethod
     def perform_mutation(cls, root, info, assignment_id, reason=""):
-        assignment = get_by_id(TaskAssignment, assignment_id, "TaskAssignment", "assignment_id",
-                               TaskAssignment.objects.select_related("task__area", "user", "offer"))
+        assignment = get_node_or_error(TaskAssignment.objects.select_related("task__area", "user", "offer"), assignment_id, "assignment_id")
         if not access.can_manage_task(current_user(info), assignment.task):
             raise PermissionDenied()
         assignment = remove_person(assignment, by=current_user(info), reason=reason)

@@ -14,10 +14,11 @@ from volunteers.services import (
     do_update_volunteer_profile,
 )
 
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput
-from ..inputs import VolunteerProfileInput, get_by_id, optional_point, profile_changes
+from ..inputs import VolunteerProfileInput, optional_point, profile_changes
 from ..types import VolunteerType
 
 
@@ -43,7 +44,7 @@ class SignUpAsVolunteer(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, area_id, profile):
         user = current_user(info)
-        area = get_by_id(Area, area_id, "Area", "area_id")
+        area = get_node_or_error(Area, area_id, "area_id")
         volunteer = do_sign_up_as_volunteer(user, area, profile_changes(profile))
         return cls(errors=[], volunteer=volunteer)
 

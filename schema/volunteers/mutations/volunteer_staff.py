@@ -7,9 +7,9 @@ from volunteers.models import Volunteer
 from volunteers.services import do_decide_volunteer
 
 from ...core.errors import PermissionDenied
+from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
-from ..inputs import get_by_id
 from ..types import VolunteerType
 
 
@@ -23,7 +23,7 @@ class _VolunteerDecision(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, volunteer_id, reason=""):
         user = current_user(info)
-        volunteer = get_by_id(Volunteer, volunteer_id, "Volunteer", "volunteer_id", Volunteer.objects.select_related("area", "user"))
+        volunteer = get_node_or_error(Volunteer.objects.select_related("area", "user"), volunteer_id, "volunteer_id")
         if not access.can_manage_volunteer(user, volunteer):
             raise PermissionDenied()
         volunteer = do_decide_volunteer(volunteer, cls.decision, by=user, reason=reason)

@@ -183,11 +183,11 @@ def test_a_re_run_wave_never_offers_anyone_twice(world, committed):
 
 def test_a_lost_message_delays_the_first_wave_until_the_sweep(world, committed, clock, monkeypatch):
     [helper(world.grid_a1, 100 * i) for i in range(1, 5)]
-    real = run_dispatch.delay
-    monkeypatch.setattr(run_dispatch, "delay", lambda *args: None)  # the broker lost it
+    real = run_dispatch.apply_async
+    monkeypatch.setattr(run_dispatch, "apply_async", lambda *args, **options: None)  # the broker lost it
     task = urgent(world, committed)
     assert not offers(task)
-    monkeypatch.setattr(run_dispatch, "delay", real)
+    monkeypatch.setattr(run_dispatch, "apply_async", real)
     with committed():
         sweep_dispatch.delay()  # not due yet: the worker may still be on it
     assert not offers(task)

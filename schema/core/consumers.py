@@ -29,11 +29,19 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 from graphql.execution import create_source_event_stream
 from graphql_jwt.exceptions import JSONWebTokenError
+
+from notifications import ratelimit
+
+from ..schema import schema
+from .auth import token_expiry, user_from_token
+from .execution import format_error, prepare_document
+from .middleware import PaginationArgumentsMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -245,7 +253,6 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket connections of user %s over the limit; closing", self.user.pk)
             await self.close(code=Close.TRY_AGAIN_LATER)
             return
-        from schema.core.auth import token_expiry
 
         expires_at = token_expiry(token)
         if expires_at:
@@ -292,9 +299,6 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
 
     # --- execution -----------------------------------------------------------------------
     async def _run_operation(self, op_id: str, payload: dict):
-        from schema.core.execution import prepare_document
-        from schema.schema import schema
-
         try:
             if not await self._still_allowed():
                 return
@@ -385,16 +389,12 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message, ensure_ascii=False, default=str))
 
     async def _send_next(self, op_id: str, result: ExecutionResult):
-        from schema.core.execution import format_error
-
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [format_error(e) for e in result.errors]
         await self._send({"type": "next", "id": op_id, "payload": body})
 
     async def _send_error(self, op_id: str, errors):
-        from schema.core.execution import format_error
-
         await self._send({"type": "error", "id": op_id, "payload": [format_error(e) for e in errors]})
 
 
@@ -418,8 +418,6 @@ class MessageBudget:
 
 
 async def _allowed(key: str, per_minute: int) -> bool:
-    from . import ratelimit
-
     try:
         allowance = await sync_to_async(ratelimit.hit, thread_sensitive=False)(key, limit=per_minute, period=60.0)
     except Exception:  # noqa: BLE001 - a limiter outage must not lock everyone out
@@ -441,22 +439,17 @@ def _token_from_payload(payload: dict) -> str | None:
 
 
 def _reload_user(pk):
-    from django.contrib.auth import get_user_model
-
     close_old_connections()
     return get_user_model().objects.filter(pk=pk, is_active=True).first()
 
 
 def _authenticate(token: str):
-    from schema.core.auth import user_from_token
-
     close_old_connections()
     return user_from_token(token)
 
 
 def _middleware() -> list:
     """The HTTP view's graphene middleware, except JWT (the socket authenticated at init)."""
-    from schema.core.middleware import PaginationArgumentsMiddleware
 
     return [PaginationArgumentsMiddleware()]
 

@@ -1,0 +1,8 @@
+"""The test suite's settings: the project's own, with messages kept in memory instead of
+printed (pytest's DJANGO_SETTINGS_MODULE; subprocesses a test starts use backend.settings)."""
+
+import os
+
+from backend.settings import *  # noqa: F403
+
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.transports.locmem.LocmemTransport")
