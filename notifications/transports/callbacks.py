@@ -51,7 +51,7 @@ def read_json(body: bytes, *, max_bytes: int | None = None) -> Any:
         data = json.loads(bytes(body).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise CallbackError("callback body is not UTF-8 JSON", "bad_json") from None
-    _check_strings(data)
+    check_strings(data)
     return data
 
 
@@ -130,7 +130,8 @@ def stable_sid(prefix: str, *parts: object) -> str:
     return f"{prefix}{digest[:40]}"
 
 
-def _check_strings(value: Any, depth: int = 0) -> None:
+def check_strings(value: Any, depth: int = 0) -> None:
+    """CallbackError for NUL characters or lone surrogates anywhere in a decoded document."""
     if depth > 20:
         raise CallbackError("callback nested too deeply", "bad_shape")
     if isinstance(value, str):
@@ -142,8 +143,8 @@ def _check_strings(value: Any, depth: int = 0) -> None:
             raise CallbackError("lone surrogate in callback", "bad_value") from None
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(key, depth + 1)
-            _check_strings(item, depth + 1)
+            check_strings(key, depth + 1)
+            check_strings(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check_strings(item, depth + 1)
+            check_strings(item, depth + 1)
