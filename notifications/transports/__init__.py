@@ -29,7 +29,7 @@ def get_transport() -> Transport:
 
 
 @receiver(setting_changed)
-def _forget_transports(setting, **kwargs):
+def _forget_transports(setting: str, **kwargs: object) -> None:
     if setting.startswith(("SMS_", "TWILIO_", "ALIYUN_", "TENCENT_", "PUBLIC_BASE_URL")):
         _instances.clear()
 

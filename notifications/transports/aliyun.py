@@ -48,7 +48,15 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from . import callbacks
-from .base import CallbackError, DeliveryReceipt, InboundReply, OutgoingSms, SendResult, Transport, TransportError
+from .base import (
+    CallbackError,
+    DeliveryReceipt,
+    InboundReply,
+    OutgoingSms,
+    SendResult,
+    Transport,
+    TransportError,
+)
 from .provider_templates import ProviderTemplate, choose_template
 
 logger = logging.getLogger(__name__)

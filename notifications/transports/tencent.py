@@ -48,7 +48,15 @@ from tencentcloud.sms.v20210111 import models as sms_models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
 from . import callbacks
-from .base import CallbackError, DeliveryReceipt, InboundReply, OutgoingSms, SendResult, Transport, TransportError
+from .base import (
+    CallbackError,
+    DeliveryReceipt,
+    InboundReply,
+    OutgoingSms,
+    SendResult,
+    Transport,
+    TransportError,
+)
 from .provider_templates import ProviderTemplate, choose_template
 
 logger = logging.getLogger(__name__)
