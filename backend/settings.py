@@ -372,8 +372,8 @@ RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")
 
 # --- SMS: domestic providers (+86), Alibaba Cloud and Tencent Cloud ---------------------------
-# notifications/transports/aliyun.py and tencent.py; SMS_BACKEND may name either. An endpoint is
-# a host name (HTTPS) or a full URL: http://127.0.0.1:PORT aims the official SDK at a local fake.
+# SMS_BACKEND=notifications.transports.aliyun.AliyunTransport or ...tencent.TencentTransport. An
+# endpoint is a host name (HTTPS) or a full URL: http://127.0.0.1:PORT aims the SDK at a local fake.
 ALIYUN_ACCESS_KEY_ID = env.str("ALIYUN_ACCESS_KEY_ID", default="")
 ALIYUN_ACCESS_KEY_SECRET = env.str("ALIYUN_ACCESS_KEY_SECRET", default="")
 ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")

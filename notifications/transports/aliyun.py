@@ -60,6 +60,9 @@ from .base import (
 from .provider_templates import ProviderTemplate, choose_template
 
 logger = logging.getLogger(__name__)
+# The SDK's core dumps whole requests (numbers, values) at DEBUG, to its own stderr handler,
+# when the environment says DEBUG=sdk.
+logging.getLogger("darabonba-core").setLevel(logging.WARNING)
 
 PROVIDER = "aliyun"
 MAX_NUMBERS_PER_SEND = 1000  # SendSms: one template, one TemplateParam

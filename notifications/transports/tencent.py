@@ -60,6 +60,8 @@ from .base import (
 from .provider_templates import ProviderTemplate, choose_template
 
 logger = logging.getLogger(__name__)
+# The SDK logs every request and response (numbers, texts) at DEBUG under this name.
+logging.getLogger("tencentcloud_sdk_common").setLevel(logging.WARNING)
 
 PROVIDER = "tencent"
 MAX_NUMBERS_PER_SEND = 200
@@ -165,8 +167,9 @@ class TencentTransport(Transport):
         http = HttpProfile(protocol=protocol, endpoint=host, reqTimeout=float(settings.SMS_HTTP_TIMEOUT))
         self.client = SmsClient(credential.Credential(secret_id, secret_key), settings.TENCENT_SMS_REGION,
                                 ClientProfile(httpProfile=http))
-        if protocol == "http":  # a loopback fake must not go through a proxy from the environment
-            self.client.request.conn._session.trust_env = False
+        connection = getattr(getattr(self.client, "request", None), "conn", None)
+        if protocol == "http" and connection is not None:  # a loopback fake: never through a proxy
+            connection.proxy = None
 
     # --- sending ----------------------------------------------------------------------------
     def send(self, *, to: str, body: str, status_callback: str | None = None,

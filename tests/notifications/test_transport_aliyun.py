@@ -295,3 +295,11 @@ def test_an_over_long_push_is_refused(settings):
     with pytest.raises(CallbackError) as refused:
         parse_receipt_callback(b"[" + b" " * 200 + b"]", {}, token="")
     assert refused.value.code == "too_large"
+
+
+def test_a_provider_that_cannot_be_reached_was_not_sent_to(fake_aliyun_sms, settings):
+    settings.ALIYUN_SMS_ENDPOINT = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+    [result] = get_transport().send_batch([safety(1, phone(1))])
+
+    assert result.code == "network" and not result.maybe_sent and not result.permanent

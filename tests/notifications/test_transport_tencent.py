@@ -247,3 +247,11 @@ def test_callbacks_without_the_url_token_are_refused(fake_tencent_sms):
     assert refused.value.code == "bad_token"
     assert json.loads(body)["mobile"] == "13900000001"
     assert parse_reply_callback(body, {}, query=TOKEN)[0].phone == phone(1)
+
+
+def test_a_provider_that_cannot_be_reached_was_not_sent_to(fake_tencent_sms, settings):
+    settings.TENCENT_SMS_ENDPOINT = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+    [result] = get_transport().send_batch([safety(1, phone(1))])
+
+    assert result.code == "network" and not result.maybe_sent and not result.permanent
