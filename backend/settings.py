@@ -366,6 +366,30 @@ LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HO
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")
 
+# --- SMS: domestic providers (+86), Alibaba Cloud and Tencent Cloud ---------------------------
+# SMS_BACKEND=notifications.transports.aliyun.AliyunTransport or ...tencent.TencentTransport. An
+# endpoint is a host name (HTTPS) or a full URL: http://127.0.0.1:PORT aims the SDK at a local fake.
+ALIYUN_ACCESS_KEY_ID = env.str("ALIYUN_ACCESS_KEY_ID", default="")
+ALIYUN_ACCESS_KEY_SECRET = env.str("ALIYUN_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+TENCENT_SECRET_ID = env.str("TENCENT_SECRET_ID", default="")
+TENCENT_SECRET_KEY = env.str("TENCENT_SECRET_KEY", default="")
+TENCENT_SMS_SDK_APP_ID = env.str("TENCENT_SMS_SDK_APP_ID", default="")
+TENCENT_SMS_SIGN_NAME = env.str("TENCENT_SMS_SIGN_NAME", default="")
+TENCENT_SMS_REGION = env.str("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env.str("TENCENT_SMS_ENDPOINT", default="sms.tencentcloudapi.com")
+# Neither provider signs its HTTP callbacks: configure the callback URLs with ?token=<this>.
+# Empty: callbacks are accepted without a token (development only).
+ALIYUN_SMS_CALLBACK_TOKEN = env.str("ALIYUN_SMS_CALLBACK_TOKEN", default="")
+TENCENT_SMS_CALLBACK_TOKEN = env.str("TENCENT_SMS_CALLBACK_TOKEN", default="")
+# Approved provider templates per Linli template (JSON objects, merged over the defaults in
+# notifications/transports/provider_templates.py, which documents the shape and every template).
+SMS_PROVIDER_TEMPLATES = {
+    "aliyun": env.json("ALIYUN_SMS_TEMPLATES", default={}),
+    "tencent": env.json("TENCENT_SMS_TEMPLATES", default={}),
+}
+
 # --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------
 # Per priority: seconds to answer an offer, offers per free place (wave factor), the search
 # radius (start, step, max) and the ranking band: candidates are ranked nearest first in

@@ -7,7 +7,15 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from .base import SendResult, Transport, TransportError
+from .base import (
+    CallbackError,
+    DeliveryReceipt,
+    InboundReply,
+    OutgoingSms,
+    SendResult,
+    Transport,
+    TransportError,
+)
 
 _instances: dict[str, Transport] = {}
 
@@ -21,9 +29,12 @@ def get_transport() -> Transport:
 
 
 @receiver(setting_changed)
-def _forget_transports(setting, **kwargs):
-    if setting.startswith(("SMS_", "TWILIO_", "PUBLIC_BASE_URL")):
+def _forget_transports(setting: str, **kwargs: object) -> None:
+    if setting.startswith(("SMS_", "TWILIO_", "ALIYUN_", "TENCENT_", "PUBLIC_BASE_URL")):
         _instances.clear()
 
 
-__all__ = ["SendResult", "Transport", "TransportError", "get_transport"]
+__all__ = [
+    "CallbackError", "DeliveryReceipt", "InboundReply", "OutgoingSms", "SendResult", "Transport", "TransportError",
+    "get_transport",
+]
