@@ -207,8 +207,8 @@ def _form(request: HttpRequest) -> QueryDict:
     check_body_size(request)
     if request.method != "POST":
         raise CallbackError("malformed", "Twilio webhooks are POSTs")
-    content_type = (request.content_type or "").lower()
-    if content_type != "application/x-www-form-urlencoded":
+    # Twilio sends urlencoded forms; multipart is taken too (Django's test client posts it).
+    if (request.content_type or "").lower() not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise CallbackError("malformed", "Twilio webhooks are form-encoded")
     try:
         return request.POST
