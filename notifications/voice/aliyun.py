@@ -98,7 +98,7 @@ FINAL = {
     "200010": NO_ANSWER,  # powered off
 }
 
-_CALL_ID = re.compile(r"[0-9A-Za-z^_.\-]{1,100}")
+_CALL_ID = re.compile(r"[0-9A-Za-z^_.*\-]{1,100}")  # the docs' examples mask digits with *
 _STATUS_CODE = re.compile(r"\d{1,8}")
 _OUT_ID = re.compile(r"[0-9A-Za-z_.\-]{1,64}")
 _DIGITS = re.compile(r"[0-9*#]{1,32}")
