@@ -166,8 +166,9 @@ def classify(exc: Exception) -> VoiceError:
 
 def callback_url() -> str:
     """The HTTP batch push URL to enter in the console (VoiceReport and VoiceCallReport)."""
-    return (settings.PUBLIC_BASE_URL.rstrip("/") + REPORT_PATH + f"?{TOKEN_PARAM}="
-            + settings.ALIYUN_VOICE_CALLBACK_TOKEN)
+    base: str = settings.PUBLIC_BASE_URL
+    token: str = settings.ALIYUN_VOICE_CALLBACK_TOKEN
+    return f"{base.rstrip('/')}{REPORT_PATH}?{TOKEN_PARAM}={token}"
 
 
 class AliyunVoiceTransport(VoiceTransport):

@@ -6,6 +6,7 @@ import sys
 import uuid
 
 from backend.log_masking import mask_phones
+from notifications.templates import TemplateError
 
 from . import texts
 from .base import CallResult, OutgoingCall, VoiceError, VoiceTransport, check_call
@@ -18,7 +19,7 @@ class ConsoleVoiceTransport(VoiceTransport):
         check_call(call)
         try:
             text = texts.render_script(call.script, call.params, call.language, is_drill=call.is_drill)
-        except texts.TemplateError as exc:
+        except TemplateError as exc:
             raise VoiceError(str(exc), "script", permanent=True) from None
         sid = "CV" + uuid.uuid4().hex
         keys = " [1 = safe, 2 = need help]" if call.gather else ""

@@ -21,6 +21,8 @@ from datetime import datetime
 from django.http import HttpRequest
 from django.utils import timezone
 
+from notifications.templates import TemplateError
+
 from . import texts
 from .base import (
     ANSWERED,
@@ -90,7 +92,7 @@ class LocmemVoiceTransport(VoiceTransport):
                 raise _failures.pop(0)
         try:
             text = texts.render_script(call.script, call.params, call.language, is_drill=call.is_drill)
-        except texts.TemplateError as exc:
+        except TemplateError as exc:
             raise VoiceError(str(exc), "script", permanent=True) from None
         placed = PlacedCall(sid="LV" + uuid.uuid4().hex, call=call, text=text)
         with _lock:

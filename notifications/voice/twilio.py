@@ -114,8 +114,10 @@ def classify(exc: Exception) -> VoiceError:
 # --- TwiML ---------------------------------------------------------------------------------------
 def say_voice(language: str) -> tuple[str, str]:
     """(language attribute, voice) for <Say>. Twilio files its Mandarin voices (Polly.Zhiyu,
-    Polly.Zhiyu-Neural, Google.cmn-CN-*) under the locale cmn-CN; zh-CN was the legacy
-    `alice` voice's code."""
+    Polly.Zhiyu-Neural, Google.cmn-CN-*) under the locale cmn-CN; zh-CN, also accepted
+    (twilio-node's generated SayLanguage lists both), was the legacy `alice` voice's code, and
+    a voice/language mismatch can make <Say> fail. Neural Zhiyu: the clearest Mandarin voice
+    for an elderly listener."""
     if normalize_language(language) == "en":
         return settings.TWILIO_VOICE_EN_LANGUAGE, settings.TWILIO_VOICE_EN_VOICE
     return settings.TWILIO_VOICE_ZH_LANGUAGE, settings.TWILIO_VOICE_ZH_VOICE
@@ -184,7 +186,8 @@ def gather_reply(request: HttpRequest) -> str:
 
 
 def _public_base() -> str:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    base: str = settings.PUBLIC_BASE_URL
+    base = base.rstrip("/")
     if not base:
         raise ImproperlyConfigured("Twilio voice callbacks need PUBLIC_BASE_URL (the URL Twilio reaches us at).")
     return base
