@@ -390,6 +390,36 @@ SMS_PROVIDER_TEMPLATES = {
     "tencent": env.json("TENCENT_SMS_TEMPLATES", default={}),
 }
 
+# --- Notifications: voice calls (Twilio Voice abroad, Aliyun IvrCall for +86) ----------------
+# Dotted paths per role (notifications.voice.get_voice_transport): console prints in development,
+# locmem keeps a list in tests; production sets notifications.voice.twilio.TwilioVoiceTransport
+# (international) and notifications.voice.aliyun.AliyunVoiceTransport (domestic).
+_VOICE_DEFAULT = "notifications.voice.console.ConsoleVoiceTransport"  # tests/settings.py: locmem
+VOICE_BACKENDS = {
+    "international": env.str("VOICE_BACKEND_INTERNATIONAL", default=_VOICE_DEFAULT),
+    "domestic": env.str("VOICE_BACKEND_DOMESTIC", default=_VOICE_DEFAULT),
+}
+VOICE_HTTP_TIMEOUT = env.float("VOICE_HTTP_TIMEOUT", default=10.0)
+VOICE_GATHER_SECONDS = env.int("VOICE_GATHER_SECONDS", default=8)  # wait for a key after each question
+VOICE_PARAM_MAX_CHARS = env.int("VOICE_PARAM_MAX_CHARS", default=40)  # a spoken {title} longer than this is cut
+VOICE_WEBHOOK_MAX_BYTES = env.int("VOICE_WEBHOOK_MAX_BYTES", default=65536)  # Aliyun pushes receipts in batches
+TWILIO_VOICE_FROM_NUMBER = env.str("TWILIO_VOICE_FROM_NUMBER", default=TWILIO_FROM_NUMBER)
+TWILIO_VOICE_RING_SECONDS = env.int("TWILIO_VOICE_RING_SECONDS", default=40)
+TWILIO_VOICE_ZH_LANGUAGE = env.str("TWILIO_VOICE_ZH_LANGUAGE", default="cmn-CN")
+TWILIO_VOICE_ZH_VOICE = env.str("TWILIO_VOICE_ZH_VOICE", default="Polly.Zhiyu-Neural")
+TWILIO_VOICE_EN_LANGUAGE = env.str("TWILIO_VOICE_EN_LANGUAGE", default="en-US")
+TWILIO_VOICE_EN_VOICE = env.str("TWILIO_VOICE_EN_VOICE", default="Polly.Joanna-Neural")
+ALIYUN_VOICE_ACCESS_KEY_ID = env.str("ALIYUN_VOICE_ACCESS_KEY_ID", default=env.str("ALIYUN_ACCESS_KEY_ID", default=""))
+ALIYUN_VOICE_ACCESS_KEY_SECRET = env.str("ALIYUN_VOICE_ACCESS_KEY_SECRET",
+                                         default=env.str("ALIYUN_ACCESS_KEY_SECRET", default=""))
+ALIYUN_VOICE_ENDPOINT = env.str("ALIYUN_VOICE_ENDPOINT", default="dyvmsapi.aliyuncs.com")
+ALIYUN_VOICE_PROTOCOL = env.str("ALIYUN_VOICE_PROTOCOL", default="https")  # "http" only for a loopback fake
+ALIYUN_VOICE_SHOW_NUMBER = env.str("ALIYUN_VOICE_SHOW_NUMBER", default="")  # a purchased real number
+# {"emergency.safety.voice": {"zh-hans": "TTS_...", "en": "TTS_..."}, ...}: see notifications/voice/aliyun.py
+ALIYUN_VOICE_TEMPLATES = env.json("ALIYUN_VOICE_TEMPLATES", default={})
+# Aliyun does not sign receipt pushes: the console's URL carries this secret (?t=...).
+ALIYUN_VOICE_CALLBACK_TOKEN = env.str("ALIYUN_VOICE_CALLBACK_TOKEN", default="")
+
 # --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------
 # Per priority: seconds to answer an offer, offers per free place (wave factor), the search
 # radius (start, step, max) and the ranking band: candidates are ranked nearest first in

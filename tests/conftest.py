@@ -10,7 +10,7 @@ from django.conf import settings
 
 from tests.world import World, build_world
 
-pytest_plugins = ["tests.live", "tests.fake_aliyun_sms", "tests.fake_tencent_sms"]
+pytest_plugins = ["tests.live", "tests.fake_aliyun_sms", "tests.fake_tencent_sms", "tests.fake_twilio_voice", "tests.fake_aliyun_voice"]
 
 
 def pytest_runtest_setup(item):

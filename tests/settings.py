@@ -6,3 +6,7 @@ import os
 from backend.settings import *  # noqa: F403
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.transports.locmem.LocmemTransport")
+VOICE_BACKENDS = {
+    "international": os.environ.get("VOICE_BACKEND_INTERNATIONAL", "notifications.voice.locmem.LocmemVoiceTransport"),
+    "domestic": os.environ.get("VOICE_BACKEND_DOMESTIC", "notifications.voice.locmem.LocmemVoiceTransport"),
+}
