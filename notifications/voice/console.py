@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import uuid
 
-from backend.log_masking import mask_phones
+from core.masking import mask_phones
 from notifications.templates import TemplateError
 
 from . import texts
