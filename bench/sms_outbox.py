@@ -101,7 +101,7 @@ def configure(fake, args) -> None:
     settings.RATE_LIMIT_PREFIX = f"linli:bench:{uuid.uuid4().hex}:"
 
 
-def baseline(fake, args) -> float:  # noqa: ARG001
+def baseline(fake, args) -> float:
     """Raw create round trips through the twilio client, `workers` threads, no pacing."""
     from notifications.transports.twilio import TwilioTransport
 

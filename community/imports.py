@@ -207,19 +207,8 @@ class _Analyser:
         report.problems.append(Problem(column, code, message))
 
     def _values(self, raw: dict[str, Any], report: RowReport) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        name = report.display_name
-        if not name:
-            self._problem(report, "display_name", CommunityErrorCode.REQUIRED, "The name is missing.")
-        elif len(name) > 100:
-            self._problem(report, "display_name", CommunityErrorCode.TOO_LONG, "The name is longer than 100 characters.")
-        values["display_name"] = name
-        for column in ("phone", "contact_phone"):
-            if column in raw:
-                try:
-                    values[column] = clean_phone(_cell_text(raw[column]), column)
-                except ValidationError:
-                    self._problem(report, column, CommunityErrorCode.INVALID_PHONE, f"“{_cell_text(raw[column])}” is not a valid phone number.")
+        values: dict[str, Any] = {"display_name": self._name(report)}
+        self._phones(raw, values, report)
         for column, limit in (("address", 255), ("household", 100), ("care_notes", 2000), ("contact_name", 100)):
             if column in raw:
                 values[column] = _cell_text(raw[column])[:limit]
@@ -227,17 +216,36 @@ class _Analyser:
             values["contact_relation"] = RELATIONS.get(_cell_text(raw["contact_relation"]).lower(), "other")
         if values.get("contact_name") and not values.get("contact_phone") and "contact_phone" not in {p.column for p in report.problems}:
             self._problem(report, "contact_phone", CommunityErrorCode.REQUIRED, "The emergency contact has no phone number.")
+        self._flags(raw, values, report)
+        grid_text = _cell_text(raw.get("grid"))
+        report.grid = self.grids.get(grid_text.lower()) or self.grids.get(grid_text)
+        if report.grid is None:
+            self._problem(report, "grid", CommunityErrorCode.UNKNOWN_GRID, f"No grid “{grid_text}” in {self.community.name}.")
+        return values
+
+    def _name(self, report: RowReport) -> str:
+        name = report.display_name
+        if not name:
+            self._problem(report, "display_name", CommunityErrorCode.REQUIRED, "The name is missing.")
+        elif len(name) > 100:
+            self._problem(report, "display_name", CommunityErrorCode.TOO_LONG, "The name is longer than 100 characters.")
+        return name
+
+    def _phones(self, raw: dict[str, Any], values: dict[str, Any], report: RowReport) -> None:
+        for column in ("phone", "contact_phone"):
+            if column in raw:
+                try:
+                    values[column] = clean_phone(_cell_text(raw[column]), column)
+                except ValidationError:
+                    self._problem(report, column, CommunityErrorCode.INVALID_PHONE, f"“{_cell_text(raw[column])}” is not a valid phone number.")
+
+    def _flags(self, raw: dict[str, Any], values: dict[str, Any], report: RowReport) -> None:
         for flag in VULNERABILITY_FLAGS:
             if flag in raw:
                 parsed = _flag(raw[flag])
                 if parsed is None:
                     self._problem(report, flag, CommunityErrorCode.BAD_FLAG_VALUE, f"“{_cell_text(raw[flag])}” is not 是/否 (yes/no).")
                 values[flag] = bool(parsed)
-        grid_text = _cell_text(raw.get("grid"))
-        report.grid = self.grids.get(grid_text.lower()) or self.grids.get(grid_text)
-        if report.grid is None:
-            self._problem(report, "grid", CommunityErrorCode.UNKNOWN_GRID, f"No grid “{grid_text}” in {self.community.name}.")
-        return values
 
     def _match(self, values: dict[str, Any], report: RowReport) -> None:
         phone = values.get("phone")

@@ -105,7 +105,7 @@ def drive(model, pk: int, chunk: Callable[[object], bool], *, budget: float | No
     except LeaseLost:
         logger.warning("%s %s: lease lost to another worker; chunk rolled back", model.__name__, pk)
         return "lost"
-    except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep up to a limit
+    except Exception as exc:
         _record_failure(model, pk, token, exc)
         raise
 

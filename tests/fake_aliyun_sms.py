@@ -186,7 +186,7 @@ class FakeAliyunSms:
     def post(url: str, body: bytes) -> tuple[int, bytes]:
         """POST a pushed body to a callback URL (a live test server), as Aliyun would."""
         request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback test servers
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
 
     # --- behaviour ----------------------------------------------------------------------

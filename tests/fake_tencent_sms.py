@@ -177,7 +177,7 @@ class FakeTencentSms:
     @staticmethod
     def post(url: str, body: bytes) -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback test servers
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
 
     # --- behaviour ----------------------------------------------------------------------

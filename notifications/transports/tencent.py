@@ -213,7 +213,7 @@ class TencentTransport(Transport):
             request.SessionContext = str(items[0].message.message_id)
         try:
             response = self.client.SendSms(request)
-        except Exception as exc:  # TencentCloudSDKException, or anything the SDK let through
+        except Exception as exc:  # noqa: BLE001 - TencentCloudSDKException, or anything the SDK let through: classified
             error = classify_exception(exc)
             return [(item, _copy(error)) for item in items]
         statuses = {str(s.PhoneNumber): s for s in (response.SendStatusSet or [])}

@@ -171,7 +171,7 @@ def check_body_size(request: HttpRequest) -> bytes:
         raise CallbackError("too_large", f"body over {limit} bytes")
     try:
         body = request.body
-    except Exception as exc:  # RequestDataTooBig, a dropped connection, ...
+    except Exception as exc:  # noqa: BLE001 - RequestDataTooBig, a dropped connection, ...: a bad request
         raise CallbackError("malformed", f"unreadable body: {type(exc).__name__}") from None
     if len(body) > limit:
         raise CallbackError("too_large", f"body over {limit} bytes")

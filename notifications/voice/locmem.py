@@ -114,7 +114,7 @@ class LocmemVoiceTransport(VoiceTransport):
                                error_code=str(d.get("error_code", ""))) for d in data]
         except CallbackError:
             raise
-        except Exception:  # tests only: anything unexpected is just malformed
+        except Exception:  # noqa: BLE001 - tests only: anything unexpected is just malformed
             raise CallbackError("malformed", "not a JSON list of events") from None
         if any(e.status not in STATUSES for e in found):
             raise CallbackError("malformed", "unknown status")

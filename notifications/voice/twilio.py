@@ -215,7 +215,7 @@ def _form(request: HttpRequest) -> QueryDict:
         raise CallbackError("malformed", "Twilio webhooks are form-encoded")
     try:
         return request.POST
-    except Exception as exc:  # too many fields, undecodable body, ...
+    except Exception as exc:  # noqa: BLE001 - too many fields, undecodable body, ...: a bad request
         raise CallbackError("malformed", f"unreadable form: {type(exc).__name__}") from None
 
 

@@ -227,7 +227,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(message)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("websocket handler failed")
             await self.close(code=Close.INTERNAL)
 
@@ -328,7 +328,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
                 await self._send({"type": "complete", "id": op_id})
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("websocket operation failed")
             await self.close(code=Close.INTERNAL)
         finally:

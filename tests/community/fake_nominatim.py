@@ -22,7 +22,7 @@ class FakeNominatim:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
+            def do_GET(self):
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 fake.requests.append({"path": url.path, "query": query, "user_agent": self.headers.get("User-Agent"), "at": time.monotonic()})

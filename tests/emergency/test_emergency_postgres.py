@@ -27,7 +27,7 @@ def at_once(*calls):
         try:
             barrier.wait()
             call()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -369,7 +369,7 @@ def _race(*calls):
             barrier.wait(timeout=5)
             call()
             outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcomes.append(str(getattr(exc, "code", None) or exc))
         finally:
             connection.close()

@@ -200,7 +200,7 @@ def test_concurrent_registrations_of_one_person_leave_exactly_one(world):
             barrier.wait(timeout=5)
             do_register_party_member(world.resident, community, spec)
             outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcomes.append(getattr(exc, "code", None) or getattr(exc, "error_list", [exc])[0].code)
         finally:
             connection.close()

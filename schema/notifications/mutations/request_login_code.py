@@ -3,7 +3,7 @@ import graphene
 from notifications.login import request_login_code
 
 from ...core.mutations import BaseMutation
-from ...core.throttle import client_address  # noqa: F401 - used by the login mutations
+from ...core.throttle import client_address
 
 
 class RequestLoginCode(BaseMutation):
