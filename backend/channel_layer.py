@@ -57,7 +57,7 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
     When Redis goes away, the stock receive raises and takes the WebSocket consumer (and its
     socket) down with it; this one waits and retries with backoff, so sockets stay open
     through a restart. Group memberships are lost with a Redis restart (it keeps nothing on
-    disk); consumers re-add theirs periodically (notifications.consumers), so no subscriber
+    disk); consumers re-add theirs periodically (schema.core.consumers), so no subscriber
     stays deaf. Pushes missed meanwhile are hints only: clients resync by query.
     """
 
