@@ -298,7 +298,7 @@ class _APNsServerProtocol(asyncio.Protocol):
             SettingCodes.INITIAL_WINDOW_SIZE: 1 << 20,
         })
         self.conn.initiate_connection()
-        self.conn.increment_flow_control_window((1 << 30))
+        self.conn.increment_flow_control_window(1 << 30)
         self.transport.write(self.conn.data_to_send())
 
     def connection_lost(self, exc: Exception | None) -> None:

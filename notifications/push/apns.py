@@ -30,14 +30,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from aioapns.common import PRIORITY_HIGH, PRIORITY_NORMAL, NotificationRequest, NotificationResult, PushType
+from aioapns.common import (
+    PRIORITY_HIGH,
+    PRIORITY_NORMAL,
+    NotificationRequest,
+    NotificationResult,
+    PushType,
+)
 from aioapns.connection import (
     APNsBaseClientProtocol,
     APNsDevelopmentClientProtocol,
     APNsKeyConnectionPool,
     APNsProductionClientProtocol,
 )
-from aioapns.exceptions import ConnectionClosed, ConnectionError, MaxAttemptsExceeded
+from aioapns.exceptions import ConnectionClosed, MaxAttemptsExceeded
+from aioapns.exceptions import ConnectionError as APNsConnectionError
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
@@ -46,6 +53,7 @@ from h2.connection import H2Connection
 from h2.settings import ChangedSetting, SettingCodes
 from hpack import Encoder
 
+from .aps import apns_payload
 from .base import PushError, PushMessage, PushOutcome, PushResult, PushTransport, short_collapse_key
 
 logger = logging.getLogger(__name__)
@@ -77,26 +85,6 @@ def classify(status: str, reason: str, timestamp: int | None = None) -> PushErro
     if reason in TRANSIENT_REASONS or status == "429" or status.startswith("5"):
         return PushError(message, reason or status)
     return PushError(message, reason or status, permanent=True)
-
-
-def apns_payload(message: PushMessage, *, critical_allowed: bool) -> dict[str, Any]:
-    """The JSON body: Apple's `aps` dictionary, custom data beside it at the top level."""
-    aps: dict[str, Any] = {"alert": {"title": message.title, "body": message.body}}
-    if message.critical and critical_allowed:
-        aps["sound"] = {"critical": 1, "name": message.sound or "default", "volume": 1.0}
-        aps["interruption-level"] = "critical"
-    else:
-        if message.sound:
-            aps["sound"] = message.sound
-        if message.critical:
-            # Without the critical-alert entitlement: still breaks through Focus (needs the
-            # Time Sensitive capability, else iOS treats it as "active").
-            aps["interruption-level"] = "time-sensitive"
-    if message.badge is not None:
-        aps["badge"] = message.badge
-    payload: dict[str, Any] = {key: value for key, value in message.data.items() if key != "aps"}
-    payload["aps"] = aps
-    return payload
 
 
 def apns_id(push_id: int) -> str:
@@ -309,7 +297,7 @@ class APNsTransport(PushTransport):
             # Connect (or find the open connection) once, before fanning out: aioapns would
             # otherwise let every message of the batch try to connect in turn when APNs is down.
             await asyncio.wait_for(pool.acquire(), self.timeout + 1)
-        except (asyncio.TimeoutError, ConnectionError, OSError) as exc:
+        except (TimeoutError, APNsConnectionError, OSError) as exc:
             return [PushError(f"APNs unreachable: {type(exc).__name__}", "network") for _ in messages]
         seen: set[str] = set()
         requests = []
@@ -331,7 +319,7 @@ class APNsTransport(PushTransport):
             return classify(answer.status, answer.description or "", answer.timestamp)
         if isinstance(answer, asyncio.TimeoutError):
             return PushError(f"APNs did not answer within {self.timeout} s", "timeout")
-        if isinstance(answer, (MaxAttemptsExceeded, ConnectionError, ConnectionClosed, OSError)):
+        if isinstance(answer, (MaxAttemptsExceeded, APNsConnectionError, ConnectionClosed, OSError)):
             return PushError(f"APNs connection failed: {type(answer).__name__}", "network")
         logger.warning("APNs send failed unexpectedly: %r", answer)
         return PushError(f"APNs error: {type(answer).__name__}", "error")
