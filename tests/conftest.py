@@ -10,7 +10,7 @@ from django.conf import settings
 
 from tests.world import World, build_world
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.fake_apns", "tests.fake_fcm", "tests.fake_jpush"]  # fakes: fixtures for all
 
 
 def pytest_runtest_setup(item):
