@@ -110,15 +110,18 @@ def run(provider: str, args: argparse.Namespace) -> dict[str, Any]:
         pushes = messages(provider, args.pushes, args.distinct)
         transport.send_batch(pushes[:1])  # connect, first token: not part of the figure
         batches = [pushes[i:i + batch] for i in range(1, len(pushes), batch)]
-        started = time.perf_counter()
+        fake_cpu = fake.stats()["cpu_seconds"]
+        started, cpu = time.perf_counter(), time.process_time()
         with ThreadPoolExecutor(args.callers) as pool:
             outcomes = [o for result in pool.map(transport.send_batch, batches) for o in result]
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        stats = fake.stats()
+        stats["cpu_seconds"] = round(stats["cpu_seconds"] - fake_cpu, 2)
         transport.close()
         failed = [o for o in outcomes if not hasattr(o, "provider_id")]
         return {"provider": provider, "pushes": len(outcomes), "seconds": elapsed,
                 "rate": len(outcomes) / elapsed, "failed": len(failed), "first_failure": failed[:1],
-                "fake": fake.stats()}
+                "client_cpu": cpu, "fake": stats}
     finally:
         fake.stop()
 
@@ -138,8 +141,8 @@ def main() -> int:
         result = run(provider.strip(), args)
         bad += result["failed"]
         print(f"{result['provider']:6} {result['pushes']:7d} pushes in {result['seconds']:6.2f} s = "
-              f"{result['rate']:8.0f} pushes/s  failed={result['failed']} {result['first_failure']} "
-              f"fake={result['fake']}", flush=True)
+              f"{result['rate']:8.0f} pushes/s  client cpu {result['client_cpu']:.1f} s  "
+              f"failed={result['failed']} {result['first_failure']} fake={result['fake']}", flush=True)
     return 1 if bad else 0
 
 

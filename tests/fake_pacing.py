@@ -38,6 +38,6 @@ def serve_in_child(factory: Any, connection: Any, kwargs: dict[str, Any]) -> Non
             if command == "stop":
                 break
             if command == "stats":
-                connection.send(fake.stats())
+                connection.send({**fake.stats(), "cpu_seconds": round(time.process_time(), 2)})
     finally:
         fake.stop()

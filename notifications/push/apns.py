@@ -21,13 +21,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import os
 import ssl
 import threading
 import uuid
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from aioapns.common import (
@@ -55,10 +53,10 @@ from hpack import Encoder
 
 from .aps import apns_payload
 from .base import PushError, PushMessage, PushOutcome, PushResult, PushTransport, short_collapse_key
+from .loop import LoopThread
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # Apple, "Handling notification responses from APNs" (reason strings in the JSON body).
 INVALID_TOKEN_REASONS = {"BadDeviceToken", "Unregistered", "DeviceTokenNotForTopic", "ExpiredToken"}
@@ -172,31 +170,8 @@ class LinliAPNsPool(APNsKeyConnectionPool):
         return await asyncio.wait_for(connect(), self.connect_timeout)
 
 
-class _LoopThread:
-    """An asyncio event loop running in a daemon thread; run() is called from other threads."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-
 def _load_key() -> str:
-    pem = settings.APNS_KEY
+    pem = str(settings.APNS_KEY or "")
     if not pem and settings.APNS_KEY_PATH:
         pem = Path(settings.APNS_KEY_PATH).read_text()
     if not pem:
@@ -236,9 +211,8 @@ class APNsTransport(PushTransport):
         self.max_connections = max(1, settings.APNS_MAX_CONNECTIONS)
         self.critical_allowed = settings.APNS_CRITICAL_ALERTS
         self._lock = threading.Lock()
-        self._runner: _LoopThread | None = None
+        self._runner: LoopThread | None = None
         self._pool: LinliAPNsPool | None = None
-        self._pid = 0
 
     # --- plumbing -------------------------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext:
@@ -248,11 +222,10 @@ class APNsTransport(PushTransport):
         context.set_alpn_protocols(["h2"])
         return context
 
-    def _loop_thread(self) -> _LoopThread:
+    def _loop_thread(self) -> LoopThread:
         with self._lock:
-            if self._runner is None or self._pid != os.getpid():
-                # First use, or a forked worker (the parent's loop thread does not exist here).
-                self._runner, self._pool, self._pid = _LoopThread(f"apns-{self.provider}"), None, os.getpid()
+            if self._runner is None or not self._runner.usable:  # first use, or a forked worker
+                self._runner, self._pool = LoopThread(f"{self.provider}-loop"), None
             return self._runner
 
     def _get_pool(self) -> LinliAPNsPool:
@@ -336,7 +309,7 @@ class APNsTransport(PushTransport):
     def close(self) -> None:
         with self._lock:
             runner, pool, self._runner, self._pool = self._runner, self._pool, None, None
-        if runner is None or self._pid != os.getpid():
+        if runner is None or not runner.usable:
             return
         if pool is not None:
             try:

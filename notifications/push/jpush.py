@@ -51,7 +51,7 @@ TRANSIENT_CODES = {1000, 1012, 1030, 2002}  # internal, over a vendor quota, tim
 VENDORS = ("xiaomi", "huawei", "honor", "oppo", "vivo", "meizu")
 
 
-class LinliJPushClient(jpush.JPush):
+class LinliJPushClient(jpush.JPush):  # type: ignore[misc]  # the SDK ships no type information
     """The SDK's client, pointed at JPUSH_API_BASE_URL, with a connection pool per thread."""
 
     def __init__(self, key: str, secret: str, *, timeout: float, zone: str, base_url: str, pool: int) -> None:
@@ -138,12 +138,12 @@ class JPushTransport(PushTransport):
     def _notification(self, m: PushMessage) -> dict[str, Any]:
         if m.platform == "android":
             priority = 2 if m.critical else 1 if m.priority == "high" else 0  # JPush: -2..2
-            return jpush.notification(android=jpush.android(alert=m.body, title=m.title, extras=dict(m.data),
-                                                            priority=priority))
-        return jpush.notification(ios=jpush.ios(
+            return dict(jpush.notification(android=jpush.android(alert=m.body, title=m.title, extras=dict(m.data),
+                                                            priority=priority)))
+        return dict(jpush.notification(ios=jpush.ios(
             alert={"title": m.title, "body": m.body}, badge=m.badge, sound=m.sound or None,
             sound_disable=not m.sound, extras=dict(m.data),
-            interruption_level=interruption_level(m, critical_allowed=self.critical_allowed)))
+            interruption_level=interruption_level(m, critical_allowed=self.critical_allowed))))
 
     def _options(self, m: PushMessage, push_id: int) -> dict[str, Any]:
         options: dict[str, Any] = {

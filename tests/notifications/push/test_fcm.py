@@ -92,3 +92,10 @@ def test_a_wrong_service_account_key_is_an_operator_error(fake_fcm, settings):
     outcomes = get_push_transport("fcm").send_batch([android(1), android(2)])
     assert all(isinstance(o, PushError) and o.operator and o.permanent for o in outcomes)
     assert fake_fcm.refused_assertions == 1 and fake_fcm.sends == 0
+
+
+def test_batches_reuse_a_bounded_pool_of_keep_alive_connections(fake_fcm):
+    transport = get_push_transport("fcm")
+    for batch in range(3):
+        transport.send_batch([android(i, f"fcm-token-{batch}-{i}") for i in range(30)])
+    assert fake_fcm.accepted == 90 and fake_fcm.connections <= 8 and transport.connections_opened == fake_fcm.connections
