@@ -49,7 +49,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from h2.connection import H2Connection
 from h2.settings import ChangedSetting, SettingCodes
-from hpack import Encoder
+from hpack import Encoder, NeverIndexedHeaderTuple
 
 from .aps import apns_payload
 from .base import PushError, PushMessage, PushOutcome, PushResult, PushTransport, short_collapse_key
@@ -65,6 +65,7 @@ OPERATOR_REASONS = {  # our key, team, topic or environment is wrong: every push
     "InvalidProviderToken", "MissingProviderToken", "BadTopic", "TopicDisallowed", "MissingTopic",
     "InvalidPushType",
 }
+STREAMS_PER_CONNECTION = 1000  # what APNs (and the fake) allow concurrently on one connection
 TRANSIENT_REASONS = {
     "TooManyRequests", "TooManyProviderTokenUpdates", "InternalServerError", "ServiceUnavailable",
     "Shutdown", "IdleTimeout",
@@ -92,13 +93,20 @@ def apns_id(push_id: int) -> str:
     return str(uuid.uuid4())
 
 
+# Headers whose value is new with every push: indexing them in HPACK's dynamic table only
+# evicts the ones that repeat (authorization, apns-topic, apns-push-type).
+_UNIQUE_PER_PUSH = {":path", "apns-id", "apns-expiration", "apns-collapse-id"}
+
+
 class _PlainEncoder(Encoder):
-    """HPACK without Huffman coding: every push has a new :path and apns-id, and Huffman-coding
-    them in pure Python was the largest client cost per push (profiled); the bytes saved on
-    the wire do not matter at these sizes."""
+    """HPACK as aioapns needs it, made cheap: Huffman coding a new :path and apns-id for every
+    push in pure Python was the largest client cost per push (profiled), and the bytes it saves
+    do not matter at these sizes; per-push values are sent as literals, never indexed."""
 
     def encode(self, headers: Any, huffman: bool = False) -> bytes:
-        return super().encode(headers, huffman=False)
+        return super().encode(
+            [NeverIndexedHeaderTuple(name, value) if name in _UNIQUE_PER_PUSH else (name, value)
+             for name, value in headers], huffman=False)
 
 
 class _LinliProtocolMixin:
@@ -213,6 +221,7 @@ class APNsTransport(PushTransport):
         self._lock = threading.Lock()
         self._runner: LoopThread | None = None
         self._pool: LinliAPNsPool | None = None
+        self._in_flight: asyncio.Semaphore | None = None
 
     # --- plumbing -------------------------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext:
@@ -225,7 +234,7 @@ class APNsTransport(PushTransport):
     def _loop_thread(self) -> LoopThread:
         with self._lock:
             if self._runner is None or not self._runner.usable:  # first use, or a forked worker
-                self._runner, self._pool = LoopThread(f"{self.provider}-loop"), None
+                self._runner, self._pool, self._in_flight = LoopThread(f"{self.provider}-loop"), None, None
             return self._runner
 
     def _get_pool(self) -> LinliAPNsPool:
@@ -258,11 +267,19 @@ class APNsTransport(PushTransport):
         )
 
     async def _send_one(self, pool: LinliAPNsPool, request: NotificationRequest) -> NotificationResult:
-        # shield: a timeout must not cancel the future aioapns will resolve later (it would
-        # raise InvalidStateError inside the protocol); the connection is closed instead.
-        task = asyncio.ensure_future(pool.send_notification(request))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        return await asyncio.wait_for(asyncio.shield(task), self.timeout)
+        # Wait for a free stream here: past the server's stream limit aioapns polls every 10 ms
+        # per waiting push, which costs more CPU than the sends themselves.
+        async with self._streams():
+            # shield: a timeout must not cancel the future aioapns resolves later (that raises
+            # InvalidStateError inside the protocol); the connection is closed instead.
+            task = asyncio.ensure_future(pool.send_notification(request))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            return await asyncio.wait_for(asyncio.shield(task), self.timeout)
+
+    def _streams(self) -> asyncio.Semaphore:
+        if self._in_flight is None:  # created on the loop it serves
+            self._in_flight = asyncio.Semaphore(STREAMS_PER_CONNECTION * self.max_connections)
+        return self._in_flight
 
     async def _send_all(self, messages: list[PushMessage]) -> list[PushOutcome]:
         pool = self._get_pool()

@@ -94,3 +94,14 @@ def test_a_wrong_master_secret_is_an_operator_error(fake_jpush, settings):
     settings.JPUSH_MASTER_SECRET = "wrong"
     outcomes = get_push_transport("jpush").send_batch([android(1), android(2, "rid-2", body="x")])
     assert all(isinstance(o, PushError) and o.operator and o.code == "1004" for o in outcomes)
+
+
+def test_the_fake_paces_calls_at_its_acceptance_rate(fake_jpush):
+    import time
+
+    from tests.fake_pacing import Pacer
+
+    fake_jpush.pacer = Pacer(rate=40)  # calls per second, like a provider's QPS limit
+    started = time.monotonic()
+    get_push_transport("jpush").send_batch([android(i, f"rid-{i}", body=f"第{i}条") for i in range(10)])
+    assert len(fake_jpush.pushes) == 10 and time.monotonic() - started >= 9 / 40
