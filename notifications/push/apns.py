@@ -319,7 +319,9 @@ class APNsTransport(PushTransport):
             return []
         runner = self._loop_thread()
         try:
-            return runner.run(self._send_all(list(messages)), timeout=2 * self.timeout + 5)
+            # A last resort against a wedged loop: generous for queueing behind the stream limit.
+            bound = self.timeout * (2 + len(messages) / STREAMS_PER_CONNECTION) + 5
+            return runner.run(self._send_all(list(messages)), timeout=bound)
         except concurrent.futures.TimeoutError:
             return [PushError("APNs batch timed out", "timeout") for _ in messages]
 

@@ -195,7 +195,10 @@ class FCMTransport(PushTransport):
             trace.on_connection_create_end.append(self._count_connection)
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.concurrency, keepalive_timeout=120),
-                timeout=aiohttp.ClientTimeout(total=self.timeout), trust_env=self.trust_env,
+                # Per network step, so that waiting for one of the pooled connections does not
+                # count against a message that has not been sent yet.
+                timeout=aiohttp.ClientTimeout(sock_connect=self.timeout, sock_read=self.timeout),
+                trust_env=self.trust_env,
                 trace_configs=[trace], raise_for_status=False)
         return self._session
 
@@ -241,7 +244,9 @@ class FCMTransport(PushTransport):
 
     def _run(self, runner: LoopThread, messages: list[PushMessage], token: str) -> list[PushOutcome | None]:
         try:
-            return runner.run(self._send_all(messages, token), timeout=self.timeout * 2 + 5)
+            # A last resort against a wedged loop: generous for queueing behind the pool.
+            bound = self.timeout * (2 + len(messages) / self.concurrency) + 5
+            return runner.run(self._send_all(messages, token), timeout=bound)
         except concurrent.futures.TimeoutError:
             return [PushError("FCM batch timed out", "timeout") for _ in messages]
 

@@ -100,3 +100,10 @@ def test_batches_reuse_a_bounded_pool_of_keep_alive_connections(fake_fcm):
         transport.send_batch([android(i, f"fcm-token-{batch}-{i}") for i in range(30)])
     assert fake_fcm.accepted == 90 and transport.connections_opened <= 8  # FCM_CONCURRENCY
     assert fake_fcm.connections == transport.connections_opened + 1  # and one to the token endpoint
+
+
+def test_a_send_fcm_does_not_answer_in_time_is_transient(fake_fcm, settings):
+    settings.PUSH_HTTP_TIMEOUT = 0.3
+    fake_fcm.script(("delay", 1.0))
+    [error] = get_push_transport("fcm").send_batch([android()])
+    assert error.transient and error.code == "timeout"
