@@ -391,6 +391,7 @@ APNS_USE_SANDBOX = env.bool("APNS_USE_SANDBOX", default=False)
 APNS_API_BASE_URL = env.str("APNS_API_BASE_URL", default="")  # empty: Apple's host; https://host:port otherwise
 APNS_CA_FILE = env.str("APNS_CA_FILE", default="")  # extra CA to trust (the test fake's certificate)
 APNS_MAX_CONNECTIONS = env.int("APNS_MAX_CONNECTIONS", default=1)  # HTTP/2: many streams per connection
+APNS_MAX_IN_FLIGHT = env.int("APNS_MAX_IN_FLIGHT", default=500)  # streams awaiting an answer, per connection
 APNS_CRITICAL_ALERTS = env.bool("APNS_CRITICAL_ALERTS", default=False)  # Apple granted the entitlement
 # FCM HTTP v1: a service account (file or JSON text) and the Firebase project.
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")

@@ -13,7 +13,8 @@ Seams into aioapns 4.0, all public class attributes or overridable methods:
 - the protocol class keeps Apple's host for the request's `host` header and raises the
   library's 10-second idle close (APNs wants long-lived connections).
 Settings: APNS_KEY or APNS_KEY_PATH, APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC, APNS_USE_SANDBOX,
-APNS_API_BASE_URL, APNS_CA_FILE, APNS_MAX_CONNECTIONS, APNS_CRITICAL_ALERTS, PUSH_HTTP_TIMEOUT.
+APNS_API_BASE_URL, APNS_CA_FILE, APNS_MAX_CONNECTIONS, APNS_MAX_IN_FLIGHT, APNS_CRITICAL_ALERTS,
+PUSH_HTTP_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -218,6 +219,10 @@ class APNsTransport(PushTransport):
         self.timeout = settings.PUSH_HTTP_TIMEOUT
         self.max_connections = max(1, settings.APNS_MAX_CONNECTIONS)
         self.critical_allowed = settings.APNS_CRITICAL_ALERTS
+        # h2 counts open streams by walking them all for every new one, so each stream in
+        # flight makes every send dearer: 500 keeps a 200 ms round trip to Apple busy at
+        # 2,500/s per connection, above what one process can prepare (see bench/README.md).
+        self.max_in_flight = min(max(1, settings.APNS_MAX_IN_FLIGHT), STREAMS_PER_CONNECTION)
         self._lock = threading.Lock()
         self._runner: LoopThread | None = None
         self._pool: LinliAPNsPool | None = None
@@ -278,7 +283,7 @@ class APNsTransport(PushTransport):
 
     def _streams(self) -> asyncio.Semaphore:
         if self._in_flight is None:  # created on the loop it serves
-            self._in_flight = asyncio.Semaphore(STREAMS_PER_CONNECTION * self.max_connections)
+            self._in_flight = asyncio.Semaphore(self.max_in_flight * self.max_connections)
         return self._in_flight
 
     async def _send_all(self, messages: list[PushMessage]) -> list[PushOutcome]:
@@ -320,7 +325,7 @@ class APNsTransport(PushTransport):
         runner = self._loop_thread()
         try:
             # A last resort against a wedged loop: generous for queueing behind the stream limit.
-            bound = self.timeout * (2 + len(messages) / STREAMS_PER_CONNECTION) + 5
+            bound = self.timeout * (2 + len(messages) / self.max_in_flight) + 5
             return runner.run(self._send_all(list(messages)), timeout=bound)
         except concurrent.futures.TimeoutError:
             return [PushError("APNs batch timed out", "timeout") for _ in messages]
