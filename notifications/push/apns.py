@@ -6,12 +6,16 @@ exactly one, APNS_MAX_CONNECTIONS) carries many concurrent streams. send_batch()
 one coroutine per message to that loop and waits for all of them; the connection stays open
 between batches (Apple asks providers not to reconnect per notification).
 
-Seams into aioapns 4.0, all public class attributes or overridable methods:
+Seams into aioapns 4.0 (its host is a class constant; no base-URL parameter):
 - APNsKeyConnectionPool._create_connection is overridden to connect to APNS_API_BASE_URL
   (the loopback fake in tests; Apple's hosts otherwise) with a connect timeout, which aioapns
-  itself lacks, and to wait for the server's SETTINGS before the first stream is opened;
-- the protocol class keeps Apple's host for the request's `host` header and raises the
-  library's 10-second idle close (APNs wants long-lived connections).
+  lacks, and to wait for the server's SETTINGS before the first stream is opened;
+- the pool's protocol_class is our subclass of aioapns' production/development protocol: it
+  keeps Apple's host for the `host` header, raises the library's 10-second idle close, and
+  makes each push cheaper (one socket write per loop iteration instead of per stream, no
+  Huffman coding or header re-validation in pure Python) -- see bench/README.md;
+- sends are gated by our own semaphore (APNS_MAX_IN_FLIGHT) and shielded from timeouts,
+  because aioapns polls every 10 ms past the stream limit and cannot take a cancelled future.
 Settings: APNS_KEY or APNS_KEY_PATH, APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC, APNS_USE_SANDBOX,
 APNS_API_BASE_URL, APNS_CA_FILE, APNS_MAX_CONNECTIONS, APNS_MAX_IN_FLIGHT, APNS_CRITICAL_ALERTS,
 PUSH_HTTP_TIMEOUT.

@@ -102,7 +102,7 @@ def classify(exc: Exception) -> PushError:
         text = f"JPush {status} {code}: {exc.details}"[:300]
         if code == NO_TARGET:
             return PushError(text, str(code), invalid_token=True)
-        if code in OPERATOR_CODES or status in (401, 403) and code not in TRANSIENT_CODES:
+        if code in OPERATOR_CODES or (status in (401, 403) and code not in TRANSIENT_CODES):
             return PushError(text, str(code or status), operator=True)
         if code in TRANSIENT_CODES or status == 429 or status >= 500:
             return PushError(text, str(code or status), retry_after=_rate_limit_reset(exc.response))

@@ -105,3 +105,9 @@ def test_the_fake_paces_calls_at_its_acceptance_rate(fake_jpush):
     started = time.monotonic()
     get_push_transport("jpush").send_batch([android(i, f"rid-{i}", body=f"第{i}条") for i in range(10)])
     assert len(fake_jpush.pushes) == 10 and time.monotonic() - started >= 9 / 40
+
+
+def test_the_beijing_zone_is_redirected_to_the_base_url_too(fake_jpush, settings):
+    settings.JPUSH_ZONE = "bj"  # the SDK's https://bjapi.push.jiguang.cn/v3/push
+    [ok] = get_push_transport("jpush").send_batch([android()])
+    assert isinstance(ok, PushResult) and len(fake_jpush.pushes) == 1
