@@ -119,6 +119,7 @@ class _LinliProtocolMixin:
 
     loop: asyncio.AbstractEventLoop
     conn: H2Connection
+    free_channels: Any
 
     def _setup(self) -> None:
         self.settings_received = asyncio.Event()
@@ -132,6 +133,18 @@ class _LinliProtocolMixin:
     def on_remote_settings_changed(self, changed_settings: dict[SettingCodes, ChangedSetting]) -> None:
         super().on_remote_settings_changed(changed_settings)  # type: ignore[misc]
         self.settings_received.set()
+
+    @property
+    def is_busy(self) -> bool:
+        # A closing connection stays in aioapns' pool until connection_lost; it must not be
+        # handed new streams meanwhile.
+        transport = getattr(self, "transport", None)
+        return bool(transport is not None and transport.is_closing()) or bool(self.free_channels.is_busy)
+
+    def abort(self) -> None:
+        transport = getattr(self, "transport", None)
+        if transport is not None:
+            transport.abort()  # no TLS goodbye: the peer stopped answering
 
     def flush(self) -> None:
         # aioapns writes to the socket after every stream; coalescing the writes of one loop
@@ -308,7 +321,9 @@ class APNsTransport(PushTransport):
             requests.append(self._request(message, notification_id))
         answers = await asyncio.gather(*(self._send_one(pool, r) for r in requests), return_exceptions=True)
         if any(isinstance(a, asyncio.TimeoutError) for a in answers):
-            pool.close()  # a connection that stopped answering is presumed dead
+            for connection in list(pool.connections):  # one that stopped answering is presumed dead
+                connection.abort()  # type: ignore[attr-defined]
+            await asyncio.sleep(0)  # connection_lost runs: pending streams fail, the pool forgets it
         return [self._outcome(answer) for answer in answers]
 
     def _outcome(self, answer: NotificationResult | BaseException) -> PushOutcome:

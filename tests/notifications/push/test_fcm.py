@@ -40,7 +40,7 @@ def test_android_message_carries_priority_ttl_collapse_key_and_data(fake_fcm, se
     settings.FCM_ANDROID_CHANNEL_ID = "alerts"
     get_push_transport("fcm").send_batch([android(1, collapse_key="alert-7", ttl_seconds=600, critical=True),
                                           android(2, "fcm-token-2", priority="normal")])
-    urgent, normal = fake_fcm.messages
+    urgent, normal = sorted(fake_fcm.messages, key=lambda m: m["token"])  # sent concurrently
     assert urgent == {
         "token": "fcm-token-1",
         "notification": {"title": "安全确认", "body": "台风来临，请报平安"},
