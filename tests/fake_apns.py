@@ -125,7 +125,7 @@ class FakeAPNs:
         self.streams = 0  # requests (HTTP/2 streams) received
         self.accepted = 0
         self.alpn: list[str | None] = []
-        self._verified_tokens: set[str] = set()
+        self.provider_tokens: set[str] = set()  # distinct JWTs that verified
         self._script: deque[Any] = deque()
         self._fail: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -191,7 +191,7 @@ class FakeAPNs:
         if not authorization.lower().startswith("bearer "):
             return "MissingProviderToken"
         token = authorization[7:]
-        if token in self._verified_tokens:
+        if token in self.provider_tokens:
             return ""
         try:
             header = jwt.get_unverified_header(token)
@@ -203,7 +203,7 @@ class FakeAPNs:
             return "InvalidProviderToken"
         if claims["iat"] < time.time() - 3600:  # Apple refuses tokens older than one hour
             return "ExpiredProviderToken"
-        self._verified_tokens.add(token)
+        self.provider_tokens.add(token)
         return ""
 
     def _answer_for(self, token: str) -> Any:

@@ -29,6 +29,7 @@ import logging
 import ssl
 import threading
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +46,7 @@ from aioapns.connection import (
     APNsDevelopmentClientProtocol,
     APNsKeyConnectionPool,
     APNsProductionClientProtocol,
+    JWTAuthorizationHeaderProvider,
 )
 from aioapns.exceptions import ConnectionClosed, MaxAttemptsExceeded
 from aioapns.exceptions import ConnectionError as APNsConnectionError
@@ -180,6 +182,16 @@ class LinliAPNsPool(APNsKeyConnectionPool):
         self.protocol_class = _SandboxProtocol if kwargs.get("use_sandbox") else _ProductionProtocol
         self.connect_host, self.connect_port, self.connect_timeout = host, port, connect_timeout
         self.connections_made = 0
+        # One provider token for every connection of the pool (aioapns makes one per
+        # connection): Apple answers TooManyProviderTokenUpdates to new tokens more often
+        # than every 20 minutes, and a reconnect must not cost one.
+        self.auth_provider = JWTAuthorizationHeaderProvider(key=self.key, key_id=self.key_id, team_id=self.team_id)
+
+    async def create_connection(self) -> APNsBaseClientProtocol:
+        # aioapns annotates the topic as optional and the callback as NoReturn; both are fine.
+        factory = partial(self.protocol_class, self.apns_topic, self.loop,  # type: ignore[arg-type]
+                          self.discard_connection, self.auth_provider)  # type: ignore[arg-type]
+        return await self._create_connection(factory)
 
     async def _create_connection(self, apns_protocol_factory: Any) -> APNsBaseClientProtocol:
         async def connect() -> APNsBaseClientProtocol:

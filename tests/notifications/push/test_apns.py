@@ -100,6 +100,7 @@ def test_a_connection_that_stops_answering_times_out_and_is_replaced(fake_apns, 
     assert error.transient and error.code == "timeout"
     [ok] = transport.send_batch([push(2)])
     assert isinstance(ok, PushResult) and fake_apns.connections == 2
+    assert len(fake_apns.provider_tokens) == 1  # the new connection reuses the provider token
 
 
 def test_unreachable_apns_fails_the_batch_quickly_and_transiently(fake_apns, settings):
