@@ -210,7 +210,7 @@ class FCMTransport(PushTransport):
         body = {"message": fcm_message(message, channel_id=self.channel_id, critical_allowed=self.critical_allowed)}
         try:
             async with self._get_session().post(self.url, json=body, headers={"Authorization": f"Bearer {token}"}) as response:
-                answer = await response.json(content_type=None)
+                answer = _json(await response.text())  # a proxy's 502 page is not JSON
                 if response.status == 200:
                     return PushResult(provider_id=str(answer.get("name", "")))
                 if response.status == 401 and not _fcm_code(answer):
@@ -261,6 +261,13 @@ class FCMTransport(PushTransport):
                     pass
             runner.stop()
         self.auth_request.session.close()
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
 
 
 def _fcm_code(answer: Any) -> str:
