@@ -54,6 +54,7 @@ CODES: dict[int, tuple[int, str]] = {  # JPush code -> HTTP status, message (Pus
     2002: (429, "Rate limit exceeded"),
     2003: (403, "The app_key is restricted"),
     2004: (403, "Source IP is not in the white list"),
+    2005: (403, "Message volume to these users is beyond a reasonable range"),
 }
 
 

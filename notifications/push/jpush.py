@@ -46,7 +46,10 @@ MAX_TTL = 10 * 24 * 3600  # time_to_live: at most 10 days
 NO_TARGET = 1011
 BAD_PARAMETER = "1003"
 MAX_BISECT_CALLS = 64
-OPERATOR_CODES = {1004, 1008, 2003, 2004}  # auth failed, bad appkey, app blocked, IP not allowed
+# Push API v3 answer codes: auth failed, bad appkey, app blocked, IP not allowed, VIP-only,
+# not enabled for this app.
+OPERATOR_CODES = {1004, 1008, 2003, 2004, 2006, 2007}
+VOLUME_REFUSED = 2005  # "too many messages to these users": do not retry, do not prune
 TRANSIENT_CODES = {1000, 1012, 1030, 2002}  # internal, over a vendor quota, timeout, rate limit
 VENDORS = ("xiaomi", "huawei", "honor", "oppo", "vivo", "meizu")
 
@@ -102,6 +105,8 @@ def classify(exc: Exception) -> PushError:
         text = f"JPush {status} {code}: {exc.details}"[:300]
         if code == NO_TARGET:
             return PushError(text, str(code), invalid_token=True)
+        if code == VOLUME_REFUSED:
+            return PushError(text, str(code), permanent=True)
         if code in OPERATOR_CODES or (status in (401, 403) and code not in TRANSIENT_CODES):
             return PushError(text, str(code or status), operator=True)
         if code in TRANSIENT_CODES or status == 429 or status >= 500:

@@ -111,3 +111,9 @@ def test_the_beijing_zone_is_redirected_to_the_base_url_too(fake_jpush, settings
     settings.JPUSH_ZONE = "bj"  # the SDK's https://bjapi.push.jiguang.cn/v3/push
     [ok] = get_push_transport("jpush").send_batch([android()])
     assert isinstance(ok, PushResult) and len(fake_jpush.pushes) == 1
+
+
+def test_refused_for_volume_is_permanent_but_no_operator_alarm(fake_jpush):
+    fake_jpush.script(2005)
+    [error] = get_push_transport("jpush").send_batch([android()])
+    assert error.permanent and not error.operator and not error.invalid_token
