@@ -192,10 +192,10 @@ class JPushTransport(PushTransport):
         if isinstance(error, PushError):
             logger.info("JPush push #%s to %d ids failed: %r", messages[indexes[0]].push_id, len(indexes), error)
             if error.code == BAD_PARAMETER and len(indexes) > 1:
-                return self._bisect(messages, indexes)
+                return self._bisect(messages, indexes, error)
         return results
 
-    def _bisect(self, messages: list[PushMessage], indexes: list[int]) -> list[tuple[int, PushOutcome]]:
+    def _bisect(self, messages: list[PushMessage], indexes: list[int], refused: PushError) -> list[tuple[int, PushOutcome]]:
         """1003 for a group of ids: halve it until the refused ids stand alone. If something
         went through, the ids still refused alone are malformed (invalid_token); if nothing
         did, the payload is at fault (permanent). At most MAX_BISECT_CALLS extra calls."""
@@ -219,7 +219,6 @@ class JPushTransport(PushTransport):
                 found.extend(results)
             return found
 
-        refused = PushError("JPush 400 1003: illegal parameter", BAD_PARAMETER, permanent=True)
         results = halve(indexes, refused)
         through = any(isinstance(o, PushResult) for _, o in results)
         return [(i, PushError(o.message, o.code, invalid_token=True)
