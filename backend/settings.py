@@ -420,6 +420,47 @@ ALIYUN_VOICE_TEMPLATES = env.json("ALIYUN_VOICE_TEMPLATES", default={})
 # Aliyun does not sign receipt pushes: the console's URL carries this secret (?t=...).
 ALIYUN_VOICE_CALLBACK_TOKEN = env.str("ALIYUN_VOICE_CALLBACK_TOKEN", default="")
 
+# --- Notifications: device push transports (notifications/push) ---------------------------
+# Provider -> transport class. Development prints them (tests/settings.py keeps them in a list).
+_PUSH_DEFAULT = "notifications.push.console.ConsolePushTransport"
+PUSH_BACKENDS = {
+    "apns": env.str("PUSH_APNS_BACKEND", default=_PUSH_DEFAULT),  # notifications.push.apns.APNsTransport
+    "fcm": env.str("PUSH_FCM_BACKEND", default=_PUSH_DEFAULT),  # notifications.push.fcm.FCMTransport
+    "jpush": env.str("PUSH_JPUSH_BACKEND", default=_PUSH_DEFAULT),  # notifications.push.jpush.JPushTransport
+}
+PUSH_HTTP_TIMEOUT = env.float("PUSH_HTTP_TIMEOUT", default=10.0)  # per request / per APNs stream
+# APNs, token auth: the .p8 key as a path or as PEM text, its key id, the team and bundle id.
+APNS_KEY_PATH = env.str("APNS_KEY_PATH", default="")
+APNS_KEY = env.str("APNS_KEY", default="")
+APNS_KEY_ID = env.str("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env.str("APNS_TEAM_ID", default="")
+APNS_TOPIC = env.str("APNS_TOPIC", default="")
+APNS_USE_SANDBOX = env.bool("APNS_USE_SANDBOX", default=False)
+APNS_API_BASE_URL = env.str("APNS_API_BASE_URL", default="")  # empty: Apple's host; https://host:port otherwise
+APNS_CA_FILE = env.str("APNS_CA_FILE", default="")  # extra CA to trust (the test fake's certificate)
+APNS_MAX_CONNECTIONS = env.int("APNS_MAX_CONNECTIONS", default=1)  # HTTP/2: many streams per connection
+APNS_MAX_IN_FLIGHT = env.int("APNS_MAX_IN_FLIGHT", default=500)  # streams awaiting an answer, per connection
+APNS_CRITICAL_ALERTS = env.bool("APNS_CRITICAL_ALERTS", default=False)  # Apple granted the entitlement
+# FCM HTTP v1: a service account (file or JSON text) and the Firebase project.
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+FCM_CREDENTIALS_JSON = env.str("FCM_CREDENTIALS_JSON", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com")
+FCM_CONCURRENCY = env.int("FCM_CONCURRENCY", default=32)  # requests in flight (no batch endpoint)
+FCM_ANDROID_CHANNEL_ID = env.str("FCM_ANDROID_CHANNEL_ID", default="")
+# JPush (极光): AppKey and Master Secret; vendor channels (Huawei, Xiaomi, OPPO, vivo, Honor...)
+# are configured in JPush's console and steered per push by the options below.
+JPUSH_APP_KEY = env.str("JPUSH_APP_KEY", default="")
+JPUSH_MASTER_SECRET = env.str("JPUSH_MASTER_SECRET", default="")
+JPUSH_API_BASE_URL = env.str("JPUSH_API_BASE_URL", default="")  # empty: https://api.jpush.cn
+JPUSH_ZONE = env.str("JPUSH_ZONE", default="default")  # "bj": the Beijing machine room
+JPUSH_APNS_PRODUCTION = env.bool("JPUSH_APNS_PRODUCTION", default=not DEBUG)
+# High-priority pushes ride vendor channels: "first_ospush" (VIP accounts) or "secondary_push".
+JPUSH_VENDOR_DISTRIBUTION = env.str("JPUSH_VENDOR_DISTRIBUTION", default="secondary_push")
+# options.classification=1 (system message) for high priority: needs each vendor's approval.
+JPUSH_SYSTEM_CLASSIFICATION = env.bool("JPUSH_SYSTEM_CLASSIFICATION", default=False)
+JPUSH_CONCURRENCY = env.int("JPUSH_CONCURRENCY", default=4)
+
 # --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------
 # Per priority: seconds to answer an offer, offers per free place (wave factor), the search
 # radius (start, step, max) and the ranking band: candidates are ranked nearest first in

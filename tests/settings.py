@@ -10,3 +10,7 @@ VOICE_BACKENDS = {
     "international": os.environ.get("VOICE_BACKEND_INTERNATIONAL", "notifications.voice.locmem.LocmemVoiceTransport"),
     "domestic": os.environ.get("VOICE_BACKEND_DOMESTIC", "notifications.voice.locmem.LocmemVoiceTransport"),
 }
+PUSH_BACKENDS = {
+    provider: os.environ.get(f"PUSH_{provider.upper()}_BACKEND", "notifications.push.locmem.LocmemPushTransport")
+    for provider in ("apns", "fcm", "jpush")
+}
