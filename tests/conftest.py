@@ -14,6 +14,37 @@ pytest_plugins = ["tests.live", "tests.fake_aliyun_sms", "tests.fake_tencent_sms
                   "tests.fake_apns", "tests.fake_fcm", "tests.fake_jpush"]
 
 
+SERVICE_MARKERS = ("postgres", "redis")
+
+
+def _missing_services() -> set[str]:
+    missing = {"postgres": not settings.USING_POSTGRES, "redis": not settings.REDIS_URL}
+    return {name for name, absent in missing.items() if absent}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres`/`redis` need that service. Under CI's LINLI_REQUIRE_SERVICES=1
+    a missing service fails them; on the embedded footing (no services) they are not
+    collected, and the run says how many and why — nothing is skipped silently."""
+    missing = _missing_services()
+    if settings.LINLI_REQUIRE_SERVICES or not missing:
+        return
+    elsewhere = [item for item in items if any(item.get_closest_marker(m) for m in missing)]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item not in elsewhere]
+        config._linli_elsewhere = (len(elsewhere), sorted(missing))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    elsewhere = getattr(config, "_linli_elsewhere", None)
+    if elsewhere:
+        count, missing = elsewhere
+        terminalreporter.write_line(
+            f"{count} tests need {' and '.join(missing)} and run on the services footing "
+            "(DATABASE_URL/REDIS_URL set; .ci/run runs both footings)")
+
+
 def pytest_runtest_setup(item):
     """Under CI's LINLI_REQUIRE_SERVICES=1 a test whose service is not configured fails."""
     for marker in _missing_services():

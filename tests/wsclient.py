@@ -26,7 +26,9 @@ class GraphQLWSClient:
         self.ws = None
 
     def __enter__(self) -> GraphQLWSClient:
-        self.ws = connect(self.url, subprotocols=self.subprotocols or None, open_timeout=10)
+        # connect() is a context manager: entered here, exited in __exit__.
+        self._connection = connect(self.url, subprotocols=self.subprotocols or None, open_timeout=10)
+        self.ws = self._connection.__enter__()
         if self.init:
             payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
             self.send({"type": "connection_init", "payload": payload})
@@ -35,7 +37,7 @@ class GraphQLWSClient:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.ws.close()
+        self._connection.__exit__(*exc)
 
     @property
     def subprotocol(self) -> str | None:

@@ -12,7 +12,16 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from community.models import IdempotencyRecord
-from emergency.models import Alert, Mobilisation, PlanRun, PlanStep, ResponsePlan, SafetyAnswer, SafetyCheck, SafetyStatus
+from emergency.models import (
+    Alert,
+    Mobilisation,
+    PlanRun,
+    PlanStep,
+    ResponsePlan,
+    SafetyAnswer,
+    SafetyCheck,
+    SafetyStatus,
+)
 from notifications.models import Notification, SmsMessage
 from volunteers.models import Task
 
