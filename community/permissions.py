@@ -85,10 +85,6 @@ def forget_cached_roles(user: User) -> None:
         del user._linli_role_paths
 
 
-def is_staff_member(user: User) -> bool:
-    return bool(_role_paths(user))
-
-
 def can(user: User | None, action: Action, area: Area) -> bool:
     """May `user` perform `action` in `area` (held on the area or any ancestor)?"""
     if user is None or not user.is_authenticated:

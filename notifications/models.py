@@ -115,14 +115,6 @@ class SmsMessage(models.Model):
     def __str__(self) -> str:
         return f"SMS {self.pk} {self.purpose} to {mask_phone(self.phone)} [{self.status}]"
 
-    @property
-    def is_open_prompt(self) -> bool:
-        return (
-            self.expects_reply
-            and self.answered_at is None
-            and self.status not in (SmsStatus.REFUSED, SmsStatus.FAILED)
-            and (self.reply_until is None or self.reply_until > timezone.now())
-        )
 
 
 class SmsStatusEvent(models.Model):

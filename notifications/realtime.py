@@ -37,20 +37,6 @@ def publish(groups: list[str] | str, event: dict[str, Any]) -> int:
     return sent
 
 
-async def apublish(groups: list[str] | str, event: dict[str, Any]) -> int:
-    if isinstance(groups, str):
-        groups = [groups]
-    layer = get_channel_layer()
-    sent = 0
-    for group in groups:
-        try:
-            await layer.group_send(group, {"type": GROUP_MESSAGE_TYPE, "group": group, "event": event})
-            sent += 1
-        except Exception:  # noqa: BLE001
-            logger.warning("push to %s dropped (channel layer unavailable)", group, exc_info=True)
-    return sent
-
-
 def publish_on_commit(groups: list[str] | str, event: dict[str, Any]) -> None:
     """Publish once the surrounding transaction commits (immediately outside one)."""
     transaction.on_commit(lambda: publish(groups, event))

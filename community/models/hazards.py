@@ -123,7 +123,6 @@ REPORT_TRANSITIONS: dict[str, frozenset[str]] = {
     ReportStatus.RESOLVED: frozenset(),
     ReportStatus.DISMISSED: frozenset(),
 }
-OPEN_REPORT_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACKNOWLEDGED)
 
 
 def report_photo_path(instance: ResidentReport, filename: str) -> str:
@@ -166,7 +165,3 @@ class ResidentReport(Located):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_REPORT_STATUSES

@@ -320,10 +320,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             if operation.operation == OperationType.SUBSCRIPTION:
                 await self._run_subscription(op_id, graphql_schema, document, context, variables, operation_name)
             else:
-                result = await sync_to_async(_execute_once)(
-                    graphql_schema, document, context, variables, operation_name,
-                    operation.operation == OperationType.MUTATION,
-                )
+                result = await sync_to_async(_execute_once)(graphql_schema, document, context, variables, operation_name)
                 await self._send_next(op_id, result)
                 await self._send({"type": "complete", "id": op_id})
         except asyncio.CancelledError:
@@ -454,7 +451,7 @@ def _middleware() -> list:
     return [PaginationArgumentsMiddleware()]
 
 
-def _execute_once(schema, document, context, variables, operation_name, is_mutation):
+def _execute_once(schema, document, context, variables, operation_name):
     close_old_connections()
     # Mutations are atomic one by one (BaseMutation), as over HTTP.
     return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name, middleware=_middleware())
