@@ -16,6 +16,7 @@ from .core import (
     User,
 )
 from .hazards import (
+    OPEN_REPORT_STATUSES,
     REPORT_TRANSITIONS,
     HazardKind,
     HazardPoint,
@@ -39,6 +40,7 @@ from .residents import (
 __all__ = [
     "AREA_KIND_DEPTH",
     "MODE_SEVERITY",
+    "OPEN_REPORT_STATUSES",
     "REPORT_TRANSITIONS",
     "ROLE_AREA_KINDS",
     "VULNERABILITY_FLAGS",

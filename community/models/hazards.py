@@ -123,6 +123,7 @@ REPORT_TRANSITIONS: dict[str, frozenset[str]] = {
     ReportStatus.RESOLVED: frozenset(),
     ReportStatus.DISMISSED: frozenset(),
 }
+OPEN_REPORT_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.ACKNOWLEDGED)
 
 
 def report_photo_path(instance: ResidentReport, filename: str) -> str:
