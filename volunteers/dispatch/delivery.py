@@ -21,14 +21,14 @@ from .timeline import publish_offer
 SMS_CHANNELS = (ContactChannel.SMS, ContactChannel.BOTH)
 
 
-def offer_data(offer: Offer) -> dict:
+def offer_data(offer: Offer) -> dict[str, object]:
     return {
         "offerId": to_global_id("Offer", offer.pk), "taskId": to_global_id("Task", offer.task_id),
         "expiresAt": offer.expires_at.isoformat(),
     }
 
 
-def _context(task: Task, offer: Offer, language: str) -> dict:
+def _context(task: Task, offer: Offer, language: str) -> dict[str, object]:
     minutes = max(1, math.ceil((offer.expires_at - offer.offered_at).total_seconds() / 60))
     return {
         "task": task.title, "area": task.area.name, "headcount": task.headcount,
@@ -54,7 +54,7 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
 
     users = User.objects.in_bulk([o.user_id for o in offers])
     texted = sms_recipients(offers, users, channels)
-    items = []
+    items: list[dict[str, object]] = []
     for offer in offers:
         user = users[offer.user_id]
         context = _context(task, offer, user.preferred_language)
@@ -69,7 +69,7 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
         _link_sms(offers, items)
 
 
-def _link_sms(offers: list[Offer], items: list[dict]) -> None:
+def _link_sms(offers: list[Offer], items: list[dict[str, object]]) -> None:
     queue_sms_bulk(items)
     keys = [i["idempotency_key"] for i in items]
     rows = {k: (pk, code, status) for k, pk, code, status in SmsMessage.objects.filter(idempotency_key__in=keys)
@@ -86,7 +86,7 @@ def _link_sms(offers: list[Offer], items: list[dict]) -> None:
 def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
     """Push to everyone whose offer was withdrawn; SMS only to those who were texted."""
     users = User.objects.in_bulk([o.user_id for o in offers])
-    items = []
+    items: list[dict[str, object]] = []
     for offer in offers:
         user = users[offer.user_id]
         why = pick(WITHDRAWN_WHY[str(reason)], user.preferred_language)
@@ -127,7 +127,8 @@ def grid_staff(task: Task) -> list[User]:
 
 def alert_unstaffed(task: Task, *, offers: int, radius_m: int) -> int:
     staff = grid_staff(task)
-    if task.created_by_id and task.created_by_id not in {u.pk for u in staff} and RoleAssignment.objects.filter(user_id=task.created_by_id).exists():
+    if task.created_by_id and task.created_by_id not in {u.pk for u in staff} and RoleAssignment.objects.filter(user_id=task.created_by_id).exists() \
+            and task.created_by is not None:
         staff.append(task.created_by)
     if not staff:
         return 0
