@@ -203,7 +203,7 @@ def alert_chunk(alert: Alert) -> bool:
         alert.fanout_phase, alert.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
         return False
     alert.fanout_phase = phase
-    _push(alert, [r.user for r in residents if r.uses_app])
+    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None])  # uses_app: has a user
     sms = _sms_items(alert, residents) if alert.send_sms else []
     queue_sms_bulk(sms)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),

@@ -131,7 +131,8 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     stopped = opted_out_phones(str(r.resident.sms_phone) for r in sms_rows)
     texted = [r for r in sms_rows if str(r.resident.sms_phone) not in stopped]
     if app_rows:
-        notify_many([r.resident.user for r in app_rows], kind="safety_check", template="emergency.safety.push",
+        users = [r.resident.user for r in app_rows if r.resident.user is not None]  # uses_app: all of them
+        notify_many(users, kind="safety_check", template="emergency.safety.push",
                     context={"title": check.title, "area": check.area.name},
                     data={"safetyCheckId": to_global_id("SafetyCheck", check.pk),
                           "areaId": to_global_id("Area", check.area_id)},
