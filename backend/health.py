@@ -8,7 +8,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from backend.celery import app
@@ -47,14 +47,14 @@ CHECKS = {"database": check_database, "channel_layer": check_channel_layer, "bro
 
 
 @require_GET
-def livez(request):
+def livez(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers HTTP (no dependency checked). Load balancers and
     orchestrators restart on this; they route traffic on /healthz."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     status: dict[str, str] = {}
     for name, check in CHECKS.items():
         try:

@@ -6,9 +6,15 @@ Two footings run the same code (DESIGN.md principle 7):
 """
 
 from pathlib import Path
+from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+# Admin classes are written ModelAdmin[Model] for mypy; Django's own classes only accept the
+# subscript at run time once django-stubs-ext has made them generic.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -214,7 +220,7 @@ GRAPHQL_JWT = {
 }
 
 # --- GraphQL ----------------------------------------------------------------------------------
-GRAPHENE = {
+GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
     "SCHEMA": "schema.schema.schema",
     # Authentication happens once per request in schema.core.views (HTTP) and at
     # connection_init (WebSocket), not in a per-field middleware.

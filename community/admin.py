@@ -6,29 +6,30 @@ from treebeard.forms import movenodeform_factory
 from .models import Area, ModeSwitch, RoleAssignment, User
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(admin.TabularInline[RoleAssignment, User]):
     model = RoleAssignment
     extra = 0
     autocomplete_fields = ["area"]
 
 
 @admin.register(User)
-class LinliUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Linli", {"fields": ("phone", "display_name", "preferred_language")}),)
+class LinliUserAdmin(UserAdmin[User]):
+    # django-stubs types the base's fieldsets as optional; Django's UserAdmin always sets them.
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Linli", {"fields": ("phone", "display_name", "preferred_language")}))
     list_display = ("username", "display_name", "phone", "is_staff")
     search_fields = ("username", "display_name", "phone")
     inlines = [RoleInline]
 
 
 @admin.register(Area)
-class AreaAdmin(TreeAdmin):
+class AreaAdmin(TreeAdmin[Area]):
     form = movenodeform_factory(Area)
     list_display = ("name", "kind", "code", "mode")
     search_fields = ("name", "code")
 
 
 @admin.register(ModeSwitch)
-class ModeSwitchAdmin(admin.ModelAdmin):
+class ModeSwitchAdmin(admin.ModelAdmin[ModeSwitch]):
     list_display = ("area", "from_mode", "to_mode", "is_drill", "switched_by", "switched_at")
     list_filter = ("is_drill", "to_mode")
     readonly_fields = [f.name for f in ModeSwitch._meta.fields]
@@ -46,7 +47,7 @@ from .models import (  # noqa: E402
 )
 
 
-class EmergencyContactInline(admin.TabularInline):
+class EmergencyContactInline(admin.TabularInline[EmergencyContact, Resident]):
     model = EmergencyContact
     fk_name = "resident"
     extra = 0
@@ -54,7 +55,7 @@ class EmergencyContactInline(admin.TabularInline):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(admin.ModelAdmin[Resident]):
     list_display = ("display_name", "grid", "is_vulnerable", "geocode_status", "created_at")
     list_filter = ("is_vulnerable", "geocode_status", "grid_overridden", "consent_to_contact")
     search_fields = ("display_name", "phone", "address")
@@ -65,20 +66,20 @@ class ResidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(admin.ModelAdmin[Household]):
     list_display = ("label", "grid", "address")
     search_fields = ("label", "address")
     autocomplete_fields = ["grid"]
 
 
-class InspectionInline(admin.TabularInline):
+class InspectionInline(admin.TabularInline[Inspection, HazardPoint]):
     model = Inspection
     extra = 0
     raw_id_fields = ["inspected_by"]
 
 
 @admin.register(HazardPoint)
-class HazardPointAdmin(admin.ModelAdmin):
+class HazardPointAdmin(admin.ModelAdmin[HazardPoint]):
     list_display = ("name", "kind", "severity", "grid", "next_inspection_due", "is_active")
     list_filter = ("kind", "severity", "is_active")
     search_fields = ("name", "address")
@@ -89,7 +90,7 @@ class HazardPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResidentReport)
-class ResidentReportAdmin(admin.ModelAdmin):
+class ResidentReportAdmin(admin.ModelAdmin[ResidentReport]):
     list_display = ("id", "kind", "status", "grid", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("description",)
@@ -99,7 +100,7 @@ class ResidentReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(GeocodeCacheEntry)
-class GeocodeCacheEntryAdmin(admin.ModelAdmin):
+class GeocodeCacheEntryAdmin(admin.ModelAdmin[GeocodeCacheEntry]):
     list_display = ("address", "provider", "found", "lat", "lng", "created_at")
     search_fields = ("address",)
     readonly_fields = [f.name for f in GeocodeCacheEntry._meta.fields]

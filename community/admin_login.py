@@ -3,13 +3,15 @@ and per-address buckets): staff passwords guard personal data."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
 from .login import password_login_wait
 
 
-def throttled_admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+def throttled_admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     if request.method == "POST":
         seconds = password_login_wait(request.POST.get("username") or "", request.META.get("REMOTE_ADDR", ""))
         if seconds:

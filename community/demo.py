@@ -39,6 +39,8 @@ class DemoCity:
         return self.rng.choice(SURNAMES) + given[:2]
 
     def point_in(self, grid: Area) -> tuple[float, float]:
+        if grid.center_lat is None or grid.center_lng is None:
+            raise ValueError(f"demo grid {grid.code} has no centre")
         return (grid.center_lat + self.rng.uniform(-0.003, 0.003), grid.center_lng + self.rng.uniform(-0.003, 0.003))
 
     def mobile(self, n: int) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from .demo import DemoCity, register_demo_step
 from .models import (
     VULNERABILITY_FLAGS,
+    Area,
     EmergencyContact,
     HazardKind,
     HazardPoint,
@@ -69,7 +70,8 @@ def _households_and_residents(demo: DemoCity) -> tuple[list[Household], list[Res
     return households, rows
 
 
-def _resident(demo: DemoCity, grid, household, address, point, n: int) -> Resident:
+def _resident(demo: DemoCity, grid: Area, household: Household, address: str, point: tuple[float, float],
+              n: int) -> Resident:
     rng = demo.rng
     resident = Resident(
         display_name=demo.chinese_name(), grid=grid, household=household, address=address,
@@ -116,13 +118,14 @@ def _hazards(demo: DemoCity) -> None:
         grid = demo.grids[i % len(demo.grids)]
         kind = rng.choice(list(HAZARD_NAMES))
         interval = rng.choice([7, 14, 30, 90])
+        severity = rng.choice([1, 2, 2, 3, 4])
+        last_inspected = now - dt.timedelta(days=rng.randint(1, 100))
         point = HazardPoint(
             name=f"{grid.name}{HAZARD_NAMES[kind]}{i // len(demo.grids) + 1}", kind=kind, grid=grid,
-            severity=rng.choice([1, 2, 2, 3, 4]), inspection_interval_days=interval,
-            last_inspected_at=now - dt.timedelta(days=rng.randint(1, 100)),
+            severity=severity, inspection_interval_days=interval, last_inspected_at=last_inspected,
         )
         point.set_location(*demo.point_in(grid))
-        point.schedule_next(point.last_inspected_at)  # about a third end up overdue
+        point.schedule_next(last_inspected)  # about a third end up overdue
         points.append(point)
     HazardPoint.objects.bulk_create(points)
 

@@ -107,11 +107,18 @@ def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
     return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
 
 
-def validate_coordinates(lat, lng, field: str = "location") -> tuple[float, float]:
+# A coordinate as a client sent it (checked by validate_coordinates).
+RawCoordinate = float | str | None
+
+
+def validate_coordinates(lat: RawCoordinate, lng: RawCoordinate, field: str = "location") -> tuple[float, float]:
+    not_numbers = "Latitude and longitude must be numbers."
+    if lat is None or lng is None:
+        raise _field_error(field, not_numbers, GeoErrorCode.INVALID_LOCATION)
     try:
         lat_f, lng_f = float(lat), float(lng)
     except (TypeError, ValueError):
-        raise _field_error(field, "Latitude and longitude must be numbers.", GeoErrorCode.INVALID_LOCATION)
+        raise _field_error(field, not_numbers, GeoErrorCode.INVALID_LOCATION)
     if not (math.isfinite(lat_f) and math.isfinite(lng_f)):
         raise _field_error(field, "Latitude and longitude must be finite numbers.", GeoErrorCode.INVALID_LOCATION)
     if not (-90.0 <= lat_f <= 90.0) or not (-180.0 <= lng_f <= 180.0):
@@ -119,7 +126,7 @@ def validate_coordinates(lat, lng, field: str = "location") -> tuple[float, floa
     return lat_f, lng_f
 
 
-def to_wgs84(lat, lng, datum: str = Datum.WGS84, field: str = "location") -> tuple[float, float]:
+def to_wgs84(lat: RawCoordinate, lng: RawCoordinate, datum: str = Datum.WGS84, field: str = "location") -> tuple[float, float]:
     """Validated WGS-84 (lat, lng) from input in the given datum; ValidationError otherwise."""
     lat_f, lng_f = validate_coordinates(lat, lng, field)
     if datum == Datum.WGS84:
@@ -133,7 +140,8 @@ def to_wgs84(lat, lng, datum: str = Datum.WGS84, field: str = "location") -> tup
 
 # --- cells and distances ------------------------------------------------------------------
 def cell_of(lat: float, lng: float) -> str:
-    return h3.latlng_to_cell(lat, lng, H3_RESOLUTION)
+    cell: str = h3.latlng_to_cell(lat, lng, H3_RESOLUTION)  # h3 ships no type information
+    return cell
 
 
 def cells_within(lat: float, lng: float, radius_m: float) -> list[str]:
@@ -170,7 +178,8 @@ def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return geodesic(a, b).meters
+    metres: float = geodesic(a, b).meters  # geopy ships no type information
+    return metres
 
 
 class Located(models.Model):
@@ -197,6 +206,7 @@ class Located(models.Model):
 
 
 T = TypeVar("T", bound=Located)
+K = TypeVar("K")
 
 
 def nearest(
@@ -226,8 +236,8 @@ def nearest(
 
 def within(rows: Iterable[T], lat: float, lng: float, radius_m: float, limit: int | None = None) -> list[tuple[T, float]]:
     """The rows (any objects with lat/lng) within radius_m, nearest first, as (row, metres)."""
-    by_id = {}
-    points = []
+    by_id: dict[int, T] = {}
+    points: list[tuple[int, float | None, float | None]] = []
     for row in rows:
         by_id[id(row)] = row
         points.append((id(row), row.lat, row.lng))
@@ -238,7 +248,8 @@ def within(rows: Iterable[T], lat: float, lng: float, radius_m: float, limit: in
 _SPHERE_SLACK = 0.01
 
 
-def _rank(points: Iterable[tuple], lat: float, lng: float, radius_m: float, limit: int | None) -> list[tuple]:
+def _rank(points: Iterable[tuple[K, float | None, float | None]], lat: float, lng: float, radius_m: float,
+          limit: int | None) -> list[tuple[K, float]]:
     """[(key, geodesic metres)] of the (key, lat, lng) points within radius_m, nearest first.
 
     The cheap spherical distance bounds the geodesic one within 1%, so only points that may
@@ -255,7 +266,7 @@ def _rank(points: Iterable[tuple], lat: float, lng: float, radius_m: float, limi
         if h <= reach:
             rough.append((h, key, plat, plng))
     rough.sort(key=lambda item: item[0])
-    found: list[tuple] = []
+    found: list[tuple[K, float]] = []
     kth = math.inf
     for h, key, plat, plng in rough:
         if h * (1 - _SPHERE_SLACK) - 1 > kth:
@@ -269,7 +280,7 @@ def _rank(points: Iterable[tuple], lat: float, lng: float, radius_m: float, limi
     return found[:limit] if limit is not None else found
 
 
-def _bounding_box(lat: float, lng: float, radius_m: float) -> dict:
+def _bounding_box(lat: float, lng: float, radius_m: float) -> dict[str, tuple[float, float]]:
     """lat/lng range lookups that contain the disk (with margin); none where they would wrap."""
     dlat = radius_m * 1.01 / 110_500 + 1e-6
     box = {"lat__range": (lat - dlat, lat + dlat)}

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from geopy.exc import GeopyError
 from geopy.geocoders import BaiduV3, Nominatim
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location
 
 from .geo import Datum, to_wgs84
 from .models import GeocodeCacheEntry
@@ -65,7 +67,7 @@ def cache_key(provider: str, normalised: str) -> str:
     return hashlib.sha256(f"{provider}\n{normalised}".encode()).hexdigest()
 
 
-def build_geocoder():
+def build_geocoder() -> tuple[str, Geocoder, Datum]:
     """(provider name, geopy geocoder, datum of its answers) from settings."""
     provider = settings.GEOCODER.lower()
     timeout = settings.GEOCODER_TIMEOUT
@@ -108,7 +110,7 @@ def wait_for_slot() -> None:
         _local_last_call[0] = time.monotonic()
 
 
-def _query(geocoder, provider: str, address: str):
+def _query(geocoder: Geocoder, provider: str, address: str) -> Location | None:
     if provider == "nominatim":
         return geocoder.geocode(address, exactly_one=True, country_codes=settings.GEOCODER_COUNTRY_CODES or None)
     return geocoder.geocode(address, exactly_one=True)

@@ -33,6 +33,8 @@ def derive_grid(lat: float, lng: float, within: Area | None = None) -> Area | No
         grids = grids.filter(path__startswith=within.path)
     best: tuple[float, Area] | None = None
     for grid in grids:
+        if grid.center_lat is None or grid.center_lng is None:
+            continue  # never: the range lookups above need a centre
         d = distance_m((lat, lng), (grid.center_lat, grid.center_lng))
         if d <= reach and (best is None or d < best[0]):
             best = (d, grid)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,16 +20,19 @@ from .validation import clean_positive_int
 
 MAX_INTERVAL_DAYS = 3650
 
+_V = TypeVar("_V")
 
-def _enum_value(value, choices, field: str, code=CommunityErrorCode.INVALID):
+
+def _enum_value(value: object, choices: Iterable[_V], field: str, code: str = CommunityErrorCode.INVALID) -> _V:
     value = getattr(value, "value", value)
-    if value not in choices:
-        raise field_error(field, "Unknown value.", code)
-    return value
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise field_error(field, "Unknown value.", code)
 
 
 def check_hazard_data(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    cleaners = {
+    cleaners: dict[str, Callable[[Any], object]] = {
         "name": lambda v: clean_text(v, "name", 100, required=True),
         "kind": lambda v: _enum_value(v, HazardKind.values, "kind"),
         "severity": lambda v: _enum_value(int(getattr(v, "value", v)), Severity.values, "severity"),

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from openpyxl import load_workbook
 
@@ -125,7 +126,7 @@ class ImportReport:
 
 
 # --- reading -------------------------------------------------------------------------------
-def read_table(upload, kind: str) -> list[list[Any]]:
+def read_table(upload: File[bytes], kind: str) -> list[list[Any]]:
     if kind == "xlsx":
         workbook = load_workbook(upload, read_only=True, data_only=True)
         try:
@@ -249,7 +250,8 @@ class _Analyser:
 
     def _match(self, values: dict[str, Any], report: RowReport) -> None:
         phone = values.get("phone")
-        key = ("phone", phone) if phone else ("name", values["display_name"], normalise_address(values.get("address", "")))
+        name_address = (values["display_name"], normalise_address(values.get("address", "")))
+        key = ("phone", phone) if phone else ("name", *name_address)
         if report.display_name or phone:
             if key in self.seen:
                 self._problem(report, "phone" if phone else "display_name", CommunityErrorCode.DUPLICATE_IN_FILE,
@@ -262,7 +264,7 @@ class _Analyser:
                 self._problem(report, "phone", CommunityErrorCode.DUPLICATE_IN_DATABASE,
                               "This phone belongs to a resident of another community.")
         else:
-            report.existing = self.by_name_address.get(key[1:])
+            report.existing = self.by_name_address.get(name_address)
         if report.existing is not None and not report.problems:
             report.action = "unchanged" if _same(report.existing, values, report.grid) else "update"
 
@@ -284,7 +286,7 @@ def _same(resident: Resident, values: dict[str, Any], grid: Area | None) -> bool
     return True
 
 
-def analyse_roster(upload, community: Area, *, dry_run: bool = True) -> ImportReport:
+def analyse_roster(upload: File[bytes], community: Area, *, dry_run: bool = True) -> ImportReport:
     """Read and check the whole file; nothing is written."""
     if community.kind != AreaKind.COMMUNITY:
         raise field_error("community_id", "Import into a community (社区).", CommunityErrorCode.INVALID)
@@ -309,7 +311,7 @@ def analyse_roster(upload, community: Area, *, dry_run: bool = True) -> ImportRe
 
 
 # --- writing -------------------------------------------------------------------------------
-def import_roster(upload, community: Area, *, by: User | None, dry_run: bool = False) -> ImportReport:
+def import_roster(upload: File[bytes], community: Area, *, by: User | None, dry_run: bool = False) -> ImportReport:
     """Analyse, then (unless dry_run or any problem) write every row in one transaction."""
     report = analyse_roster(upload, community, dry_run=dry_run)
     if dry_run or report.has_errors:
@@ -333,6 +335,7 @@ def import_roster(upload, community: Area, *, by: User | None, dry_run: bool = F
 
 def _write_row(row: RowReport, by: User | None) -> None:
     values = row.values
+    assert row.grid is not None  # a row without a grid is a problem, and no row is written then
     resident = row.existing or Resident(created_by=by)
     resident.grid, resident.grid_overridden = row.grid, True
     old_address = resident.address if resident.pk else None

@@ -67,7 +67,7 @@ def register_home_area_provider(provider: Callable[[User], Iterable[str]]) -> No
 
 def _role_paths(user: User) -> dict[str, list[str]]:
     """{action: [area paths where the user holds a role granting it]}, cached on the user."""
-    cached = getattr(user, "_linli_role_paths", None)
+    cached: dict[str, list[str]] | None = getattr(user, "_linli_role_paths", None)
     if cached is not None:
         return cached
     result: dict[str, list[str]] = {}

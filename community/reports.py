@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -49,7 +50,7 @@ def _publish(report: ResidentReport, event_type: str) -> None:
     )
 
 
-def check_report(kind, description, photo) -> tuple[str, str, str]:
+def check_report(kind: str, description: str, photo: File[bytes] | None) -> tuple[str, str, str]:
     errors: list[ValidationError] = []
     kind = getattr(kind, "value", kind)
     if kind not in ReportKind.values:
@@ -69,7 +70,8 @@ def check_report(kind, description, photo) -> tuple[str, str, str]:
 
 
 def do_submit_report(
-    reporter: User, *, kind: str, description: str, location: tuple[float, float], photo=None, client_key: str = ""
+    reporter: User, *, kind: str, description: str, location: tuple[float, float], photo: File[bytes] | None = None,
+    client_key: str = "",
 ) -> ResidentReport:
     """File a report at `location` (its grid is derived). The same client key returns the
     first report (a retried upload does not file twice)."""

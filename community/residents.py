@@ -7,7 +7,8 @@ geocodes it after commit (community.tasks), retried by a periodic sweep.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -46,7 +47,7 @@ def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], parti
     unknown = set(data) - set(allowed)
     if unknown:
         raise field_error(sorted(unknown)[0], "You may not set this field.", CommunityErrorCode.INVALID)
-    cleaners = {
+    cleaners: dict[str, Callable[[Any], object]] = {
         "display_name": lambda v: clean_text(v, "display_name", 100, required=True),
         "phone": lambda v: clean_phone(v, "phone"),
         "address": lambda v: clean_text(v, "address", 255),
@@ -72,8 +73,10 @@ def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], parti
 def check_phone_free(phone: str | None, *, exclude_pk: int | None = None) -> None:
     if not phone:
         return
-    taken = Resident.objects.filter(phone=phone).exclude(pk=exclude_pk).exists()
-    if taken:
+    others = Resident.objects.filter(phone=phone)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
         raise field_error("phone", "Another resident is registered with this phone number.", CommunityErrorCode.PHONE_TAKEN)
 
 
@@ -203,7 +206,7 @@ def do_update_resident(
     location: tuple[float, float] | None = None,
     grid: Area | None = None,
     clear_grid_override: bool = False,
-    household: Household | None | bool = False,
+    household: Household | None | Literal[False] = False,
     source: str = LocationSource.STAFF,
 ) -> Resident:
     """Apply already-validated `values` (see check_resident_data). household=False: unchanged."""

@@ -57,13 +57,14 @@ def geocode_resident_now(resident_id: int) -> str:
         )
         logger.info("geocoding resident %s failed (attempt %s): %s", resident.pk, attempts, exc)
         return "failed" if give_up else "retry"
-    if not result.found:
+    lat, lng = result.lat, result.lng
+    if not result.found or lat is None or lng is None:
         pending.update(geocode_status=GeocodeStatus.FAILED, geocode_error="address not found", geocode_next_attempt_at=None)
         return "not_found"
-    values = dict(
-        lat=result.lat,
-        lng=result.lng,
-        h3_cell=cell_of(result.lat, result.lng),
+    values: dict[str, object] = dict(
+        lat=lat,
+        lng=lng,
+        h3_cell=cell_of(lat, lng),
         location_source=LocationSource.GEOCODER,
         geocode_status=GeocodeStatus.DONE,
         geocode_error="",
@@ -71,13 +72,13 @@ def geocode_resident_now(resident_id: int) -> str:
         updated_at=now,
     )
     if not resident.grid_overridden:
-        grid = derive_grid(result.lat, result.lng)
+        grid = derive_grid(lat, lng)
         if grid is not None:
             values["grid"] = grid
     return "done" if pending.update(**values) == 1 else "superseded"
 
 
-@shared_task(name="community.tasks.geocode_resident", acks_late=True, ignore_result=True)
+@shared_task(name="community.tasks.geocode_resident", acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def geocode_resident(resident_id: int) -> str:
     return geocode_resident_now(resident_id)
 
@@ -88,7 +89,7 @@ def due_for_geocoding(limit: int = 200) -> list[int]:
     return list(rows.order_by("geocode_next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
-@shared_task(name="community.tasks.sweep_geocoding", ignore_result=True)
+@shared_task(name="community.tasks.sweep_geocoding", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_geocoding(limit: int = 200) -> int:
     """Re-drive PENDING residents that are due. Geocoding is paced, so a batch is bounded."""
     ids = due_for_geocoding(limit)

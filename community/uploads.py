@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import zipfile
 
+from django.core.files import File
+
 from core.errors import field_error
 
 from .error_codes import CommunityErrorCode
@@ -21,7 +23,7 @@ PHOTO_TYPES = {  # content type -> extension
 }
 
 
-def check_size(upload, max_bytes: int, field: str) -> None:
+def check_size(upload: File[bytes], max_bytes: int, field: str) -> None:
     size = getattr(upload, "size", None)
     if size is None or size > max_bytes:
         raise field_error(field, f"The file is too large: at most {max_bytes // 1024} KB.", CommunityErrorCode.FILE_TOO_LARGE)
@@ -29,14 +31,14 @@ def check_size(upload, max_bytes: int, field: str) -> None:
         raise field_error(field, "The file is empty.", CommunityErrorCode.UNSUPPORTED_FILE_TYPE)
 
 
-def _head(upload, n: int = 32) -> bytes:
+def _head(upload: File[bytes], n: int = 32) -> bytes:
     upload.seek(0)
-    head = upload.read(n)
+    head: bytes = upload.read(n)  # django-stubs types File.read as Any
     upload.seek(0)
     return head
 
 
-def sniff_photo(upload, max_bytes: int, field: str = "photo") -> str:
+def sniff_photo(upload: File[bytes], max_bytes: int, field: str = "photo") -> str:
     """The photo's real content type; ValidationError if it is not an accepted image."""
     check_size(upload, max_bytes, field)
     head = _head(upload)
@@ -51,7 +53,7 @@ def sniff_photo(upload, max_bytes: int, field: str = "photo") -> str:
     raise field_error(field, "Send a JPEG, PNG, WebP or HEIC photo.", CommunityErrorCode.UNSUPPORTED_FILE_TYPE)
 
 
-def sniff_roster(upload, max_bytes: int, field: str = "file") -> str:
+def sniff_roster(upload: File[bytes], max_bytes: int, field: str = "file") -> str:
     """"xlsx" or "csv"; ValidationError for anything else (old .xls, PDFs, images, ...)."""
     check_size(upload, max_bytes, field)
     head = _head(upload, 8)

@@ -28,12 +28,14 @@ class CoreErrorCode(StrEnum):
 
 class ValidationError(DjangoValidationError):
     def __init__(self, message: Any, code: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+        # Django's signature wants a dict; accept any mapping from callers and copy it.
+        params_dict = dict(params) if params is not None else None
         if isinstance(message, dict) and code is not None:
             message = {
-                field: msg if isinstance(msg, DjangoValidationError) else DjangoValidationError(msg, code=code, params=params)
+                field: msg if isinstance(msg, DjangoValidationError) else DjangoValidationError(msg, code=code, params=params_dict)
                 for field, msg in message.items()
             }
-        super().__init__(message, code, params)
+        super().__init__(message, code, params_dict)
         if code is not None and not hasattr(self, "code"):
             self.code = code
 

@@ -9,6 +9,7 @@ for one purpose is worthless for another.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core import signing
@@ -28,7 +29,7 @@ def sign(payload: dict[str, Any], *, salt: str) -> str:
 
 def unsign(token: str, *, salt: str, max_age: float) -> dict[str, Any]:
     try:
-        payload = signing.loads(token, salt=salt, max_age=max_age)
+        payload = signing.loads(token, salt=salt, max_age=timedelta(seconds=max_age))
     except signing.SignatureExpired as exc:
         raise LinkExpired(str(exc)) from exc
     except signing.BadSignature as exc:

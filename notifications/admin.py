@@ -8,7 +8,7 @@ from core.masking import mask_phone
 from .models import InboundSms, Notification, SmsMessage, SmsOptOut, SmsStatusEvent
 
 
-class SmsStatusEventInline(admin.TabularInline):
+class SmsStatusEventInline(admin.TabularInline[SmsStatusEvent, SmsMessage]):
     model = SmsStatusEvent
     extra = 0
     can_delete = False
@@ -16,7 +16,7 @@ class SmsStatusEventInline(admin.TabularInline):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(admin.ModelAdmin[SmsMessage]):
     list_display = ("id", "purpose", "masked", "status", "error_code", "attempts", "is_drill", "created_at")
     list_filter = ("status", "purpose", "is_drill")
     search_fields = ("idempotency_key", "provider_sid")
@@ -25,30 +25,30 @@ class SmsMessageAdmin(admin.ModelAdmin):
     inlines = [SmsStatusEventInline]
 
     @admin.display(description="to")
-    def masked(self, obj):
+    def masked(self, obj: SmsMessage) -> str:
         return mask_phone(obj.phone)
 
 
 @admin.register(InboundSms)
-class InboundSmsAdmin(admin.ModelAdmin):
+class InboundSmsAdmin(admin.ModelAdmin[InboundSms]):
     list_display = ("message_sid", "masked", "outcome", "intent", "received_at", "processed_at")
     list_filter = ("outcome",)
     readonly_fields = ("message_sid", "to_phone", "body", "received_at", "processed_at", "outcome", "intent", "prompt")
     exclude = ("phone",)
 
     @admin.display(description="from")
-    def masked(self, obj):
+    def masked(self, obj: InboundSms) -> str:
         return mask_phone(obj.phone)
 
 
 @admin.register(SmsOptOut)
-class SmsOptOutAdmin(admin.ModelAdmin):
+class SmsOptOutAdmin(admin.ModelAdmin[SmsOptOut]):
     list_display = ("__str__", "source", "keyword", "opted_out_at")
     list_filter = ("source",)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ("id", "user", "kind", "title", "is_drill", "created_at", "read_at")
     list_filter = ("kind", "is_drill")
     raw_id_fields = ("user",)

@@ -22,8 +22,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -68,7 +69,7 @@ def advance(
     provider_status: str = "",
     error_code: str = "",
     error_message: str = "",
-    extra: dict | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> bool:
     """Move a message forward to `to_status` if that is forward; True if it moved.
 
@@ -108,7 +109,7 @@ def advance(
 
 
 # --- claiming -------------------------------------------------------------------------------
-def _due_q(now) -> Q:
+def _due_q(now: datetime) -> Q:
     # A little tolerance: a countdown task may wake a moment before the stored due time.
     return Q(status=SmsStatus.QUEUED, next_attempt_at__lte=now + timedelta(seconds=1))
 
@@ -210,10 +211,10 @@ def attempt(message: SmsMessage, *, opted_out: bool | None = None) -> Outcome:
 def _known_sids(message: SmsMessage) -> set[str]:
     """SIDs already stored on other messages to this phone: never adopt those."""
     recent = message.created_at - timedelta(days=1)
-    return set(
-        SmsMessage.objects.filter(phone=message.phone, created_at__gte=recent, provider_sid__isnull=False)
-        .exclude(pk=message.pk).values_list("provider_sid", flat=True)
-    )
+    return {
+        sid for sid in SmsMessage.objects.filter(phone=message.phone, created_at__gte=recent, provider_sid__isnull=False)
+        .exclude(pk=message.pk).values_list("provider_sid", flat=True) if sid is not None
+    }
 
 
 def _record_sent(message: SmsMessage, result: SendResult, *, source: str) -> None:
@@ -241,10 +242,10 @@ def _record_sent(message: SmsMessage, result: SendResult, *, source: str) -> Non
             provider_sid=result.sid, **extra)
 
 
-def _final(message: SmsMessage) -> dict:
+def _final(message: SmsMessage) -> dict[str, object]:
     """Fields for a message that will not be sent again: a secret in its body (a login code)
     is masked now, whatever became of it."""
-    extra = {"claim_token": ""}
+    extra: dict[str, object] = {"claim_token": ""}
     if message.body_redacted:
         extra["body"] = message.body_redacted
     return extra
@@ -275,7 +276,7 @@ def _record_failure(message: SmsMessage, error: TransportError) -> Outcome:
 def backoff_delay(attempts: int) -> float:
     """Exponential backoff with jitter: base * 2^(n-1), capped, then 50-100% of it."""
     ceiling = min(settings.SMS_RETRY_MAX_SECONDS, settings.SMS_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return ceiling * random.uniform(0.5, 1.0)
+    return float(ceiling * random.uniform(0.5, 1.0))  # the settings are untyped
 
 
 def _release_for_retry(message: SmsMessage, error: TransportError, delay: float) -> None:
@@ -292,7 +293,7 @@ def _release_for_retry(message: SmsMessage, error: TransportError, delay: float)
 
 
 # --- draining the backlog -------------------------------------------------------------------
-def drain(*, max_seconds: float, heartbeat=None) -> DrainReport:
+def drain(*, max_seconds: float, heartbeat: Callable[[], None] | None = None) -> DrainReport:
     """Send due messages one after another at the shared pace, for at most `max_seconds`;
     `heartbeat()` is called before each batch (it keeps the drainer's slot alive)."""
     report = DrainReport()
@@ -352,13 +353,14 @@ def release_drain_slot(slot: tuple[str, str]) -> None:
 
 
 # --- the sweep ------------------------------------------------------------------------------
-def recover_stuck(now=None) -> int:
+def recover_stuck(now: datetime | None = None) -> int:
     """Rows left in "sending" past the claim timeout (a dead worker): adopt what the provider
     already has, otherwise put them back in the queue. Returns rows recovered."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SMS_CLAIM_TIMEOUT_SECONDS)
     recovered = 0
     for message in SmsMessage.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=cutoff).order_by("claimed_at")[:500]:
+        assert message.claimed_at is not None  # the filter above excludes NULL
         try:
             found = get_transport().find_sent(to=message.phone, body=message.body, since=message.claimed_at,
                                               exclude_sids=_known_sids(message))
@@ -373,7 +375,7 @@ def recover_stuck(now=None) -> int:
     return recovered
 
 
-def _requeue_stuck(message: SmsMessage, now) -> None:
+def _requeue_stuck(message: SmsMessage, now: datetime) -> None:
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
         advance(message.pk, SmsStatus.FAILED, source="sweep", error_code=SmsErrorCode.RETRIES_EXHAUSTED,
                 error_message="Worker lost too many times.", extra=_final(message))
@@ -387,7 +389,7 @@ def _requeue_stuck(message: SmsMessage, now) -> None:
                                           to_status=SmsStatus.QUEUED, source="sweep", at=now)
 
 
-def has_overdue(now=None) -> bool:
+def has_overdue(now: datetime | None = None) -> bool:
     """Queued rows due for a while that nobody picked up (a lost broker message)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SMS_REQUEUE_AFTER_SECONDS)

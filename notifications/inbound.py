@@ -19,7 +19,7 @@ opt back in (both honoured even from a sender over the flood limit), HELP/帮助
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -184,7 +184,7 @@ def _answer_prompt(inbound: InboundSms, prompt: SmsMessage, reply: Reply) -> str
     return "answered"
 
 
-def _answer(inbound: InboundSms, template: str, context: dict, *, language: str, prompt: SmsMessage | None = None) -> None:
+def _answer(inbound: InboundSms, template: str, context: Mapping[str, object], *, language: str, prompt: SmsMessage | None = None) -> None:
     """Reply through the outbox; keyed on the MessageSid so a replay never answers twice."""
 
     queue_sms(

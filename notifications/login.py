@@ -15,6 +15,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +30,11 @@ from . import ratelimit
 from .error_codes import NotificationsErrorCode
 from .models import LoginCode
 from .outbox import normalize_phone, queue_sms
+
+if TYPE_CHECKING:
+    # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
+    # notifications may not import: community sits above it.
+    from django.contrib.auth.models import _User
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ def request_login_code(phone: str, *, client_address: str = "") -> CodeRequested
     return CodeRequested(expires_in=ttl, resend_after=resend)
 
 
-def verify_login_code(phone: str, code: str, *, client_address: str = ""):
+def verify_login_code(phone: str, code: str, *, client_address: str = "") -> _User:
     """The user (created at first login) when `code` is the number's current code.
 
     Wrong guesses raise LoginCodeError after counting the attempt; the caller must not roll
@@ -104,7 +110,7 @@ def verify_login_code(phone: str, code: str, *, client_address: str = ""):
     return _user_for_phone(phone)
 
 
-def _user_for_phone(phone: str):
+def _user_for_phone(phone: str) -> _User:
     User = get_user_model()
     user = User.objects.filter(phone=phone).first()
     if user is not None:

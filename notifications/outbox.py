@@ -12,23 +12,32 @@ so callers can see why and fall back to another channel.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Required, TypedDict, TypeVar
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.enqueue import enqueue_on_commit
 
-from .consent import is_opted_out, opted_out_phones
+from .consent import Phone, is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode
 from .models import SmsMessage, SmsStatus
 from .replies import KEYWORDS, NO_WORDS, YES_WORDS
 from .templates import normalize_language, render, segment_count
+
+if TYPE_CHECKING:
+    # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
+    # notifications may not import: community sits above it.
+    from django.contrib.auth.models import _User as User
+
+_T = TypeVar("_T")
 
 # The Celery tasks that send outbox rows (notifications/tasks.py), named so that this module
 # need not import it.
@@ -55,7 +64,7 @@ def new_reply_code(taken: set[str]) -> str:
     raise RuntimeError("no free reply code")  # pragma: no cover - 22*29^3 codes per phone
 
 
-def normalize_phone(phone) -> str | None:
+def normalize_phone(phone: Phone | None) -> str | None:
     """E.164 string, or None when it is not a valid number."""
     if phone is None or phone == "":
         return None
@@ -119,7 +128,24 @@ PRIORITY = {"login_code": 0, "sms_reply": 1, "task_offer": 2}
 DEFAULT_PRIORITY = 5
 
 
-def _build(item: dict, *, taken_codes: dict[str, set[str]], opted_out: set[str]) -> SmsMessage:
+class SmsItem(TypedDict, total=False):
+    """One message for queue_sms_bulk: queue_sms's keyword arguments."""
+
+    template: Required[str]
+    context: Mapping[str, object] | None
+    purpose: Required[str]
+    idempotency_key: Required[str]
+    to_user: User | None
+    phone: Phone | None
+    related: Model | None
+    language: str | None
+    is_drill: bool
+    expects_reply: bool
+    reply_until: datetime | None
+    redact: tuple[str, ...]
+
+
+def _build(item: SmsItem, *, taken_codes: dict[str, set[str]], opted_out: set[str]) -> SmsMessage:
     """An unsaved SmsMessage for one queue_sms item (rendered, refused when it must be)."""
     user = item.get("to_user")
     raw_phone = item.get("phone") or (getattr(user, "phone", None) if user is not None else None)
@@ -164,7 +190,7 @@ def _build(item: dict, *, taken_codes: dict[str, set[str]], opted_out: set[str])
     return row
 
 
-def _refuse(row: SmsMessage, code: str) -> None:
+def _refuse(row: SmsMessage, code: SmsErrorCode) -> None:
     row.status = SmsStatus.REFUSED
     row.error_code = code
     row.error_message = {
@@ -177,12 +203,12 @@ def _refuse(row: SmsMessage, code: str) -> None:
 def queue_sms(
     *,
     template: str,
-    context: dict | None = None,
+    context: Mapping[str, object] | None = None,
     purpose: str,
     idempotency_key: str,
-    to_user=None,
+    to_user: User | None = None,
     phone: str | None = None,
-    related=None,
+    related: Model | None = None,
     language: str | None = None,
     is_drill: bool = False,
     expects_reply: bool = False,
@@ -196,9 +222,9 @@ def queue_sms(
     existing = SmsMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    item = dict(template=template, context=context, purpose=purpose, idempotency_key=idempotency_key,
-                to_user=to_user, phone=phone, related=related, language=language, is_drill=is_drill,
-                expects_reply=expects_reply, reply_until=reply_until, redact=redact)
+    item = SmsItem(template=template, context=context, purpose=purpose, idempotency_key=idempotency_key,
+                   to_user=to_user, phone=phone, related=related, language=language, is_drill=is_drill,
+                   expects_reply=expects_reply, reply_until=reply_until, redact=redact)
     target = normalize_phone(phone or (getattr(to_user, "phone", None) if to_user is not None else None))
     taken = open_codes([target]) if expects_reply and target else {}
     refused = {target} if target and is_opted_out(target) else set()
@@ -214,12 +240,12 @@ def queue_sms(
     return row
 
 
-def queue_sms_bulk(items: list[dict]) -> int:
+def queue_sms_bulk(items: list[SmsItem]) -> int:
     """queue_sms for many messages in a few queries: one INSERT per 500 rows, one enqueue.
 
     Each item takes queue_sms's keyword arguments. Returns how many rows were written
     (items whose key already existed are skipped)."""
-    unique: dict[str, dict] = {}
+    unique: dict[str, SmsItem] = {}
     for item in items:
         unique.setdefault(item["idempotency_key"], item)
     keys = list(unique)
@@ -243,6 +269,6 @@ def queue_sms_bulk(items: list[dict]) -> int:
     return written
 
 
-def _chunks(values: list, size: int):
+def _chunks(values: list[_T], size: int) -> Iterator[list[_T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -52,7 +52,7 @@ return tostring(wait)
 class LocalBuckets:
     """Buckets in this process (embedded footing, or Redis unreachable)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
 

@@ -15,11 +15,12 @@ Templates for push: `<name>` is the body and `<name>.title` the title (falling b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from . import events
@@ -27,8 +28,13 @@ from .models import Notification
 from .realtime import publish
 from .templates import has_template, normalize_language, render
 
+if TYPE_CHECKING:
+    # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
+    # notifications may not import: community sits above it.
+    from django.contrib.auth.models import _User as User
 
-def _related_fields(related) -> dict[str, Any]:
+
+def _related_fields(related: Model | None) -> dict[str, Any]:
     if related is None:
         return {}
     return {"related_type": ContentType.objects.get_for_model(related), "related_id": str(related.pk)}
@@ -54,8 +60,8 @@ def _publish_after_commit(notifications: list[Notification]) -> None:
     transaction.on_commit(send)
 
 
-def notify(user, *, kind: str, title: str, body: str, data: dict | None = None, related=None,
-           is_drill: bool = False) -> Notification:
+def notify(user: User, *, kind: str, title: str, body: str, data: dict[str, Any] | None = None,
+           related: Model | None = None, is_drill: bool = False) -> Notification:
     """Record a notification for `user` and push it after commit."""
     notification = Notification.objects.create(
         user=user, kind=kind[:64], title=title[:200], body=body, data=data or {}, is_drill=is_drill,
@@ -65,7 +71,7 @@ def notify(user, *, kind: str, title: str, body: str, data: dict | None = None, 
     return notification
 
 
-def render_push(template: str, context: dict, *, language: str | None, is_drill: bool) -> tuple[str, str]:
+def render_push(template: str, context: Mapping[str, object], *, language: str | None, is_drill: bool) -> tuple[str, str]:
     language = normalize_language(language)
     title_name = f"{template}.title" if has_template(f"{template}.title") else "notification.default.title"
     title = render(title_name, context, language=language, is_drill=is_drill, sms=False)
@@ -73,20 +79,24 @@ def render_push(template: str, context: dict, *, language: str | None, is_drill:
     return title, body
 
 
-def notify_template(user, template: str, context: dict, *, kind: str, data=None, related=None,
+def notify_template(user: User, template: str, context: Mapping[str, object], *, kind: str,
+                    data: dict[str, Any] | None = None, related: Model | None = None,
                     is_drill: bool = False) -> Notification:
     """notify() with title and body rendered from templates in the user's language."""
     title, body = render_push(template, context, language=user.preferred_language, is_drill=is_drill)
     return notify(user, kind=kind, title=title, body=body, data=data, related=related, is_drill=is_drill)
 
 
-def notify_many(users: Iterable, *, kind: str, title: str | None = None, body: str | None = None,
-                template: str | None = None, context: dict | None = None, data: dict | None = None,
-                related=None, is_drill: bool = False) -> int:
+def notify_many(users: Iterable[User], *, kind: str, title: str | None = None, body: str | None = None,
+                template: str | None = None, context: Mapping[str, object] | None = None,
+                data: dict[str, Any] | None = None, related: Model | None = None, is_drill: bool = False) -> int:
     """Fan out one notification to many users: one bulk INSERT, one push per user after
     commit. Give title and body, or a template (rendered once per language)."""
-    if template is None and (title is None or body is None):
-        raise ValueError("notify_many needs title and body, or a template")
+    fixed: tuple[str, str] | None = None
+    if template is None:
+        if title is None or body is None:
+            raise ValueError("notify_many needs title and body, or a template")
+        fixed = (title, body)
     rendered: dict[str, tuple[str, str]] = {}
     rows = []
     now = timezone.now()
@@ -97,7 +107,8 @@ def notify_many(users: Iterable, *, kind: str, title: str | None = None, body: s
                 rendered[language] = render_push(template, context or {}, language=language, is_drill=is_drill)
             user_title, user_body = rendered[language]
         else:
-            user_title, user_body = title, body
+            assert fixed is not None  # set above whenever there is no template
+            user_title, user_body = fixed
         rows.append(Notification(user=user, kind=kind[:64], title=user_title[:200], body=user_body, data=data or {},
                                  is_drill=is_drill, created_at=now, **_related_fields(related)))
     created = Notification.objects.bulk_create(rows, batch_size=1000)
@@ -107,7 +118,7 @@ def notify_many(users: Iterable, *, kind: str, title: str | None = None, body: s
     return len(rows)
 
 
-def mark_read(user, notification_ids: list[int] | None = None) -> int:
+def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
     """Mark the user's notifications read (all of them when ids is None); returns how many
     changed. Other users' ids are silently not theirs to mark."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
@@ -116,5 +127,5 @@ def mark_read(user, notification_ids: list[int] | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def unread_count(user) -> int:
+def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()

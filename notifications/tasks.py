@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TypedDict
 
 from celery import shared_task
 from django.conf import settings
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_COUNTDOWN = 300
 
 
-@shared_task(name=SEND_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=SEND_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def send_sms(message_id: int) -> str:
     """Send one outbox message now (if it is still queued and due)."""
     outcome = delivery.deliver(message_id)
@@ -34,7 +35,7 @@ def send_sms(message_id: int) -> str:
     return outcome.status
 
 
-@shared_task(name=DRAIN_OUTBOX, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=DRAIN_OUTBOX, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def drain_outbox() -> int:
     """Send the backlog at the shared pace for up to SMS_DRAIN_SECONDS, then hand over to a
     fresh task (so other work gets worker time during a long burst)."""
@@ -54,8 +55,14 @@ def drain_outbox() -> int:
     return report.attempted
 
 
-@shared_task(ignore_result=True)
-def sweep_outbox() -> dict:
+class SweepReport(TypedDict):
+    recovered: int
+    overdue: bool
+    inbound: int
+
+
+@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def sweep_outbox() -> SweepReport:
     """Periodic (CELERY_BEAT_SCHEDULE): recover rows stuck in "sending", restart draining
     when queued rows wait with nobody sending them, and route inbound SMS whose processing
     task was lost (the broker was down when the webhook stored them)."""
@@ -76,7 +83,7 @@ def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> l
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True,
-             autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=120, max_retries=5)
+             autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=120, max_retries=5)  # type: ignore[untyped-decorator]  # celery ships no type information
 def process_inbound(inbound_id: int) -> str:
     """Route one inbound SMS (keywords, replies to prompts); exactly once per MessageSid."""
 

@@ -13,6 +13,7 @@ carry a visible marker so nobody mistakes a practice for the real thing.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DRILL_MARKER = {"zh-hans": "【演练】", "en": "[DRILL] "}
@@ -81,7 +82,7 @@ def normalize_language(language: str | None) -> str:
 
 
 def render(
-    name: str, context: dict, *, language: str = DEFAULT_LANGUAGE, is_drill: bool = False, sms: bool = True
+    name: str, context: Mapping[str, object], *, language: str = DEFAULT_LANGUAGE, is_drill: bool = False, sms: bool = True
 ) -> str:
     """The text of template `name` in `language`, with the drill marker when `is_drill`;
     for SMS (sms=True) shortened to fit the template's max_segments."""
@@ -100,7 +101,7 @@ def _field_names(text: str) -> list[str]:
     return [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
 
 
-def _stringify(text: str, context: dict, name: str) -> dict[str, str]:
+def _stringify(text: str, context: Mapping[str, object], name: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for field in _field_names(text):
         if field not in context:

@@ -13,7 +13,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -31,12 +31,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_INBOUND_BODY = 1600  # Twilio's own limit for a concatenated SMS
 
 
-def public_url(request) -> str:
+def public_url(request: HttpRequest) -> str:
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     return f"{base}{request.get_full_path()}" if base else request.build_absolute_uri()
 
 
-def signature_is_valid(request) -> bool:
+def signature_is_valid(request: HttpRequest) -> bool:
     signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
     tokens = [t for t in (settings.TWILIO_AUTH_TOKEN, settings.TWILIO_AUTH_TOKEN_SECONDARY) if t]
     if not signature or not tokens:
@@ -45,15 +45,16 @@ def signature_is_valid(request) -> bool:
     return any(RequestValidator(token).validate(url, request.POST, signature) for token in tokens)
 
 
-def _too_big(request) -> bool:
+def _too_big(request: HttpRequest) -> bool:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return declared > settings.SMS_WEBHOOK_MAX_BYTES or len(request.body) > settings.SMS_WEBHOOK_MAX_BYTES
+    limit: int = settings.SMS_WEBHOOK_MAX_BYTES
+    return declared > limit or len(request.body) > limit
 
 
-def _guard(request) -> HttpResponse | None:
+def _guard(request: HttpRequest) -> HttpResponse | None:
     if _too_big(request):
         return HttpResponse("Request too large.", status=413)
     if not signature_is_valid(request):
@@ -64,7 +65,7 @@ def _guard(request) -> HttpResponse | None:
 
 @csrf_exempt
 @require_POST
-def inbound_sms(request):
+def inbound_sms(request: HttpRequest) -> HttpResponse:
     refused = _guard(request)
     if refused is not None:
         return refused
@@ -86,7 +87,7 @@ def inbound_sms(request):
 
 @csrf_exempt
 @require_POST
-def status_callback(request, message_id: int | None = None):
+def status_callback(request: HttpRequest, message_id: int | None = None) -> HttpResponse:
     refused = _guard(request)
     if refused is not None:
         return refused

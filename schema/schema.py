@@ -20,20 +20,18 @@ from .volunteers.mutations import VolunteersMutations
 from .volunteers.queries import VolunteersQueries
 from .volunteers.subscriptions import VolunteersSubscriptions
 
-QUERIES = (CommunityQueries, EmergencyQueries, NotificationsQueries, VolunteersQueries)
-MUTATIONS = (CommunityMutations, EmergencyMutations, NotificationsMutations, VolunteersMutations)
-SUBSCRIPTIONS = (CommunitySubscriptions, EmergencySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions)
 
-
-class Query(*QUERIES, graphene.ObjectType):
+# Bases spelled out (not unpacked from a tuple) so that mypy can read the classes.
+class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, VolunteersQueries, graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(*MUTATIONS, graphene.ObjectType):
+class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, VolunteersMutations, graphene.ObjectType):
     pass
 
 
-class Subscription(*SUBSCRIPTIONS, graphene.ObjectType):
+class Subscription(CommunitySubscriptions, EmergencySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions,
+                   graphene.ObjectType):
     pass
 
 

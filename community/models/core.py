@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -25,8 +25,8 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
-class LinliUserManager(UserManager):
-    def get_by_phone(self, phone) -> User | None:
+class LinliUserManager(UserManager["User"]):
+    def get_by_phone(self, phone: str) -> User | None:
         return self.filter(phone=phone).first()
 
 
@@ -39,7 +39,7 @@ class User(AbstractUser):
         max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
 
-    objects = LinliUserManager()
+    objects: ClassVar[LinliUserManager] = LinliUserManager()
 
     def __str__(self) -> str:
         return self.public_name

@@ -32,7 +32,7 @@ class Severity(models.IntegerChoices):
     CRITICAL = 4, "极高"
 
 
-class HazardPointQuerySet(models.QuerySet):
+class HazardPointQuerySet(models.QuerySet["HazardPoint"]):
     def in_area(self, area: Area) -> HazardPointQuerySet:
         return self.filter(grid__path__startswith=area.path)
 

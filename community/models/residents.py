@@ -9,6 +9,8 @@ vulnerable people first from an index.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -58,7 +60,7 @@ class Household(models.Model):
         return self.label
 
 
-class ResidentQuerySet(models.QuerySet):
+class ResidentQuerySet(models.QuerySet["Resident"]):
     def in_area(self, area: Area) -> ResidentQuerySet:
         """Residents of `area`'s subtree (one indexed path-prefix filter)."""
         return self.filter(grid__path__startswith=area.path)
@@ -138,7 +140,7 @@ class Resident(Located):
     def __str__(self) -> str:
         return self.display_name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.refresh_vulnerability()
         if not self.phone:
             self.phone = None  # empty input must not collide on the unique constraint
@@ -160,7 +162,7 @@ class Resident(Located):
         """The number to text: the resident's own, else their account's."""
         if self.phone:
             return str(self.phone)
-        if self.user_id and self.user.phone:
+        if self.user is not None and self.user.phone:
             return str(self.user.phone)
         return None
 
@@ -169,7 +171,7 @@ class Resident(Located):
         """Linked to an active account. Accounts of residents are created by phone login from
         the app and linked by registerMyResidentProfile, so a link means the app is in use;
         residents registered by staff have none and are reached by SMS or in person."""
-        return self.user_id is not None and self.user.is_active
+        return self.user is not None and self.user.is_active
 
     @property
     def language(self) -> str:
@@ -208,9 +210,9 @@ class EmergencyContact(models.Model):
     def sms_phone(self) -> str | None:
         if self.phone:
             return str(self.phone)
-        if self.linked_resident_id:
+        if self.linked_resident is not None:
             return self.linked_resident.sms_phone
-        if self.linked_user_id and self.linked_user.phone:
+        if self.linked_user is not None and self.linked_user.phone:
             return str(self.linked_user.phone)
         return None
 

@@ -77,7 +77,7 @@ class TransportError(Exception):
         it is not permanent; fail over to another provider and alert the operators.
     """
 
-    def __init__(self, message: str, code: str = "", permanent: bool = False, *, maybe_sent: bool = False,
+    def __init__(self, message: str, code: str | int = "", permanent: bool = False, *, maybe_sent: bool = False,
                  operator: bool = False):
         super().__init__(message)
         self.message = message

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from .base import SendResult, Transport, TransportError
@@ -49,16 +50,19 @@ _http_logger = logging.getLogger("linli.twilio.http")
 _http_logger.setLevel(logging.WARNING)
 
 
-class LinliTwilioHttpClient(TwilioHttpClient):
+class LinliTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no py.typed: its classes are Any
     """The library's HTTP client with a mandatory timeout and an optional base-URL rewrite."""
 
-    def __init__(self, *, timeout: float, base_url: str = ""):
+    def __init__(self, *, timeout: float, base_url: str = "") -> None:
         super().__init__(timeout=timeout, logger=_http_logger)
         self.base_url = base_url.rstrip("/")
         if self.session is not None and self.base_url:
             self.session.trust_env = False  # a loopback fake must not go through a proxy
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
+    def request(self, method: str, url: str, params: dict[str, object] | None = None,
+                data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
+                auth: tuple[str, str] | None = None, timeout: float | None = None,
+                allow_redirects: bool = False) -> Response:
         if self.base_url and url.startswith(TWILIO_API):
             url = self.base_url + url[len(TWILIO_API):]
         return super().request(method, url, params=params, data=data, headers=headers, auth=auth,
@@ -92,7 +96,7 @@ def classify(exc: Exception) -> TransportError:
 class TwilioTransport(Transport):
     name = "twilio"
 
-    def __init__(self):
+    def __init__(self) -> None:
         sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
         if not sid or not token:
             raise ImproperlyConfigured("SMS_BACKEND is Twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set.")
@@ -104,7 +108,7 @@ class TwilioTransport(Transport):
         self.client = Client(sid, token, http_client=http)
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
-        params: dict = {"to": to, "body": body}
+        params: dict[str, str | int] = {"to": to, "body": body}
         if self.messaging_service_sid:
             params["messaging_service_sid"] = self.messaging_service_sid
         else:

@@ -29,7 +29,10 @@ def _staff_area(user, area_id: str) -> Area:
 
 
 def _build(user, event: dict) -> dict | None:
-    report = ResidentReport.objects.select_related("grid", "reporter").filter(pk=event.get("reportId")).first()
+    report_id = event.get("reportId")
+    if report_id is None:
+        return None
+    report = ResidentReport.objects.select_related("grid", "reporter").filter(pk=report_id).first()
     if report is None or not may_view_report(user, report):  # roles may have changed meanwhile
         return None
     return {"type": event["type"], "report": report}

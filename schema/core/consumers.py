@@ -124,7 +124,7 @@ class WSContext:
 class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
     closing = False
 
-    async def connect(self):
+    async def connect(self) -> None:
         self.user = AnonymousUser()
         self.acknowledged = False
         self.init_received = False
@@ -304,7 +304,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
                 return
             graphql_schema = schema.graphql_schema
             document, errors = prepare_document(graphql_schema, payload["query"])
-            if errors:
+            if errors or document is None:
                 await self._send_error(op_id, errors)
                 return
             variables = payload.get("variables") or None

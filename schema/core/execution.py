@@ -68,7 +68,7 @@ def _limits() -> tuple:
 @lru_cache(maxsize=512)
 def _prepared(schema: GraphQLSchema, query: str, limits: tuple) -> tuple[DocumentNode | None, list[GraphQLError]]:
     document, errors = parse_document(query)
-    if errors:
+    if errors or document is None:
         return None, errors
     return document, validate_document(schema, document)
 
@@ -98,7 +98,7 @@ def format_error(error: Exception) -> dict:
             formatted.setdefault("extensions", {}).update(original.extensions)
         if "extensions" not in formatted or "code" not in formatted.get("extensions", {}):
             formatted.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED" if original is None else "BAD_USER_INPUT"
-        return formatted
+        return dict(formatted)  # a plain dict, like the other branches (not graphql-core's TypedDict)
     if isinstance(original, JSONWebTokenError):
         return {
             "message": str(original),

@@ -26,6 +26,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     OperationType,
+    ValidationContext,
     ValidationRule,
     get_named_type,
     get_nullable_type,
@@ -95,7 +96,7 @@ class CostLimitRule(ValidationRule):
     costs 1 times the number of items of every list it sits under (a connection's page
     size, or a plain list's expected size)."""
 
-    def __init__(self, context):
+    def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
         self.fragments: dict[str, FragmentDefinitionNode] = {}
 

@@ -1,5 +1,7 @@
 """Import a resident roster (.csv or .xlsx) into a community, as the GraphQL mutation does."""
 
+from argparse import ArgumentParser
+
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
@@ -11,13 +13,13 @@ from community.models import Area, AreaKind, User
 class Command(BaseCommand):
     help = "Import residents from a roster file into a community (dry run unless --apply)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("path")
         parser.add_argument("--community", required=True, help="The community's area code")
         parser.add_argument("--apply", action="store_true", help="Write the rows (all or nothing).")
         parser.add_argument("--by", default=None, help="Username recorded as the importer")
 
-    def handle(self, path, community, apply, by, **options):
+    def handle(self, path: str, community: str, apply: bool, by: str | None, **options: object) -> None:
         area = Area.objects.filter(code=community, kind=AreaKind.COMMUNITY).first()
         if area is None:
             raise CommandError(f"No community with code {community!r}.")

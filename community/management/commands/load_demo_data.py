@@ -1,3 +1,5 @@
+from argparse import ArgumentParser
+
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
@@ -8,11 +10,11 @@ from community.models import Area
 class Command(BaseCommand):
     help = "Load the deterministic demo city (only into an empty database unless --force)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when areas exist.")
 
-    def handle(self, seed, if_empty, **options):
+    def handle(self, seed: int, if_empty: bool, **options: object) -> None:
         if Area.objects.exists():
             if if_empty:
                 self.stdout.write("Demo data: database not empty, nothing loaded.")

@@ -4,6 +4,7 @@
 """
 
 import uuid
+from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -16,11 +17,11 @@ from notifications.outbox import normalize_phone
 class Command(BaseCommand):
     help = "Route a simulated inbound SMS through the reply router and print the outcome."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("phone")
         parser.add_argument("body")
 
-    def handle(self, phone, body, **options):
+    def handle(self, phone: str, body: str, **options: object) -> None:
         normalized = normalize_phone(phone)
         if normalized is None:
             raise CommandError("Not a valid phone number.")

@@ -1,7 +1,7 @@
 import graphene
 
+from core.errors import field_error
 from notifications.error_codes import NotificationsErrorCode
-from notifications.login import field_error
 from notifications.models import Notification
 from notifications.services import mark_read, unread_count
 
