@@ -28,7 +28,7 @@ from core.enqueue import enqueue_on_commit
 from core.errors import ValidationError, field_error, merge_errors
 from core.text import clean_text
 from notifications import events
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 from notifications.templates import normalize_language
@@ -235,13 +235,13 @@ def _push(alert: Alert, users: list[User]) -> None:
                     data=data, related=alert, is_drill=alert.is_drill)
 
 
-def _sms_items(alert: Alert, residents: list[Resident]) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = []
+def _sms_items(alert: Alert, residents: list[Resident]) -> list[SmsItem]:
+    items: list[SmsItem] = []
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.uses_app and not resident.is_vulnerable):
             continue
-        items.append(dict(
+        items.append(SmsItem(
             template="emergency.alert.sms", context=texts_for(alert, resident.language), purpose="alert",
             idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
             related=alert, is_drill=alert.is_drill,

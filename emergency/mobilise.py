@@ -21,7 +21,7 @@ from graphql_relay import to_global_id
 from community.models import Mode, User
 from core.errors import field_error
 from notifications.models import SmsMessage
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.replies import Reply
 from notifications.services import notify_many
 from notifications.templates import render
@@ -103,9 +103,9 @@ def _tell(step: PlanStep, people: list[tuple[User, str, bool]]) -> None:
                          "party_members": sum(1 for _, k, _ in fresh if k == MobilisationKind.PARTY_MEMBER)})
 
 
-def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, context: dict[str, object]) -> dict[str, object]:
+def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, context: dict[str, object]) -> SmsItem:
     call_in = level == MobilisationLevel.CALL_IN
-    return dict(
+    return SmsItem(
         template="emergency.mobilise.callin.sms" if call_in else "emergency.mobilise.standby.sms",
         context=context, purpose="mobilisation", idempotency_key=f"mobilise:{step.pk}:{user.pk}", to_user=user,
         related=mobilisation, is_drill=step.run.is_drill, expects_reply=call_in,

@@ -28,7 +28,7 @@ from core.errors import field_error
 from core.text import clean_text
 from notifications import events
 from notifications.consent import opted_out_phones
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 
@@ -148,9 +148,9 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     return False
 
 
-def _sms_item(check: SafetyCheck, row: SafetyStatus) -> dict[str, object]:
+def _sms_item(check: SafetyCheck, row: SafetyStatus) -> SmsItem:
     resident = row.resident
-    return dict(
+    return SmsItem(
         template="emergency.safety.sms", context={"title": check.title}, purpose="safety_check",
         idempotency_key=f"safety:{check.pk}:{resident.pk}", phone=resident.sms_phone, language=resident.language,
         related=row, is_drill=check.is_drill, expects_reply=True, reply_until=check.reply_until,

@@ -2,7 +2,7 @@
 changes (approvals, confirmations, check-ins, hours, tasks) go through the services and the API,
 so the ledger and the records stay consistent — those screens are read-only."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar
 
 from django.contrib import admin
 from django.db.models import Model
@@ -25,16 +25,11 @@ from .models import (
     VolunteerSkill,
 )
 
-if TYPE_CHECKING:
-    # django-stubs makes the admin classes generic; Django's own cannot be subscripted at
-    # runtime (without django_stubs_ext.monkeypatch), so the parameters exist for mypy only.
-    ModelAdmin = admin.ModelAdmin[Any]
-    TabularInline = admin.TabularInline[Any, Any]
-else:
-    ModelAdmin, TabularInline = admin.ModelAdmin, admin.TabularInline
+_M = TypeVar("_M", bound=Model)
+_P = TypeVar("_P", bound=Model)
 
 
-class ReadOnlyAdmin(ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
@@ -45,7 +40,7 @@ class ReadOnlyAdmin(ModelAdmin):
         return False
 
 
-class ReadOnlyInline(TabularInline):
+class ReadOnlyInline(admin.TabularInline[_M, _P]):
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -59,7 +54,7 @@ class ReadOnlyInline(TabularInline):
 
 
 @admin.register(Skill)
-class SkillAdmin(ModelAdmin):
+class SkillAdmin(admin.ModelAdmin[Skill]):
     list_display = ("code", "name_zh", "name_en", "requires_certificate", "is_active", "sort_order")
     list_editable = ("is_active", "sort_order")
     search_fields = ("code", "name_zh", "name_en")
@@ -68,16 +63,16 @@ class SkillAdmin(ModelAdmin):
         return False  # deactivate instead: volunteers' skills refer to it
 
 
-class VolunteerSkillInline(ReadOnlyInline):
+class VolunteerSkillInline(ReadOnlyInline[VolunteerSkill, Volunteer]):
     model = VolunteerSkill
 
 
-class AvailabilityInline(ReadOnlyInline):
+class AvailabilityInline(ReadOnlyInline[AvailabilityWindow, Volunteer]):
     model = AvailabilityWindow
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(ReadOnlyAdmin):
+class VolunteerAdmin(ReadOnlyAdmin[Volunteer]):
     list_display = ("user", "status", "area", "contact_channel", "on_duty_until", "completed_count", "signed_up_at")
     list_filter = ("status", "contact_channel")
     search_fields = ("user__username", "user__display_name", "user__phone")
@@ -86,23 +81,23 @@ class VolunteerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PartyMemberRegistration)
-class PartyMemberRegistrationAdmin(ReadOnlyAdmin):
+class PartyMemberRegistrationAdmin(ReadOnlyAdmin[PartyMemberRegistration]):
     list_display = ("name", "community", "work_unit", "party_branch", "status", "created_at", "confirmed_at")
     list_filter = ("status",)
     search_fields = ("name", "work_unit", "party_branch", "user__phone")
     list_select_related = ("community",)
 
 
-class SignupInline(ReadOnlyInline):
+class SignupInline(ReadOnlyInline[ActivitySignup, ServiceActivity]):
     model = ActivitySignup
 
 
-class CheckInInline(ReadOnlyInline):
+class CheckInInline(ReadOnlyInline[ActivityCheckIn, ServiceActivity]):
     model = ActivityCheckIn
 
 
 @admin.register(ServiceActivity)
-class ServiceActivityAdmin(ReadOnlyAdmin):
+class ServiceActivityAdmin(ReadOnlyAdmin[ServiceActivity]):
     list_display = ("title", "community", "starts_at", "ends_at", "capacity", "signed_up_count", "status")
     list_filter = ("status",)
     search_fields = ("title",)
@@ -110,7 +105,7 @@ class ServiceActivityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ServiceHoursEntry)
-class ServiceHoursEntryAdmin(ReadOnlyAdmin):
+class ServiceHoursEntryAdmin(ReadOnlyAdmin[ServiceHoursEntry]):
     list_display = ("id", "user", "community", "hours", "kind", "occurred_at", "corrects", "created_by")
     list_filter = ("kind",)
     search_fields = ("user__username", "user__display_name", "reason")
@@ -118,23 +113,23 @@ class ServiceHoursEntryAdmin(ReadOnlyAdmin):
 
 
 # --- tasks and dispatch (read-only: every change goes through the services and the timeline)
-class OfferInline(ReadOnlyInline):
+class OfferInline(ReadOnlyInline[Offer, Task]):
     model = Offer
     fields = ("user", "status", "wave", "rank", "distance_m", "offered_at", "expires_at", "answered_at", "answered_via")
 
 
-class AssignmentInline(ReadOnlyInline):
+class AssignmentInline(ReadOnlyInline[TaskAssignment, Task]):
     model = TaskAssignment
     fields = ("user", "status", "assigned_at", "on_site_at", "completed_at", "ended_at")
 
 
-class TaskEventInline(ReadOnlyInline):
+class TaskEventInline(ReadOnlyInline[TaskEvent, Task]):
     model = TaskEvent
     fields = ("at", "kind", "actor", "subject", "wave", "data")
 
 
 @admin.register(Task)
-class TaskAdmin(ReadOnlyAdmin):
+class TaskAdmin(ReadOnlyAdmin[Task]):
     list_display = ("title", "area", "priority", "status", "headcount", "filled_count", "wave_count", "is_drill", "created_at")
     list_filter = ("status", "priority", "source", "is_drill")
     search_fields = ("title",)
@@ -143,5 +138,5 @@ class TaskAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AreaDispatchOverride)
-class AreaDispatchOverrideAdmin(ReadOnlyAdmin):
+class AreaDispatchOverrideAdmin(ReadOnlyAdmin[AreaDispatchOverride]):
     list_display = ("area", "params", "reason", "set_by", "set_at")
