@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -26,7 +28,7 @@ from core.enqueue import enqueue_on_commit
 from core.errors import ValidationError, field_error, merge_errors
 from core.text import clean_text
 from notifications import events
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 from notifications.templates import normalize_language
@@ -41,29 +43,30 @@ from .models import (
     CapResponseType,
     CapSeverity,
     CapUrgency,
+    PlanStep,
 )
 
 MAX_EXPIRY = dt.timedelta(days=30)
 TEXT_LIMITS = {"event": 100, "headline": 160, "description": 2000, "instruction": 1000,
                "headline_en": 160, "description_en": 2000, "instruction_en": 1000}
-ENUMS = {"urgency": CapUrgency, "severity": CapSeverity, "certainty": CapCertainty}
+ENUMS: dict[str, type[models.TextChoices]] = {"urgency": CapUrgency, "severity": CapSeverity, "certainty": CapCertainty}
 REQUIRED = ("categories", "event", "urgency", "severity", "certainty", "headline")
 
 
-def _enum(value, choices, field: str) -> str:
+def _enum(value: object, choices: type[models.TextChoices], field: str) -> str:
     value = getattr(value, "value", value)
     if value not in choices.values:
         raise field_error(field, f"Use one of {', '.join(choices.values)}.", Code.INVALID)
-    return value
+    return str(value)
 
 
-def _enum_list(values, choices, field: str, *, required: bool) -> list[str]:
+def _enum_list(values: object, choices: type[models.TextChoices], field: str, *, required: bool) -> list[str]:
     if not isinstance(values, list | tuple) or (required and not values) or len(values) > 12:
         raise field_error(field, "Give a list of values." if not required else "Give at least one value.", Code.INVALID)
     return list(dict.fromkeys(_enum(v, choices, field) for v in values))
 
 
-def _moment(value, field: str):
+def _moment(value: object, field: str) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         if value is not None and timezone.is_naive(value):
             raise field_error(field, "Give a time with its offset.", Code.INVALID)
@@ -71,10 +74,10 @@ def _moment(value, field: str):
     raise field_error(field, "Not a time.", Code.INVALID)
 
 
-def check_alert_data(data: dict[str, Any], *, partial: bool = False, now=None) -> dict[str, Any]:
+def check_alert_data(data: dict[str, Any], *, partial: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
     """Validated alert fields. `expires_in_minutes` (plans) is turned into `expires`."""
     now = now or timezone.now()
-    cleaners = {
+    cleaners: dict[str, Callable[[object], object]] = {
         "categories": lambda v: _enum_list(v, CapCategory, "categories", required=True),
         "response_types": lambda v: _enum_list(v, CapResponseType, "response_types", required=False),
         "onset": lambda v: _moment(v, "onset"),
@@ -85,7 +88,7 @@ def check_alert_data(data: dict[str, Any], *, partial: bool = False, now=None) -
         **{name: (lambda n, m: lambda v: clean_text(v, n, m, required=n in REQUIRED))(name, limit)
            for name, limit in TEXT_LIMITS.items()},
     }
-    errors: list[ValidationError] = []
+    errors: list[DjangoValidationError] = []
     out: dict[str, Any] = {}
     if not partial:
         errors += [field_error(f, "This field is required.", Code.REQUIRED) for f in REQUIRED if data.get(f) in (None, "", [])]
@@ -107,13 +110,13 @@ def check_alert_data(data: dict[str, Any], *, partial: bool = False, now=None) -
     return out
 
 
-def _minutes(value) -> int:
+def _minutes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 5 <= value <= MAX_EXPIRY.total_seconds() // 60:
         raise field_error("expires_in_minutes", "Between 5 minutes and 30 days.", Code.INVALID)
     return value
 
 
-def _check_times(out: dict, now) -> None:
+def _check_times(out: dict[str, Any], now: dt.datetime) -> None:
     expires, onset = out.get("expires"), out.get("onset")
     if expires is not None and (expires <= now or expires > now + MAX_EXPIRY):
         raise field_error("expires", "Must be in the future, at most 30 days ahead.", Code.INVALID)
@@ -126,7 +129,7 @@ def new_identifier(area: Area) -> str:
 
 
 def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: bool = False,
-                plan_step=None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT) -> Alert:
+                plan_step: PlanStep | None = None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT) -> Alert:
     """Write an alert and fan it out after commit."""
     values = check_alert_data(data)
     with transaction.atomic():
@@ -200,7 +203,7 @@ def alert_chunk(alert: Alert) -> bool:
         alert.fanout_phase, alert.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
         return False
     alert.fanout_phase = phase
-    _push(alert, [r.user for r in residents if r.uses_app])
+    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None])  # uses_app: has a user
     sms = _sms_items(alert, residents) if alert.send_sms else []
     queue_sms_bulk(sms)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),
@@ -232,13 +235,13 @@ def _push(alert: Alert, users: list[User]) -> None:
                     data=data, related=alert, is_drill=alert.is_drill)
 
 
-def _sms_items(alert: Alert, residents: list[Resident]) -> list[dict]:
-    items = []
+def _sms_items(alert: Alert, residents: list[Resident]) -> list[SmsItem]:
+    items: list[SmsItem] = []
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.uses_app and not resident.is_vulnerable):
             continue
-        items.append(dict(
+        items.append(SmsItem(
             template="emergency.alert.sms", context=texts_for(alert, resident.language), purpose="alert",
             idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
             related=alert, is_drill=alert.is_drill,

@@ -18,7 +18,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +35,9 @@ ADVANCE_PLAN_RUN = "community.tasks.advance_plan_run"
 
 Job = FanoutState
 Chunk = Callable[[Any], bool]
+J = TypeVar("J", bound=Job)
+# Job is abstract, so code over any job reaches its rows through `_default_manager` (each
+# concrete model's `objects`), as Django advises for code written for any model.
 
 logger = logging.getLogger(__name__)
 
@@ -50,32 +53,32 @@ def lease_seconds() -> dt.timedelta:
     return dt.timedelta(seconds=settings.EMERGENCY_LEASE_SECONDS)
 
 
-def claim(model, pk: int) -> str | None:
+def claim(model: type[Job], pk: int) -> str | None:
     """Take the job's lease (conditional UPDATE); None when another worker holds it or it is done."""
     now = timezone.now()
     token = secrets.token_hex(8)
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    claimed = model.objects.filter(free, pk=pk, fanout_status__in=[FanoutStatus.PENDING, FanoutStatus.RUNNING]).update(
+    claimed = model._default_manager.filter(free, pk=pk, fanout_status__in=[FanoutStatus.PENDING, FanoutStatus.RUNNING]).update(
         lease_token=token, lease_until=now + lease_seconds(),
     )
     return token if claimed else None
 
 
-def release(model, pk: int, token: str) -> None:
-    model.objects.filter(pk=pk, lease_token=token).update(lease_token="", lease_until=None)
+def release(model: type[Job], pk: int, token: str) -> None:
+    model._default_manager.filter(pk=pk, lease_token=token).update(lease_token="", lease_until=None)
 
 
-def _save_state(model, obj, token: str, *, finished: bool) -> None:
+def _save_state(model: type[J], obj: J, token: str, *, finished: bool) -> None:
     now = timezone.now()
     values = {f: getattr(obj, f) for f in STATE_FIELDS}
     values["lease_until"] = None if finished else now + lease_seconds()
     if finished:
         values["lease_token"] = ""
-    if not model.objects.filter(pk=obj.pk, lease_token=token).update(**values):
+    if not model._default_manager.filter(pk=obj.pk, lease_token=token).update(**values):
         raise LeaseLost(f"{model.__name__} {obj.pk}")
 
 
-def drive(model, pk: int, chunk: Callable[[object], bool], *, budget: float | None = None) -> str:
+def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float | None = None) -> str:
     """Run chunks of job `pk` until it is finished or the time budget is spent.
 
     Returns "done", "more" (budget spent: the caller re-enqueues), "busy" (someone else holds
@@ -88,7 +91,7 @@ def drive(model, pk: int, chunk: Callable[[object], bool], *, budget: float | No
     try:
         while True:
             with transaction.atomic():
-                obj = model.objects.get(pk=pk)
+                obj = model._default_manager.get(pk=pk)
                 if obj.lease_token != token:
                     return "lost"
                 if obj.fanout_status == FanoutStatus.PENDING:
@@ -113,26 +116,26 @@ def drive(model, pk: int, chunk: Callable[[object], bool], *, budget: float | No
 MAX_ATTEMPTS = 5
 
 
-def _record_failure(model, pk: int, token: str, exc: Exception) -> None:
+def _record_failure(model: type[Job], pk: int, token: str, exc: Exception) -> None:
     logger.exception("%s %s: chunk failed", model.__name__, pk)
-    row = model.objects.filter(pk=pk).values("fanout_attempts").first() or {"fanout_attempts": 0}
+    row = model._default_manager.filter(pk=pk).values("fanout_attempts").first() or {"fanout_attempts": 0}
     attempts = row["fanout_attempts"] + 1
     values = {"fanout_attempts": attempts, "fanout_error": f"{type(exc).__name__}: {exc}"[:500],
               "lease_token": "", "lease_until": None}
     if attempts >= MAX_ATTEMPTS:
         values.update(fanout_status=FanoutStatus.FAILED, fanout_finished_at=timezone.now())
-    model.objects.filter(pk=pk, lease_token=token).update(**values)
+    model._default_manager.filter(pk=pk, lease_token=token).update(**values)
 
 
-def due(model, limit: int = 100) -> list[int]:
+def due(model: type[Job], limit: int = 100) -> list[int]:
     """Unfinished jobs nobody holds a live lease on (a lost message or a dead worker)."""
     now = timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    qs = model.objects.filter(free, fanout_status__in=[FanoutStatus.PENDING, FanoutStatus.RUNNING])
+    qs = model._default_manager.filter(free, fanout_status__in=[FanoutStatus.PENDING, FanoutStatus.RUNNING])
     return list(qs.order_by("pk").values_list("pk", flat=True)[:limit])
 
 
-def bump(counts: dict, **deltas: int) -> None:
+def bump(counts: dict[str, int], **deltas: int) -> None:
     for key, value in deltas.items():
         if value:
             counts[key] = counts.get(key, 0) + value

@@ -20,7 +20,9 @@ from graphql_relay import to_global_id
 
 from community.models import Mode, User
 from core.errors import field_error
-from notifications.outbox import queue_sms_bulk
+from notifications.models import SmsMessage
+from notifications.outbox import SmsItem, queue_sms_bulk
+from notifications.replies import Reply
 from notifications.services import notify_many
 from notifications.templates import render
 from volunteers.models import PartyMemberRegistration, Volunteer
@@ -101,9 +103,9 @@ def _tell(step: PlanStep, people: list[tuple[User, str, bool]]) -> None:
                          "party_members": sum(1 for _, k, _ in fresh if k == MobilisationKind.PARTY_MEMBER)})
 
 
-def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, context: dict) -> dict:
+def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, context: dict[str, object]) -> SmsItem:
     call_in = level == MobilisationLevel.CALL_IN
-    return dict(
+    return SmsItem(
         template="emergency.mobilise.callin.sms" if call_in else "emergency.mobilise.standby.sms",
         context=context, purpose="mobilisation", idempotency_key=f"mobilise:{step.pk}:{user.pk}", to_user=user,
         related=mobilisation, is_drill=step.run.is_drill, expects_reply=call_in,
@@ -111,7 +113,7 @@ def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, con
     )
 
 
-def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now=None) -> Mobilisation:
+def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now: dt.datetime | None = None) -> Mobilisation:
     """Record "I can come" / "I cannot"; a later answer replaces an earlier one. A volunteer who
     can come is put on duty so that dispatch offers them tasks."""
     now = now or timezone.now()
@@ -126,7 +128,7 @@ def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now=
     return mobilisation
 
 
-def _put_on_duty(user: User, now) -> None:
+def _put_on_duty(user: User, now: dt.datetime) -> None:
     volunteer = Volunteer.objects.filter(user=user).first()
     if volunteer is None or (volunteer.on_duty_until and volunteer.on_duty_until >= now + ON_DUTY_AFTER_YES):
         return
@@ -137,8 +139,10 @@ def _put_on_duty(user: User, now) -> None:
         logger.warning("could not put volunteer %s on duty after a call-in", volunteer.pk, exc_info=True)
 
 
-def handle_mobilisation_reply(prompt, reply) -> str | None:
-    mobilisation = Mobilisation.objects.select_related("user").filter(pk=_int(prompt.related_id)).first()
+def handle_mobilisation_reply(prompt: SmsMessage, reply: Reply) -> str | None:
+    mobilisation_id = _int(prompt.related_id)
+    mobilisation = (None if mobilisation_id is None
+                    else Mobilisation.objects.select_related("user").filter(pk=mobilisation_id).first())
     if mobilisation is None:
         return None
     respond_to_mobilisation(mobilisation, reply.intent == "yes")
@@ -146,7 +150,7 @@ def handle_mobilisation_reply(prompt, reply) -> str | None:
     return render(name, {}, language=prompt.language)
 
 
-def _int(value) -> int | None:
+def _int(value: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

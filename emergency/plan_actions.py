@@ -16,7 +16,8 @@ every problem as actions.<i>.<param> with code invalid_plan_action (or the field
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 
@@ -33,18 +34,25 @@ MAX_ACTIONS = 20
 PRIORITIES = ("ROUTINE", "URGENT", "LIFE_SAFETY")
 TARGETS = ("HAZARD_POINTS", "VULNERABLE_RESIDENTS")
 
+Params = dict[str, Any]  # an action's parameters, as JSON
+
+
+class CheckedAction(TypedDict):
+    type: str
+    params: Params
+
 
 def _bad(name: str, message: str) -> ValidationError:
     return field_error(name, message, Code.INVALID_PLAN_ACTION)
 
 
-def _only(params: dict, allowed: set[str]) -> None:
+def _only(params: Params, allowed: set[str]) -> None:
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise _bad(unknown[0], f"Unknown parameter; use {', '.join(sorted(allowed))}.")
 
 
-def _int(params: dict, name: str, low: int, high: int, default=None):
+def _int(params: Params, name: str, low: int, high: int, default: int | None = None) -> int | None:
     value = params.get(name, default)
     if value is None:
         return None
@@ -53,15 +61,16 @@ def _int(params: dict, name: str, low: int, high: int, default=None):
     return value
 
 
-def _text(params: dict, name: str, longest: int, *, required: bool = False) -> str:
+def _text(params: Params, name: str, longest: int, *, required: bool = False) -> str:
     value = params.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > longest:
         raise _bad(name, f"Text of at most {longest} characters{' (required)' if required else ''}.")
     return value.strip()
 
 
-def _choices(params: dict, name: str, allowed, *, many: bool = False, default=None):
-    value = params.get(name, default)
+def _choices(params: Params, name: str, allowed: Collection[str], *, many: bool = False,
+             default: str | list[str] | None = None) -> Any:
+    value: Any = params.get(name, default)  # JSON: one choice, or a list of them (many)
     values = value if many else [value]
     if many and not isinstance(value, list):
         raise _bad(name, "Give a list.")
@@ -71,19 +80,19 @@ def _choices(params: dict, name: str, allowed, *, many: bool = False, default=No
     return value
 
 
-def check_alert(params: dict) -> dict:
+def check_alert(params: Params) -> Params:
     if "expires" in params or "onset" in params:
         raise _bad("expires", "A plan gives expires_in_minutes, not a fixed time.")
     check_alert_data(dict(params))
     return params
 
 
-def check_safety_check(params: dict) -> dict:
+def check_safety_check(params: Params) -> Params:
     _only(params, {"title", "welfare_after_minutes"})
     return {"title": _text(params, "title", 100), "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, 60)}
 
 
-def check_mobilise(params: dict) -> dict:
+def check_mobilise(params: Params) -> Params:
     _only(params, {"level", "include_party_members", "message"})
     include = params.get("include_party_members", True)
     if not isinstance(include, bool):
@@ -92,7 +101,7 @@ def check_mobilise(params: dict) -> dict:
             "message": _text(params, "message", 200)}
 
 
-def check_set_dispatch(params: dict) -> dict:
+def check_set_dispatch(params: Params) -> Params:
     if not params:
         raise _bad("params", "Give at least one dispatch parameter.")
     _only(params, set(PARAMETER_RANGES))
@@ -110,11 +119,11 @@ def check_set_dispatch(params: dict) -> dict:
     return out
 
 
-def check_create_tasks(params: dict) -> dict:
+def check_create_tasks(params: Params) -> Params:
     _only(params, {"target", "title", "description", "priority", "headcount", "required_skills", "deadline_minutes",
                    "hazard_kinds", "min_severity", "vulnerability_flags"})
     target = _choices(params, "target", TARGETS)
-    out = {
+    out: Params = {
         "target": target, "title": _text(params, "title", 100, required=True),
         "description": _text(params, "description", 2000),
         "priority": _choices(params, "priority", PRIORITIES, default="URGENT"),
@@ -130,7 +139,7 @@ def check_create_tasks(params: dict) -> dict:
     return out
 
 
-def _skills(codes) -> list[str]:
+def _skills(codes: object) -> list[str]:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise _bad("required_skills", "Give a list of skill codes.")
     known = set(Skill.objects.filter(code__in=codes).values_list("code", flat=True))
@@ -140,17 +149,17 @@ def _skills(codes) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-CHECKERS = {
+CHECKERS: dict[str, Callable[[Params], Params]] = {
     PlanAction.ALERT: check_alert, PlanAction.SAFETY_CHECK: check_safety_check, PlanAction.MOBILISE: check_mobilise,
     PlanAction.SET_DISPATCH: check_set_dispatch, PlanAction.CREATE_TASKS: check_create_tasks,
 }
 
 
-def check_actions(actions) -> list[dict]:
+def check_actions(actions: object) -> list[CheckedAction]:
     if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
         raise field_error("actions", f"Give a list of at most {MAX_ACTIONS} actions.", Code.INVALID_PLAN_ACTION)
     errors: dict[str, list[ValidationError]] = {}
-    out: list[dict] = []
+    out: list[CheckedAction] = []
     for index, action in enumerate(actions):
         kind = getattr(action.get("type"), "value", action.get("type")) if isinstance(action, dict) else None
         params = action.get("params") if isinstance(action, dict) else None

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from community.models import Area, HazardPoint, Mode, ModeSwitch, Resident, User
@@ -35,14 +35,14 @@ from .alerts import issue_alert
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import mobilise_chunk
 from .models import PlanAction, PlanRun, PlanRunStatus, PlanStep, PlanStepStatus, ResponsePlan
-from .plan_actions import check_actions
+from .plan_actions import Params, check_actions
 from .safety import start_safety_check
 
 TASKS_PER_CHUNK = 100
 
 
 # --- versions ---------------------------------------------------------------------------------
-def save_plan_version(area: Area, mode: str, *, name: str, actions, by: User | None, description: str = "",
+def save_plan_version(area: Area, mode: str, *, name: str, actions: object, by: User | None, description: str = "",
                       is_enabled: bool = True, change_note: str = "") -> ResponsePlan:
     """Write the next version of (area, mode)'s plan; earlier versions stay as they were."""
     mode = getattr(mode, "value", mode)
@@ -186,7 +186,7 @@ def run_create_tasks(step: PlanStep) -> bool:
     deadline = timezone.now() + dt.timedelta(minutes=params["deadline_minutes"]) if params.get("deadline_minutes") else None
     for kind, target in targets:
         create_task(
-            area=target.grid, title=params["title"], description=_task_description(params, kind, target),
+            area=target.grid, title=params["title"], description=_task_description(params, target),
             location=target.point, address=target.address, required_skills=params.get("required_skills", []),
             headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), source="PLAN",
             source_object=run, created_by=_actor(step), is_drill=run.is_drill, deadline=deadline,
@@ -199,6 +199,7 @@ def run_create_tasks(step: PlanStep) -> bool:
 
 def _task_targets(step: PlanStep) -> list[tuple[str, HazardPoint | Resident]]:
     params, area = step.params, step.run.area
+    qs: QuerySet[HazardPoint] | QuerySet[Resident]
     if params["target"] == "HAZARD_POINTS":
         qs = HazardPoint.objects.in_area(area).filter(is_active=True, severity__gte=params.get("min_severity", 1))
         if params.get("hazard_kinds"):
@@ -213,8 +214,8 @@ def _task_targets(step: PlanStep) -> list[tuple[str, HazardPoint | Resident]]:
     return [(kind, row) for row in rows]
 
 
-def _task_description(params: dict, kind: str, target) -> str:
-    where = f"风险点：{target.name}" if kind == "hazard" else "对象：本网格重点关注居民（详见任务地址）"
+def _task_description(params: Params, target: HazardPoint | Resident) -> str:
+    where = f"风险点：{target.name}" if isinstance(target, HazardPoint) else "对象：本网格重点关注居民（详见任务地址）"
     return "\n".join(t for t in (params.get("description", ""), where) if t)
 
 

@@ -15,9 +15,10 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Count, Q
+from django.db.models import CharField, Count, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
 from community.models import Area, ModeSwitch
@@ -140,7 +141,8 @@ def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, d
     )
 
 
-def _timeline(area, since, until, drills, alerts, checks) -> list[TimelineEntry]:
+def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, alerts: QuerySet[Alert],
+              checks: list[SafetyCheck]) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(s.switched_at, "switch", s.area.name, f"{s.from_mode} → {s.to_mode}", s.reason)
         for s in ModeSwitch.objects.filter(_related_areas_q(area), is_drill=drills, switched_at__range=(since, until))
@@ -162,7 +164,8 @@ def _review_check(check: SafetyCheck, area: Area) -> SafetyCheckReview:
         welfare=Count("pk", filter=Q(welfare_task_id__isnull=False)),
         need_help_tasks=Count("pk", filter=Q(need_help_task_id__isnull=False)),
     )
-    times = sorted(rows.filter(first_answered_at__isnull=False).values_list("first_answered_at", flat=True))
+    times = sorted(t for t in rows.filter(first_answered_at__isnull=False).values_list("first_answered_at", flat=True)
+                   if t is not None)
     total = agg["total"]
     return SafetyCheckReview(
         check=check, total=total, safe=agg["safe"], need_help=agg["need_help"],
@@ -174,14 +177,14 @@ def _review_check(check: SafetyCheck, area: Area) -> SafetyCheckReview:
     )
 
 
-def _seconds_to_share(start, times: list, total: int, share: float) -> float | None:
+def _seconds_to_share(start: dt.datetime, times: list[dt.datetime], total: int, share: float) -> float | None:
     needed = math.ceil(total * share - 1e-9)
     if total == 0 or needed == 0 or len(times) < needed:
         return None
     return max(0.0, (times[needed - 1] - start).total_seconds())
 
 
-def _curve(start, times: list, total: int) -> list[tuple[float, float]]:
+def _curve(start: dt.datetime, times: list[dt.datetime], total: int) -> list[tuple[float, float]]:
     """Share accounted for over time, at most CURVE_POINTS points (plus the start)."""
     if not total:
         return []
@@ -194,14 +197,14 @@ def _curve(start, times: list, total: int) -> list[tuple[float, float]]:
     return points
 
 
-def _tasks(area, since, until, drills):
+def _tasks(area: Area, since: dt.datetime, until: dt.datetime, drills: bool) -> QuerySet[Task]:
     return Task.objects.filter(area__path__startswith=area.path, is_drill=drills, created_at__range=(since, until))
 
 
-def _task_review(tasks) -> TaskReview:
+def _task_review(tasks: QuerySet[Task]) -> TaskReview:
     rows = list(tasks.values_list("status", "source", "created_at", "staffed_at"))
     review = TaskReview(created=len(rows))
-    waits = []
+    waits: list[float] = []
     for status, source, created_at, staffed_at in rows:
         review.by_source[source] = review.by_source.get(source, 0) + 1
         review.done += status == "DONE"
@@ -217,7 +220,7 @@ def _task_review(tasks) -> TaskReview:
     return review
 
 
-def _people(tasks, mobilisations) -> PeopleReview:
+def _people(tasks: QuerySet[Task], mobilisations: QuerySet[Mobilisation]) -> PeopleReview:
     held = TaskAssignment.objects.filter(task__in=tasks).exclude(status__in=["REMOVED", "CANCELLED"])
     volunteers = set(held.filter(volunteer__isnull=False).values_list("user_id", flat=True))
     others = set(held.filter(volunteer__isnull=True).values_list("user_id", flat=True)) - volunteers
@@ -236,9 +239,12 @@ def _people(tasks, mobilisations) -> PeopleReview:
 SENT = ("sent", "delivered", "undelivered", "failed")
 
 
-def _messages(area, alerts, checks, tasks, mobilisations, drills) -> MessageReview:
-    def ids(qs):
-        return qs.annotate(key=Cast("pk", CharField())).values("key")
+def _messages(area: Area, alerts: QuerySet[Alert], checks: list[SafetyCheck], tasks: QuerySet[Task],
+              mobilisations: QuerySet[Mobilisation], drills: bool) -> MessageReview:
+    def ids(qs: QuerySet[Model]) -> QuerySet[Model, dict[str, Any]]:
+        # (The plugin cannot type annotate() on a queryset of any model: it says Any.)
+        keys: QuerySet[Model, dict[str, Any]] = qs.annotate(key=Cast("pk", CharField())).values("key")
+        return keys
 
     status_rows = SafetyStatus.objects.filter(safety_check__in=[c.pk for c in checks], grid__path__startswith=area.path)
     related = (_rel(Alert, ids(alerts)) | _rel(SafetyStatus, ids(status_rows)) | _rel(Mobilisation, ids(mobilisations))
@@ -258,5 +264,5 @@ def _messages(area, alerts, checks, tasks, mobilisations, drills) -> MessageRevi
     return review
 
 
-def _rel(model, keys) -> Q:
+def _rel(model: type[Model], keys: QuerySet[Model, dict[str, Any]]) -> Q:
     return Q(related_type=ContentType.objects.get_for_model(model), related_id__in=keys)

@@ -38,8 +38,13 @@ def curve_svg(review: SafetyCheckReview) -> str:
     if not review.curve:
         return ""
     span = max(review.curve[-1][0], 1.0)
-    x = lambda m: PAD + (WIDTH - 2 * PAD) * m / span  # noqa: E731
-    y = lambda s: HEIGHT - PAD - (HEIGHT - 2 * PAD) * s  # noqa: E731
+
+    def x(m: float) -> float:
+        return PAD + (WIDTH - 2 * PAD) * m / span
+
+    def y(s: float) -> float:
+        return HEIGHT - PAD - (HEIGHT - 2 * PAD) * s
+
     points = " ".join(f"{x(m):.1f},{y(s):.1f}" for m, s in review.curve)
     guide = y(0.9)
     parts = [

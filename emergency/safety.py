@@ -22,24 +22,24 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from community.models import AREA_KIND_DEPTH, Area, Resident, User
+from community.models import AREA_KIND_DEPTH, Area, AreaKind, Resident, User
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 from core.text import clean_text
 from notifications import events
 from notifications.consent import opted_out_phones
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 
 from .error_codes import EmergencyErrorCode as Code
 from .fanout import FAN_OUT_SAFETY_CHECK, bump
-from .models import SafetyCheck, SafetyCheckStatus, SafetyState, SafetyStatus
+from .models import PlanStep, SafetyCheck, SafetyCheckStatus, SafetyState, SafetyStatus
 
 MAX_WELFARE_MINUTES = 7 * 24 * 60
 
 
-def check_start(title: str, welfare_after_minutes) -> tuple[str, int]:
+def check_start(title: str, welfare_after_minutes: object) -> tuple[str, int]:
     title = clean_text(title, "title", 100)
     minutes = settings.SAFETY_WELFARE_AFTER_MINUTES if welfare_after_minutes is None else welfare_after_minutes
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= MAX_WELFARE_MINUTES:
@@ -48,7 +48,7 @@ def check_start(title: str, welfare_after_minutes) -> tuple[str, int]:
 
 
 def start_safety_check(area: Area, *, by: User | None, title: str = "", is_drill: bool = False,
-                       welfare_after_minutes: int | None = None, plan_step=None) -> SafetyCheck:
+                       welfare_after_minutes: int | None = None, plan_step: PlanStep | None = None) -> SafetyCheck:
     title, minutes = check_start(title, welfare_after_minutes)
     now = timezone.now()
     with transaction.atomic():
@@ -64,7 +64,7 @@ def start_safety_check(area: Area, *, by: User | None, title: str = "", is_drill
     return check
 
 
-def publish_check_event(check: SafetyCheck, change: str, **extra) -> None:
+def publish_check_event(check: SafetyCheck, change: str, **extra: object) -> None:
     publish_on_commit(events.safety_check_group(check.pk), events.make_event(
         events.SAFETY_CHECK_UPDATED, safetyCheckId=check.pk, areaId=check.area_id, change=change,
         isDrill=check.is_drill, **extra,
@@ -131,7 +131,8 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     stopped = opted_out_phones(str(r.resident.sms_phone) for r in sms_rows)
     texted = [r for r in sms_rows if str(r.resident.sms_phone) not in stopped]
     if app_rows:
-        notify_many([r.resident.user for r in app_rows], kind="safety_check", template="emergency.safety.push",
+        users = [r.resident.user for r in app_rows if r.resident.user is not None]  # uses_app: all of them
+        notify_many(users, kind="safety_check", template="emergency.safety.push",
                     context={"title": check.title, "area": check.area.name},
                     data={"safetyCheckId": to_global_id("SafetyCheck", check.pk),
                           "areaId": to_global_id("Area", check.area_id)},
@@ -147,9 +148,9 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     return False
 
 
-def _sms_item(check: SafetyCheck, row: SafetyStatus) -> dict:
+def _sms_item(check: SafetyCheck, row: SafetyStatus) -> SmsItem:
     resident = row.resident
-    return dict(
+    return SmsItem(
         template="emergency.safety.sms", context={"title": check.title}, purpose="safety_check",
         idempotency_key=f"safety:{check.pk}:{resident.pk}", phone=resident.sms_phone, language=resident.language,
         related=row, is_drill=check.is_drill, expects_reply=True, reply_until=check.reply_until,
@@ -204,7 +205,11 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
             vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
         )
     )
-    per_grid = {r.pop("grid_id"): Tally(**r) for r in rows}
+    per_grid = {
+        r["grid_id"]: Tally(total=r["total"], safe=r["safe"], need_help=r["need_help"], vulnerable=r["vulnerable"],
+                            vulnerable_accounted=r["vulnerable_accounted"])
+        for r in rows
+    }
     grids = Area.objects.in_bulk(list(per_grid))
     between = list(Area.objects.filter(path__startswith=check.area.path, kind__in=_between_kinds(check.area)).order_by("path"))
     overall = Tally()
@@ -223,8 +228,8 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
 
 
 def _between_kinds(area: Area) -> list[str]:
-    depth = AREA_KIND_DEPTH[area.kind]
-    return [kind for kind, d in AREA_KIND_DEPTH.items() if depth < d < AREA_KIND_DEPTH["grid"]]
+    depth = AREA_KIND_DEPTH[AreaKind(area.kind)]
+    return [kind for kind, d in AREA_KIND_DEPTH.items() if depth < d < AREA_KIND_DEPTH[AreaKind.GRID]]
 
 
 STATUS_ORDER = Case(

@@ -15,6 +15,7 @@ after a welfare check was asked for calls that check off if nobody has taken it 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ from community.permissions import Action, can
 from core.errors import ValidationError, field_error
 from core.text import clean_text
 from notifications.inbound import register_reply_handler
+from notifications.models import SmsMessage
+from notifications.replies import Reply
 from notifications.templates import render
 from volunteers.models import TaskAssignment
 from volunteers.services import create_task, resident_reported_safe
@@ -55,7 +58,7 @@ class AnswerResult:
     replayed: bool = False
 
 
-def check_answer(status, note, location) -> tuple[str, str]:
+def check_answer(status: str, note: str, location: tuple[float, float] | None) -> tuple[str, str]:
     status = getattr(status, "value", status)
     if status not in ANSWERS:
         raise field_error("status", "Answer SAFE or NEED_HELP.", Code.INVALID)
@@ -94,7 +97,7 @@ def _on_residents_task(user: User, row: SafetyStatus) -> bool:
 
 def answer_safety_check(
     row: SafetyStatus, status: str, *, by: User | None, channel: str, note: str = "",
-    location: tuple[float, float] | None = None, client_key: str = "", source_ref: str = "", now=None,
+    location: tuple[float, float] | None = None, client_key: str = "", source_ref: str = "", now: dt.datetime | None = None,
 ) -> AnswerResult:
     """Record an answer. The same (user, client key) returns the first answer unchanged."""
     status, note = check_answer(status, note, location)
@@ -134,11 +137,12 @@ def answer_safety_check(
     return AnswerResult(current, answer)
 
 
-def _move(row: SafetyStatus, status: str, *, channel, by, note, lat, lng, now) -> str:
+def _move(row: SafetyStatus, status: str, *, channel: str, by: User | None, note: str, lat: float | None, lng: float | None,
+          now: dt.datetime) -> str:
     """Conditional UPDATE on the row's version; returns the status it replaced."""
     for _ in range(MAX_RETRIES):
         current = SafetyStatus.objects.filter(pk=row.pk).values("version", "status", "first_answered_at").get()
-        values = dict(status=status, answered_at=now, channel=channel, answered_by=by, note=note, version=F("version") + 1)
+        values: dict[str, object] = dict(status=status, answered_at=now, channel=channel, answered_by=by, note=note, version=F("version") + 1)
         if lat is not None:
             values.update(lat=lat, lng=lng)
         if current["first_answered_at"] is None:
@@ -148,7 +152,7 @@ def _move(row: SafetyStatus, status: str, *, channel, by, note, lat, lng, now) -
     raise RuntimeError(f"safety status {row.pk}: too many concurrent answers")  # pragma: no cover
 
 
-def _need_help_task(row: SafetyStatus, *, by, note: str, location) -> None:
+def _need_help_task(row: SafetyStatus, *, by: User | None, note: str, location: tuple[float, float] | None) -> None:
     check = row.safety_check
     resident = row.resident
     point = location or resident.point
@@ -162,14 +166,17 @@ def _need_help_task(row: SafetyStatus, *, by, note: str, location) -> None:
     row.need_help_task_id = row.need_help_task_id or task.pk
 
 
-def _welfare_answered(row: SafetyStatus, *, by, channel: str, now) -> None:
+def _welfare_answered(row: SafetyStatus, *, by: User | None, channel: str, now: dt.datetime) -> None:
     """A welfare check was asked for and now the resident is SAFE: a check nobody has taken is
     called off, one a volunteer holds goes on with the answer on its timeline. (A volunteer on
     the check answering for the resident is the visit itself: that changes nothing here.)"""
 
+    task_id = row.welfare_task_id
+    if task_id is None:  # the caller checked: there is one
+        return
     try:
         with transaction.atomic():  # the answer is what matters: a failure here must not lose it
-            outcome = resident_reported_safe(row.welfare_task_id, by=by, channel=channel, now=now)
+            outcome = resident_reported_safe(task_id, by=by, channel=channel, now=now)
     except Exception:
         logger.exception("welfare task %s: could not settle after a SAFE answer", row.welfare_task_id)
         return
@@ -177,7 +184,7 @@ def _welfare_answered(row: SafetyStatus, *, by, channel: str, now) -> None:
 
 
 # --- welfare checks for the silent ------------------------------------------------------------
-def request_welfare_checks(now=None, limit: int = 500) -> int:
+def request_welfare_checks(now: dt.datetime | None = None, limit: int = 500) -> int:
     """Vulnerable residents still UNANSWERED after their check's welfare time get a
     welfare-check task at their address. Each row is claimed by a conditional UPDATE in the
     transaction that creates its task (keyed per check and resident), so a re-run, or two
@@ -194,7 +201,7 @@ def request_welfare_checks(now=None, limit: int = 500) -> int:
     return created
 
 
-def _welfare_task(check: SafetyCheck, row: SafetyStatus, now) -> int:
+def _welfare_task(check: SafetyCheck, row: SafetyStatus, now: dt.datetime) -> int:
     with transaction.atomic():
         claimed = SafetyStatus.objects.filter(pk=row.pk, status=SafetyState.UNANSWERED, welfare_requested_at__isnull=True
                                               ).update(welfare_requested_at=now)
@@ -217,8 +224,10 @@ def _welfare_task(check: SafetyCheck, row: SafetyStatus, now) -> int:
 
 
 # --- SMS replies: "1" safe, "2" need help ----------------------------------------------------
-def handle_safety_reply(prompt, reply) -> str | None:
-    row = SafetyStatus.objects.select_related("resident", "grid", "safety_check").filter(pk=_int(prompt.related_id)).first()
+def handle_safety_reply(prompt: SmsMessage, reply: Reply) -> str | None:
+    row_id = _int(prompt.related_id)
+    row = (None if row_id is None
+           else SafetyStatus.objects.select_related("resident", "grid", "safety_check").filter(pk=row_id).first())
     if row is None:
         return None
     status = SafetyState.SAFE if reply.intent == "yes" else SafetyState.NEED_HELP
@@ -228,11 +237,12 @@ def handle_safety_reply(prompt, reply) -> str | None:
     return render(name, {}, language=prompt.language, is_drill=False)
 
 
-def _safety_still_unanswered(prompt) -> bool:
-    return SafetyStatus.objects.filter(pk=_int(prompt.related_id), status=SafetyState.UNANSWERED).exists()
+def _safety_still_unanswered(prompt: SmsMessage) -> bool:
+    row_id = _int(prompt.related_id)
+    return row_id is not None and SafetyStatus.objects.filter(pk=row_id, status=SafetyState.UNANSWERED).exists()
 
 
-def _int(value) -> int | None:
+def _int(value: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

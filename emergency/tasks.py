@@ -33,22 +33,22 @@ def _drive_and_continue(task: Task, model: type[fanout.Job], pk: int, chunk: Chu
     return outcome
 
 
-@shared_task(name=FAN_OUT_ALERT, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=FAN_OUT_ALERT, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def fan_out_alert(alert_id: int) -> str:
     return _drive_and_continue(fan_out_alert, Alert, alert_id, alert_chunk)
 
 
-@shared_task(name=FAN_OUT_SAFETY_CHECK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=FAN_OUT_SAFETY_CHECK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def fan_out_safety_check(check_id: int) -> str:
     return _drive_and_continue(fan_out_safety_check, SafetyCheck, check_id, safety_check_chunk)
 
 
-@shared_task(name=ADVANCE_PLAN_RUN, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name=ADVANCE_PLAN_RUN, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def advance_plan_run(run_id: int) -> str:
     return _drive_and_continue(advance_plan_run, PlanRun, run_id, plan_run_chunk)
 
 
-@shared_task(name="community.tasks.sweep_emergency", ignore_result=True)
+@shared_task(name="community.tasks.sweep_emergency", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_emergency() -> dict[str, int]:
     """Periodic: re-drive plan runs, alert and safety-check fan-outs nobody is working on
     (their message was lost, or their worker died and its lease ran out)."""
@@ -61,7 +61,7 @@ def sweep_emergency() -> dict[str, int]:
     return found
 
 
-@shared_task(name="community.tasks.sweep_welfare_checks", ignore_result=True)
+@shared_task(name="community.tasks.sweep_welfare_checks", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_welfare_checks() -> int:
     """Periodic: vulnerable residents silent past their check's welfare time get a
     welfare-check task at their address (idempotent per resident and check)."""

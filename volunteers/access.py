@@ -115,7 +115,7 @@ def can_view_activity(user: User, activity: ServiceActivity) -> bool:
 
 
 def can_manage_activity(user: User, activity_or_community: ServiceActivity | Area) -> bool:
-    area = getattr(activity_or_community, "community", activity_or_community)
+    area = activity_or_community.community if isinstance(activity_or_community, ServiceActivity) else activity_or_community
     return can(user, Action.MANAGE_PEOPLE, area)
 
 
@@ -166,18 +166,18 @@ def home_area_paths(user: User) -> list[str]:
 
 
 # --- tasks, offers, assignments -----------------------------------------------------------
-def can_manage_task(user: User, task_or_area) -> bool:
+def can_manage_task(user: User, task_or_area: Task | Area) -> bool:
     """Create, edit, cancel, close, staff: MANAGE_TASKS over the task's area (its grid
     workers, the community's admins, commanders above)."""
-    area = getattr(task_or_area, "area", task_or_area)
+    area = task_or_area.area if isinstance(task_or_area, Task) else task_or_area
     return can(user, Action.MANAGE_TASKS, area)
 
 
-def can_see_task_personal_data(user: User, task) -> bool:
+def can_see_task_personal_data(user: User, task: Task) -> bool:
     return can(user, Action.VIEW_PERSONAL_DATA, task.area)
 
 
-def visible_tasks(user: User):
+def visible_tasks(user: User) -> QuerySet[Task]:
     """Staff see the tasks of their areas; anyone sees tasks they were offered or are on."""
 
     if not user.is_authenticated:
@@ -189,7 +189,7 @@ def visible_tasks(user: User):
     return Task.objects.filter(scope_q(user, Action.MANAGE_TASKS, "area__path") | Q(Exists(offered)) | Q(Exists(on_it)))
 
 
-def visible_offers(user: User):
+def visible_offers(user: User) -> QuerySet[Offer]:
     """A person sees their own offers; staff those of their areas' tasks."""
 
     if not user.is_authenticated:
@@ -199,7 +199,7 @@ def visible_offers(user: User):
     return Offer.objects.filter(Q(user=user) | scope_q(user, Action.MANAGE_TASKS, "task__area__path"))
 
 
-def visible_assignments(user: User):
+def visible_assignments(user: User) -> QuerySet[TaskAssignment]:
     if not user.is_authenticated:
         return TaskAssignment.objects.none()
     if _everywhere(user, Action.MANAGE_TASKS):

@@ -168,11 +168,12 @@ def _activities(demo: DemoCity, registrations: list[PartyMemberRegistration], vo
 def _attend(demo: DemoCity, activity: ServiceActivity, users: list[User]) -> None:
     """Sign up, check in at the place and out, through the real services (hours recorded)."""
     rng = demo.rng
+    lat, lng = activity.meeting_point
     ActivitySignup.objects.bulk_create(ActivitySignup(activity=activity, user=u) for u in users)
     ServiceActivity.objects.filter(pk=activity.pk).update(signed_up_count=len(users))
     for user in users:
         arrive = activity.starts_at + dt.timedelta(minutes=rng.randint(-20, 40))
-        near = (activity.lat + rng.uniform(-0.0008, 0.0008), activity.lng + rng.uniform(-0.0008, 0.0008))
+        near = (lat + rng.uniform(-0.0008, 0.0008), lng + rng.uniform(-0.0008, 0.0008))
         do_check_in(activity, user, point=near, now=arrive)
         do_check_out(activity, user, now=activity.ends_at - dt.timedelta(minutes=rng.randint(0, 50)))
 

@@ -4,6 +4,8 @@ English when the user prefers it."""
 
 from __future__ import annotations
 
+from django.db import models
+
 from community.models import User
 from notifications.services import notify
 
@@ -36,7 +38,8 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def tell(user: User, kind: str, *, related=None, data: dict | None = None, **context: str) -> None:
+def tell(user: User, kind: str, *, related: models.Model | None = None, data: dict[str, object] | None = None,
+         **context: str) -> None:
     """Write the notification in the caller's transaction; it is pushed after commit."""
     zh_title, zh_body, en_title, en_body = _TEXTS[kind]
     english = user.preferred_language == "en"

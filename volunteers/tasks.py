@@ -17,7 +17,7 @@ from .services.activities import close_forgotten_checkouts
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="volunteers.tasks.sweep_expired_availability", ignore_result=True)
+@shared_task(name="volunteers.tasks.sweep_expired_availability", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_expired_availability() -> int:
     """Tidy on-duty switches and temporary locations whose time has passed.
 
@@ -31,7 +31,7 @@ def sweep_expired_availability() -> int:
     return off + moved
 
 
-@shared_task(name="volunteers.tasks.sweep_forgotten_checkouts", ignore_result=True)
+@shared_task(name="volunteers.tasks.sweep_forgotten_checkouts", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_forgotten_checkouts() -> int:
     """Check out, at the activity's end, everyone who forgot to (and credit their hours)."""
     closed = close_forgotten_checkouts()
@@ -41,7 +41,7 @@ def sweep_forgotten_checkouts() -> int:
 
 
 # --- dispatch -----------------------------------------------------------------------------
-@shared_task(name="volunteers.tasks.run_dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(name="volunteers.tasks.run_dispatch", acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def run_dispatch(task_id: int) -> str:
     """Send the task's next wave if one is due. Takes an id, re-reads everything, and is safe
     to run twice or concurrently (the task row is locked, offers are unique per person)."""
@@ -49,8 +49,8 @@ def run_dispatch(task_id: int) -> str:
     return offer_next_wave(task_id).outcome
 
 
-@shared_task(name="volunteers.tasks.sweep_dispatch", ignore_result=True)
-def sweep_dispatch() -> dict:
+@shared_task(name="volunteers.tasks.sweep_dispatch", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def sweep_dispatch() -> dict[str, int]:
     """Every 15 s: expire unanswered offers, send the waves that are due, recover tasks whose
     worker or message was lost (see volunteers/dispatch/sweep.py)."""
 

@@ -13,6 +13,7 @@ radius depends on the kind of area.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,25 +29,25 @@ from ..models import Alert
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 XSD_PATH = Path(__file__).resolve().parent / "CAP-v1.2.xsd"
 # Radius (km) of the circle describing an area around its centre, by kind.
-AREA_RADIUS_KM = {AreaKind.GRID: 0.5, AreaKind.COMMUNITY: 1.5, AreaKind.SUBDISTRICT: 4.0,
+AREA_RADIUS_KM: dict[str, float] = {AreaKind.GRID: 0.5, AreaKind.COMMUNITY: 1.5, AreaKind.SUBDISTRICT: 4.0,
                   AreaKind.DISTRICT: 12.0, AreaKind.CITY: 40.0}
 
 
-def cap_time(moment) -> str:
+def cap_time(moment: dt.datetime) -> str:
     """CAP's dateTime: local time with a numeric offset, no fractions, never "Z"."""
     local = timezone.localtime(moment).replace(microsecond=0)
     text = local.isoformat()
     return text[:-6] + "+00:00" if text.endswith("+00:00") else text
 
 
-def _el(parent, name: str, text=None):
+def _el(parent: etree._Element, name: str, text: object = None) -> etree._Element:
     element = etree.SubElement(parent, f"{{{NS}}}{name}")
     if text is not None:
         element.text = strip_unprintable(str(text))  # (rows written before input was cleaned)
     return element
 
 
-def _pair(parent, name: str, value_name: str, value: str) -> None:
+def _pair(parent: etree._Element, name: str, value_name: str, value: str) -> None:
     holder = _el(parent, name)
     _el(holder, "valueName", value_name)
     _el(holder, "value", value)
@@ -72,7 +73,8 @@ def alert_to_cap(alert: Alert) -> bytes:
         _el(root, "references", " ".join(reference_of(a) for a in earlier))
     for language, texts in _languages(alert):
         _info(root, alert, language, texts)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return document
 
 
 def _languages(alert: Alert) -> list[tuple[str, tuple[str, str, str]]]:
@@ -82,7 +84,7 @@ def _languages(alert: Alert) -> list[tuple[str, tuple[str, str, str]]]:
     return out
 
 
-def _info(root, alert: Alert, language: str, texts: tuple[str, str, str]) -> None:
+def _info(root: etree._Element, alert: Alert, language: str, texts: tuple[str, str, str]) -> None:
     headline, description, instruction = texts
     info = _el(root, "info")
     _el(info, "language", language)
@@ -108,7 +110,7 @@ def _info(root, alert: Alert, language: str, texts: tuple[str, str, str]) -> Non
     _area(info, alert)
 
 
-def _area(info, alert: Alert) -> None:
+def _area(info: etree._Element, alert: Alert) -> None:
     area = alert.area
     block = _el(info, "area")
     _el(block, "areaDesc", area.name)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, Concatenate, ParamSpec
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -28,6 +30,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.xmlutils import SimplerXMLGenerator
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
@@ -40,11 +43,13 @@ from . import alert_to_cap
 
 CAP_CONTENT_TYPE = "application/cap+xml"
 
+P = ParamSpec("P")
+
 
 class CapAtomFeed(Atom1Feed):
     """Atom whose entry links say they are CAP documents."""
 
-    def add_item_elements(self, handler, item):
+    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict[str, Any]) -> None:
         super().add_item_elements(handler, item)
         handler.addQuickElement("link", "", {"rel": "related", "type": CAP_CONTENT_TYPE, "href": item["link"]})
 
@@ -68,12 +73,12 @@ def _feed_alerts(request: HttpRequest) -> QuerySet[Alert]:
     return alerts.select_related("area").order_by("-sent_at", "-id")
 
 
-def _guarded(view):
+def _guarded(view: Callable[Concatenate[HttpRequest, P], HttpResponse]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Off switch and per-address limit, before anything else (conditional requests and
     caching included): a refusal is never cached for others."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def guarded(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not settings.CAP_FEED_ENABLED:
             raise Http404("This deployment does not publish a CAP feed.")
         address = request.META.get("REMOTE_ADDR", "")

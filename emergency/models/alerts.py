@@ -8,6 +8,8 @@ app users, SMS to those without the app or flagged vulnerable) by emergency.aler
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -118,7 +120,7 @@ class Alert(FanoutState):
     def cap_status(self) -> str:
         return "Exercise" if self.is_drill else "Actual"
 
-    def is_active(self, at=None) -> bool:
+    def is_active(self, at: dt.datetime | None = None) -> bool:
         at = at or timezone.now()
         if self.msg_type == CapMsgType.CANCEL or self.superseded_at is not None:
             return False

@@ -8,6 +8,8 @@ meaning). A switch that enters a mode writes a PlanRun in the switch transaction
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -53,7 +55,7 @@ class ResponsePlan(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version} ({self.area_id}, {self.mode})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.pop("_allow_update", False):
             raise ImmutableVersionError("Plan versions are immutable; write a new version.")
         super().save(*args, **kwargs)

@@ -11,7 +11,7 @@ from graphql_relay import to_global_id
 from community.models import Role, RoleAssignment, User
 from notifications.consent import opted_out_phones
 from notifications.models import SmsMessage, SmsStatus
-from notifications.outbox import queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.services import notify_many, notify_template
 
 from ..models import ContactChannel, Offer, OfferPool, Task, TaskAssignment
@@ -21,14 +21,14 @@ from .timeline import publish_offer
 SMS_CHANNELS = (ContactChannel.SMS, ContactChannel.BOTH)
 
 
-def offer_data(offer: Offer) -> dict:
+def offer_data(offer: Offer) -> dict[str, object]:
     return {
         "offerId": to_global_id("Offer", offer.pk), "taskId": to_global_id("Task", offer.task_id),
         "expiresAt": offer.expires_at.isoformat(),
     }
 
 
-def _context(task: Task, offer: Offer, language: str) -> dict:
+def _context(task: Task, offer: Offer, language: str) -> dict[str, object]:
     minutes = max(1, math.ceil((offer.expires_at - offer.offered_at).total_seconds() / 60))
     return {
         "task": task.title, "area": task.area.name, "headcount": task.headcount,
@@ -54,14 +54,14 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
 
     users = User.objects.in_bulk([o.user_id for o in offers])
     texted = sms_recipients(offers, users, channels)
-    items = []
+    items: list[SmsItem] = []
     for offer in offers:
         user = users[offer.user_id]
         context = _context(task, offer, user.preferred_language)
         notify_template(user, "task.offer", context, kind="task.offer", data=offer_data(offer), related=offer, is_drill=task.is_drill)
         publish_offer(offer, created=True)
         if offer.user_id in texted:
-            items.append(dict(
+            items.append(SmsItem(
                 template="task.offer.sms", context=context, purpose="task_offer", idempotency_key=f"task-offer:{offer.pk}",
                 to_user=user, related=offer, is_drill=task.is_drill, expects_reply=True, reply_until=offer.expires_at,
             ))
@@ -69,7 +69,7 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
         _link_sms(offers, items)
 
 
-def _link_sms(offers: list[Offer], items: list[dict]) -> None:
+def _link_sms(offers: list[Offer], items: list[SmsItem]) -> None:
     queue_sms_bulk(items)
     keys = [i["idempotency_key"] for i in items]
     rows = {k: (pk, code, status) for k, pk, code, status in SmsMessage.objects.filter(idempotency_key__in=keys)
@@ -86,7 +86,7 @@ def _link_sms(offers: list[Offer], items: list[dict]) -> None:
 def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
     """Push to everyone whose offer was withdrawn; SMS only to those who were texted."""
     users = User.objects.in_bulk([o.user_id for o in offers])
-    items = []
+    items: list[SmsItem] = []
     for offer in offers:
         user = users[offer.user_id]
         why = pick(WITHDRAWN_WHY[str(reason)], user.preferred_language)
@@ -94,7 +94,7 @@ def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
         notify_template(user, "task.offer.withdrawn", context, kind="task.offer.withdrawn", data=offer_data(offer),
                         related=offer, is_drill=task.is_drill)
         if offer.sms_message_id:
-            items.append(dict(template="task.offer.withdrawn.sms", context=context, purpose="task_offer_withdrawn",
+            items.append(SmsItem(template="task.offer.withdrawn.sms", context=context, purpose="task_offer_withdrawn",
                               idempotency_key=f"task-offer-withdrawn:{offer.pk}", to_user=user, related=offer,
                               is_drill=task.is_drill))
     if items:
@@ -110,7 +110,7 @@ def tell_assignment_ended(task: Task, assignment: TaskAssignment, why_key: str) 
                     related=assignment, is_drill=task.is_drill)
     offer = assignment.offer
     if offer is not None and offer.sms_message_id:
-        queue_sms_bulk([dict(template="task.assignment.ended.sms", context=context, purpose="task_assignment_ended",
+        queue_sms_bulk([SmsItem(template="task.assignment.ended.sms", context=context, purpose="task_assignment_ended",
                              idempotency_key=f"task-assignment-ended:{assignment.pk}:{why_key}", to_user=user,
                              related=assignment, is_drill=task.is_drill)])
 
@@ -127,7 +127,8 @@ def grid_staff(task: Task) -> list[User]:
 
 def alert_unstaffed(task: Task, *, offers: int, radius_m: int) -> int:
     staff = grid_staff(task)
-    if task.created_by_id and task.created_by_id not in {u.pk for u in staff} and RoleAssignment.objects.filter(user_id=task.created_by_id).exists():
+    if task.created_by_id and task.created_by_id not in {u.pk for u in staff} and RoleAssignment.objects.filter(user_id=task.created_by_id).exists() \
+            and task.created_by is not None:
         staff.append(task.created_by)
     if not staff:
         return 0

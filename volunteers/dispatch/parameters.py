@@ -65,14 +65,18 @@ class DispatchParameters:
         return min(self.radius_max_m, radius_m + self.radius_step_m)
 
 
-def _priority(value) -> str:
+# An override's value as stored: one number for every priority, or {priority: number}.
+RawParameter = float | dict[str, float]
+
+
+def _priority(value: str) -> str:
     value = getattr(value, "value", value)
     if value not in TaskPriority.values:
         raise ValidationError({"priority": "Use ROUTINE, URGENT or LIFE_SAFETY."}, code=Code.INVALID_PRIORITY)
     return value
 
 
-def _value_for(raw, priority: str):
+def _value_for(raw: RawParameter, priority: str) -> float | None:
     return raw.get(priority) if isinstance(raw, dict) else raw
 
 
@@ -98,11 +102,13 @@ def dispatch_parameters(task_or_area: Task | Area, priority: str | None = None) 
     values["radius_max_m"] = max(values["radius_max_m"], values["radius_start_m"])
     return DispatchParameters(
         priority=priority, mode=mode, overridden=tuple(dict.fromkeys(overridden)),
-        **{k: (int(v) if k in INTEGER_PARAMETERS else float(v)) for k, v in values.items() if k in PARAMETER_RANGES},
+        answer_seconds=int(values["answer_seconds"]), wave_factor=float(values["wave_factor"]),
+        radius_start_m=int(values["radius_start_m"]), radius_step_m=int(values["radius_step_m"]),
+        radius_max_m=int(values["radius_max_m"]), ranking_band_m=int(values["ranking_band_m"]),
     )
 
 
-def _check_param(name: str, raw) -> dict | float:
+def _check_param(name: str, raw: object) -> RawParameter:
     if name not in PARAMETER_RANGES:
         raise ValidationError({name: f"Unknown dispatch parameter; use {', '.join(PARAMETER_RANGES)}."},
                               code=Code.INVALID_DISPATCH_PARAMETER)
@@ -114,14 +120,15 @@ def _check_param(name: str, raw) -> dict | float:
     return _check_number(name, raw)
 
 
-def _check_number(name: str, raw) -> float:
+def _check_number(name: str, raw: object) -> float:
     low, high = PARAMETER_RANGES[name]
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) or not low <= raw <= high:
         raise ValidationError({name: f"Between {low:g} and {high:g}."}, code=Code.INVALID_DISPATCH_PARAMETER)
     return int(raw) if name in INTEGER_PARAMETERS else float(raw)
 
 
-def set_area_dispatch_override(area: Area, *, by: User | None = None, reason: str = "", **params) -> AreaDispatchOverride:
+def set_area_dispatch_override(area: Area, *, by: User | None = None, reason: str = "",
+                               **params: object) -> AreaDispatchOverride:
     """Replace `area`'s override with `params` (any of PARAMETER_RANGES, each a number or
     {priority: number}); it applies to the area and everything below it until cleared.
 

@@ -16,8 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from community.geo import cells_within
@@ -38,18 +50,32 @@ from ..models import (
 from ..models.volunteer import PRIOR_BAD, PRIOR_GOOD
 from .ranking import Candidate
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 PARTY_MEMBER_MAX_TASKS = 1  # Party members set no limit of their own
 
 
-def _count(queryset: QuerySet) -> Subquery:
+class Load(TypedDict):
+    """What the pool queries annotate on everyone they return."""
+
+    active_tasks: int
+    pending_offers: int
+
+
+class VolunteerLoad(Load):
+    reliability_value: float
+
+
+def _count(queryset: QuerySet[Model]) -> Coalesce:
     return Coalesce(Subquery(queryset.values("user_id").annotate(n=Count("id")).values("n")[:1], output_field=IntegerField()), Value(0))
 
 
-def _active_tasks(at: dt.datetime) -> Subquery:
+def _active_tasks(at: dt.datetime) -> Coalesce:
     return _count(TaskAssignment.objects.filter(user_id=OuterRef("user_id"), status__in=ACTIVE_ASSIGNMENT_STATUSES).order_by())
 
 
-def _pending_offers(at: dt.datetime) -> Subquery:
+def _pending_offers(at: dt.datetime) -> Coalesce:
     # Offers still PENDING (one past its deadline is expired by the sweep within seconds);
     # no time condition, so the (user, status) index answers it.
     return _count(Offer.objects.filter(user_id=OuterRef("user_id"), status=OfferStatus.PENDING).order_by())
@@ -64,11 +90,11 @@ def _not_yet_asked(task: Task) -> Q:
 def reachable_q() -> Q:
     """The app (APP or BOTH), or SMS to a number that has not opted out."""
     opted_out = SmsOptOut.objects.filter(phone=OuterRef("user__phone"))
-    by_sms = Q(contact_channel=ContactChannel.SMS) & Q(user__phone__isnull=False) & ~Q(user__phone="") & ~Exists(opted_out)
+    by_sms = Q(contact_channel=ContactChannel.SMS) & Q(user__phone__isnull=False) & ~Q(user__phone="") & Q(~Exists(opted_out))
     return Q(contact_channel__in=[ContactChannel.APP, ContactChannel.BOTH]) | by_sms
 
 
-def eligible_volunteers(task: Task, skill_codes: list[str], at: dt.datetime) -> QuerySet[Volunteer]:
+def eligible_volunteers(task: Task, skill_codes: list[str], at: dt.datetime) -> QuerySet[WithAnnotations[Volunteer, VolunteerLoad]]:
     return (
         Volunteer.objects.in_pool()
         .available_at(at)
@@ -85,7 +111,7 @@ def party_members_join(task: Task, skill_codes: list[str], mode: str) -> bool:
     return mode == Mode.EMERGENCY and not skill_codes
 
 
-def eligible_party_members(task: Task, at: dt.datetime) -> QuerySet[PartyMemberRegistration]:
+def eligible_party_members(task: Task, at: dt.datetime) -> QuerySet[WithAnnotations[PartyMemberRegistration, Load]]:
     is_volunteer = Volunteer.objects.filter(user_id=OuterRef("user_id"))
     return (
         PartyMemberRegistration.objects.confirmed_in(task.area)
@@ -97,7 +123,10 @@ def eligible_party_members(task: Task, at: dt.datetime) -> QuerySet[PartyMemberR
 
 
 # --- the spatial step ---------------------------------------------------------------------
-def _box(lat: float, lng: float, radius_m: float) -> tuple[tuple[float, float], tuple[float, float]] | None:
+Box = tuple[tuple[float, float], tuple[float, float]]  # (lat range, lng range)
+
+
+def _box(lat: float, lng: float, radius_m: float) -> Box | None:
     """(lat range, lng range) containing the disk, with margin; None near the poles."""
     dlat = radius_m * 1.01 / 110_500 + 1e-6
     far_lat = abs(lat) + dlat
@@ -107,7 +136,7 @@ def _box(lat: float, lng: float, radius_m: float) -> tuple[tuple[float, float], 
     return (lat - dlat, lat + dlat), (lng - dlng, lng + dlng)
 
 
-def _point_q(prefix: str, cells: list[str], box) -> Q:
+def _point_q(prefix: str, cells: list[str], box: Box | None) -> Q:
     q = Q(**{f"{prefix}h3_cell__in": cells})
     if box is not None:
         q &= Q(**{f"{prefix}lat__range": box[0], f"{prefix}lng__range": box[1]})
@@ -117,8 +146,8 @@ def _point_q(prefix: str, cells: list[str], box) -> Q:
 def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: dt.datetime) -> list[Candidate]:
     """Eligible volunteers whose effective point (temporary while it lasts, else home) may be
     within radius_m of the task: one indexed query, bare values."""
-    cells = cells_within(task.lat, task.lng, radius_m)
-    box = _box(task.lat, task.lng, radius_m)
+    cells = cells_within(*task.site, radius_m)
+    box = _box(*task.site, radius_m)
     temp = Q(temp_location_until__gt=at, temp_h3_cell__gt="")
     # The spatial step as its own subquery, so every planner starts from the cell indexes
     # (SQLite would otherwise walk the status index: nearly every volunteer is approved).
@@ -140,8 +169,8 @@ def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: 
 
 
 def party_member_candidates(task: Task, radius_m: int, at: dt.datetime) -> list[Candidate]:
-    cells = cells_within(task.lat, task.lng, radius_m)
-    box = _box(task.lat, task.lng, radius_m)
+    cells = cells_within(*task.site, radius_m)
+    box = _box(*task.site, radius_m)
     near = PartyMemberRegistration.objects.filter(_point_q("", cells, box)).values("pk")
     rows = eligible_party_members(task, at).filter(pk__in=near).values_list(
         "user_id", "lat", "lng", "active_tasks", "pending_offers",

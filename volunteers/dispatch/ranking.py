@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from community.geo import distance_m
@@ -55,8 +55,11 @@ class Candidate:
         return (self.lat, self.lng)
 
 
-def rank_key(band_m: int):
-    def key(c: Candidate) -> tuple:
+RankKey = tuple[float, float, int, float, int]
+
+
+def rank_key(band_m: int) -> Callable[[Candidate], RankKey]:
+    def key(c: Candidate) -> RankKey:
         band = math.floor(c.distance_m / band_m) if band_m > 0 else c.distance_m
         return (band, -round(c.reliability, 6), c.load, c.distance_m, c.user_id)
 

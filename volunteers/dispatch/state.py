@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, QuerySet
 
+from community.models import User
 from core.enqueue import enqueue_on_commit
 from core.errors import ValidationError
 
@@ -41,7 +42,7 @@ TASK_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def locked_tasks():
+def locked_tasks() -> QuerySet[Task]:
     """Tasks read with their row locked until the transaction ends (PostgreSQL; SQLite
     serialises writers anyway). Only the task row (not its area: tasks of one grid must not
     queue behind each other), and FOR NO KEY UPDATE, so rows that merely reference the task
@@ -53,7 +54,7 @@ def lock_task(task_id: int) -> Task:
     return locked_tasks().get(pk=task_id)
 
 
-def move_task(task: Task, to: str, now: dt.datetime, **fields) -> None:
+def move_task(task: Task, to: str, now: dt.datetime, **fields: object) -> None:
     """The one function that changes a task's status; refuses illegal moves."""
     if to not in TASK_TRANSITIONS[task.status]:
         raise ValidationError(f"A task that is {task.status} cannot become {to}.", code=Code.TASK_CLOSED)
@@ -69,7 +70,7 @@ def require_open(task: Task) -> None:
         raise ValidationError(f"The task is {task.get_status_display()}; it can no longer change.", code=Code.TASK_CLOSED)
 
 
-def pending_offers(task: Task):
+def pending_offers(task: Task) -> QuerySet[Offer]:
     return Offer.objects.filter(task_id=task.pk, status=OfferStatus.PENDING)
 
 
@@ -111,7 +112,7 @@ def withdraw_pending(task: Task, reason: str, now: dt.datetime) -> int:
     return len(locked)
 
 
-def reopen_place(task: Task, now: dt.datetime, *, actor=None) -> None:
+def reopen_place(task: Task, now: dt.datetime, *, actor: User | None = None) -> None:
     """A place came free (someone withdrew or was removed, headcount raised): the engine
     resumes for an automatic task; a STAFFED task goes back to looking for people."""
     if task.is_closed or task.places_left <= 0:
@@ -131,7 +132,7 @@ def after_answer(task: Task, now: dt.datetime) -> None:
             schedule_wave(task, now)
 
 
-def bump_version(task: Task, now: dt.datetime, **values) -> None:
+def bump_version(task: Task, now: dt.datetime, **values: object) -> None:
     """Write staff changes and the next version in one UPDATE (the row is locked)."""
     Task.objects.filter(pk=task.pk).update(version=F("version") + 1, updated_at=now, **values)
     task.version += 1

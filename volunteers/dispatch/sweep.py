@@ -93,8 +93,9 @@ def withdraw_stray_offers(now: dt.datetime, batch: int) -> int:
     for task_id in stray:
         with transaction.atomic():
             task = lock_task(task_id)
-            reason = {TaskStatus.CANCELLED: WithdrawReason.CANCELLED, TaskStatus.DONE: WithdrawReason.CLOSED}.get(
-                task.status, WithdrawReason.STAFFED)
+            reasons: dict[str, WithdrawReason] = {TaskStatus.CANCELLED: WithdrawReason.CANCELLED,
+                                                  TaskStatus.DONE: WithdrawReason.CLOSED}
+            reason = reasons.get(task.status, WithdrawReason.STAFFED)
             withdrawn += withdraw_pending(task, reason, now)
     return withdrawn
 

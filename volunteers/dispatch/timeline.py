@@ -18,7 +18,7 @@ from ..models import Offer, Task, TaskEvent
 
 
 def record(task: Task, kind: str, *, actor: User | None = None, subject_id: int | None = None, offer: Offer | None = None,
-           wave: int | None = None, at: dt.datetime | None = None, **data) -> TaskEvent:
+           wave: int | None = None, at: dt.datetime | None = None, **data: object) -> TaskEvent:
     """Append one timeline event (in the caller's transaction)."""
     return TaskEvent.objects.create(
         task=task, kind=kind, actor=actor, subject_id=subject_id if subject_id is not None else getattr(offer, "user_id", None),
@@ -26,7 +26,8 @@ def record(task: Task, kind: str, *, actor: User | None = None, subject_id: int 
     )
 
 
-def record_offers(kind: str, offers: Iterable[Offer], *, at: dt.datetime, actor: User | None = None, **data) -> int:
+def record_offers(kind: str, offers: Iterable[Offer], *, at: dt.datetime, actor: User | None = None,
+                  **data: object) -> int:
     """One event per offer, in one INSERT (a wave, a withdrawal, a batch of expiries)."""
     rows = [
         TaskEvent(task_id=o.task_id, kind=kind, actor=actor, subject_id=o.user_id, offer=o, wave=o.wave, at=at,

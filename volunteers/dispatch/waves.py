@@ -33,6 +33,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from community.models import User
+
 from ..models import (
     DISPATCHABLE_STATUSES,
     Offer,
@@ -120,7 +122,7 @@ def find_candidates(task: Task, params: DispatchParameters, wanted: int, now: dt
         found = pool.volunteer_candidates(task, skills, radius, now)
         if party:
             found += pool.party_member_candidates(task, radius, now)
-        chosen = choose(found, task.point, radius, wanted, params.ranking_band_m)
+        chosen = choose(found, task.site, radius, wanted, params.ranking_band_m)
         wider = params.next_radius(radius)
         if len(chosen) >= wanted or wider is None:
             break
@@ -134,7 +136,7 @@ def find_candidates(task: Task, params: DispatchParameters, wanted: int, now: dt
 
 
 def make_offers(task: Task, chosen: list[Candidate], params: DispatchParameters, now: dt.datetime, *,
-                wave: int, via: str = OfferVia.ENGINE, offered_by=None) -> list[Offer]:
+                wave: int, via: str = OfferVia.ENGINE, offered_by: User | None = None) -> list[Offer]:
     """Write the offers (one INSERT), their timeline, and deliver them after commit."""
     expires = now + dt.timedelta(seconds=params.answer_seconds)
     offers = [

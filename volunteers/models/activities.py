@@ -71,6 +71,14 @@ class ServiceActivity(Located):
     def places_left(self) -> int:
         return max(0, self.capacity - self.signed_up_count)
 
+    @property
+    def meeting_point(self) -> tuple[float, float]:
+        """Where check-in is measured from: publishing refuses an activity without one."""
+        point = self.point
+        if point is None:
+            raise ValueError(f"activity {self.pk} has no meeting point")
+        return point
+
     def checkin_open_at(self, at: dt.datetime) -> bool:
         return self.starts_at - CHECKIN_OPENS_BEFORE <= at <= self.ends_at
 

@@ -4,6 +4,8 @@ so every total can be explained line by line."""
 
 from __future__ import annotations
 
+from typing import Any, NoReturn, TypedDict
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -25,11 +27,18 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to edit or delete a ledger entry."""
 
 
-class ServiceHoursQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class SourceFields(TypedDict):
+    """What links an entry to the activity or task it credits (both None for manual hours)."""
+
+    source_type_id: int | None
+    source_id: int | None
+
+
+class ServiceHoursQuerySet(models.QuerySet["ServiceHoursEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Service-hours entries are append only; record a correction.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("Service-hours entries are append only; record a correction.")
 
 
@@ -74,16 +83,16 @@ class ServiceHoursEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} {self.hours:+} h ({self.kind})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise AppendOnlyError("Service-hours entries are append only; record a correction.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Service-hours entries are append only; record a correction.")
 
     @classmethod
-    def source_fields(cls, source: models.Model | None) -> dict:
+    def source_fields(cls, source: models.Model | None) -> SourceFields:
         if source is None:
-            return {"source_type": None, "source_id": None}
-        return {"source_type": ContentType.objects.get_for_model(source), "source_id": source.pk}
+            return {"source_type_id": None, "source_id": None}
+        return {"source_type_id": ContentType.objects.get_for_model(source).pk, "source_id": source.pk}

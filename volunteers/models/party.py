@@ -3,6 +3,8 @@ where they live and serve there; in an emergency they are part of the mobilisati
 
 from __future__ import annotations
 
+from typing import Self, TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,11 +24,15 @@ class PartyRegistrationStatus(models.TextChoices):
 ACTIVE_PARTY_STATUSES = (PartyRegistrationStatus.PENDING, PartyRegistrationStatus.CONFIRMED)
 
 
-class PartyMemberRegistrationQuerySet(models.QuerySet):
-    def active(self) -> PartyMemberRegistrationQuerySet:
+# Generic in the row type, so rows annotated along a chain keep their annotations' types.
+_R = TypeVar("_R", bound="PartyMemberRegistration", covariant=True)
+
+
+class PartyMemberRegistrationQuerySet(models.QuerySet[_R]):
+    def active(self) -> Self:
         return self.filter(status__in=ACTIVE_PARTY_STATUSES)
 
-    def confirmed_in(self, area: Area) -> PartyMemberRegistrationQuerySet:
+    def confirmed_in(self, area: Area) -> Self:
         """Confirmed registrations that serve `area`: with a community inside it (area is a
         community or above) or with the community that contains it (area is a grid).
 

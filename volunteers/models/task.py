@@ -119,6 +119,14 @@ class Task(Located):
         return max(0, self.headcount - self.filled_count)
 
     @property
+    def site(self) -> tuple[float, float]:
+        """Where the work is, for dispatch and check-in: create_task always places a task."""
+        point = self.point
+        if point is None:
+            raise ValueError(f"task {self.pk} has no location")
+        return point
+
+    @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_TASK_STATUSES
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self, TypedDict, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -26,6 +27,9 @@ from notifications.consent import is_opted_out
 from notifications.models import SmsOptOut
 
 from .time import local, local_date
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class Skill(models.Model):
@@ -112,25 +116,37 @@ def schedule_window_q(at: dt.datetime) -> Q:
     return same_day | overnight_evening | overnight_morning
 
 
-class VolunteerQuerySet(models.QuerySet):
-    def in_pool(self) -> VolunteerQuerySet:
+class OptOut(TypedDict):
+    phone_opted_out: bool
+
+
+class Reliability(TypedDict):
+    reliability_value: float
+
+
+# Generic in the row type, so rows annotated along a chain keep their annotations' types.
+_V = TypeVar("_V", bound="Volunteer", covariant=True)
+
+
+class VolunteerQuerySet(models.QuerySet[_V]):
+    def in_pool(self) -> Self:
         """Approved (hence not suspended or pending), with an active account."""
         return self.filter(status=VolunteerStatus.APPROVED, user__is_active=True)
 
-    def serving(self, area: Area) -> VolunteerQuerySet:
+    def serving(self, area: Area) -> Self:
         """Volunteers who signed up in, or serve in, `area` or any area below it."""
         serves = Volunteer.service_areas.through.objects.filter(
             volunteer_id=OuterRef("pk"), area__path__startswith=area.path
         )
         return self.filter(Q(area__path__startswith=area.path) | Q(Exists(serves)))
 
-    def available_at(self, at: dt.datetime | None = None) -> VolunteerQuerySet:
+    def available_at(self, at: dt.datetime | None = None) -> Self:
         """On duty at `at`, or inside one of their weekly windows. One SQL query."""
         at = at or timezone.now()
         windows = AvailabilityWindow.objects.filter(volunteer=OuterRef("pk")).filter(schedule_window_q(at))
         return self.filter(Q(on_duty_until__gt=at) | Exists(windows))
 
-    def with_valid_skills(self, skill_codes: Iterable[str], at: dt.datetime | None = None) -> VolunteerQuerySet:
+    def with_valid_skills(self, skill_codes: Iterable[str], at: dt.datetime | None = None) -> Self:
         """Volunteers holding every one of `skill_codes`, each valid at `at`."""
         at = at or timezone.now()
         qs = self
@@ -142,14 +158,14 @@ class VolunteerQuerySet(models.QuerySet):
     def temp_location_active_q(self, at: dt.datetime) -> Q:
         return Q(temp_location_until__gt=at, temp_h3_cell__gt="")
 
-    def in_cells(self, cells: list[str], at: dt.datetime | None = None) -> VolunteerQuerySet:
+    def in_cells(self, cells: list[str], at: dt.datetime | None = None) -> Self:
         """Volunteers whose effective point (temporary while it lasts, else home) lies in
         one of `cells`; the candidate step of a radius search, on indexed columns."""
         at = at or timezone.now()
         temp = self.temp_location_active_q(at)
         return self.filter((temp & Q(temp_h3_cell__in=cells)) | (~temp & Q(h3_cell__in=cells)))
 
-    def sms_reachable(self) -> VolunteerQuerySet:
+    def sms_reachable(self) -> Self:
         """Has a phone, chose SMS or both, and the number has not opted out."""
 
         opted_out = SmsOptOut.objects.filter(phone=OuterRef("user__phone"))
@@ -160,12 +176,12 @@ class VolunteerQuerySet(models.QuerySet):
             .filter(~Exists(opted_out))
         )
 
-    def with_opt_out(self) -> VolunteerQuerySet:
+    def with_opt_out(self) -> VolunteerQuerySet[WithAnnotations[_V, OptOut]]:
         """Annotate phone_opted_out, read by Volunteer.sms_unreachable_reason."""
 
         return self.annotate(phone_opted_out=Exists(SmsOptOut.objects.filter(phone=OuterRef("user__phone"))))
 
-    def with_reliability(self) -> VolunteerQuerySet:
+    def with_reliability(self) -> VolunteerQuerySet[WithAnnotations[_V, Reliability]]:
         """Annotate `reliability_value` (the same formula as reliability_score) so dispatch
         can order and filter by it in SQL."""
         good = F("completed_count") + Value(PRIOR_GOOD)
@@ -238,7 +254,7 @@ class Volunteer(Located):
 
     def effective_point(self, at: dt.datetime | None = None) -> tuple[float, float] | None:
         """Where to look for them at `at`: the temporary location while it lasts, else home."""
-        if self.has_temporary_location(at):
+        if self.has_temporary_location(at) and self.temp_lat is not None and self.temp_lng is not None:
             return (self.temp_lat, self.temp_lng)
         return self.point
 
@@ -303,7 +319,7 @@ class Volunteer(Located):
 
 
 def nearest_volunteers(
-    queryset: VolunteerQuerySet, lat: float, lng: float, radius_m: float,
+    queryset: VolunteerQuerySet[Volunteer], lat: float, lng: float, radius_m: float,
     at: dt.datetime | None = None, limit: int | None = None,
 ) -> list[tuple[Volunteer, float]]:
     """Volunteers of `queryset` whose effective point is within radius_m, nearest first.

@@ -101,6 +101,8 @@ def do_publish_service_activity(community: Area, spec: ActivitySpec, *, by: User
         capacity=spec.capacity, checkin_radius_m=spec.checkin_radius_m,
         checkin_code=spec.checkin_code.upper(), created_by=by, created_at=now,
     )
+    if spec.location is None:  # refused by check_publish already
+        raise ValidationError({"location": "Where people meet."}, code=Code.REQUIRED)
     activity.set_location(*spec.location)
     activity.save()
     return activity
@@ -217,7 +219,7 @@ def do_check_in(
     replays and races never count twice."""
     now = now or timezone.now()
     check_checkin(activity, user, now)
-    distance = distance_m(activity.point, point) if point is not None else None
+    distance = distance_m(activity.meeting_point, point) if point is not None else None
     if distance is not None and distance <= activity.checkin_radius_m:
         method = CheckInMethod.LOCATION
     elif code:

@@ -50,7 +50,7 @@ from .profiles import record_offer_outcome
 MIN_CREDIT = Decimal("0.25")
 
 
-def _move(assignment: TaskAssignment, sources: tuple[str, ...], to: str, **values) -> None:
+def _move(assignment: TaskAssignment, sources: tuple[str, ...], to: str, **values: object) -> None:
     changed = TaskAssignment.objects.filter(pk=assignment.pk, status__in=sources).update(status=to, **values)
     if not changed:
         assignment.refresh_from_db()
@@ -76,7 +76,7 @@ def check_in_on_site(assignment: TaskAssignment, point: tuple[float, float], *, 
     now = now or timezone.now()
     task = assignment.task
     require_open(task)
-    distance = distance_m(task.point, point)
+    distance = distance_m(task.site, point)
     if distance > task.checkin_radius_m:
         raise ValidationError(
             {"location": f"You are {distance:.0f} m from the task; check in within {task.checkin_radius_m} m of it."},
@@ -104,7 +104,7 @@ def hours_for(assignment: TaskAssignment, now: dt.datetime) -> Decimal:
     return min(max(quarters * Decimal("0.25"), MIN_CREDIT), MAX_ENTRY_HOURS)
 
 
-def complete_assignment(assignment: TaskAssignment, *, by: User, staff: bool = False, hours=None,
+def complete_assignment(assignment: TaskAssignment, *, by: User, staff: bool = False, hours: Decimal | float | str | None = None,
                         now: dt.datetime | None = None) -> TaskAssignment:
     """The person finishes (after checking in on site), or staff complete for them (from any
     active step, optionally with the hours). The ledger entry is written once."""
@@ -122,7 +122,8 @@ def complete_assignment(assignment: TaskAssignment, *, by: User, staff: bool = F
     return assignment
 
 
-def _complete(task: Task, assignment: TaskAssignment, sources, *, by: User, hours, now: dt.datetime) -> None:
+def _complete(task: Task, assignment: TaskAssignment, sources: tuple[str, ...], *, by: User | None,
+              hours: Decimal | float | str | None, now: dt.datetime) -> None:
     _move(assignment, sources, AssignmentStatus.COMPLETED, completed_at=now, completed_by=by)
     credit = hours_for(assignment, now) if hours is None else hours
     start = assignment.on_site_at or assignment.en_route_at or assignment.assigned_at

@@ -10,11 +10,12 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from openpyxl import Workbook
 
-from community.models import Area
+from community.models import Area, User
 from core.errors import ValidationError
 
 from ..error_codes import VolunteersErrorCode as Code
@@ -22,6 +23,8 @@ from ..models import LOCAL_TZ, ServiceHoursEntry, ServiceHoursKind
 from .hours import local_range_q
 
 MAX_EXPORT_ROWS = 50_000
+
+Row = list[str | int | Decimal]  # one ledger entry, in _HEADERS' order
 
 
 class ExportFormat(StrEnum):
@@ -58,19 +61,20 @@ def _local(at: dt.datetime | None) -> str:
     return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
-def _person(user) -> str:
+def _person(user: User | None) -> str:
     return user.public_name if user else ""
 
 
 def _source(entry: ServiceHoursEntry) -> str:
-    if entry.source_type_id is None:
+    source_type = entry.source_type
+    if source_type is None:
         return ""
     target = entry.source
     label = str(target) if target is not None else "(deleted)"
-    return f"{entry.source_type.model}:{entry.source_id} {label}"
+    return f"{source_type.model}:{entry.source_id} {label}"
 
 
-def export_rows(community: Area, start: dt.date | None, end: dt.date | None, language: str = "zh-hans") -> list[list]:
+def export_rows(community: Area, start: dt.date | None, end: dt.date | None, language: str = "zh-hans") -> list[Row]:
     entries = ServiceHoursEntry.objects.filter(community=community)
     if start is not None and end is not None:
         entries = entries.filter(local_range_q(start, end))
@@ -80,7 +84,7 @@ def export_rows(community: Area, start: dt.date | None, end: dt.date | None, lan
         )
     entries = entries.select_related("user", "created_by", "source_type").prefetch_related("source").order_by("occurred_at", "id")
     english = language == "en"
-    rows: list[list] = []
+    rows: list[Row] = []
     for e in entries:
         kind = _KIND_EN[e.kind] if english else e.get_kind_display()
         rows.append([
@@ -104,7 +108,7 @@ def export_service_hours(
     return ExportFile(filename=filename, content_type=CONTENT_TYPES[fmt], content=content, row_count=len(rows))
 
 
-def _csv(headers: list[str], rows: list[list]) -> bytes:
+def _csv(headers: list[str], rows: list[Row]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
@@ -113,7 +117,7 @@ def _csv(headers: list[str], rows: list[list]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx(headers: list[str], rows: list[list], title: str) -> bytes:
+def _xlsx(headers: list[str], rows: list[Row], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))
     sheet.append(headers)

@@ -27,7 +27,7 @@ MAX_CORRECTION_HOURS = Decimal("1000")
 _CENT = Decimal("0.01")
 
 
-def _as_hours(value) -> Decimal:
+def _as_hours(value: object) -> Decimal:
     try:
         hours = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
@@ -70,7 +70,7 @@ def _check_correction(user: User, community: Area, hours: Decimal, corrects: Ser
 def record_service_hours(
     user: User,
     community: Area,
-    hours,
+    hours: Decimal | float | str,
     *,
     source: models.Model | None = None,
     kind: str,

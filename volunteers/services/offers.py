@@ -164,7 +164,7 @@ def _check_load(offer: Offer) -> None:
 
 
 # --- SMS ----------------------------------------------------------------------------------
-_REFUSAL_REPLY = {
+_REFUSAL_REPLY: dict[str, str] = {
     Code.OFFER_EXPIRED: "expired",
     Code.OFFER_WITHDRAWN: "withdrawn",
     Code.OFFER_ALREADY_ANSWERED: "already",
@@ -176,7 +176,8 @@ def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
     """The reply router's handler for purpose "task_offer": yes/no to the offer the prompt
     carried. Runs inside the router's transaction; never raises for a refused answer (the
     person is told why instead)."""
-    offer = Offer.objects.select_related("task__area").filter(pk=_int(prompt.related_id)).first()
+    offer_id = _int(prompt.related_id)
+    offer = None if offer_id is None else Offer.objects.select_related("task__area").filter(pk=offer_id).first()
     if offer is None or reply.intent not in ("yes", "no"):
         logger.warning("SMS reply to task offer prompt %s could not be applied", prompt.pk)
         return None
@@ -184,7 +185,7 @@ def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
     try:
         answer = respond_to_offer(offer, accept=reply.intent == "yes", via=AnswerChannel.SMS)
     except ValidationError as exc:
-        kind = _REFUSAL_REPLY.get(getattr(exc, "code", None), "already")
+        kind = _REFUSAL_REPLY.get(str(getattr(exc, "code", "")), "already")
         return sms_reply(kind, prompt.language, **context)
     return sms_reply(answer.outcome.lower(), prompt.language, **context)
 
@@ -192,11 +193,12 @@ def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
 def offer_still_waiting(prompt: SmsMessage) -> bool:
     """For the reply router: the offer an SMS asked about is still open — pending, or withdrawn
     (a late yes is still thanked, or takes a place come free) — not answered in the app."""
-    return Offer.objects.filter(pk=_int(prompt.related_id),
-                                status__in=[OfferStatus.PENDING, OfferStatus.WITHDRAWN]).exists()
+    offer_id = _int(prompt.related_id)
+    return offer_id is not None and Offer.objects.filter(
+        pk=offer_id, status__in=[OfferStatus.PENDING, OfferStatus.WITHDRAWN]).exists()
 
 
-def _int(value) -> int | None:
+def _int(value: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -114,7 +114,7 @@ def do_decide_registration(
     return registration
 
 
-def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> dict:
+def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> dict[str, object]:
     if decision == "confirm":
         return {"confirmed_by": by, "confirmed_at": now}
     if decision == "reject":

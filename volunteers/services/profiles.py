@@ -244,7 +244,8 @@ def do_set_temporary_location(
         if until is None:
             raise ValidationError({"until": "Say until when you will be there."}, code=Code.REQUIRED)
         _check_until(until, now, MAX_TEMPORARY_LOCATION, "until")
-    volunteer.set_temporary_location(*(point or (None, None)), until if point is not None else None)
+    lat, lng = point if point is not None else (None, None)
+    volunteer.set_temporary_location(lat, lng, until if point is not None else None)
     volunteer.save(update_fields=["temp_lat", "temp_lng", "temp_h3_cell", "temp_location_until", "updated_at"])
     return volunteer
 
@@ -304,11 +305,11 @@ def do_decide_volunteer(volunteer: Volunteer, decision: str, *, by: User, reason
     return volunteer
 
 
-def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> dict:
+def _decision_fields(decision: str, by: User, reason: str, now: dt.datetime) -> dict[str, object]:
     if decision == "suspend":
         # A suspended volunteer is off duty at once; dispatch never sees them again.
         return {"suspended_by": by, "suspended_at": now, "suspended_reason": reason, "on_duty_until": None}
-    fields = {"suspended_reason": "", "suspended_at": None, "suspended_by": None}
+    fields: dict[str, object] = {"suspended_reason": "", "suspended_at": None, "suspended_by": None}
     if decision == "approve":
         fields.update(approved_by=by, approved_at=now)
     return fields

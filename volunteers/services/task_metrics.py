@@ -49,7 +49,7 @@ class OfferCounts:
     pending: int = 0
 
     @classmethod
-    def of(cls, by_status: Counter) -> OfferCounts:
+    def of(cls, by_status: Counter[str]) -> OfferCounts:
         return cls(
             offers=sum(by_status.values()), accepted=by_status[OfferStatus.ACCEPTED], late=by_status[OfferStatus.LATE],
             declined=by_status[OfferStatus.DECLINED], expired=by_status[OfferStatus.EXPIRED],

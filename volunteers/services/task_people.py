@@ -69,9 +69,9 @@ def offer_task_to(task: Task, volunteer: Volunteer, *, by: User, now: dt.datetim
         point = volunteer.effective_point(now)
         candidate = Candidate(
             user_id=volunteer.user_id, volunteer_id=volunteer.pk, pool=OfferPool.VOLUNTEER,
-            lat=point[0] if point else task.lat, lng=point[1] if point else task.lng, reliability=volunteer.reliability,
+            lat=point[0] if point else task.site[0], lng=point[1] if point else task.site[1], reliability=volunteer.reliability,
             load=0, channel=volunteer.contact_channel,
-            distance_m=distance_m(task.point, point) if point else math.inf,
+            distance_m=distance_m(task.site, point) if point else math.inf,
         )
         try:
             with transaction.atomic():

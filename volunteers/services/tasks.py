@@ -12,7 +12,9 @@ Other apps create tasks through create_task (a plan run, a safety check):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -56,6 +58,13 @@ MAX_SKILLS = 10
 MIN_CHECKIN_RADIUS_M, MAX_CHECKIN_RADIUS_M = 20, 5_000
 MAX_LEAD_TIME = dt.timedelta(days=366)
 
+# Task fields by name as the caller gave them (API input: enums, text not yet stripped); the
+# check_* functions below validate them before anything is written.
+TaskValues = dict[str, Any]
+
+# "from" is a keyword, hence the functional form.
+HeadcountChange = TypedDict("HeadcountChange", {"from": int, "to": int})
+
 
 @dataclass
 class TaskChanges:
@@ -71,12 +80,13 @@ class TaskChanges:
     deadline: dt.datetime | None = None
     checkin_radius_m: int | None = None
 
-    def given(self) -> dict:
+    def given(self) -> TaskValues:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 # --- checks -------------------------------------------------------------------------------
-def _value(v):
+def _value(v: object) -> Any:
+    """An enum's value (Django's or graphene's), or `v` as it is."""
     return getattr(v, "value", v)
 
 
@@ -93,7 +103,7 @@ def _check_text(errors: Errors, name: str, value: str | None, longest: int, requ
         errors.add(name, f"At most {longest} characters.", Code.TOO_LONG)
 
 
-def _check_skills(errors: Errors, codes) -> list[Skill]:
+def _check_skills(errors: Errors, codes: Iterable[str] | None) -> list[Skill]:
     codes = list(dict.fromkeys(codes or ()))
     if len(codes) > MAX_SKILLS:
         errors.add("required_skills", f"At most {MAX_SKILLS} skills.", Code.INVALID)
@@ -105,7 +115,7 @@ def _check_skills(errors: Errors, codes) -> list[Skill]:
     return [known[c] for c in codes if c in known]
 
 
-def _check_times(errors: Errors, starts_at, deadline, now: dt.datetime) -> None:
+def _check_times(errors: Errors, starts_at: dt.datetime | None, deadline: dt.datetime | None, now: dt.datetime) -> None:
     for name, value in (("starts_at", starts_at), ("deadline", deadline)):
         if value is not None and (not isinstance(value, dt.datetime) or timezone.is_naive(value)):
             errors.add(name, "Give a time with its timezone offset.", Code.INVALID_TIME)
@@ -118,7 +128,7 @@ def _check_times(errors: Errors, starts_at, deadline, now: dt.datetime) -> None:
         errors.add("starts_at", "At most a year ahead.", Code.INVALID_TIME)
 
 
-def _check_location(errors: Errors, location, area: Area | None) -> tuple[float, float] | None:
+def _check_location(errors: Errors, location: tuple[float, float] | None, area: Area | None) -> tuple[float, float] | None:
     if location is None:
         if area is not None and area.center_lat is not None and area.center_lng is not None:
             return (area.center_lat, area.center_lng)
@@ -133,7 +143,7 @@ def _check_location(errors: Errors, location, area: Area | None) -> tuple[float,
     return None
 
 
-def _check_common(errors: Errors, values: dict, now: dt.datetime) -> None:
+def _check_common(errors: Errors, values: TaskValues, now: dt.datetime) -> None:
     _check_text(errors, "title", values.get("title"), 100, required=True)
     _check_text(errors, "description", values.get("description"), 2000)
     _check_text(errors, "address", values.get("address"), 255)  # as long as a resident's or a hazard's
@@ -146,13 +156,13 @@ def _check_common(errors: Errors, values: dict, now: dt.datetime) -> None:
         errors.add("checkin_radius_m", f"Between {MIN_CHECKIN_RADIUS_M} and {MAX_CHECKIN_RADIUS_M} metres.", Code.INVALID_RADIUS)
 
 
-def check_headcount(errors: Errors, headcount) -> None:
+def check_headcount(errors: Errors, headcount: int) -> None:
     top = settings.DISPATCH_MAX_HEADCOUNT
     if isinstance(headcount, bool) or not isinstance(headcount, int) or not 1 <= headcount <= top:
         errors.add("headcount", f"Between 1 and {top} people.", Code.INVALID_HEADCOUNT)
 
 
-def check_new_task(*, area: Area, values: dict, now: dt.datetime) -> tuple[tuple[float, float], list[Skill]]:
+def check_new_task(*, area: Area, values: TaskValues, now: dt.datetime) -> tuple[tuple[float, float], list[Skill]]:
     """Validate everything at once; returns the place and the skills."""
     errors = Errors()
     if area.kind not in TASK_AREA_KINDS:
@@ -171,6 +181,8 @@ def check_new_task(*, area: Area, values: dict, now: dt.datetime) -> tuple[tuple
     point = _check_location(errors, values.get("location"), area)
     skills = _check_skills(errors, values.get("required_skills"))
     errors.raise_if_any()
+    if point is None:  # _check_location added an error, raised just above
+        raise ValidationError({"location": "Where the task is."}, code=Code.REQUIRED)
     return point, skills
 
 
@@ -181,7 +193,7 @@ def create_task(
     title: str,
     description: str = "",
     location: tuple[float, float] | None = None,
-    required_skills: list[str] = (),
+    required_skills: Iterable[str] = (),
     headcount: int = 1,
     priority: str = "ROUTINE",
     source: str = "STAFF",
@@ -204,7 +216,7 @@ def create_task(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    values = dict(title=title, description=description, address=address, location=location, headcount=headcount,
+    values: TaskValues = dict(title=title, description=description, address=address, location=location, headcount=headcount,
                   priority=priority, source=source, starts_at=starts_at, deadline=deadline,
                   idempotency_key=idempotency_key, required_skills=list(required_skills or ()),
                   checkin_radius_m=checkin_radius_m, source_object=source_object)
@@ -249,7 +261,7 @@ def default_report_title(report: ResidentReport) -> str:
 
 
 def create_task_from_report(report: ResidentReport, *, by: User, headcount: int = 1, priority: str | None = None,
-                            title: str | None = None, description: str | None = None, required_skills: list[str] = (),
+                            title: str | None = None, description: str | None = None, required_skills: Iterable[str] = (),
                             is_drill: bool = False) -> Task:
     """One step: the report becomes a task at its place in its grid, and is marked converted
     in the same transaction (exactly one of two staff converting it at once wins)."""
@@ -317,8 +329,10 @@ def edit_task(task: Task, changes: TaskChanges, *, by: User, expected_version: i
     return task
 
 
-def _apply_edit(task: Task, given: dict, point, skills, now: dt.datetime) -> dict:
-    diff, values = {}, {}
+def _apply_edit(task: Task, given: TaskValues, point: tuple[float, float] | None, skills: list[Skill] | None,
+                now: dt.datetime) -> dict[str, list[object]]:
+    diff: dict[str, list[object]] = {}
+    values: dict[str, object] = {}
     for name in ("title", "description", "address"):
         if name in given and given[name].strip() != getattr(task, name):
             diff[name] = [getattr(task, name), given[name].strip()]
@@ -357,7 +371,8 @@ def set_task_headcount(task: Task, headcount: int, *, by: User, expected_version
                                   code=Code.HEADCOUNT_BELOW_FILLED)
         old = task.headcount
         bump_version(task, now, headcount=headcount)
-        timeline.record(task, TaskEventKind.HEADCOUNT_CHANGED, actor=by, at=now, **{"from": old, "to": headcount})
+        timeline.record(task, TaskEventKind.HEADCOUNT_CHANGED, actor=by, at=now,
+                        **HeadcountChange({"from": old, "to": headcount}))
         if not staff_if_full(task, now) and headcount > old:
             reopen_place(task, now, actor=by)
         timeline.publish_task(task, TaskEventKind.HEADCOUNT_CHANGED)

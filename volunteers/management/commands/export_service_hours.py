@@ -2,6 +2,8 @@
 
 import datetime as dt
 import sys
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +22,7 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = "Export a community's service-hours ledger (every entry, corrections included)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("community", help="The community's area code, e.g. hz-sc-1-1.")
         parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         parser.add_argument("--from", dest="start", type=_date, help="First day (Asia/Shanghai).")
@@ -28,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--language", choices=["zh-hans", "en"], default="zh-hans", help="Header language.")
         parser.add_argument("--output", "-o", help="File to write (default: the suggested name; '-' for stdout).")
 
-    def handle(self, community, format, start, end, language, output, **options):
+    def handle(self, community: str, format: str, start: dt.date | None, end: dt.date | None, language: str,
+               output: str | None, **options: Any) -> None:
         area = Area.objects.filter(code=community, kind=AreaKind.COMMUNITY).first()
         if area is None:
             raise CommandError(f"No community with code {community!r}.")
