@@ -26,7 +26,13 @@ PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 
 
 def _task(task: Task | str) -> Task:
-    return current_app.tasks[task] if isinstance(task, str) else task
+    if not isinstance(task, str):
+        return task
+    if task not in current_app.tasks:
+        # Celery imports the apps' tasks modules only when a worker starts; a web process
+        # that names a task it never imported asks for that discovery once.
+        current_app.autodiscover_tasks(force=True)
+    return current_app.tasks[task]
 
 
 def enqueue_now(task: Task | str, *args: Any, **kwargs: Any) -> bool:

@@ -25,7 +25,7 @@ from graphql_relay import to_global_id
 
 from community.models import Area, Resident, User
 from core.enqueue import enqueue_on_commit
-from core.errors import ValidationError, field_error, merge_errors
+from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
 from notifications.outbox import SmsItem, queue_sms_bulk
@@ -98,9 +98,11 @@ def check_alert_data(data: dict[str, Any], *, partial: bool = False, now: dt.dat
             continue
         if value is None and key not in ("onset", "expires"):
             continue
+        if not partial and key in REQUIRED and value in ("", []):
+            continue  # reported as required above
         try:
             out[key] = cleaners[key](value)
-        except ValidationError as exc:
+        except DjangoValidationError as exc:  # every field's problem, not only the first
             errors.append(exc)
     merge_errors(errors)
     minutes = out.pop("expires_in_minutes", None)

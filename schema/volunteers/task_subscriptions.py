@@ -69,7 +69,10 @@ def _managed_area(user, area_id: str) -> Area:
 
 
 def _load_task(user, event: dict) -> dict | None:
-    task = optimise_tasks(access.visible_tasks(user).filter(pk=event.get("taskId"))).first()
+    task_id = event.get("taskId")
+    if task_id is None:
+        return None
+    task = optimise_tasks(access.visible_tasks(user).filter(pk=task_id)).first()
     if task is None:  # access gone meanwhile: say nothing
         return None
     return {"created": event["type"] == events.TASK_CREATED, "change": event.get("change"), "task": task}

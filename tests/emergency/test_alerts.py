@@ -156,7 +156,8 @@ def test_staff_issue_update_and_cancel_over_the_api(world, gql):
 @pytest.mark.parametrize("changes, field, code", [
     ({"headline": ""}, "headline", "REQUIRED"),
     ({"event": "x" * 101}, "event", "TOO_LONG"),
-    ({"categories": []}, "categories", "INVALID"),
+    ({"categories": []}, "categories", "REQUIRED"),
+    ({"categories": ["MET", "MET"] * 7}, "categories", "INVALID"),
     ({"expires": "2001-01-01T00:00:00+08:00"}, "expires", "INVALID"),
 ])
 def test_bad_alert_input_is_a_typed_error_and_nothing_is_issued(world, gql, changes, field, code):
@@ -188,3 +189,13 @@ def test_an_alert_push_carries_api_ids_and_enum_values(world):
     push = Notification.objects.get(kind="alert", user=person.user)
     assert push.data == {"alertId": gid("Alert", issued), "msgType": "ALERT", "severity": "SEVERE",
                          "areaId": gid("Area", world.com_a)}
+
+
+def test_every_bad_alert_field_is_reported_at_once():
+    from django.core.exceptions import ValidationError
+
+    from emergency.alerts import check_alert_data
+
+    with pytest.raises(ValidationError) as refused:
+        check_alert_data({**DATA, "urgency": "Whenever", "severity": "Apocalyptic", "headline": ""})
+    assert sorted(refused.value.error_dict) == ["headline", "severity", "urgency"]

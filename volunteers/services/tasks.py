@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -138,7 +139,7 @@ def _check_location(errors: Errors, location: tuple[float, float] | None, area: 
         return validate_coordinates(*location)
     except (TypeError, ValueError):
         errors.add("location", "Give (latitude, longitude) in WGS-84.", GeoErrorCode.INVALID_LOCATION)
-    except ValidationError:
+    except DjangoValidationError:
         errors.add("location", "Latitude within ±90 and longitude within ±180.", GeoErrorCode.INVALID_LOCATION)
     return None
 

@@ -186,3 +186,9 @@ def test_another_grids_worker_cannot_convert_the_report(world, gql):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED and not Task.objects.exists()
+
+
+def test_every_problem_is_reported_at_once_even_with_a_location_out_of_range(world):
+    with pytest.raises(ValidationError) as refused:
+        create_task(area=world.grid_a1, title="", location=(95.0, 10.0))
+    assert error_codes(refused.value) == ["invalid_location", "required"]
