@@ -138,9 +138,9 @@ def build_city(args, rng: random.Random):
 
 
 def new_task(grid, point, title: str, *, dispatch: bool = False, headcount: int = 5):
-    from volunteers.services import create_task
+    from volunteers.services import TaskSpec, create_task
 
-    return create_task(area=grid, title=title, location=point, headcount=headcount, priority="URGENT", dispatch=dispatch)
+    return create_task(TaskSpec(title=title, location=point, headcount=headcount, priority="URGENT"), area=grid, dispatch=dispatch)
 
 
 # --- part 1 -------------------------------------------------------------------------------

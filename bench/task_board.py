@@ -52,7 +52,7 @@ def build(tasks: int, volunteers_per_task: int = 4):
 
     from community.models import Area, AreaKind, Role, RoleAssignment, User
     from volunteers.models import Offer, TaskAssignment, Volunteer
-    from volunteers.services import create_task
+    from volunteers.services import TaskSpec, create_task
 
     node = Area.objects.add_root(create_kwargs=dict(name="市", code="tb", kind=AreaKind.CITY, center_lat=30.27, center_lng=120.15))
     for code, kind in (("tb-d", AreaKind.DISTRICT), ("tb-d-s", AreaKind.SUBDISTRICT), ("tb-d-s-c", AreaKind.COMMUNITY)):
@@ -69,8 +69,7 @@ def build(tasks: int, volunteers_per_task: int = 4):
         volunteer.save()
         people.append(volunteer)
     for i in range(tasks):
-        task = create_task(area=grids[i % 2], title=f"任务{i}", headcount=2, priority=["ROUTINE", "URGENT", "LIFE_SAFETY"][i % 3],
-                           dispatch=False)
+        task = create_task(TaskSpec(title=f"任务{i}", headcount=2, priority=["ROUTINE", "URGENT", "LIFE_SAFETY"][i % 3]), area=grids[i % 2], dispatch=False)
         for j, volunteer in enumerate(people[(i % 3) * volunteers_per_task:][:volunteers_per_task]):
             offer = Offer.objects.create(task=task, user=volunteer.user, volunteer=volunteer, expires_at=timezone.now(),
                                          status="ACCEPTED" if j == 0 else "PENDING", rank=j + 1)

@@ -26,6 +26,7 @@ from community.models import Area, HazardPoint, Mode, ModeSwitch, Resident, User
 from core.errors import field_error
 from core.text import clean_text
 from volunteers.services import (
+    TaskSpec,
     clear_area_dispatch_override,
     create_task,
     set_area_dispatch_override,
@@ -60,10 +61,6 @@ def save_plan_version(area: Area, mode: str, *, name: str, actions: object, by: 
         except IntegrityError:  # two editors at once: the other took this number, take the next
             continue
     raise field_error("version", "The plan is being edited by someone else; try again.", Code.INVALID)  # pragma: no cover
-
-
-def current_plan(area: Area, mode: str) -> ResponsePlan | None:
-    return ResponsePlan.objects.filter(area=area, mode=mode).order_by("-version").first()
 
 
 def plan_for(area: Area, mode: str) -> ResponsePlan | None:
@@ -185,13 +182,7 @@ def run_create_tasks(step: PlanStep) -> bool:
         return True
     deadline = timezone.now() + dt.timedelta(minutes=params["deadline_minutes"]) if params.get("deadline_minutes") else None
     for kind, target in targets:
-        create_task(
-            area=target.grid, title=params["title"], description=_task_description(params, target),
-            location=target.point, address=target.address, required_skills=params.get("required_skills", []),
-            headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), source="PLAN",
-            source_object=run, created_by=_actor(step), is_drill=run.is_drill, deadline=deadline,
-            idempotency_key=f"plan:{run.pk}:{step.position}:{kind}:{target.pk}",
-        )
+        create_task(TaskSpec(title=params["title"], description=_task_description(params, target), location=target.point, address=target.address, required_skills=params.get("required_skills", []), headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), deadline=deadline), area=target.grid, source="PLAN", source_object=run, created_by=_actor(step), is_drill=run.is_drill, idempotency_key=f"plan:{run.pk}:{step.position}:{kind}:{target.pk}")
     step.cursor = targets[-1][1].pk
     step.counts["tasks"] = step.counts.get("tasks", 0) + len(targets)
     return False

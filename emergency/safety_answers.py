@@ -31,8 +31,8 @@ from notifications.inbound import register_reply_handler
 from notifications.models import SmsMessage
 from notifications.replies import Reply
 from notifications.templates import render
-from volunteers.models import TaskAssignment
-from volunteers.services import create_task, resident_reported_safe
+from volunteers.models import SERVING_ASSIGNMENT_STATUSES, TaskAssignment
+from volunteers.services import TaskSpec, create_task, resident_reported_safe
 
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import handle_mobilisation_reply
@@ -58,7 +58,7 @@ class AnswerResult:
     replayed: bool = False
 
 
-def check_answer(status: str, note: str, location: tuple[float, float] | None) -> tuple[str, str]:
+def check_answer(status: str, note: str) -> tuple[str, str]:
     status = getattr(status, "value", status)
     if status not in ANSWERS:
         raise field_error("status", "Answer SAFE or NEED_HELP.", Code.INVALID)
@@ -90,9 +90,7 @@ def _on_residents_task(user: User, row: SafetyStatus) -> bool:
     task_ids = [t for t in (row.need_help_task_id, row.welfare_task_id) if t]
     if not task_ids:
         return False
-
-    return TaskAssignment.objects.filter(task_id__in=task_ids, user=user).exclude(
-        status__in=["WITHDRAWN", "REMOVED", "CANCELLED"]).exists()
+    return TaskAssignment.objects.filter(task_id__in=task_ids, user=user, status__in=SERVING_ASSIGNMENT_STATUSES).exists()
 
 
 def answer_safety_check(
@@ -100,7 +98,7 @@ def answer_safety_check(
     location: tuple[float, float] | None = None, client_key: str = "", source_ref: str = "", now: dt.datetime | None = None,
 ) -> AnswerResult:
     """Record an answer. The same (user, client key) returns the first answer unchanged."""
-    status, note = check_answer(status, note, location)
+    status, note = check_answer(status, note)
     if len(client_key) > 255:
         raise ValidationError({"idempotency_key": "At most 255 characters."}, code=Code.INVALID)
     now = now or timezone.now()
@@ -156,12 +154,7 @@ def _need_help_task(row: SafetyStatus, *, by: User | None, note: str, location: 
     check = row.safety_check
     resident = row.resident
     point = location or resident.point
-    task = create_task(
-        area=row.grid, title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。",
-        location=point, address=resident.address, priority="LIFE_SAFETY", source="SAFETY_CHECK",
-        source_object=row, created_by=by, is_drill=check.is_drill,
-        idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help",
-    )
+    task = create_task(TaskSpec(title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。", location=point, address=resident.address, priority="LIFE_SAFETY"), area=row.grid, source="SAFETY_CHECK", source_object=row, created_by=by, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help")
     SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=task.pk)
     row.need_help_task_id = row.need_help_task_id or task.pk
 
@@ -209,12 +202,7 @@ def _welfare_task(check: SafetyCheck, row: SafetyStatus, now: dt.datetime) -> in
             return 0  # answered meanwhile, or another sweep took it
         resident = row.resident
         try:
-            task = create_task(
-                area=row.grid, title="上门探访：重点关注居民未报平安",
-                description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。",
-                location=resident.point, address=resident.address, priority="URGENT", source="SAFETY_CHECK",
-                source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare",
-            )
+            task = create_task(TaskSpec(title="上门探访：重点关注居民未报平安", description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。", location=resident.point, address=resident.address, priority="URGENT"), area=row.grid, source="SAFETY_CHECK", source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare")
         except ValidationError:
             logger.exception("welfare task for safety status %s could not be created", row.pk)
             transaction.set_rollback(True)

@@ -61,10 +61,6 @@ def _volunteer_areas(volunteer: Volunteer) -> Iterable[Area]:
     yield from volunteer.service_areas.all()
 
 
-def can_view_volunteer(user: User, volunteer: Volunteer) -> bool:
-    return volunteer.user_id == user.pk or any(can(user, Action.VIEW_PEOPLE, a) for a in _volunteer_areas(volunteer))
-
-
 def can_see_volunteer_personal_data(user: User, volunteer: Volunteer) -> bool:
     return volunteer.user_id == user.pk or any(
         can(user, Action.VIEW_PERSONAL_DATA, a) for a in _volunteer_areas(volunteer)
@@ -85,10 +81,6 @@ def visible_registrations(user: User) -> QuerySet[PartyMemberRegistration]:
     return PartyMemberRegistration.objects.filter(
         Q(user=user) | scope_q(user, Action.VIEW_PEOPLE, "community__path")
     )
-
-
-def can_view_registration(user: User, registration: PartyMemberRegistration) -> bool:
-    return registration.user_id == user.pk or can(user, Action.VIEW_PEOPLE, registration.community)
 
 
 def can_see_registration_personal_data(user: User, registration: PartyMemberRegistration) -> bool:

@@ -38,7 +38,3 @@ class FanoutState(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def fanout_done(self) -> bool:
-        return self.fanout_status in (FanoutStatus.DONE, FanoutStatus.FAILED)

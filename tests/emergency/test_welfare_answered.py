@@ -137,3 +137,18 @@ def test_a_closed_welfare_task_is_left_alone(world, elder, welfare):
     Task.objects.filter(pk=task.pk).update(status="DONE")
     answer_safety_check(welfare, "SAFE", by=elder.user, channel="APP")
     assert Task.objects.get(pk=task.pk).status == "DONE" and "RESIDENT_SAFE" not in kinds(task)
+
+
+@pytest.mark.parametrize("end", ["released", "withdrawn", "removed", "cancelled"])
+def test_only_someone_serving_the_residents_task_may_answer_for_them(world, elder, welfare, end):
+    from emergency.safety_answers import answering_channel
+    from volunteers.models import TaskAssignment
+
+    volunteer = make_volunteer(new_user("小钱"), world.grid_a1)
+    task = task_of(welfare)
+    add_person(task, volunteer, by=world.worker_a1)
+    assert answering_channel(volunteer.user, welfare) == "PROXY"
+    TaskAssignment.objects.filter(task=task, user=volunteer.user).update(status=end.upper())
+    assert answering_channel(volunteer.user, welfare) is None
+    TaskAssignment.objects.filter(task=task, user=volunteer.user).update(status="COMPLETED")
+    assert answering_channel(volunteer.user, welfare) == "PROXY"  # they were there

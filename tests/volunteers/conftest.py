@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -19,10 +20,12 @@ from volunteers.models import (
     PartyRegistrationStatus,
     ServiceActivity,
     Skill,
+    Task,
     Volunteer,
     VolunteerSkill,
     VolunteerStatus,
 )
+from volunteers.services import TaskSpec, create_task
 
 _phones = itertools.count(1)
 
@@ -95,3 +98,10 @@ def _clean_cache():
 def volunteer(world) -> Volunteer:
     """An approved volunteer who signed up in grid A1 of community A."""
     return make_volunteer(new_user("小王"), world.grid_a1)
+
+
+def new_task(area: Area, **fields) -> Task:
+    """create_task with the spec's fields and the other arguments mixed, as tests write them."""
+    spec_fields = {f.name for f in dataclasses.fields(TaskSpec)}
+    spec = TaskSpec(**{k: v for k, v in fields.items() if k in spec_fields})
+    return create_task(spec, area=area, **{k: v for k, v in fields.items() if k not in spec_fields})

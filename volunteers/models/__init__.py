@@ -21,6 +21,7 @@ from .task import (
     ACTIVE_TASK_STATUSES,
     CLOSED_TASK_STATUSES,
     DISPATCHABLE_STATUSES,
+    SERVING_ASSIGNMENT_STATUSES,
     AreaDispatchOverride,
     AssignmentStatus,
     Task,
@@ -47,6 +48,7 @@ from .volunteer import (
 
 __all__ = [
     "ACTIVE_ASSIGNMENT_STATUSES",
+    "SERVING_ASSIGNMENT_STATUSES",
     "ACTIVE_TASK_STATUSES",
     "CLOSED_TASK_STATUSES",
     "DISPATCHABLE_STATUSES",

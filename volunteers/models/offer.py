@@ -86,7 +86,3 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"offer {self.pk}: task {self.task_id} -> {self.user_id} ({self.status})"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == OfferStatus.PENDING and self.expires_at > timezone.now()

@@ -144,6 +144,9 @@ class AssignmentStatus(models.TextChoices):
 
 # Holding a place: counted in filled_count and against the person's concurrent-task limit.
 ACTIVE_ASSIGNMENT_STATUSES = (AssignmentStatus.ACCEPTED, AssignmentStatus.EN_ROUTE, AssignmentStatus.ON_SITE)
+# On the task for the people it serves: holding a place, or done the work. Someone who left
+# (withdrawn, removed), was released before arriving, or whose task was cancelled is not.
+SERVING_ASSIGNMENT_STATUSES = (*ACTIVE_ASSIGNMENT_STATUSES, AssignmentStatus.COMPLETED)
 
 
 class TaskAssignment(models.Model):

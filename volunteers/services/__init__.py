@@ -3,7 +3,7 @@ activities, the service-hours ledger, tasks, offers and assignments. Each writin
 owns its transaction and raises django ValidationError(code=VolunteersErrorCode...) on bad
 input, changing nothing.
 
-Tasks for other apps (a response plan, a safety check): create_task(...); dispatch
+Tasks for other apps (a response plan, a safety check): create_task(TaskSpec(...), area=...); dispatch
 parameters per area and priority: dispatch_parameters(...), set_area_dispatch_override(...),
 clear_area_dispatch_override(...); metrics for an after-action review: task_metrics(task),
 area_dispatch_metrics(area, ...)."""
@@ -65,6 +65,7 @@ from .task_metrics import (
 from .task_people import add_person, offer_task_to
 from .tasks import (
     TaskChanges,
+    TaskSpec,
     cancel_task,
     close_task,
     create_task,
@@ -92,6 +93,7 @@ __all__ = [
     "clear_area_dispatch_override",
     "close_task",
     "complete_assignment",
+    "TaskSpec",
     "create_task",
     "create_task_from_report",
     "dispatch_parameters",

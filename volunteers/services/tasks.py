@@ -12,7 +12,7 @@ Other apps create tasks through create_task (a plan run, a safety check):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
@@ -188,25 +188,32 @@ def check_new_task(*, area: Area, values: TaskValues, now: dt.datetime) -> tuple
 
 
 # --- creating -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task is: the work, where, for how many, by when (create_task validates it)."""
+
+    title: str
+    description: str = ""
+    location: tuple[float, float] | None = None  # WGS-84; None: the area's centre
+    address: str = ""
+    required_skills: Sequence[str] = ()
+    headcount: int = 1
+    priority: str = "ROUTINE"
+    starts_at: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+    checkin_radius_m: int | None = None
+
+
 def create_task(
+    spec: TaskSpec,
     *,
     area: Area,
-    title: str,
-    description: str = "",
-    location: tuple[float, float] | None = None,
-    required_skills: Iterable[str] = (),
-    headcount: int = 1,
-    priority: str = "ROUTINE",
     source: str = "STAFF",
     source_object: models.Model | None = None,
     created_by: User | None = None,
     is_drill: bool = False,
-    starts_at: dt.datetime | None = None,
-    deadline: dt.datetime | None = None,
     idempotency_key: str | None = None,
     dispatch: bool = True,
-    address: str = "",
-    checkin_radius_m: int | None = None,
     now: dt.datetime | None = None,
 ) -> Task:
     """Validate, write the task and its first timeline event in the caller's transaction, and
@@ -217,10 +224,12 @@ def create_task(
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    values: TaskValues = dict(title=title, description=description, address=address, location=location, headcount=headcount,
-                  priority=priority, source=source, starts_at=starts_at, deadline=deadline,
-                  idempotency_key=idempotency_key, required_skills=list(required_skills or ()),
-                  checkin_radius_m=checkin_radius_m, source_object=source_object)
+    title, description, address, headcount = spec.title, spec.description, spec.address, spec.headcount
+    priority, starts_at, deadline, checkin_radius_m = spec.priority, spec.starts_at, spec.deadline, spec.checkin_radius_m
+    values: TaskValues = dict(title=title, description=description, address=address, location=spec.location,
+                              headcount=headcount, priority=priority, source=source, starts_at=starts_at, deadline=deadline,
+                              idempotency_key=idempotency_key, required_skills=list(spec.required_skills),
+                              checkin_radius_m=checkin_radius_m, source_object=source_object)
     point, skills = check_new_task(area=area, values=values, now=now)
     task = Task(
         area=area, title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),
@@ -271,12 +280,12 @@ def create_task_from_report(report: ResidentReport, *, by: User, headcount: int 
         priority = TaskPriority.URGENT if report.kind == ReportKind.HELP else TaskPriority.ROUTINE
     with transaction.atomic():
         mark_converted_to_task(report, by=by)
-        return create_task(
-            area=report.grid, title=title or default_report_title(report),
-            description=report.description if description is None else description,
-            location=report.point, required_skills=required_skills, headcount=headcount, priority=priority,
-            source=TaskSource.REPORT, source_object=report, created_by=by, is_drill=is_drill,
-        )
+        spec = TaskSpec(title=title or default_report_title(report),
+                        description=report.description if description is None else description,
+                        location=report.point, required_skills=tuple(required_skills), headcount=headcount,
+                        priority=priority)
+        return create_task(spec, area=report.grid, source=TaskSource.REPORT, source_object=report, created_by=by,
+                           is_drill=is_drill)
 
 
 def start_dispatch(task: Task, *, by: User | None, now: dt.datetime | None = None) -> Task:

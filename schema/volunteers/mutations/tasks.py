@@ -12,6 +12,7 @@ from volunteers import access
 from volunteers.models import Task, TaskAssignment, Volunteer
 from volunteers.services import (
     TaskChanges,
+    TaskSpec,
     add_person,
     cancel_task,
     close_task,
@@ -103,14 +104,7 @@ class CreateTask(_TaskPayload):
         area = get_node_or_error(Area, input["area_id"], "area_id")
         if not access.can_manage_task(user, area):
             raise PermissionDenied()
-        task = create_task(
-            area=area, title=input["title"], description=input.get("description") or "",
-            address=input.get("address") or "", location=optional_point(input.get("location"), "location"),
-            required_skills=input.get("required_skills") or [], headcount=input.get("headcount", 1),
-            priority=plain(input.get("priority")) or "ROUTINE", starts_at=input.get("starts_at"),
-            deadline=input.get("deadline"), checkin_radius_m=input.get("checkin_radius_m"),
-            is_drill=bool(input.get("is_drill")), dispatch=input.get("auto_dispatch", True), created_by=user,
-        )
+        task = create_task(TaskSpec(title=input["title"], description=input.get("description") or "", address=input.get("address") or "", location=optional_point(input.get("location"), "location"), required_skills=input.get("required_skills") or [], headcount=input.get("headcount", 1), priority=plain(input.get("priority")) or "ROUTINE", starts_at=input.get("starts_at"), deadline=input.get("deadline"), checkin_radius_m=input.get("checkin_radius_m")), area=area, is_drill=bool(input.get("is_drill")), dispatch=input.get("auto_dispatch", True), created_by=user)
         return cls(errors=[], task=task)
 
 

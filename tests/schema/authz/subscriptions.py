@@ -30,7 +30,7 @@ from notifications.realtime import publish
 from notifications.services import notify
 from tests.world import World, build_world, give_role, make_user
 from volunteers.models import Volunteer, VolunteerStatus
-from volunteers.services import create_task, offer_task_to, set_task_headcount
+from volunteers.services import TaskSpec, create_task, offer_task_to, set_task_headcount
 
 from .world import A_POINT, ALERT
 
@@ -80,8 +80,7 @@ def build_live_world() -> LiveWorld:
     w.rows["volunteer_row"] = _volunteer("volunteer", "+8613700000101", b.grid_a1)
     w.rows["other_volunteer_row"] = _volunteer("other_volunteer", "+8613700000102", b.grid_a1)
     b.users["volunteer"], b.users["other_volunteer"] = w.volunteer_row.user, w.other_volunteer_row.user
-    w.rows["task"] = create_task(area=b.grid_a1, title="甲任务-搬运物资", address="甲社区5幢门口-秘密", location=A_POINT,
-                                 headcount=2, created_by=b.worker_a1, dispatch=False)
+    w.rows["task"] = create_task(TaskSpec(title="甲任务-搬运物资", address="甲社区5幢门口-秘密", location=A_POINT, headcount=2), area=b.grid_a1, created_by=b.worker_a1, dispatch=False)
     w.rows["check"] = start_safety_check(b.com_a, by=b.admin_a, title="甲社区报平安-秘密", is_drill=True)
     run_pending_emergency_jobs()  # one status row per resident
     return w
@@ -209,8 +208,7 @@ ENTRIES = [
                       "admin_other": WsForm.ERROR}),
     SubEntry("Subscription.tasksInArea", "tasks/OnTasksInArea", lambda w: {"areaId": gid("Area", w.grid_a1)},
              group=lambda w: events.area_group(w.grid_a1.pk),
-             trigger=lambda w: create_task(area=w.grid_a1, title="甲任务-新建-秘密", location=A_POINT, created_by=w.worker_a1,
-                                           dispatch=False, deadline=timezone.now() + dt.timedelta(hours=4)),
+             trigger=lambda w: create_task(TaskSpec(title="甲任务-新建-秘密", location=A_POINT, deadline=timezone.now() + dt.timedelta(hours=4)), area=w.grid_a1, created_by=w.worker_a1, dispatch=False),
              allowed={"worker": _has("甲任务-新建-秘密"), "admin": _has("甲任务-新建-秘密")},
              refused={"anonymous": WsForm.CLOSED, "volunteer": WsForm.ERROR, "worker_other_grid": WsForm.ERROR,
                       "worker_other_community": WsForm.ERROR, "admin_other": WsForm.ERROR},

@@ -53,6 +53,7 @@ from volunteers.models import (
     VolunteerStatus,
 )
 from volunteers.services import (
+    TaskSpec,
     add_person,
     create_task,
     do_check_in,
@@ -258,14 +259,11 @@ def _build_emergency(w: AuthzWorld) -> None:
 # --- tasks, activities, hours, notifications ---------------------------------------------------
 def _build_tasks(w: AuthzWorld) -> None:
     b = w.base
-    w.rows["task"] = create_task(area=b.grid_a1, title="甲任务-搬运物资", address="甲社区5幢门口-秘密", location=A_POINT,
-                                 headcount=2, created_by=b.worker_a1, dispatch=False, description="搬运-甲")
+    w.rows["task"] = create_task(TaskSpec(title="甲任务-搬运物资", address="甲社区5幢门口-秘密", location=A_POINT, headcount=2, description="搬运-甲"), area=b.grid_a1, created_by=b.worker_a1, dispatch=False)
     w.rows["assignment"] = add_person(w.task, w.volunteer_row, by=b.worker_a1)
-    w.rows["task_offered"] = create_task(area=b.grid_a1, title="甲任务-送药上门", address="甲社区6幢-秘密",
-                                         location=A_POINT, headcount=1, created_by=b.worker_a1, dispatch=False)
+    w.rows["task_offered"] = create_task(TaskSpec(title="甲任务-送药上门", address="甲社区6幢-秘密", location=A_POINT, headcount=1), area=b.grid_a1, created_by=b.worker_a1, dispatch=False)
     w.rows["offer"] = offer_task_to(w.task_offered, w.volunteer_row, by=b.worker_a1)
-    w.rows["task_b"] = create_task(area=b.grid_b1, title="乙任务-巡查", address="乙社区7幢", location=B_POINT, headcount=1,
-                                   created_by=b.worker_b1, dispatch=False)
+    w.rows["task_b"] = create_task(TaskSpec(title="乙任务-巡查", address="乙社区7幢", location=B_POINT, headcount=1), area=b.grid_b1, created_by=b.worker_b1, dispatch=False)
     w.rows["assignment_b"] = add_person(w.task_b, w.volunteer_b_row, by=b.worker_b1)
     for name in ("task", "task_offered", "offer", "assignment"):
         w.rows[name] = type(w.rows[name]).objects.get(pk=w.rows[name].pk)

@@ -10,7 +10,7 @@ import pytest
 from core.errors import ValidationError
 from notifications.models import Notification, SmsMessage
 from tests.operations import operation
-from tests.volunteers.conftest import gid
+from tests.volunteers.conftest import gid, new_task
 from volunteers.models import (
     ContactChannel,
     Offer,
@@ -20,7 +20,7 @@ from volunteers.models import (
     TaskEvent,
     Volunteer,
 )
-from volunteers.services import create_task, respond_to_offer
+from volunteers.services import respond_to_offer
 
 from .conftest import error_codes, helper
 
@@ -33,7 +33,7 @@ MY_OFFERS = operation("tasks/MyOffers")
 def make_task(world, committed, headcount=2, **kwargs):
     kwargs.setdefault("priority", "URGENT")
     with committed():
-        return create_task(area=world.grid_a1, title="搬运物资", headcount=headcount, **kwargs)
+        return new_task(world.grid_a1, title="搬运物资", headcount=headcount, **kwargs)
 
 
 def wave(task):

@@ -10,7 +10,7 @@ from community.geo import wgs84_to_gcj02
 from tests.operations import operation
 from tests.volunteers.conftest import gid
 from volunteers.models import Offer, ServiceHoursEntry, Task, TaskAssignment, TaskEvent
-from volunteers.services import create_task, respond_to_offer
+from volunteers.services import TaskSpec, create_task, respond_to_offer
 
 from .conftest import TASK_POINT, helper, point_at
 
@@ -32,7 +32,7 @@ def accepted(world, committed):
     """Two people on a two-place task, and two more asked nearby."""
     people = [helper(world.grid_a1, 100 * i) for i in range(1, 7)]
     with committed():
-        task = create_task(area=world.grid_a1, title="清理积水", headcount=2, priority="URGENT")
+        task = create_task(TaskSpec(title="清理积水", headcount=2, priority="URGENT"), area=world.grid_a1)
     with committed():
         for person in people[:2]:
             respond_to_offer(Offer.objects.get(task=task, user=person.user), accept=True)
@@ -163,7 +163,7 @@ def test_drill_hours_say_so(world, committed):
 
     v = helper(world.grid_a1, 100)
     with committed():
-        task = create_task(area=world.grid_a1, title="疏散演练", is_drill=True)
+        task = create_task(TaskSpec(title="疏散演练"), area=world.grid_a1, is_drill=True)
     with committed():
         answer = respond_to_offer(Offer.objects.get(task=task), accept=True)
     check_in_on_site(answer.assignment, TASK_POINT)

@@ -7,7 +7,7 @@ from notifications import events
 from tests.operations import operation
 from tests.volunteers.conftest import gid
 from volunteers.models import Offer, Task, TaskAssignment, TaskEvent
-from volunteers.services import create_task, edit_task, respond_to_offer
+from volunteers.services import TaskSpec, create_task, edit_task, respond_to_offer
 from volunteers.services.tasks import TaskChanges
 
 from .conftest import helper
@@ -39,7 +39,7 @@ def test_unknown_or_malformed_ids_are_typed_errors(world, gql, name, variables, 
 def test_a_check_in_with_an_impossible_position_is_a_typed_error(world, gql, committed):
     v = helper(world.grid_a1, 100)
     with committed():
-        task = create_task(area=world.grid_a1, title="送水")
+        task = create_task(TaskSpec(title="送水"), area=world.grid_a1)
     with committed():
         answer = respond_to_offer(Offer.objects.get(task=task), accept=True)
     result = gql.data(operation("tasks/CheckInOnSite"), {"assignmentId": gid("TaskAssignment", answer.assignment.pk),
@@ -53,7 +53,7 @@ def test_a_check_in_with_an_impossible_position_is_a_typed_error(world, gql, com
     ({"headcount": 5, "expectedVersion": 7}, "STALE_VERSION"),
 ])
 def test_headcount_changes_are_validated(world, gql, variables, code):
-    task = create_task(area=world.grid_a1, title="x", dispatch=False)
+    task = create_task(TaskSpec(title="x"), area=world.grid_a1, dispatch=False)
     result = gql.data(operation("tasks/SetTaskHeadcount"), {"taskId": gid("Task", task.pk), **variables}, user=world.worker_a1)
     assert [e["code"] for e in result["setTaskHeadcount"]["errors"]] == [code]
     assert Task.objects.get(pk=task.pk).headcount == 1
@@ -62,7 +62,7 @@ def test_headcount_changes_are_validated(world, gql, variables, code):
 def test_staff_hours_out_of_range_are_refused(world, gql, committed):
     helper(world.grid_a1, 100)
     with committed():
-        task = create_task(area=world.grid_a1, title="送水")
+        task = create_task(TaskSpec(title="送水"), area=world.grid_a1)
     with committed():
         answer = respond_to_offer(Offer.objects.get(task=task), accept=True)
     result = gql.data(operation("tasks/CompleteTaskAssignment"),
@@ -74,7 +74,7 @@ def test_staff_hours_out_of_range_are_refused(world, gql, committed):
 def test_each_change_is_pushed_after_commit_to_the_task_and_its_areas(world, committed, monkeypatch):
     pushed = []
     monkeypatch.setattr("notifications.realtime.publish", lambda groups, event: pushed.append((sorted(groups), event)))
-    task = create_task(area=world.grid_a1, title="巡查", dispatch=False)
+    task = create_task(TaskSpec(title="巡查"), area=world.grid_a1, dispatch=False)
     with committed():
         edit_task(task, TaskChanges(title="夜间巡查"), by=world.worker_a1, expected_version=1)
     kinds = [(e["type"], e.get("change")) for _, e in pushed]
@@ -90,7 +90,7 @@ def test_nothing_is_pushed_when_the_change_rolls_back(world, committed, monkeypa
 
     pushed = []
     monkeypatch.setattr("notifications.realtime.publish", lambda groups, event: pushed.append(event))
-    task = create_task(area=world.grid_a1, title="巡查", dispatch=False)
+    task = create_task(TaskSpec(title="巡查"), area=world.grid_a1, dispatch=False)
     with committed(), pytest.raises(RuntimeError), transaction.atomic():
         edit_task(task, TaskChanges(title="改了又撤"), by=world.worker_a1, expected_version=1)
         raise RuntimeError

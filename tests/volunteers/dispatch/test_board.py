@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.operations import operation
 from tests.volunteers.conftest import gid, make_volunteer, new_user
 from volunteers.models import Offer, Task, TaskAssignment
-from volunteers.services import create_task
+from volunteers.services import TaskSpec, create_task
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,7 @@ BOARD = operation("tasks/TaskBoard")
 
 def fill(world, n: int, people: list) -> None:
     for i in range(n):
-        task = create_task(area=world.grid_a1 if i % 2 else world.grid_a2, title=f"任务{i}", headcount=2,
-                           priority=["ROUTINE", "URGENT", "LIFE_SAFETY"][i % 3], required_skills=["first_aid"] if i % 4 == 0 else [],
-                           dispatch=False)
+        task = create_task(TaskSpec(title=f"任务{i}", headcount=2, priority=["ROUTINE", "URGENT", "LIFE_SAFETY"][i % 3], required_skills=["first_aid"] if i % 4 == 0 else []), area=world.grid_a1 if i % 2 else world.grid_a2, dispatch=False)
         for j, volunteer in enumerate(people[:3]):
             offer = Offer.objects.create(task=task, user=volunteer.user, volunteer=volunteer, expires_at=task.created_at,
                                          status="ACCEPTED" if j == 0 else "PENDING", rank=j + 1)
@@ -49,10 +47,10 @@ def test_the_board_costs_the_same_queries_for_10_and_100_tasks(world, gql):
 
 
 def test_the_board_shows_only_my_areas_most_urgent_first(world, gql):
-    create_task(area=world.grid_a1, title="常规", priority="ROUTINE", dispatch=False)
-    create_task(area=world.grid_a1, title="生命", priority="LIFE_SAFETY", dispatch=False)
-    create_task(area=world.grid_a2, title="邻格", priority="URGENT", dispatch=False)
-    create_task(area=world.grid_b1, title="乙格", priority="LIFE_SAFETY", dispatch=False)
+    create_task(TaskSpec(title="常规", priority="ROUTINE"), area=world.grid_a1, dispatch=False)
+    create_task(TaskSpec(title="生命", priority="LIFE_SAFETY"), area=world.grid_a1, dispatch=False)
+    create_task(TaskSpec(title="邻格", priority="URGENT"), area=world.grid_a2, dispatch=False)
+    create_task(TaskSpec(title="乙格", priority="LIFE_SAFETY"), area=world.grid_b1, dispatch=False)
     titles = [e["node"]["title"] for e in gql.data(BOARD, {}, user=world.worker_a1)["tasks"]["edges"]]
     assert titles == ["生命", "常规"]
     titles = [e["node"]["title"] for e in gql.data(BOARD, {}, user=world.admin_a)["tasks"]["edges"]]
@@ -72,7 +70,7 @@ def test_another_areas_board_is_refused(world, gql):
 
 
 def test_closed_tasks_leave_the_active_board(world, gql):
-    task = create_task(area=world.grid_a1, title="完成了", dispatch=False)
+    task = create_task(TaskSpec(title="完成了"), area=world.grid_a1, dispatch=False)
     Task.objects.filter(pk=task.pk).update(status="DONE")
     assert gql.data(BOARD, {}, user=world.worker_a1)["tasks"]["totalCount"] == 0
     assert gql.data(BOARD, {"activeOnly": False}, user=world.worker_a1)["tasks"]["totalCount"] == 1

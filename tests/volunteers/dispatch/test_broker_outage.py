@@ -13,7 +13,7 @@ from tests.emergency.emergency_support import resident
 from tests.operations import operation
 from tests.volunteers.conftest import gid
 from volunteers.models import Offer, Task
-from volunteers.services import create_task
+from volunteers.services import TaskSpec, create_task
 from volunteers.tasks import sweep_dispatch
 
 from .conftest import TASK_POINT, helper
@@ -65,7 +65,7 @@ def test_create_task_answers_success_and_the_sweep_sends_the_wave(world, gql, co
 
 
 def test_start_dispatch_and_headcount_changes_answer_success(world, gql, committed, broker_down):
-    task = create_task(area=world.grid_a1, title="排查隐患", dispatch=False, created_by=world.worker_a1)
+    task = create_task(TaskSpec(title="排查隐患"), area=world.grid_a1, dispatch=False, created_by=world.worker_a1)
     with committed():
         started = gql.data(START, {"taskId": gid("Task", task.pk)}, user=world.worker_a1)["startDispatch"]
         raised = gql.data(HEADCOUNT, {"taskId": gid("Task", task.pk), "headcount": 3}, user=world.worker_a1)["setTaskHeadcount"]
@@ -77,7 +77,7 @@ def test_declining_an_offer_answers_success(world, gql, committed, broker_down):
     volunteer = helper(world.grid_a1, 100)
     broker_down.undo()
     with committed():
-        task = create_task(area=world.grid_a1, title="送药", priority="URGENT", created_by=world.worker_a1)
+        task = create_task(TaskSpec(title="送药", priority="URGENT"), area=world.grid_a1, created_by=world.worker_a1)
     offer = Offer.objects.get(task=task)
     broker_down.setattr(CeleryTask, "apply_async", refuse)
     with committed():

@@ -12,9 +12,9 @@ from community.models import ReportStatus
 from community.reports import do_submit_report
 from core.errors import ValidationError
 from tests.operations import operation
-from tests.volunteers.conftest import gid
+from tests.volunteers.conftest import gid, new_task
 from volunteers.models import Offer, Task, TaskEvent
-from volunteers.services import create_task, create_task_from_report
+from volunteers.services import TaskSpec, create_task, create_task_from_report
 
 from .conftest import TASK_POINT, error_codes, helper, point_at
 
@@ -57,7 +57,7 @@ def test_the_location_may_come_in_gcj02_and_is_stored_in_wgs84(world, gql):
 
 
 def test_without_a_location_the_task_is_at_the_grid_centre(world):
-    task = create_task(area=world.grid_a2, title="巡查")
+    task = create_task(TaskSpec(title="巡查"), area=world.grid_a2)
     assert task.point == (world.grid_a2.center_lat, world.grid_a2.center_lng) and task.h3_cell
 
 
@@ -68,21 +68,21 @@ def test_a_replayed_create_returns_the_first_task(world, gql):
 
 
 def test_system_callers_are_idempotent_on_their_key(world):
-    first = create_task(area=world.grid_a1, title="上门探访", source="SAFETY_CHECK", idempotency_key="safety:7")
-    again = create_task(area=world.grid_a1, title="上门探访", source="SAFETY_CHECK", idempotency_key="safety:7")
+    first = create_task(TaskSpec(title="上门探访"), area=world.grid_a1, source="SAFETY_CHECK", idempotency_key="safety:7")
+    again = create_task(TaskSpec(title="上门探访"), area=world.grid_a1, source="SAFETY_CHECK", idempotency_key="safety:7")
     assert first.pk == again.pk and Task.objects.count() == 1 and TaskEvent.objects.filter(kind="CREATED").count() == 1
 
 
 def test_the_source_object_is_linked(world):
     report = do_submit_report(world.resident, kind="help", description="需要帮忙", location=TASK_POINT)
-    task = create_task(area=world.grid_a1, title="求助", source="REPORT", source_object=report)
+    task = create_task(TaskSpec(title="求助"), area=world.grid_a1, source="REPORT", source_object=report)
     assert task.source_object == report
 
 
 def test_dispatch_false_leaves_the_task_open_for_offers_by_hand(world, committed):
     helper(world.grid_a1, 100)
     with committed():
-        task = create_task(area=world.grid_a1, title="整理物资", dispatch=False)
+        task = create_task(TaskSpec(title="整理物资"), area=world.grid_a1, dispatch=False)
     task.refresh_from_db()
     assert task.status == "OPEN" and not task.auto_dispatch and task.dispatch_due_at is None and not Offer.objects.exists()
 
@@ -92,7 +92,7 @@ def test_nothing_is_dispatched_if_the_transaction_rolls_back(world, committed):
 
     helper(world.grid_a1, 100)
     with committed(), pytest.raises(RuntimeError), transaction.atomic():
-        create_task(area=world.grid_a1, title="送水")
+        create_task(TaskSpec(title="送水"), area=world.grid_a1)
         raise RuntimeError("the caller failed after creating")
     assert not Task.objects.exists() and not Offer.objects.exists()
 
@@ -119,7 +119,7 @@ def test_bad_input_gets_a_typed_error_and_creates_nothing(world, gql, overrides,
 def test_a_deadline_before_the_start_is_refused(world):
     start = timezone.now() + dt.timedelta(hours=2)
     with pytest.raises(ValidationError) as refused:
-        create_task(area=world.grid_a1, title="x", starts_at=start, deadline=start - dt.timedelta(minutes=1))
+        create_task(TaskSpec(title="x", starts_at=start, deadline=start - dt.timedelta(minutes=1)), area=world.grid_a1)
     assert error_codes(refused.value) == ["invalid_time_range"]
 
 
@@ -134,15 +134,15 @@ def test_a_deadline_before_the_start_is_refused(world):
 ])
 def test_system_callers_get_the_same_validation(world, kwargs, code):
     with pytest.raises(ValidationError) as refused:
-        create_task(area=world.grid_a1, **{"title": "x", **kwargs})
+        new_task(world.grid_a1, **{"title": "x", **kwargs})
     assert error_codes(refused.value) == [code] and not Task.objects.exists()
 
 
 def test_tasks_belong_to_a_grid_or_a_community(world):
     with pytest.raises(ValidationError) as refused:
-        create_task(area=world.district, title="全区巡查", location=TASK_POINT)
+        create_task(TaskSpec(title="全区巡查", location=TASK_POINT), area=world.district)
     assert error_codes(refused.value) == ["invalid_area"]
-    assert create_task(area=world.com_a, title="社区物资清点").area == world.com_a
+    assert create_task(TaskSpec(title="社区物资清点"), area=world.com_a).area == world.com_a
 
 
 @pytest.mark.parametrize("who", ["worker_b1", "admin_b", "resident", "volunteer"])
@@ -190,5 +190,5 @@ def test_another_grids_worker_cannot_convert_the_report(world, gql):
 
 def test_every_problem_is_reported_at_once_even_with_a_location_out_of_range(world):
     with pytest.raises(ValidationError) as refused:
-        create_task(area=world.grid_a1, title="", location=(95.0, 10.0))
+        create_task(TaskSpec(title="", location=(95.0, 10.0)), area=world.grid_a1)
     assert error_codes(refused.value) == ["invalid_location", "required"]

@@ -9,7 +9,7 @@ from tests.graphql import token_for
 from tests.operations import operation
 from tests.wsclient import GraphQLWSClient, group_size
 from volunteers.models import Offer
-from volunteers.services import create_task, respond_to_offer
+from volunteers.services import TaskSpec, create_task, respond_to_offer
 
 from .conftest import helper
 
@@ -23,7 +23,7 @@ def test_a_volunteer_receives_the_offer_and_its_change(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(v.user)) as ws:
         ws.subscribe("o", operation("tasks/OnMyOffers"))
         ws.wait_until_subscribed(lambda: group_size(events.user_group(v.user_id)) > 0)
-        task = create_task(area=world.grid_a1, title="送餐", priority="URGENT")
+        task = create_task(TaskSpec(title="送餐", priority="URGENT"), area=world.grid_a1)
         offered = ws.receive_for("o", timeout=10)["payload"]["data"]["myOffers"]
         assert offered["status"] == "PENDING" and offered["task"]["title"] == "送餐" and offered["task"]["area"]["name"] == "甲一网格"
         assert offered["distanceM"] == pytest.approx(250, rel=0.01) and 590 < offered["secondsLeft"] <= 600
@@ -34,7 +34,7 @@ def test_a_volunteer_receives_the_offer_and_its_change(world, live_server_asgi):
 
 def test_staff_watch_a_task_and_their_board(world, live_server_asgi):
     v = helper(world.grid_a1, 100)
-    task = create_task(area=world.grid_a1, title="清障", priority="URGENT", headcount=1)
+    task = create_task(TaskSpec(title="清障", priority="URGENT", headcount=1), area=world.grid_a1)
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.admin_a)) as ws:
         ws.subscribe("t", operation("tasks/OnTaskUpdated"), {"taskId": to_global_id("Task", task.pk)})
         ws.subscribe("b", operation("tasks/OnTasksInArea"), {"areaId": to_global_id("Area", world.com_a.pk)})
@@ -44,7 +44,7 @@ def test_staff_watch_a_task_and_their_board(world, live_server_asgi):
         assert update["change"] == "ACCEPTED" and update["task"]["status"] == "STAFFED" and update["task"]["filledCount"] == 1
         board = ws.receive_for("b", timeout=10)["payload"]["data"]["tasksInArea"]
         assert board["change"] == "ACCEPTED" and board["task"]["area"]["name"] == "甲一网格"
-        create_task(area=world.grid_a2, title="新任务", dispatch=False)
+        create_task(TaskSpec(title="新任务"), area=world.grid_a2, dispatch=False)
         created = ws.receive_for("b", timeout=10)["payload"]["data"]["tasksInArea"]
         assert created["created"] is True and created["task"]["title"] == "新任务"
 
@@ -54,7 +54,7 @@ def test_staff_watch_a_task_and_their_board(world, live_server_asgi):
     ("tasks/OnTasksInArea", "area"),
 ])
 def test_strangers_cannot_subscribe(world, live_server_asgi, subscription, variables):
-    task = create_task(area=world.grid_a1, title="清障", dispatch=False)
+    task = create_task(TaskSpec(title="清障"), area=world.grid_a1, dispatch=False)
     ids = {"task": {"taskId": to_global_id("Task", task.pk)}, "area": {"areaId": to_global_id("Area", world.grid_a1.pk)}}
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.worker_b1)) as ws:
         ws.subscribe("x", operation(subscription), ids[variables])

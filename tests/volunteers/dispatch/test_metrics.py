@@ -9,6 +9,7 @@ from tests.operations import operation
 from tests.volunteers.conftest import gid
 from volunteers.models import Offer
 from volunteers.services import (
+    TaskSpec,
     area_dispatch_metrics,
     create_task,
     respond_to_offer,
@@ -30,7 +31,7 @@ def run_task(world, committed, clock, *, is_drill=False, area=None):
     and expire at 10 min; the second wave's first person accepts at 11 min: staffed."""
     area = area or world.grid_a1
     with committed():
-        task = create_task(area=area, title="巡查", headcount=2, priority="URGENT", is_drill=is_drill)
+        task = create_task(TaskSpec(title="巡查", headcount=2, priority="URGENT"), area=area, is_drill=is_drill)
     first = list(Offer.objects.filter(task=task).order_by("rank"))
     clock.advance(60)
     with committed():
@@ -82,7 +83,7 @@ def test_area_figures_over_a_period_keep_drills_apart(world, gql, committed, clo
 
 def test_area_figures_count_unstaffed_tasks(world, committed):
     with committed():
-        create_task(area=world.grid_a1, title="没人", priority="URGENT")
+        create_task(TaskSpec(title="没人", priority="URGENT"), area=world.grid_a1)
     m = area_dispatch_metrics(world.com_a)
     assert (m.tasks, m.ever_unstaffed, m.by_status) == (1, 1, {"UNSTAFFED": 1})
     assert m.median_seconds_to_first_acceptance is None and m.acceptance_rate is None

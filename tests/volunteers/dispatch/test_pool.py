@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from emergency.switching import switch_mode
 from notifications.consent import opt_out
-from tests.volunteers.conftest import make_member, new_user
+from tests.volunteers.conftest import make_member, new_task, new_user
 from volunteers.models import (
     ContactChannel,
     Offer,
@@ -18,7 +18,7 @@ from volunteers.models import (
     Volunteer,
     VolunteerStatus,
 )
-from volunteers.services import create_task
+from volunteers.services import TaskSpec, create_task
 
 from .conftest import helper, point_at
 
@@ -32,7 +32,7 @@ def offered_users(task):
 def dispatch(world, committed, **kwargs):
     kwargs.setdefault("headcount", 5)
     with committed():
-        return create_task(area=world.grid_a1, title="搬运沙袋", **kwargs)
+        return new_task(world.grid_a1, title="搬运沙袋", **kwargs)
 
 
 def test_a_suspended_volunteer_is_never_offered(world, committed):
@@ -75,7 +75,7 @@ def test_required_skills_must_be_held_and_valid_today(world, committed):
 def test_volunteers_at_their_limit_of_tasks_are_not_offered(world, committed):
     control = helper(world.grid_a1, 300)
     busy = helper(world.grid_a1, 100)
-    other = create_task(area=world.grid_a2, title="别的任务", dispatch=False)
+    other = create_task(TaskSpec(title="别的任务"), area=world.grid_a2, dispatch=False)
     TaskAssignment.objects.create(task=other, user=busy.user, volunteer=busy)
     roomy = helper(world.grid_a1, 110, max_concurrent_tasks=2)
     TaskAssignment.objects.create(task=other, user=roomy.user, volunteer=roomy)

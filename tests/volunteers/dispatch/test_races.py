@@ -18,7 +18,7 @@ from core.errors import ValidationError
 from volunteers.dispatch import offer_next_wave
 from volunteers.dispatch.sweep import sweep_dispatch
 from volunteers.models import Offer, OfferStatus, Task, TaskAssignment, TaskEvent, Volunteer
-from volunteers.services import create_task, offer_task_to, respond_to_offer
+from volunteers.services import TaskSpec, create_task, offer_task_to, respond_to_offer
 
 from .conftest import helper
 
@@ -55,7 +55,7 @@ def at_once(calls, timeout: float = 60) -> list:
 
 def test_fifty_people_accepting_three_places_at_the_same_instant(world):
     people = [helper(world.grid_a1, 20 * i + 10, i * 7) for i in range(50)]
-    task = create_task(area=world.grid_a1, title="抢险", headcount=3, priority="URGENT", dispatch=False)
+    task = create_task(TaskSpec(title="抢险", headcount=3, priority="URGENT"), area=world.grid_a1, dispatch=False)
     for v in people:
         offer_task_to(task, v, by=world.worker_a1)
     offers = list(Offer.objects.filter(task=task))
@@ -79,7 +79,7 @@ def test_an_answer_and_the_expiry_sweep_at_the_same_instant_have_one_outcome(wor
     v = helper(world.grid_a1, 100, max_concurrent_tasks=20)
     outcomes = []
     for round_ in range(12):
-        task = create_task(area=world.grid_a1, title=f"第{round_}轮", dispatch=False)
+        task = create_task(TaskSpec(title=f"第{round_}轮"), area=world.grid_a1, dispatch=False)
         offer = offer_task_to(task, v, by=world.worker_a1)
         expiry = offer.expires_at
         # Both conditions hold at once: the answer is before the deadline, the sweep at it.
@@ -102,7 +102,7 @@ def test_an_answer_and_the_expiry_sweep_at_the_same_instant_have_one_outcome(wor
 
 def test_duplicate_waves_and_sweeps_at_once_offer_nobody_twice(world, clock):
     [helper(world.grid_a1, 100 * i) for i in range(1, 30)]
-    task = create_task(area=world.grid_a1, title="重复投递", headcount=3, priority="URGENT", dispatch=False)
+    task = create_task(TaskSpec(title="重复投递", headcount=3, priority="URGENT"), area=world.grid_a1, dispatch=False)
     Task.objects.filter(pk=task.pk).update(auto_dispatch=True)
     results = at_once([lambda: offer_next_wave(task.pk).outcome for _ in range(6)])
     assert sorted(results) == ["offered"] + ["waiting"] * 5
@@ -128,7 +128,7 @@ waves.offer_next_wave(int(sys.argv[1]))
 
 def test_a_worker_process_killed_mid_wave_then_the_sweep_staffs_the_task(world, clock):
     people = [helper(world.grid_a1, 100 * i) for i in range(1, 9)]
-    task = create_task(area=world.grid_a1, title="断电后恢复", headcount=2, priority="URGENT", dispatch=False)
+    task = create_task(TaskSpec(title="断电后恢复", headcount=2, priority="URGENT"), area=world.grid_a1, dispatch=False)
     Task.objects.filter(pk=task.pk).update(auto_dispatch=True)
     db = connection.settings_dict
     credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")

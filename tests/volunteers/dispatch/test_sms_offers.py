@@ -6,8 +6,9 @@ import pytest
 
 from notifications.models import InboundSms, SmsMessage
 from tests.notifications.helpers import inbound_params, signed_post
+from tests.volunteers.conftest import new_task
 from volunteers.models import ContactChannel, Offer, Task, TaskAssignment
-from volunteers.services import create_task, respond_to_offer
+from volunteers.services import respond_to_offer
 
 from .conftest import helper
 
@@ -33,7 +34,7 @@ def make_task(world, committed, **kwargs):
     kwargs.setdefault("headcount", 1)
     kwargs.setdefault("priority", "URGENT")
     with committed():
-        return create_task(area=world.grid_a1, title="送药上门", **kwargs)
+        return new_task(world.grid_a1, title="送药上门", **kwargs)
 
 
 def test_an_sms_volunteer_is_texted_the_offer_in_chinese_with_a_reply_code(world, committed, fake_twilio):

@@ -7,7 +7,7 @@ from graphql_relay import from_global_id
 
 from notifications.models import Notification
 from tests.operations import operation
-from tests.volunteers.conftest import gid, make_volunteer, new_user
+from tests.volunteers.conftest import gid, make_volunteer, new_task, new_user
 from tests.world import give_role
 from volunteers.models import (
     ContactChannel,
@@ -18,7 +18,7 @@ from volunteers.models import (
     TaskEvent,
     VolunteerStatus,
 )
-from volunteers.services import check_in_on_site, create_task, respond_to_offer
+from volunteers.services import TaskSpec, check_in_on_site, create_task, respond_to_offer
 
 from .conftest import TASK_POINT, helper
 
@@ -43,7 +43,7 @@ def make_task(world, committed, **kwargs):
     kwargs.setdefault("headcount", 2)
     kwargs.setdefault("priority", "URGENT")
     with committed():
-        return create_task(area=world.grid_a1, title="排查隐患", created_by=world.worker_a1, **kwargs)
+        return new_task(world.grid_a1, title="排查隐患", created_by=world.worker_a1, **kwargs)
 
 
 def test_an_edit_with_the_current_version_applies_and_is_on_the_timeline(world, gql, committed):
@@ -159,7 +159,7 @@ def test_raising_and_lowering_the_headcount(world, gql, committed):
 def test_offering_to_a_named_volunteer(world, gql, committed):
     far = helper(world.grid_a1, 9000, channel=ContactChannel.SMS)
     with committed():
-        task = create_task(area=world.grid_a1, title="翻译", dispatch=False)
+        task = create_task(TaskSpec(title="翻译"), area=world.grid_a1, dispatch=False)
     with committed():
         result = gql.data(OFFER_TO, {"taskId": gid("Task", task.pk), "volunteerId": gid("Volunteer", far.pk)},
                           user=world.worker_a1)["offerTaskToVolunteer"]

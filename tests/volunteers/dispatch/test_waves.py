@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 
 from notifications.models import Notification
+from tests.volunteers.conftest import new_task
 from volunteers.dispatch import offer_next_wave
 from volunteers.models import Offer, OfferStatus, Task, TaskEvent
 from volunteers.services import (
+    TaskSpec,
     create_task,
     respond_to_offer,
     set_area_dispatch_override,
@@ -29,7 +31,7 @@ def offers(task, **filters):
 
 def urgent(world, committed, headcount=2, **kwargs):
     with committed():
-        return create_task(area=world.grid_a1, title="转移物资", headcount=headcount, priority="URGENT", **kwargs)
+        return new_task(world.grid_a1, title="转移物资", headcount=headcount, priority="URGENT", **kwargs)
 
 
 def test_the_first_wave_is_ceil_places_times_factor_nearest_first(world, committed):
@@ -208,7 +210,7 @@ def test_a_worker_killed_mid_wave_leaves_nothing_and_the_sweep_finishes(world, c
 
     monkeypatch.setattr(waves, "deliver_offers", die)
     with pytest.raises(SystemExit), committed():
-        create_task(area=world.grid_a1, title="转移物资", headcount=2, priority="URGENT")
+        create_task(TaskSpec(title="转移物资", headcount=2, priority="URGENT"), area=world.grid_a1)
     task = Task.objects.get()
     assert not offers(task) and not TaskEvent.objects.filter(kind="OFFERED").exists()  # rolled back whole
     monkeypatch.setattr(waves, "deliver_offers", real)
@@ -247,7 +249,7 @@ def test_an_override_set_during_dispatch_applies_from_the_next_wave(world, commi
 def test_a_task_created_without_dispatch_gets_no_wave(world, committed):
     helper(world.grid_a1, 100)
     with committed():
-        task = create_task(area=world.grid_a1, title="x", dispatch=False)
+        task = create_task(TaskSpec(title="x"), area=world.grid_a1, dispatch=False)
     assert offer_next_wave(task.pk).outcome == "nothing_to_do" and not offers(task)
 
 
@@ -259,7 +261,7 @@ def test_the_sweep_withdraws_offers_left_pending_on_a_full_or_closed_task(world,
     Task.objects.filter(pk=full.pk).update(filled_count=1, status="STAFFED")
     Offer.objects.filter(task=full, user=b.user).update(status="DECLINED")
     with committed():
-        gone = create_task(area=world.grid_a2, title="已取消", dispatch=False)
+        gone = create_task(TaskSpec(title="已取消"), area=world.grid_a2, dispatch=False)
     from volunteers.services import offer_task_to
 
     offer_task_to(gone, c, by=world.worker_a1)
