@@ -97,11 +97,19 @@ function encode(query, variables, files) {
   return form;
 }
 
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 /** Run a query or mutation; resolves to `data`, rejects with ApiError (by its code). */
 export async function gql(query, variables = {}, { files = null, anonymous = false } = {}) {
   if (!anonymous && !accessToken && sessionStorage.getItem(REFRESH_KEY)) await refresh();
   let json = await post(encode(query, variables, files), anonymous ? null : accessToken);
   let error = firstError(json);
+  // SERVICE_UNAVAILABLE is retryable: the server changed nothing. A few tries, backing off.
+  for (let attempt = 0; error && error.code === 'SERVICE_UNAVAILABLE' && attempt < 3; attempt += 1) {
+    await sleep(400 * 2 ** attempt);
+    json = await post(encode(query, variables, files), anonymous ? null : accessToken);
+    error = firstError(json);
+  }
   if (error && error.code === 'TOKEN_EXPIRED' && !anonymous) {
     await refresh();
     json = await post(encode(query, variables, files), accessToken);

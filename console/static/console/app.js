@@ -117,7 +117,7 @@ function renderShell() {
     setLang(getLang() === 'en' ? 'zh' : 'en');
     renderShell();
     route();
-  }, { class: 'link', lang: getLang() === 'en' ? 'zh-Hans' : 'en', 'aria-label': t('language.switch') });
+  }, { class: 'link', lang: getLang() === 'en' ? 'zh-Hans' : 'en', title: t('language.switch') });
   const nav = h('nav', { class: 'screens', 'aria-label': t('nav.label') },
     h('ul', {}, SCREENS.map((s) => h('li', {}, h('a', { href: '#', dataset: { screen: s.id } }, t(`nav.${s.id}`))))));
   const main = h('main', { id: 'main', tabindex: '-1' });

@@ -148,8 +148,14 @@ export function render(ctx) {
   }
 
   function drawSilent(check) {
-    const people = nodes(check.statuses).filter((s) => s.isVulnerable);
+    const rows = nodes(check.statuses);
+    const people = rows.filter((s) => s.isVulnerable);
     const open = check.status === 'ACTIVE';
+    // Who is vulnerable is personal data: a viewer without the right (a commander) gets null.
+    if (!people.length && rows.some((s) => s.isVulnerable === null)) {
+      clear(silentBox, h('p', { class: 'hint', id: 'silent-masked' }, t('safety.maskedList')));
+      return;
+    }
     clear(silentBox, people.length ? h('table', { id: 'silent-vulnerable' },
       h('thead', {}, h('tr', {}, [t('safety.resident'), t('safety.grid'), t('residents.vulnerability'), t('safety.phone'), t('safety.address'), t('safety.answer')].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, people.map((s) => {
