@@ -106,10 +106,12 @@ export function go(areaId, screen, itemId = null) {
 }
 
 let shell = null;
+let stopStatus = null;
 
 function renderShell() {
   const status = h('span', { class: 'live-status', role: 'status', 'aria-live': 'polite' }, '');
-  onStatus((value) => { status.textContent = t(`live.${value}`); status.dataset.state = value; });
+  if (stopStatus) stopStatus();
+  stopStatus = onStatus((value) => { status.textContent = t(`live.${value}`); status.dataset.state = value; });
   const select = h('select', { id: 'area-switcher', 'aria-label': t('area.switch') });
   select.addEventListener('change', () => go(select.value, parseHash().screen));
   const badge = h('span', { id: 'area-badge' });

@@ -69,7 +69,8 @@ export function createMap(element, { onClick } = {}) {
   }
   if (onClick) map.on('click', (event) => onClick(fromMap(event.latlng), event.latlng));
   const layers = {};
-  const control = L.control.layers(null, {}, { collapsed: false }).addTo(map);
+  // On a phone the layer list folds into its button, leaving the map to the map.
+  const control = L.control.layers(null, {}, { collapsed: window.innerWidth < 820 }).addTo(map);
   return {
     map,
     L,

@@ -19,8 +19,10 @@ function url() {
   return `${scheme}//${location.host}${getConfig().graphqlPath}`;
 }
 
-function setStatus(value) { statusListeners.forEach((fn) => fn(value)); }
-export function onStatus(fn) { statusListeners.add(fn); return () => statusListeners.delete(fn); }
+let status = 'offline';
+function setStatus(value) { status = value; statusListeners.forEach((fn) => fn(value)); }
+/** Follow the connection's state ('connecting', 'live', 'offline'), starting with the current one. */
+export function onStatus(fn) { statusListeners.add(fn); fn(status); return () => statusListeners.delete(fn); }
 
 function send(message) { socket.send(JSON.stringify(message)); }
 
