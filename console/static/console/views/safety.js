@@ -128,8 +128,8 @@ export function render(ctx) {
         count('help', t('safety.needHelp'), counts.needHelp),
         count('unanswered', t('safety.unanswered'), counts.unanswered),
         count('vulnerable', t('safety.vulnerableAccounted'), `${counts.vulnerableAccountedFor}/${counts.vulnerable}`)),
-      h('label', { class: 'inline' }, `${t('safety.progress')} ${share}%`,
-        h('progress', { max: 100, value: share, 'aria-label': t('safety.progress') })));
+      h('label', { class: 'progress' }, h('span', {}, `${t('safety.progress')} ${share}%`),
+        h('progress', { max: 100, value: share })));
     const rows = (counts.byGrid || []).map((g) => h('tr', {},
       h('th', { scope: 'row' }, g.area.name),
       h('td', { class: 'num' }, g.total), h('td', { class: 'num' }, g.accountedFor), h('td', { class: 'num' }, g.safe),
@@ -139,12 +139,12 @@ export function render(ctx) {
         h('span', { class: `w${g.total ? Math.round((10 * g.accountedFor) / g.total) * 10 : 0}` })))));
     clear(gridsBox, h('h3', {}, t('safety.byGrid')), h('table', { id: 'safety-grids' },
       h('thead', {}, h('tr', {}, [t('safety.grid'), t('safety.total'), t('safety.accounted'), t('safety.safe'), t('safety.needHelp'),
-        t('safety.unanswered'), t('safety.vulnerableAccounted'), ''].map((x) => h('th', { scope: 'col' }, x)))),
+        t('safety.unanswered'), t('safety.vulnerableAccounted'), t('safety.progress')].map((x, i) => h('th', { scope: 'col', class: i > 0 && i < 7 ? 'num' : '' }, x)))),
       h('tbody', {}, rows)));
   }
 
   function count(kind, label, value) {
-    return h('div', { class: `count ${kind}`, dataset: { count: kind } }, h('strong', {}, String(value)), label);
+    return h('div', { class: `count c-${kind}`, dataset: { count: kind } }, h('strong', {}, String(value)), label);
   }
 
   function drawSilent(check) {
