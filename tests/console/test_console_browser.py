@@ -113,6 +113,34 @@ def test_a_grid_worker_opening_another_grids_url_sees_nothing_of_it(world, open_
     console.screenshot("other-grid")
 
 
+def test_a_community_admin_checks_a_roster_before_importing_it(world, open_console):
+    from community.models import Resident
+
+    header = "姓名,手机号,住址,网格,户号,独居老人\n"
+    good = "张三,13800138001,甲社区1幢101,甲一网格,1幢101,是\n"
+    bad = "李四,12345,甲社区2幢,甲一网格,,\n"  # not a phone number
+
+    def roster(*rows: str) -> list[dict]:
+        return [{"name": "roster.csv", "mimeType": "text/csv", "buffer": (header + "".join(rows)).encode("utf-8-sig")}]
+
+    console = open_console()
+    page = console.login(world.admin_a, f"#/{gid('Area', world.com_a)}/residents")
+    page.click("#open-import")
+    page.set_input_files("input[type=file]", files=roster(good, bad))
+    page.click("#import-dry-run")
+    expect(page.locator("#import-report")).to_contain_text("共 2 行")
+    expect(page.locator(".card table")).to_contain_text("手机号码无效")
+    expect(page.locator("#import-apply")).to_be_disabled()  # only a clean dry run may be imported
+    assert not Resident.objects.exists()
+
+    page.set_input_files("input[type=file]", files=roster(good))
+    page.click("#import-dry-run")
+    expect(page.locator("#import-report")).to_contain_text("新增 1")
+    page.click("#import-apply")
+    expect(page.locator(".notice.ok")).to_contain_text("已导入")
+    assert Resident.objects.get().display_name == "张三"
+
+
 def test_the_console_fits_a_phone_and_speaks_english_on_request(world, open_console):
     console = open_console({"width": 390, "height": 844})
     page = console.login(world.worker_a1)

@@ -118,7 +118,8 @@ export function render(ctx) {
 }
 
 function problemText(p) {
-  const text = errorText(p.code);
+  // Roster problems carry the same codes as API errors, in lower case.
+  const text = errorText(String(p.code || '').toUpperCase());
   return `${p.column ? `${p.column}: ` : ''}${text === errorText('INTERNAL') ? p.message : text}`;
 }
 
