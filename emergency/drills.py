@@ -9,7 +9,9 @@ mode. They tell the API (Area.activeDrill) and tie what a drill creates to it.
 
 from __future__ import annotations
 
-from community.models import Area
+from django.db.models import Q
+
+from community.models import Area, ModeSwitch
 
 from .models import Drill
 
@@ -21,3 +23,12 @@ def active_drill(area: Area) -> Drill | None:
 def covering_drill(area: Area) -> Drill | None:
     return (Drill.objects.filter(area__path__in=area.ancestor_paths(), ended_at__isnull=True)
             .select_related("area").order_by("-area__depth").first())
+
+
+def drill_of(switch: ModeSwitch) -> Drill | None:
+    """The drill a drill switch started, changed or ended: its area's drill running then."""
+    if not switch.is_drill:
+        return None
+    return (Drill.objects.filter(area_id=switch.area_id, started_at__lte=switch.switched_at)
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=switch.switched_at))
+            .select_related("area").order_by("-started_at", "-id").first())

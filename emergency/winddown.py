@@ -274,3 +274,27 @@ def still_running(wind_down: WindDown) -> list[tuple[Task, str]]:
 
 def active_checks_left(wind_down: WindDown) -> int:
     return checks_in_scope(wind_down).filter(status=SafetyCheckStatus.ACTIVE).count()
+
+
+# --- closing the rest by hand -------------------------------------------------------------------
+def tasks_for_closing(area: Area, *, run: PlanRun | None = None, wind_down: WindDown | None = None,
+                      source: str | None = None, priorities: list[str] | None = None,
+                      statuses: list[str] | None = None, is_drill: bool | None = None) -> QuerySet[Task]:
+    """Open tasks in `area`'s subtree matching every filter given: those a run (with the runs
+    of descendants it started) or a wind-down's footing created, a source, priorities,
+    statuses, drill or real."""
+    tasks = Task.objects.filter(area__path__startswith=area.path, status__in=ACTIVE_TASK_STATUSES)
+    if run is not None:
+        runs = PlanRun.objects.filter(Q(pk=run.pk) | Q(parent=run))
+        tasks = tasks.filter(pk__in=tasks_of(runs, SafetyCheck.objects.filter(plan_step__run__in=runs)).values("pk"))
+    if wind_down is not None:
+        tasks = tasks.filter(pk__in=tasks_in_scope(wind_down).values("pk"))
+    if source is not None:
+        tasks = tasks.filter(source=source)
+    if priorities:
+        tasks = tasks.filter(priority__in=priorities)
+    if statuses:
+        tasks = tasks.filter(status__in=statuses)
+    if is_drill is not None:
+        tasks = tasks.filter(is_drill=is_drill)
+    return tasks
