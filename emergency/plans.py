@@ -112,22 +112,35 @@ def start_plan_run(switch: ModeSwitch, area: Area, *, drill: Drill | None = None
     plan = plan_for(area, switch.to_mode)
     run = _write_run(area, switch.to_mode, plan, drill=drill, is_drill=switch.is_drill, mode_switch=switch,
                      cleared_dispatch_override=cleared)
+    covered = {a["type"]: i for i, a in reversed(list(enumerate(plan.actions if plan else []))) if a["type"] in PEOPLE_WIDE}
     for own in descendant_plans(area, switch.to_mode, before=before if drill is None else None):
-        _write_run(own.area, switch.to_mode, own, drill=drill, is_drill=switch.is_drill, parent=run)
+        _write_run(own.area, switch.to_mode, own, drill=drill, is_drill=switch.is_drill, parent=run, covered=covered)
     return run
+
+
+# Actions that reach every resident or volunteer of the area: a descendant's own plan skips
+# them when the switched area's plan already has one (it covers the descendant's people too —
+# asking a resident "are you safe?" twice makes two answers to give and doubles the SMS).
+PEOPLE_WIDE = (PlanAction.ALERT, PlanAction.SAFETY_CHECK, PlanAction.MOBILISE)
 
 
 def _write_run(area: Area, mode: str, plan: ResponsePlan | None, *, drill: Drill | None, is_drill: bool,
                mode_switch: ModeSwitch | None = None, parent: PlanRun | None = None,
-               cleared_dispatch_override: bool = False) -> PlanRun:
+               cleared_dispatch_override: bool = False, covered: dict[str, int] | None = None) -> PlanRun:
+    """`covered`: {action type: position} of the ancestor's run whose steps reach this area's
+    people already; this run records those steps as skipped."""
     run = PlanRun.objects.create(
         mode_switch=mode_switch, parent=parent, area=area, mode=mode, is_drill=is_drill, drill=drill, plan=plan,
         plan_version=plan.version if plan else None, cleared_dispatch_override=cleared_dispatch_override,
     )
-    PlanStep.objects.bulk_create([
-        PlanStep(run=run, position=i, action=action["type"], params=action["params"])
-        for i, action in enumerate(plan.actions if plan else [])
-    ])
+    steps = []
+    for i, action in enumerate(plan.actions if plan else []):
+        step = PlanStep(run=run, position=i, action=action["type"], params=action["params"])
+        if covered and action["type"] in covered and parent is not None:
+            step.status = PlanStepStatus.SKIPPED
+            step.error = f"covered by step {covered[action['type']]} of {parent.area.name}'s plan (run {parent.pk})"
+        steps.append(step)
+    PlanStep.objects.bulk_create(steps)
     return run
 
 

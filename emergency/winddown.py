@@ -17,9 +17,11 @@ those tied to it). In order, in chunks:
 3. safety checks still active are closed, each with its final counts;
 4. tasks: one nobody holds is cancelled with the reason (its open offers withdrawn, their
    texts superseded); one somebody holds goes on (listed, STAFFED or IN_PROGRESS) but asks
-   nobody new. A real help request (LIFE_SAFETY, the resident still needing help) is never
-   cancelled by a wind-down: it is listed (HELP_REQUEST) and keeps dispatching — people
-   first; staff close it when someone has been there (closeTasks).
+   nobody new. People first, for real footings: a help request whose resident still needs
+   help is never cancelled by a wind-down (listed HELP_REQUEST, it keeps dispatching), and
+   entering RECOVERY keeps the welfare visits of vulnerable residents nobody has accounted
+   for yet (WELFARE_VISIT: finding them is the first job of recovery); NORMAL cancels
+   those. Staff close what is left with closeTasks.
 
 Every step is idempotent (only what is still open is closed), so a re-driven chunk or a
 second wind-down of the same runs changes nothing twice; `fanout_counts` holds what was
@@ -73,7 +75,7 @@ EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 TASKS_PER_CHUNK = 25
 
 # Why a task still runs after the wind-down (WindDown.kept[i]["why"]).
-STAFFED, IN_PROGRESS, HELP_REQUEST = "STAFFED", "IN_PROGRESS", "HELP_REQUEST"
+STAFFED, IN_PROGRESS, HELP_REQUEST, WELFARE_VISIT = "STAFFED", "IN_PROGRESS", "HELP_REQUEST", "WELFARE_VISIT"
 
 REASONS = {
     WindDownCause.DRILL_ENDED: "演练结束，未有人承担的演练任务取消。",
@@ -236,6 +238,9 @@ def _settle_task(wind_down: WindDown, task: Task) -> None:
     if not wind_down.is_drill and help_still_needed(task):
         _keep(wind_down, task, HELP_REQUEST)
         return
+    if not wind_down.is_drill and wind_down.cause == WindDownCause.RECOVERY and visit_still_needed(task):
+        _keep(wind_down, task, WELFARE_VISIT)
+        return
     pending = list(Offer.objects.filter(task=task, status=OfferStatus.PENDING).only("pk"))
     bump(wind_down.fanout_counts, messages_superseded=supersede_messages(pending, reason=_reason(wind_down)))
     if is_held(task):
@@ -250,6 +255,11 @@ def help_still_needed(task: Task) -> bool:
     """A help request whose resident (or a neighbour who joined it) still says NEED_HELP."""
     return task.priority == TaskPriority.LIFE_SAFETY and SafetyStatus.objects.filter(
         need_help_task_id=task.pk, status=SafetyState.NEED_HELP).exists()
+
+
+def visit_still_needed(task: Task) -> bool:
+    """A welfare visit to a vulnerable resident nobody has accounted for yet."""
+    return SafetyStatus.objects.filter(welfare_task_id=task.pk, status=SafetyState.UNANSWERED).exists()
 
 
 def _keep(wind_down: WindDown, task: Task, why: str) -> None:

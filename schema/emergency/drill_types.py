@@ -9,7 +9,14 @@ from graphene_django import DjangoObjectType
 from community.models import Area
 from community.permissions import Action, can, scope_q
 from emergency.models import Drill, WindDown, WindDownCause
-from emergency.winddown import HELP_REQUEST, IN_PROGRESS, STAFFED, active_checks_left, still_running
+from emergency.winddown import (
+    HELP_REQUEST,
+    IN_PROGRESS,
+    STAFFED,
+    WELFARE_VISIT,
+    active_checks_left,
+    still_running,
+)
 
 from ..community.types import AreaType, ModeEnum
 from ..core.types import CountedConnection, Node
@@ -18,14 +25,16 @@ from .types import FanoutStatusEnum, PlanRunType
 
 WindDownCauseEnum = graphene.Enum.from_enum(WindDownCause, description="Why a footing ended")
 StillRunningWhyEnum = graphene.Enum("StillRunningWhy", [
-    (STAFFED, STAFFED), (IN_PROGRESS, IN_PROGRESS), (HELP_REQUEST, HELP_REQUEST),
+    (STAFFED, STAFFED), (IN_PROGRESS, IN_PROGRESS), (HELP_REQUEST, HELP_REQUEST), (WELFARE_VISIT, WELFARE_VISIT),
 ], description="STAFFED / IN_PROGRESS: people hold it, it goes on (nobody new is asked). HELP_REQUEST: a resident "
-               "still needs help and nobody has reached them: it keeps dispatching.")
+               "still needs help and nobody has reached them: it keeps dispatching. WELFARE_VISIT (entering RECOVERY): "
+               "a vulnerable resident nobody has accounted for yet: the visit keeps dispatching.")
 
 WHY_TEXT = {
     STAFFED: ("已有人承担，继续进行（不再派单）", "people hold it; it goes on (nobody new is asked)"),
     IN_PROGRESS: ("已在现场进行中", "work is under way on site"),
     HELP_REQUEST: ("居民仍需帮助，尚无人到场，继续派单", "a resident still needs help and nobody is there yet; still dispatching"),
+    WELFARE_VISIT: ("重点关注居民仍未确认平安，继续上门探访", "a vulnerable resident is still unaccounted for; the visit goes on"),
 }
 
 

@@ -22,7 +22,7 @@ from emergency.models import (
 )
 from emergency.plans import plan_for
 
-from ..community.types import ModeEnum
+from ..community.types import LanguageEnum, ModeEnum
 from ..core.lookup import get_node_or_error
 from ..core.permissions import current_user, require, require_view_area
 from ..core.types import plain
@@ -75,6 +75,7 @@ class EmergencyQueries(graphene.ObjectType):
     after_action_report = graphene.Field(
         AfterActionReportType, area_id=graphene.ID(required=True), since=graphene.DateTime(required=True),
         until=graphene.DateTime(required=True), drills=graphene.Boolean(default_value=False),
+        language=LanguageEnum(description="Of html and the files; default: the request's Accept-Language, else yours."),
         description="Staff: what happened in the area in the period; drill data only when drills is true.",
     )
 
@@ -141,5 +142,5 @@ class EmergencyQueries(graphene.ObjectType):
         qs = Drill.objects.filter(area__path__startswith=area.path).select_related("area").order_by("-started_at", "-id")
         return qs.filter(ended_at__isnull=True) if active_only else qs
 
-    def resolve_after_action_report(root, info, area_id, since, until, drills=False):
-        return resolve_after_action_report(info, area_id, since, until, drills)
+    def resolve_after_action_report(root, info, area_id, since, until, drills=False, language=None):
+        return resolve_after_action_report(info, area_id, since, until, drills, language)

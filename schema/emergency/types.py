@@ -13,6 +13,7 @@ from community.models import Area, EmergencyContact, ModeSwitch
 from community.permissions import Action, can, scope_paths, scope_q, visible_areas_q
 from community.privacy import may_see_personal_data
 from emergency.cap import alert_to_cap
+from emergency.drills import drill_of
 from emergency.models import (
     Alert,
     AnswerChannel,
@@ -38,7 +39,6 @@ from emergency.models import (
     SafetyStatus,
     WindDown,
 )
-from emergency.drills import drill_of
 from emergency.safety import safety_counts, statuses_vulnerable_first
 
 from ..community.people_types import ResidentType
