@@ -235,20 +235,26 @@ def _settle_tasks(wind_down: WindDown) -> bool:
 
 
 def _settle_task(wind_down: WindDown, task: Task) -> None:
-    if not wind_down.is_drill and help_still_needed(task):
-        _keep(wind_down, task, HELP_REQUEST)
-        return
-    if not wind_down.is_drill and wind_down.cause == WindDownCause.RECOVERY and visit_still_needed(task):
-        _keep(wind_down, task, WELFARE_VISIT)
-        return
+    held = is_held(task)
+    if not wind_down.is_drill:  # people first: see the module's docstring
+        needed = HELP_REQUEST if help_still_needed(task) else None
+        if needed is None and wind_down.cause == WindDownCause.RECOVERY and visit_still_needed(task):
+            needed = WELFARE_VISIT
+        if needed is not None:  # it keeps looking for people while places are free
+            _keep(wind_down, task, _held_why(task) if held else needed)
+            return
     pending = list(Offer.objects.filter(task=task, status=OfferStatus.PENDING).only("pk"))
     bump(wind_down.fanout_counts, messages_superseded=supersede_messages(pending, reason=_reason(wind_down)))
-    if is_held(task):
+    if held:
         bump(wind_down.fanout_counts, offers_withdrawn=stop_recruiting(task, by=_actor(wind_down), reason=_reason(wind_down)))
-        _keep(wind_down, task, IN_PROGRESS if task.status == TaskStatus.IN_PROGRESS else STAFFED)
+        _keep(wind_down, task, _held_why(task))
         return
     cancel_task(task, by=_actor(wind_down), reason=_reason(wind_down))
     bump(wind_down.fanout_counts, tasks_cancelled=1, offers_withdrawn=len(pending))
+
+
+def _held_why(task: Task) -> str:
+    return IN_PROGRESS if task.status == TaskStatus.IN_PROGRESS else STAFFED
 
 
 def help_still_needed(task: Task) -> bool:
