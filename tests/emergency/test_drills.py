@@ -11,22 +11,37 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from community.models import Area, Mode, ModeSwitch
-from emergency.models import Alert, Drill, Mobilisation, PlanRun, PlanStep, SafetyCheck, SafetyStatus, WindDown
 from emergency.mobilise import respond_to_mobilisation
+from emergency.models import (
+    Alert,
+    Drill,
+    Mobilisation,
+    PlanRun,
+    PlanStep,
+    SafetyCheck,
+    SafetyStatus,
+    WindDown,
+)
 from emergency.plans import save_plan_version
 from emergency.safety_answers import answer_safety_check
 from emergency.switching import switch_mode
 from emergency.tasks import run_pending_emergency_jobs
 from notifications.models import SmsMessage, SmsStatus
 from tests.operations import operation
-from tests.volunteers.conftest import make_member, make_volunteer, new_user, new_task
+from tests.volunteers.conftest import make_member, make_volunteer, new_task, new_user
 from volunteers.dispatch.parameters import dispatch_parameters
 from volunteers.dispatch.pool import party_members_join
 from volunteers.dispatch.waves import offer_next_wave
 from volunteers.models import AreaDispatchOverride, Offer, Task, Volunteer
 from volunteers.services import add_person
 
-from .emergency_support import ALERT_PARAMS, _emergency_isolation, gid, resident, run_jobs  # noqa: F401
+from .emergency_support import (  # noqa: F401
+    ALERT_PARAMS,
+    _emergency_isolation,
+    gid,
+    resident,
+    run_jobs,
+)
 
 pytestmark = pytest.mark.django_db
 SWITCH = operation("community/SwitchAreaMode")

@@ -20,7 +20,13 @@ from tests.volunteers.conftest import make_volunteer, new_user
 from volunteers.models import Offer, Task, TaskAssignment, TaskEvent
 from volunteers.services import add_person
 
-from .emergency_support import ALERT_PARAMS, _emergency_isolation, gid, resident, run_jobs  # noqa: F401
+from .emergency_support import (  # noqa: F401
+    ALERT_PARAMS,
+    _emergency_isolation,
+    gid,
+    resident,
+    run_jobs,
+)
 
 pytestmark = pytest.mark.django_db
 SWITCH = operation("community/SwitchAreaMode")
@@ -42,8 +48,8 @@ def row_of(person) -> SafetyStatus:
 def emergency(world):
     """com_a in EMERGENCY: two elderly residents living alone (a visit task each, both silent:
     welfare visits), a resident who asked for help; one visit task has a volunteer on it."""
-    elders = [resident(world.grid_a1, "独居老人甲", elderly_living_alone=True),
-              resident(world.grid_a2, "独居老人乙", elderly_living_alone=True)]
+    resident(world.grid_a1, "独居老人甲", elderly_living_alone=True)
+    resident(world.grid_a2, "独居老人乙", elderly_living_alone=True)
     asking = resident(world.grid_a1, "求助居民", app=True)
     save_plan_version(world.com_a, Mode.EMERGENCY, name="暴雨应急预案", actions=PLAN, by=world.admin_a)
     switch_mode(world.com_a, Mode.EMERGENCY, by=world.admin_a, reason="暴雨")

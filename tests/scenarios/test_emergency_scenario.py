@@ -16,8 +16,16 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from community.demo import build_demo_city
-from community.models import Area, Mode, Resident, Role, RoleAssignment
-from emergency.models import Alert, Drill, Mobilisation, PlanRun, SafetyCheck, SafetyStatus, WindDown
+from community.models import Area, Resident, Role, RoleAssignment
+from emergency.models import (
+    Alert,
+    Drill,
+    Mobilisation,
+    PlanRun,
+    SafetyCheck,
+    SafetyStatus,
+    WindDown,
+)
 from emergency.safety_answers import request_welfare_checks
 from emergency.tasks import run_pending_emergency_jobs
 from notifications.models import InboundSms, Notification, SmsMessage
