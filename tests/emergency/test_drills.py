@@ -47,6 +47,7 @@ pytestmark = pytest.mark.django_db
 SWITCH = operation("community/SwitchAreaMode")
 ACTIVE_DRILL = operation("emergency/ActiveDrill")
 WIND_DOWNS = operation("emergency/WindDowns")
+DRILLS = operation("emergency/Drills")
 
 DRILL_PLAN = [
     {"type": "ALERT", "params": ALERT_PARAMS},
@@ -208,3 +209,15 @@ def test_party_members_are_not_called_in_to_real_tasks_by_a_drill(world):
     real = new_task(world.grid_a1, title="真实任务", priority="URGENT")
     assert not party_members_join(real, [], dispatch_parameters(real).mode)
     assert Mobilisation.objects.get(user=member).is_drill
+
+
+def test_staff_see_the_drills_of_their_area_with_their_runs_and_wind_downs(world, gql):
+    start_drill(world, [DRILL_PLAN[1]])
+    run_jobs()
+    switch_mode(world.com_a, Mode.NORMAL, by=world.admin_a, is_drill=True, reason="演练结束")
+    run_jobs()
+    listed = gql.data(DRILLS, {"areaId": gid("Area", world.com_a)}, user=world.admin_a)["drills"]
+    (drill,) = [e["node"] for e in listed["edges"]]
+    assert (drill["isActive"], drill["mode"], drill["reason"], drill["startedByName"]) == (False, "NORMAL", "年度演练", "admin_a")
+    assert [r["status"] for r in drill["planRuns"]] == ["DONE"] and drill["windDowns"][0]["cause"] == "DRILL_ENDED"
+    assert gql.data(DRILLS, {"areaId": gid("Area", world.com_a), "activeOnly": True}, user=world.admin_a)["drills"]["totalCount"] == 0
