@@ -40,12 +40,12 @@ def render_report_html(report: AfterActionReport, language: str | None = "zh-han
 def report_context(report: AfterActionReport, L: Labels) -> dict[str, Any]:
     total = report.total
     return {
-        "r": report, "L": L, "lang": "en" if L.english else "zh-Hans",
+        "r": report, "L": L, "lang": "en" if L.english else "zh-Hans", "life": L.priority("LIFE_SAFETY"),
         "generated_at": timezone.localtime(report.generated_at),
         "summary": summary_rows(report, L),
         "breakdown_head": table_head(breakdown_head(L)), "breakdown": [breakdown_row(row, L) for row in report.breakdown],
         "areas_chart": areas_chart(report, L),
-        "open_tasks": open_task_rows(report, L), "silent": silent_by_grid(report, L),
+        "open_tasks": open_task_groups(report, L), "silent": silent_by_grid(report, L),
         "more_tasks": _more(L, report.open_work.tasks_total - len(report.open_work.tasks)),
         "more_silent": _more(L, report.open_work.silent_vulnerable_total - len(report.open_work.silent_vulnerable)),
         "timeline": [timeline_row(e, L) for e in report.timeline],
@@ -152,6 +152,25 @@ def open_task_rows(report: AfterActionReport, L: Labels) -> list[Row]:
 def silent_rows(report: AfterActionReport, L: Labels) -> list[Row]:
     return [Row(p.name, [p.grid, p.check, L.task_status(p.welfare_status) if p.welfare_status else L.t("no_visit")])
             for p in report.open_work.silent_vulnerable]
+
+
+def open_task_groups(report: AfterActionReport, L: Labels) -> list[Row]:
+    """Calls for help one by one (each is a person waiting); the rest grouped by what and where
+    (eighty identical welfare visits read as one line per grid)."""
+    rows: list[Row] = []
+    groups: dict[tuple[str, str, str, str], list[Any]] = {}
+    for t in report.open_work.tasks:
+        if t.priority == "LIFE_SAFETY":
+            rows.append(Row(t.title, [t.area, L.priority(t.priority), L.task_status(t.status), 1, f"{t.filled}/{t.headcount}",
+                                      t.people_to_help, timezone.localtime(t.created_at).strftime("%m-%d %H:%M")]))
+        else:
+            groups.setdefault((t.title, t.area, t.priority, t.status), []).append(t)
+    for (title, area, priority, status), tasks in sorted(groups.items(), key=lambda g: (g[0][2] != "URGENT", g[0][0], g[0][1])):
+        oldest = min(t.created_at for t in tasks)
+        rows.append(Row(title, [area, L.priority(priority), L.task_status(status), len(tasks),
+                                f"{sum(t.filled for t in tasks)}/{sum(t.headcount for t in tasks)}",
+                                sum(t.people_to_help for t in tasks), timezone.localtime(oldest).strftime("%m-%d %H:%M")]))
+    return rows
 
 
 def silent_by_grid(report: AfterActionReport, L: Labels) -> list[Row]:

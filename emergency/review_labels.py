@@ -100,6 +100,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "silent_vulnerable": ("仍未答复的重点关注居民", "Vulnerable residents still silent"),
     "name": ("姓名", "Name"),
     "people_count": ("人数", "People"),
+    "task_count": ("任务数", "Tasks"),
     "grid": ("网格", "Grid"),
     "check": ("报平安", "Safety check"),
     "welfare_visit": ("上门探访", "Welfare visit"),
