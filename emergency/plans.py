@@ -6,10 +6,14 @@
                                                   # hands over to the ancestors)
 
 A switch that enters a mode writes a PlanRun (the version that ran, one step per action) in
-its own transaction (start_plan_run); Celery then runs the steps in order, each in chunks
-with its cursor in the database (plan_run_chunk, driven by emergency.fanout). A newer
-switch of the same area supersedes the run: steps not yet started are skipped. Dispatch
-overrides a plan set are cleared when the area leaves that mode.
+its own transaction (start_plan_run), and one for each descendant that has its own plan for
+that mode (descendant_plans: a community's patrols run when its subdistrict declares; what
+the switched area's plan already does for everyone is recorded as covered, not done twice).
+Celery then runs the steps in order, each in chunks with its cursor in the database
+(plan_run_chunk, driven by emergency.fanout). A newer switch of the same area and footing (the
+real one, or its drill) supersedes the run: steps not yet started are skipped, a running one
+stops at its next chunk. Dispatch overrides a plan set are cleared when the area leaves that
+mode; a drill's plan never sets one (it records what it would set).
 """
 
 from __future__ import annotations
