@@ -31,6 +31,8 @@ def _throttle_password_login(info, username: str) -> None:
 class TokenAuth(graphql_jwt.ObtainJSONWebToken):
     """Staff login: username + password -> access token and refresh token."""
 
+    checks_secret = True  # one per document (schema.core.validation)
+
     @classmethod
     def mutate(cls, root, info, **kwargs):
         _throttle_password_login(info, kwargs.get("username", ""))
