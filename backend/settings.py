@@ -224,7 +224,9 @@ GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
     "SCHEMA": "schema.schema.schema",
     # Authentication happens once per request in schema.core.views (HTTP) and at
     # connection_init (WebSocket), not in a per-field middleware.
-    "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware"],
+    "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware",
+                   # mutation arguments lose invisible characters before a service sees them
+                   "schema.core.inputs.TextArgumentsMiddleware"],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
     # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing

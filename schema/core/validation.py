@@ -140,7 +140,7 @@ class _Walk:
 
     def _measure(self, grouped: dict[str, list[FieldNode]], parent: GraphQLNamedType | None,
                  multiplier: int, depth: int) -> None:
-        for key, nodes in grouped.items():
+        for nodes in grouped.values():
             first = nodes[0]
             name = first.name.value
             if name.startswith("__"):  # introspection: bounded by the schema, not counted

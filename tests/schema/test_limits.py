@@ -83,6 +83,7 @@ def test_batched_request_bodies_are_refused(client):
     body = json.dumps([{"query": "{ me { id } }"}, {"query": "{ me { id } }"}])
     response = client.post("/graphql/", data=body, content_type="application/json")
     assert response.status_code == 400
+    assert codes(response.json()) == {"BAD_REQUEST"}
 
 
 def test_mutation_over_get_is_refused(client):
