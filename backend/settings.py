@@ -12,6 +12,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.secret_key import local_secret_key
+
 # Admin classes are written ModelAdmin[Model] for mypy; Django's own classes only accept the
 # subscript at run time once django-stubs-ext has made them generic.
 django_stubs_ext.monkeypatch()
@@ -24,20 +26,21 @@ if (BASE_DIR / ".env").exists():
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET_KEY = "dev-insecure-linli-key-do-not-use-in-production-0123456789abcdef"
 _LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+# Without SECRET_KEY, development servers sign with a random key of their own, kept in the
+# state directory (backend/secret_key.py, after DATABASES); no published key signs anything.
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS[:3])
     if "DEBUG" not in env and any(h not in _LOCAL_HOSTS for h in ALLOWED_HOSTS):
-        # Public hosts with DEBUG left at its development default would run on the published
-        # development key (anyone could sign tokens): say DEBUG=0, or DEBUG=1 on purpose.
+        # Public hosts with DEBUG left at its development default (debug pages, development
+        # defaults): say DEBUG=0, or DEBUG=1 on purpose.
         raise ImproperlyConfigured("ALLOWED_HOSTS names public hosts but DEBUG is unset (on): set DEBUG=0 and SECRET_KEY.")
 else:
-    # Production-like: refuse to start without real secrets and hosts.
-    SECRET_KEY = env.str("SECRET_KEY", default="")
+    # Production-like: refuse to start without real secrets and hosts (every host and
+    # process must share one key, which a file made on one machine cannot promise).
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY:
+    if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -108,6 +111,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "SQLITE_TEST_NAME", default=""
     ) else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- State kept by the server itself (the generated secret key) ------------------------------
+# Beside the SQLite database by default; a directory only the server's user can read.
+_SQLITE_NAME = str(DATABASES["default"].get("NAME") or "") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else ""
+LINLI_STATE_DIR = Path(env.str("LINLI_STATE_DIR", default=str(Path(_SQLITE_NAME).parent if "/" in _SQLITE_NAME else BASE_DIR)))
+if not SECRET_KEY:
+    SECRET_KEY = local_secret_key(LINLI_STATE_DIR)
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USING_POSTGRES and env.bool("DB_POOL", default=True):
     # Under ASGI every request runs in a thread of its own, so per-thread persistent
@@ -210,6 +220,7 @@ AUTH_PASSWORD_VALIDATORS = [
 from datetime import timedelta  # noqa: E402
 
 GRAPHQL_JWT = {
+    "JWT_SECRET_KEY": SECRET_KEY,  # said, not left to graphql_jwt's import-time default
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_EXPIRATION_DELTA": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),

@@ -1,8 +1,10 @@
 """Settings come from the environment; production-like settings pass `check --deploy` cleanly."""
 
 import os
+import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
-    "SECRET_KEY": "a-long-random-production-secret-key-for-the-check-0123456789-abcdefgh",
+    "SECRET_KEY": secrets.token_urlsafe(50),  # a key written here would be published (backend/checks.py)
     "ALLOWED_HOSTS": "linli.example.cn",
     "CSRF_TRUSTED_ORIGINS": "https://linli.example.cn",
 }
@@ -19,6 +21,8 @@ PRODUCTION_ENV = {
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
     full_env.update(env)
+    full_env["DJANGO_SETTINGS_MODULE"] = env.get("DJANGO_SETTINGS_MODULE", "backend.settings")  # not the test suite's
+    full_env.setdefault("LINLI_STATE_DIR", tempfile.mkdtemp(prefix="linli-state-"))  # a key made here stays out of the tree
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
     )
