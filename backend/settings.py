@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "graphene_django",
     "graphql_jwt.refresh_token.apps.RefreshTokenConfig",
     "treebeard",
@@ -66,6 +67,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every HTML page (backend/csp.py); CORS answers before anything
+    # else can (django-cors-headers: before WhiteNoise and CommonMiddleware).
+    "backend.csp.ContentSecurityPolicyMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     # Static files (the admin's) from the app server itself, dev and production alike.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -297,7 +302,19 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The admin's forms (the only cookie-authenticated pages) post from these origins.
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+    if not CSRF_TRUSTED_ORIGINS:
+        raise ImproperlyConfigured("CSRF_TRUSTED_ORIGINS must be set when DEBUG is off (e.g. https://linli.example.cn).")
+# Browser apps on other origins that may call the API (django-cors-headers): none unless
+# listed, e.g. CORS_ALLOWED_ORIGINS=https://console.linli.example.cn. Bearer tokens, no cookies.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 3600
+# GraphiQL's scripts and styles still come from a CDN (graphene-django's template): the CSP
+# allows these origins on that page only. Empty once the assets are served from the server.
+GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=["https://cdn.jsdelivr.net"])
 # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses): per-address
 # rate limits see the real client only through them. Never "*" when uvicorn is reachable directly.
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
