@@ -359,6 +359,24 @@ ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)
 # Whole multipart GraphQL request (files included); larger bodies get 413 before parsing.
 GRAPHQL_UPLOAD_MAX_BYTES = env.int("GRAPHQL_UPLOAD_MAX_BYTES", default=12 * 1024 * 1024)
 
+# --- Account security (community/login.py, otp.py, phone.py) -------------------------------------
+# Staff password login (tokenAuth and the admin), attempts per hour: per username and client
+# address, per address, and per username from devices that never logged in before; a device
+# that did (its signed known-device token, kept KNOWN_DEVICE_DAYS) has a budget of its own, so
+# nobody else's guesses can lock its owner out.
+LOGIN_PASSWORD_PER_USER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_ADDRESS_PER_HOUR", default=10)
+LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR", default=120)
+LOGIN_PASSWORD_PER_USER_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_PER_HOUR", default=20)
+LOGIN_PASSWORD_PER_DEVICE_PER_HOUR = env.int("LOGIN_PASSWORD_PER_DEVICE_PER_HOUR", default=20)
+KNOWN_DEVICE_DAYS = env.int("KNOWN_DEVICE_DAYS", default=90)
+# A second factor (TOTP, an authenticator app) for everyone with a staff role; staff who have
+# enrolled give a code either way.
+STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=False)
+TOTP_ISSUER = env.str("TOTP_ISSUER", default="Linli 邻里")
+TOTP_RECOVERY_CODES = env.int("TOTP_RECOVERY_CODES", default=10)
+# A resident's new SMS number is texted a code (community/phone.py): requests per day.
+PHONE_CHANGES_PER_RESIDENT_PER_DAY = env.int("PHONE_CHANGES_PER_RESIDENT_PER_DAY", default=5)
+
 # --- Notifications: SMS (Twilio), phone login ------------------------------------------------
 # Like Django's email backends: console prints (development), locmem keeps a list (the test
 # suite's settings, tests/settings.py, choose it).
@@ -395,9 +413,6 @@ LOGIN_CODE_RESEND_SECONDS = env.int("LOGIN_CODE_RESEND_SECONDS", default=60)
 LOGIN_CODES_PER_PHONE_PER_HOUR = env.int("LOGIN_CODES_PER_PHONE_PER_HOUR", default=5)
 LOGIN_CODES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_CODES_PER_ADDRESS_PER_HOUR", default=30)
 LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR", default=60)
-# Staff password login (tokenAuth): attempts per username and per client address per hour.
-LOGIN_PASSWORD_PER_USER_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_PER_HOUR", default=20)
-LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR", default=120)
 # Token buckets (SMS pacing, login throttles) live here so every worker shares them.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")

@@ -27,20 +27,26 @@ def post_raw(client, body: str, user=None):
     return response.status_code, response.json()
 
 
+def raw_json(document: dict, escape: str) -> str:
+    """`document` as JSON with its one "@" replaced by `escape` as written (json.dumps would
+    escape the backslash of "\\ud800")."""
+    return json.dumps(document, ensure_ascii=False).replace("@", escape, 1)
+
+
 def codes(body):
     return [e["extensions"]["code"] for e in body.get("errors", [])]
 
 
 @pytest.mark.parametrize("value", ["\\ud800", "a\\udfffb", "\\u0000", "x\\u0000y"])
 def test_a_lone_surrogate_or_nul_in_a_variable_is_bad_user_input(client, world, value):
-    body = '{"query": "mutation($u: String!) { tokenAuth(username: $u, password: \\"x\\") { token } }", "variables": {"u": "%s"}}' % value
+    body = raw_json({"query": 'mutation($u: String!) { tokenAuth(username: $u, password: "x") { token } }', "variables": {"u": "@"}}, value)
     status, answer = post_raw(client, body)
     assert status == 400 and codes(answer) == ["BAD_USER_INPUT"]
 
 
 def test_one_deep_inside_an_input_object_or_a_list_is_refused_and_nothing_changes(client, world):
-    variables = '{"area": "%s", "reason": "停电\\ud83d"}' % to_global_id("Area", world.com_a.pk)
-    status, answer = post_raw(client, '{"query": "%s", "variables": %s}' % (SWITCH.replace('"', '\\"'), variables), world.admin_a)
+    body = raw_json({"query": SWITCH, "variables": {"area": to_global_id("Area", world.com_a.pk), "reason": "停电@"}}, "\\ud83d")
+    status, answer = post_raw(client, body, world.admin_a)
     assert status == 400 and codes(answer) == ["BAD_USER_INPUT"]
     assert not ModeSwitch.objects.exists()
     plan = '{"query": "mutation($a: [PlanActionInput!]!) { saveResponsePlan(areaId: \\"x\\", mode: STANDBY, name: \\"n\\", actions: $a) { errors { code } } }", "variables": {"a": [{"kind": "ISSUE_ALERT", "params": {"headline": ["ok", "\\u0000"]}}]}}'
@@ -51,7 +57,7 @@ def test_one_deep_inside_an_input_object_or_a_list_is_refused_and_nothing_change
 @pytest.mark.parametrize("literal", ['\\"\\ud800\\"', '\\"\\\\u0000\\"', '\\"\\"\\"a\\u0000b\\"\\"\\"'])
 def test_one_in_a_literal_of_the_document_is_refused(client, world, literal):
     # a raw surrogate in the text, a GraphQL \u0000 escape, a NUL in a block string
-    body = '{"query": "mutation { tokenAuth(username: %s, password: \\"x\\") { token } }"}' % literal
+    body = raw_json({"query": 'mutation { tokenAuth(username: @, password: "x") { token } }'}, literal)
     status, answer = post_raw(client, body)
     assert status == 400 and codes(answer) in (["BAD_USER_INPUT"], ["GRAPHQL_VALIDATION_FAILED"])
 
@@ -64,8 +70,8 @@ def test_one_in_the_operation_name_is_refused(client):
 @pytest.mark.django_db(transaction=True)
 def test_over_the_websocket_too(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.admin_a)) as ws:
-        ws.send('{"type": "subscribe", "id": "1", "payload": {"query": "%s", "variables": {"area": "%s", "reason": "\\ud800"}}}'
-                % (SWITCH.replace('"', '\\"'), to_global_id("Area", world.com_a.pk)))
+        ws.send(raw_json({"type": "subscribe", "id": "1", "payload": {
+            "query": SWITCH, "variables": {"area": to_global_id("Area", world.com_a.pk), "reason": "@"}}}, "\\ud800"))
         message = ws.receive_for("1")
         assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         ws.subscribe("2", "{ me { username } }")

@@ -6,6 +6,7 @@ from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
 from .import_residents import ImportResidents
 from .reports import SetReportStatus, SubmitReport
 from .residents import (
+    ConfirmMyPhone,
     RegisterMyResidentProfile,
     RegisterResident,
     UpdateMyResidentProfile,
@@ -20,6 +21,7 @@ class CommunityMutations(graphene.ObjectType):
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()
+    confirm_my_phone = ConfirmMyPhone.Field()
     register_resident = RegisterResident.Field()
     update_resident = UpdateResident.Field()
     create_household = CreateHousehold.Field()

@@ -28,6 +28,22 @@ from .matrix import (
 )
 from .world import A_POINT
 
+
+def _pending_phone_code(w) -> dict:
+    """The resident asked for +8613700000099 as their SMS number; 123456 was texted to it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from community.models import PhoneVerification
+    from community.phone import _hash
+
+    phone = "+8613700000099"
+    PhoneVerification.objects.get_or_create(
+        resident=w.resident_row, phone=phone,
+        defaults={"code_hash": _hash(w.resident_row, phone, "123456"), "expires_at": timezone.now() + timedelta(minutes=5)})
+    return {"phone": phone, "code": "123456"}
+
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}
 
 AREA = """query Area($id: ID!) {
@@ -141,13 +157,18 @@ RESIDENTS = [
     Entry("Mutation.registerMyResidentProfile", "community/RegisterMyResidentProfile",
           lambda w: {"input": {"displayName": "冒领", "phone": "+8613900000031"}, "location": HERE},
           variant="(claiming the staff-made profile of someone else's phone)",
-          refused={"stranger": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND"),
-                   "worker_other_community": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND")},
-          secrets=("elder",)),
+          # Their own profile is made (with the number they logged in with; the other is only
+          # texted a code): nothing says whether anyone holds that number, nothing is claimed.
+          refused={"stranger": OWN, "worker_other_community": OWN},
+          keeps=lambda w: [w.rows["elder_row"]], secrets=("elder",)),
     Entry("Mutation.updateMyResidentProfile", "community/UpdateMyResidentProfile",
           lambda w: {"input": {"address": "甲社区1幢102室"}},
           allowed={"resident": done("resident")},
           refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": OWN},
+          keeps=lambda w: [w.resident_row], secrets=("resident",)),
+    Entry("Mutation.confirmMyPhone", "community/ConfirmMyPhone", lambda w: _pending_phone_code(w),
+          allowed={"resident": done("resident")},
+          refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": payload("CODE_EXPIRED")},
           keeps=lambda w: [w.resident_row], secrets=("resident",)),
     Entry("Mutation.registerResident", "community/RegisterResident",
           lambda w: {"input": {"displayName": "新登记老人", "phone": "+8613900000099", "careNotes": "新备注"}, **_grid(w)},
