@@ -12,12 +12,16 @@ from .residents import (
     UpdateMyResidentProfile,
     UpdateResident,
 )
+from .second_factor import BeginTotpEnrolment, ConfirmTotpEnrolment, RegenerateRecoveryCodes
 
 
 class CommunityMutations(graphene.ObjectType):
     token_auth = TokenAuth.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
+    begin_totp_enrolment = BeginTotpEnrolment.Field()
+    confirm_totp_enrolment = ConfirmTotpEnrolment.Field()
+    regenerate_recovery_codes = RegenerateRecoveryCodes.Field()
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()

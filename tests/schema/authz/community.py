@@ -29,6 +29,19 @@ from .matrix import (
 from .world import A_POINT
 
 
+def _totp_code(w, *, confirmed: bool) -> str:
+    """The grid worker's authenticator app (begun, or set up) and its current code."""
+    import pyotp
+    from django.utils import timezone
+
+    from community.models import TotpDevice
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    TotpDevice.objects.update_or_create(user=w.users["worker_a1"], defaults={
+        "secret": secret, "confirmed_at": timezone.now() if confirmed else None, "last_counter": 0})
+    return pyotp.TOTP(secret).now()
+
+
 def _pending_phone_code(w) -> dict:
     """The resident asked for +8613700000099 as their SMS number; 123456 was texted to it."""
     from datetime import timedelta
@@ -166,6 +179,16 @@ RESIDENTS = [
           allowed={"resident": done("resident")},
           refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": OWN},
           keeps=lambda w: [w.resident_row], secrets=("resident",)),
+    Entry("Mutation.beginTotpEnrolment", "community/BeginTotpEnrolment",
+          allowed={"worker": done("otpauthUri")},
+          refused={"anonymous": UNAUTH, "resident": payload("INVALID"), "worker_other_community": OWN},
+          keeps=lambda w: [w.users["worker_a1"]]),
+    Entry("Mutation.confirmTotpEnrolment", "community/ConfirmTotpEnrolment", lambda w: {"code": _totp_code(w, confirmed=False)},
+          allowed={"worker": done("recoveryCodes")},
+          refused={"anonymous": UNAUTH, "resident": payload("NOT_FOUND"), "worker_other_community": payload("NOT_FOUND")}),
+    Entry("Mutation.regenerateRecoveryCodes", "community/RegenerateRecoveryCodes", lambda w: {"otp": _totp_code(w, confirmed=True)},
+          allowed={"worker": done("recoveryCodes")},
+          refused={"anonymous": UNAUTH, "resident": payload("NOT_FOUND"), "worker_other_community": payload("NOT_FOUND")}),
     Entry("Mutation.confirmMyPhone", "community/ConfirmMyPhone", lambda w: _pending_phone_code(w),
           allowed={"resident": done("resident")},
           refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": payload("CODE_EXPIRED")},
