@@ -55,7 +55,10 @@ def known_device(token: str | None, username: str) -> KnownDevice | None:
         payload = unsign(token, salt=DEVICE_SALT, max_age=settings.KNOWN_DEVICE_DAYS * 86400)
     except LinkInvalid:
         return None
-    user = User.objects.filter(pk=payload.get("u")).only("pk", "username", "password").first()
+    user_id = payload.get("u")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id).only("pk", "username", "password").first()
     if user is None or user.username.lower() != (username or "").strip().lower():
         return None
     if not secrets.compare_digest(str(payload.get("p", "")), _password_stamp(user)):

@@ -185,7 +185,10 @@ def user_for_enrolment(token: str | None) -> User | None:
         payload = unsign(token or "", salt=ENROLMENT_SALT, max_age=ENROLMENT_SECONDS)
     except LinkInvalid:
         return None
-    user = User.objects.filter(pk=payload.get("u"), is_active=True).first()
+    user_id = payload.get("u")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not secrets.compare_digest(str(payload.get("p", "")), _password_stamp(user)):
         return None
     return user

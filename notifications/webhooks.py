@@ -52,7 +52,7 @@ def signature_is_valid(request: HttpRequest) -> bool:
 
 def _field(request: HttpRequest, *names: str, limit: int) -> str:
     """The first of `names` the form carries, storable (core.text), stripped and cut."""
-    value = next((request.POST.get(name) for name in names if request.POST.get(name)), "")
+    value = next((request.POST.get(name) or "" for name in names if request.POST.get(name)), "")
     return storable(value).strip()[:limit]
 
 

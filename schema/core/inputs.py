@@ -52,9 +52,9 @@ def refused_input(document: DocumentNode, variables: object, operation_name: obj
         problem, node = literals.problem
         return GraphQLError(f"A string argument contains {problem}.", node, extensions={"code": CODE})
     for where, value in (("variables", variables), ("operationName", operation_name)):
-        problem = unstorable_in(value)
-        if problem is not None:
-            return GraphQLError(f"`{where}` contains {problem}.", extensions={"code": CODE})
+        found = unstorable_in(value)
+        if found is not None:
+            return GraphQLError(f"`{where}` contains {found}.", extensions={"code": CODE})
     return None
 
 

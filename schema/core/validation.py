@@ -38,6 +38,8 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLOutputType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -46,10 +48,9 @@ from graphql import (
     ValidationContext,
     ValidationRule,
     get_named_type,
-    get_nullable_type,
     specified_rules,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -60,10 +61,10 @@ LIST_SIZES: dict[str, int] = {
 }
 
 
-def checks_a_secret(mutation_field_type: object) -> bool:
+def checks_a_secret(mutation_field_type: GraphQLOutputType) -> bool:
     """Whether a mutation checks a password or a code: its class says so with
     `checks_secret = True` (graphene keeps the class on the payload type)."""
-    named = get_named_type(mutation_field_type)  # type: ignore[arg-type]
+    named = get_named_type(mutation_field_type)
     return bool(getattr(getattr(named, "graphene_type", None), "checks_secret", False))
 
 
@@ -160,13 +161,14 @@ class _Walk:
                 items = self._items(parent, name, first, definition.type)
                 self._measure(children, child_type, multiplier * items, depth + 1)
 
-    def _items(self, parent: object, name: str, node: FieldNode, field_type: object) -> int:
-        named = get_named_type(field_type)  # type: ignore[arg-type]
+    def _items(self, parent: object, name: str, node: FieldNode, field_type: GraphQLOutputType) -> int:
+        named = get_named_type(field_type)
         if _is_connection(named):
             return _page_size(node)
         if _is_connection(parent) and name == "edges":
             return 1  # counted at the connection
-        if isinstance(get_nullable_type(field_type), GraphQLList):  # type: ignore[arg-type]
+        nullable = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        if isinstance(nullable, GraphQLList):
             return LIST_SIZES.get(f"{getattr(parent, 'name', '')}.{name}", settings.GRAPHQL_LIST_COST)
         return 1
 
@@ -228,11 +230,11 @@ class DocumentLimitsRule(ValidationRule):
         self.report_error(GraphQLError(message, node, extensions={"code": TOO_COMPLEX, **extensions}))
 
 
-def validation_rules() -> tuple[type[ValidationRule], ...]:
+def validation_rules() -> tuple[type[ASTValidationRule], ...]:
     """GraphQL's own rules (unknown fields, arguments, types, fragments and their cycles,
     variables...) and ours. graphql-core's validate() runs only the rules it is given, so the
     specified rules must be in the list: without them `{ nosuch }` would answer {"data": {}}."""
-    rules: list[type[ValidationRule]] = [*specified_rules, DocumentLimitsRule]
+    rules: list[type[ASTValidationRule]] = [*specified_rules, DocumentLimitsRule]
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
