@@ -1,16 +1,17 @@
 """A resident's SMS number changes only for someone who can read texts sent to it.
 
 From the app, a resident may set their SMS number to the number they logged in with (they
-proved it then) or clear it explicitly. Any other number gets a six-digit code by SMS; it
-becomes their number when they type the code back (check_phone_code, then
-community.residents.do_confirm_my_phone). The answer to the
-request is the same whoever holds the number, so it tells nothing about other residents
-(the PHONE_TAKEN oracle: issue 13, point 7). Only a person who proved the number may learn
-that another resident is registered with it. Staff registering residents are still told
-(community/residents.py): they see the data anyway.
+proved it then) or clear it explicitly. Any other number gets a six-digit code by SMS and
+becomes theirs when they type it back (check_phone_code, through
+community.residents.do_confirm_my_phone). The answer to the request is the same whoever holds
+the number, so it tells nothing about other residents (the PHONE_TAKEN oracle: issue 13,
+point 7). Only a person who proved the number may learn that another resident is registered
+with it. Staff registering residents are still told (community/residents.py): they see the
+data anyway.
 
 Codes are stored as an HMAC, expire, allow a few guesses, and are throttled per resident,
-per number and per client address; the SMS goes through the outbox.
+per number and per client address; like login codes they go only to the allowed country
+codes (SMS pumping); the SMS goes through the outbox.
 """
 
 from __future__ import annotations
@@ -65,9 +66,19 @@ def _throttle(key: str, limit: int, period: int) -> None:
         raise field_error("phone", f"Too many requests; try again in {seconds} seconds.", CommunityErrorCode.RATE_LIMITED)
 
 
+def _check_country(phone: str) -> None:
+    # The login codes' allow-list (notifications/login.py, issue 13 point 9: SMS pumping goes
+    # abroad); read with a default because that setting belongs to the login-code change.
+    allowed = [str(c).lstrip("+") for c in getattr(settings, "LOGIN_CODE_COUNTRY_CODES", ["86"])]
+    if not any(phone.startswith(f"+{code}") for code in allowed if code):
+        raise field_error("phone", f"Codes are sent only to numbers of {', '.join(f'+{c}' for c in allowed)}.",
+                          CommunityErrorCode.INVALID_PHONE)
+
+
 def request_phone_code(resident: Resident, phone: str, *, client_address: str = "") -> PhoneCodeSent:
     """Text a code to `phone` for `resident`. Same answer whether or not the number is free."""
     ttl, resend = settings.LOGIN_CODE_TTL_SECONDS, settings.LOGIN_CODE_RESEND_SECONDS
+    _check_country(phone)
     _throttle(f"phone-change:resident:{resident.pk}", settings.PHONE_CHANGES_PER_RESIDENT_PER_DAY, 86400)
     _throttle(f"phone-change:address:{client_address or 'unknown'}", settings.LOGIN_CODES_PER_ADDRESS_PER_HOUR, 3600)
     _throttle(f"phone-change:phone-gap:{phone}", 1, resend)

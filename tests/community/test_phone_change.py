@@ -156,3 +156,9 @@ def test_confirming_is_one_code_check_per_document(gql, world, people):
     fields = " ".join(f'c{i}: confirmMyPhone(phone: "{FREE}", code: "00000{i}") {{ errors {{ code }} }}' for i in range(2))
     status, body = gql(f"mutation {{ {fields} }}", user=world.resident)
     assert status == 400 and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+def test_codes_go_only_to_the_allowed_countries(world, people, update, settings):
+    settings.LOGIN_CODE_COUNTRY_CODES = ["86"]
+    answer = update({"input": {"phone": "+447700900123"}})
+    assert [(e["field"], e["code"]) for e in answer["errors"]] == [("phone", "INVALID_PHONE")] and locmem.outbox == []
