@@ -32,11 +32,14 @@ def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]
     try:
         return parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS), []
     except GraphQLError as exc:
-        if "tokens. parsing aborted" in exc.message.lower():
+        message = exc.message.lower()
+        if "tokens. parsing aborted" in message:
             exc = GraphQLError(
                 f"Document too large: at most {settings.GRAPHQL_MAX_TOKENS} tokens.",
                 extensions={"code": "QUERY_TOO_COMPLEX"},
             )
+        elif "nested too deeply" in message:  # the parser's own depth limit: a limit like ours
+            exc = GraphQLError(exc.message, source=exc.source, positions=exc.positions, extensions={"code": "QUERY_TOO_COMPLEX"})
         return None, [exc]
 
 

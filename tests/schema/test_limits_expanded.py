@@ -57,6 +57,11 @@ def test_odd_documents_are_refused_without_crashing(client, query):
     assert codes(response.json()) <= {"GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX"}
 
 
+def test_a_document_the_parser_finds_too_deep_is_too_complex_too(client):
+    response = post(client, "{" + "... on Query {" * 400 + " me { id } " + "}" * 400 + "}")
+    assert response.status_code == 400 and codes(response.json()) == {"QUERY_TOO_COMPLEX"}
+
+
 def test_fragments_that_multiply_are_refused_quickly(client):
     # Each fragment spreads the next twice: 2^30 selections if expanded naively.
     fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30))
