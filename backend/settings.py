@@ -12,6 +12,8 @@ import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.secret_key import local_secret_key
+
 # Admin classes are written ModelAdmin[Model] for mypy; Django's own classes only accept the
 # subscript at run time once django-stubs-ext has made them generic.
 django_stubs_ext.monkeypatch()
@@ -24,20 +26,21 @@ if (BASE_DIR / ".env").exists():
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET_KEY = "dev-insecure-linli-key-do-not-use-in-production-0123456789abcdef"
 _LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+# Without SECRET_KEY, development servers sign with a random key of their own, kept in the
+# state directory (backend/secret_key.py, after DATABASES); no published key signs anything.
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS[:3])
     if "DEBUG" not in env and any(h not in _LOCAL_HOSTS for h in ALLOWED_HOSTS):
-        # Public hosts with DEBUG left at its development default would run on the published
-        # development key (anyone could sign tokens): say DEBUG=0, or DEBUG=1 on purpose.
+        # Public hosts with DEBUG left at its development default (debug pages, development
+        # defaults): say DEBUG=0, or DEBUG=1 on purpose.
         raise ImproperlyConfigured("ALLOWED_HOSTS names public hosts but DEBUG is unset (on): set DEBUG=0 and SECRET_KEY.")
 else:
-    # Production-like: refuse to start without real secrets and hosts.
-    SECRET_KEY = env.str("SECRET_KEY", default="")
+    # Production-like: refuse to start without real secrets and hosts (every host and
+    # process must share one key, which a file made on one machine cannot promise).
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY:
+    if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "graphene_django",
     "graphql_jwt.refresh_token.apps.RefreshTokenConfig",
     "treebeard",
@@ -64,6 +68,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every HTML page (backend/csp.py); CORS answers before anything
+    # else can (django-cors-headers: before WhiteNoise and CommonMiddleware).
+    "backend.csp.ContentSecurityPolicyMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     # Static files (the admin's) from the app server itself, dev and production alike.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,6 +117,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "SQLITE_TEST_NAME", default=""
     ) else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- State kept by the server itself (the generated secret key) ------------------------------
+# Beside the SQLite database by default; a directory only the server's user can read.
+_SQLITE_NAME = str(DATABASES["default"].get("NAME") or "") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else ""
+LINLI_STATE_DIR = Path(env.str("LINLI_STATE_DIR", default=str(Path(_SQLITE_NAME).parent if "/" in _SQLITE_NAME else BASE_DIR)))
+if not SECRET_KEY:
+    SECRET_KEY = local_secret_key(LINLI_STATE_DIR)
 USING_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if USING_POSTGRES and env.bool("DB_POOL", default=True):
     # Under ASGI every request runs in a thread of its own, so per-thread persistent
@@ -211,6 +226,7 @@ AUTH_PASSWORD_VALIDATORS = [
 from datetime import timedelta  # noqa: E402
 
 GRAPHQL_JWT = {
+    "JWT_SECRET_KEY": SECRET_KEY,  # said, not left to graphql_jwt's import-time default
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_EXPIRATION_DELTA": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
@@ -225,7 +241,9 @@ GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
     "SCHEMA": "schema.schema.schema",
     # Authentication happens once per request in schema.core.views (HTTP) and at
     # connection_init (WebSocket), not in a per-field middleware.
-    "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware"],
+    "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware",
+                   # mutation arguments lose invisible characters before a service sees them
+                   "schema.core.inputs.TextArgumentsMiddleware"],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
     # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing
@@ -285,7 +303,19 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The admin's forms (the only cookie-authenticated pages) post from these origins.
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+    if not CSRF_TRUSTED_ORIGINS:
+        raise ImproperlyConfigured("CSRF_TRUSTED_ORIGINS must be set when DEBUG is off (e.g. https://linli.example.cn).")
+# Browser apps on other origins that may call the API (django-cors-headers): none unless
+# listed, e.g. CORS_ALLOWED_ORIGINS=https://console.linli.example.cn. Bearer tokens, no cookies.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/graphql/?$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 3600
+# GraphiQL's scripts and styles still come from a CDN (graphene-django's template): the CSP
+# allows these origins on that page only. Empty once the assets are served from the server.
+GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=["https://cdn.jsdelivr.net"])
 # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses): per-address
 # rate limits see the real client only through them. Never "*" when uvicorn is reachable directly.
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
@@ -333,6 +363,24 @@ ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)
 # Whole multipart GraphQL request (files included); larger bodies get 413 before parsing.
 GRAPHQL_UPLOAD_MAX_BYTES = env.int("GRAPHQL_UPLOAD_MAX_BYTES", default=12 * 1024 * 1024)
 
+# --- Account security (community/login.py, otp.py, phone.py) -------------------------------------
+# Staff password login (tokenAuth and the admin), attempts per hour: per username and client
+# address, per address, and per username from devices that never logged in before; a device
+# that did (its signed known-device token, kept KNOWN_DEVICE_DAYS) has a budget of its own, so
+# nobody else's guesses can lock its owner out.
+LOGIN_PASSWORD_PER_USER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_ADDRESS_PER_HOUR", default=10)
+LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR", default=120)
+LOGIN_PASSWORD_PER_USER_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_PER_HOUR", default=20)
+LOGIN_PASSWORD_PER_DEVICE_PER_HOUR = env.int("LOGIN_PASSWORD_PER_DEVICE_PER_HOUR", default=20)
+KNOWN_DEVICE_DAYS = env.int("KNOWN_DEVICE_DAYS", default=90)
+# A second factor (TOTP, an authenticator app) for everyone with a staff role; staff who have
+# enrolled give a code either way.
+STAFF_TOTP_REQUIRED = env.bool("STAFF_TOTP_REQUIRED", default=False)
+TOTP_ISSUER = env.str("TOTP_ISSUER", default="Linli 邻里")
+TOTP_RECOVERY_CODES = env.int("TOTP_RECOVERY_CODES", default=10)
+# A resident's new SMS number is texted a code (community/phone.py): requests per day.
+PHONE_CHANGES_PER_RESIDENT_PER_DAY = env.int("PHONE_CHANGES_PER_RESIDENT_PER_DAY", default=5)
+
 # --- Notifications: SMS (Twilio), phone login ------------------------------------------------
 # Like Django's email backends: console prints (development), locmem keeps a list (the test
 # suite's settings, tests/settings.py, choose it).
@@ -369,9 +417,6 @@ LOGIN_CODE_RESEND_SECONDS = env.int("LOGIN_CODE_RESEND_SECONDS", default=60)
 LOGIN_CODES_PER_PHONE_PER_HOUR = env.int("LOGIN_CODES_PER_PHONE_PER_HOUR", default=5)
 LOGIN_CODES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_CODES_PER_ADDRESS_PER_HOUR", default=30)
 LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR", default=60)
-# Staff password login (tokenAuth): attempts per username and per client address per hour.
-LOGIN_PASSWORD_PER_USER_PER_HOUR = env.int("LOGIN_PASSWORD_PER_USER_PER_HOUR", default=20)
-LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR = env.int("LOGIN_PASSWORD_PER_ADDRESS_PER_HOUR", default=120)
 # Token buckets (SMS pacing, login throttles) live here so every worker shares them.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")

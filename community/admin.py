@@ -3,7 +3,12 @@ from django.contrib.auth.admin import UserAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from .admin_login import SecondFactorAuthenticationForm
 from .models import Area, ModeSwitch, RoleAssignment, User
+
+# The login follows the API's: the same limits (community/admin_login.py) and second factor.
+admin.site.login_form = SecondFactorAuthenticationForm
+admin.site.login_template = "community/admin_login.html"
 
 
 class RoleInline(admin.TabularInline[RoleAssignment, User]):

@@ -12,6 +12,15 @@ class CommunityErrorCode(StrEnum):
     # residents and households
     INVALID_PHONE = "invalid_phone"
     PHONE_TAKEN = "phone_taken"
+    # codes (a new SMS number; a staff second factor)
+    CODE_EXPIRED = "code_expired"
+    INVALID_CODE = "invalid_code"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    RATE_LIMITED = "rate_limited"
+    OTP_REQUIRED = "otp_required"
+    OTP_INVALID = "otp_invalid"
+    OTP_ENROLMENT_REQUIRED = "otp_enrolment_required"
+    ALREADY_ENROLLED = "already_enrolled"
     ALREADY_REGISTERED = "already_registered"
     NO_GRID_FOR_LOCATION = "no_grid_for_location"
     NOT_A_GRID = "not_a_grid"

@@ -31,6 +31,7 @@ from openpyxl import load_workbook
 
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
+from core.text import strip_unprintable
 
 from .error_codes import CommunityErrorCode
 from .geocoding import normalise_address
@@ -151,7 +152,7 @@ def _cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel stores phone numbers as numbers
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = strip_unprintable(unicodedata.normalize("NFKC", str(value))).strip()
     # A number that went through a spreadsheet as a float ("13800138000.0").
     return text[: text.index(".")] if re.fullmatch(r"\d+\.0+", text) else text
 

@@ -30,6 +30,7 @@ from .models import (
     Resident,
     User,
 )
+from .phone import PhoneCodeSent, check_phone_code, request_phone_code, verified_phone
 from .tasks import geocode_resident
 from .validation import clean_language, clean_languages, clean_phone
 
@@ -44,7 +45,7 @@ STAFF_FIELDS = (*SELF_FIELDS, "care_notes")
 
 def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], partial: bool) -> dict[str, Any]:
     """Validated, normalised values for the keys of `data` (unknown keys are refused)."""
-    unknown = set(data) - set(allowed)
+    unknown = set(data) - set(allowed) - {"clear_phone"}
     if unknown:
         raise field_error(sorted(unknown)[0], "You may not set this field.", CommunityErrorCode.INVALID)
     cleaners: dict[str, Callable[[Any], object]] = {
@@ -61,6 +62,16 @@ def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], parti
     errors: list[ValidationError] = []
     if not partial and "display_name" not in data:
         errors.append(field_error("display_name", "This field is required.", CommunityErrorCode.REQUIRED))
+    data = dict(data)
+    if data.pop("clear_phone", False):
+        if str(data.get("phone") or "").strip():
+            errors.append(field_error("phone", "Give a number or clearPhone, not both.", CommunityErrorCode.INVALID))
+        data.pop("phone", None)
+        out["phone"] = None
+    elif partial and "phone" in data and not str(data["phone"] or "").strip():
+        # An SMS number is how a person is reached in an emergency: it goes only on purpose.
+        errors.append(field_error("phone", "A number is required; to remove it, send clearPhone: true.",
+                                  CommunityErrorCode.REQUIRED))
     for key, value in data.items():
         try:
             out[key] = cleaners[key](value)
@@ -174,29 +185,62 @@ def _sync_account(resident: Resident) -> None:
         User.objects.filter(pk=resident.user_id, display_name="").update(display_name=resident.display_name)
 
 
-def do_register_self(user: User, *, data: dict[str, Any], location: tuple[float, float]) -> Resident:
+def do_register_self(user: User, *, data: dict[str, Any], location: tuple[float, float],
+                     client_address: str = "") -> tuple[Resident, PhoneCodeSent | None]:
     """A resident registers from the app after phone login.
 
     If staff registered them earlier under the phone they logged in with, that record is
     claimed (linked to the account, a conditional UPDATE so two devices cannot both claim it)
-    and updated, instead of creating a duplicate.
+    and updated, instead of creating a duplicate. Another number given in the form is texted
+    a code and becomes theirs once they confirm it (community/phone.py); until then the
+    profile carries the number they logged in with.
     """
     if Resident.objects.filter(user=user).exists():
         raise field_error(None, "You already have a resident profile.", CommunityErrorCode.ALREADY_REGISTERED)
-    data = {"phone": str(user.phone) if user.phone else None, **data}
-    values = check_resident_data(data, allowed=SELF_FIELDS, partial=False)
+    verified = verified_phone(user)
+    values = check_resident_data({"phone": verified, **data}, allowed=SELF_FIELDS, partial=False)
+    unproved = values.get("phone") if values.get("phone") != verified else None
+    values["phone"] = verified
     grid = require_grid_for(*location)
     # Only the phone the person proved at login may claim a staff-registered record: a phone
     # typed into the form proves nothing (it would let anyone become someone else).
-    verified = str(user.phone) if user.phone else None
     claimable = Resident.objects.filter(phone=verified, user__isnull=True).first() if verified else None
     with transaction.atomic():
         if claimable is None:
-            return do_register_resident(by=user, grid=grid, grid_overridden=False, data=values, location=location, user=user)
-        if Resident.objects.filter(pk=claimable.pk, user__isnull=True).update(user=user) != 1:
-            raise field_error(None, "This profile was just claimed; sign in again.", CommunityErrorCode.ALREADY_REGISTERED)
-        claimable.refresh_from_db()
-        return do_update_resident(claimable, values=values, location=location, source=LocationSource.APP)
+            resident = do_register_resident(by=user, grid=grid, grid_overridden=False, data=values, location=location, user=user)
+        else:
+            if Resident.objects.filter(pk=claimable.pk, user__isnull=True).update(user=user) != 1:
+                raise field_error(None, "This profile was just claimed; sign in again.", CommunityErrorCode.ALREADY_REGISTERED)
+            claimable.refresh_from_db()
+            resident = do_update_resident(claimable, values=values, location=location, source=LocationSource.APP)
+        sent = request_phone_code(resident, unproved, client_address=client_address) if unproved else None
+    return resident, sent
+
+
+def do_update_my_profile(user: User, resident: Resident, *, data: dict[str, Any], location: tuple[float, float] | None,
+                         client_address: str = "") -> tuple[Resident, PhoneCodeSent | None]:
+    """A resident edits their own profile. A new SMS number other than the one they logged in
+    with is not set: it is texted a code (the same answer whoever holds the number)."""
+    values = check_resident_data(data, allowed=SELF_FIELDS, partial=True)
+    phone = values.get("phone")
+    unproved = phone if phone is not None and phone not in (verified_phone(user), _phone_of(resident)) else None
+    if unproved is not None or phone == _phone_of(resident):
+        values.pop("phone")
+    with transaction.atomic():
+        resident = do_update_resident(resident, values=values, location=location, source=LocationSource.APP)
+        sent = request_phone_code(resident, unproved, client_address=client_address) if unproved else None
+    return resident, sent
+
+
+def do_confirm_my_phone(resident: Resident, *, phone: str, code: str) -> Resident:
+    """The number the code was texted to becomes the resident's SMS number. The person proved
+    it, so they may learn that another resident is registered with it (PHONE_TAKEN)."""
+    proved = check_phone_code(resident, phone, code)
+    return do_update_resident(resident, values={"phone": proved}, source=LocationSource.APP)
+
+
+def _phone_of(resident: Resident) -> str | None:
+    return str(resident.phone) if resident.phone else None
 
 
 def do_update_resident(

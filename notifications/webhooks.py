@@ -5,6 +5,10 @@ Both validate X-Twilio-Signature with the library's RequestValidator over the pu
 absolute URI) and answer 403 before writing anything when it is missing or wrong. The
 inbound view only stores the message (once per MessageSid) and answers empty TwiML at once;
 routing happens in a task after commit.
+
+Every field is read through _field: a NUL character (which PostgreSQL refuses) is dropped
+rather than refused, because Twilio does not retry a webhook that failed — the message
+would be lost.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from core.enqueue import enqueue_on_commit
+from core.text import storable, strip_unprintable
 
 from .delivery import record_provider_status
 from .models import InboundSms
@@ -45,6 +50,12 @@ def signature_is_valid(request: HttpRequest) -> bool:
     return any(RequestValidator(token).validate(url, request.POST, signature) for token in tokens)
 
 
+def _field(request: HttpRequest, *names: str, limit: int) -> str:
+    """The first of `names` the form carries, storable (core.text), stripped and cut."""
+    value = next((request.POST.get(name) or "" for name in names if request.POST.get(name)), "")
+    return storable(value).strip()[:limit]
+
+
 def _too_big(request: HttpRequest) -> bool:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -69,16 +80,17 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     refused = _guard(request)
     if refused is not None:
         return refused
-    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
-    sender = request.POST.get("From", "").strip()
+    sid = _field(request, "MessageSid", "SmsSid", limit=65)
+    sender = _field(request, "From", limit=64)
     if not sid or len(sid) > 64 or not sender:
         return HttpResponseBadRequest("MessageSid and From are required.")
     phone = normalize_phone(sender) or sender[:20]
+    # What people read is free text: invisible characters out, as everywhere (core.text).
+    body = strip_unprintable(_field(request, "Body", limit=MAX_INBOUND_BODY))
     with transaction.atomic():
         inbound, created = InboundSms.objects.get_or_create(
             message_sid=sid,
-            defaults={"phone": phone, "to_phone": request.POST.get("To", "")[:20],
-                      "body": request.POST.get("Body", "")[:MAX_INBOUND_BODY]},
+            defaults={"phone": phone, "to_phone": _field(request, "To", limit=20), "body": body},
         )
         if created:
             enqueue_on_commit(process_inbound, inbound.pk)
@@ -91,10 +103,10 @@ def status_callback(request: HttpRequest, message_id: int | None = None) -> Http
     refused = _guard(request)
     if refused is not None:
         return refused
-    sid = (request.POST.get("MessageSid") or request.POST.get("SmsSid") or "").strip()
-    status = (request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or "").strip()
+    sid = _field(request, "MessageSid", "SmsSid", limit=65)
+    status = _field(request, "MessageStatus", "SmsStatus", limit=64)
     if not sid or not status or len(sid) > 64:
         return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
-    record_provider_status(sid=sid, provider_status=status, error_code=request.POST.get("ErrorCode", "")[:32],
+    record_provider_status(sid=sid, provider_status=status, error_code=_field(request, "ErrorCode", limit=32),
                            message_id=message_id)
     return HttpResponse(status=204)

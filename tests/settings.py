@@ -3,7 +3,13 @@ printed (pytest's DJANGO_SETTINGS_MODULE; subprocesses a test starts use backend
 
 import os
 
-from backend.settings import *  # noqa: F403
+# A fixed key, published here and so good for nothing else (backend/checks.py flags it). Set
+# before the project's settings are read (they would make a key file of their own) and
+# inherited by the subprocesses a test starts, which then sign as the test process does.
+TEST_SECRET_KEY = "linli-test-suite-only-key-published-in-tests-settings-py-0123456789abcdef"
+os.environ["SECRET_KEY"] = TEST_SECRET_KEY
+
+from backend.settings import *  # noqa: E402, F403
 
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.transports.locmem.LocmemTransport")
 VOICE_BACKENDS = {

@@ -1,5 +1,6 @@
 """Community models, one module per concern; everything is importable from community.models."""
 
+from .accounts import PhoneVerification, RecoveryCode, TotpDevice
 from .core import (
     AREA_KIND_DEPTH,
     MODE_SEVERITY,
@@ -60,6 +61,8 @@ __all__ = [
     "LocationSource",
     "Mode",
     "ModeSwitch",
+    "PhoneVerification",
+    "RecoveryCode",
     "ReportKind",
     "ReportStatus",
     "Resident",
@@ -67,5 +70,6 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "Severity",
+    "TotpDevice",
     "User",
 ]

@@ -47,6 +47,8 @@ from darabonba.runtime import RuntimeOptions
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from core.text import parse_id
+
 from . import callbacks
 from .base import (
     CallbackError,
@@ -388,7 +390,7 @@ def parse_receipt_callback(body: bytes, headers: Mapping[str, str], *, query: Ma
         out_id = callbacks.text(record, "out_id", required=False, max_len=64)
         receipts.append(DeliveryReceipt(
             sid=f"{biz_id}:{phone}", phone=phone, status=receipt_status(success, code), error_code=code,
-            message_id=int(out_id) if out_id.isdigit() and len(out_id) < 19 else None,
+            message_id=parse_id(out_id),
             at=callbacks.local_time(callbacks.text(record, "report_time", required=False, max_len=32)),
         ))
     return receipts

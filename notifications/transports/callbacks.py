@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from core.text import unstorable_in
+
 from .base import CallbackError
 
 PROVIDER_TZ = ZoneInfo("Asia/Shanghai")  # both providers report wall-clock Beijing time
@@ -135,12 +137,9 @@ def check_strings(value: Any, depth: int = 0) -> None:
     if depth > 20:
         raise CallbackError("callback nested too deeply", "bad_shape")
     if isinstance(value, str):
-        if "\x00" in value:
-            raise CallbackError("NUL character in callback", "bad_value")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CallbackError("lone surrogate in callback", "bad_value") from None
+        problem = unstorable_in(value)  # the one definition (core.text)
+        if problem is not None:
+            raise CallbackError(f"{problem} in callback", "bad_value")
     elif isinstance(value, dict):
         for key, item in value.items():
             check_strings(key, depth + 1)

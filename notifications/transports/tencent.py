@@ -47,6 +47,8 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models as sms_models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
+from core.text import parse_id
+
 from . import callbacks
 from .base import (
     CallbackError,
@@ -294,7 +296,7 @@ def _pulled_receipt(record: Any) -> DeliveryReceipt:
     context = str(record.SessionContext or "")
     return DeliveryReceipt(
         sid=str(record.SerialNo or ""), phone=phone, status="delivered" if record.ReportStatus == "SUCCESS" else "undelivered",
-        error_code=str(record.Description or ""), message_id=int(context) if context.isdigit() and len(context) < 19 else None,
+        error_code=str(record.Description or ""), message_id=parse_id(context),
         at=callbacks.unix_time(record.UserReceiveTime))
 
 
@@ -363,7 +365,7 @@ def parse_receipt_callback(body: bytes, headers: Mapping[str, str], *, query: Ma
             sid=callbacks.text(record, "sid", max_len=64), phone=phone,
             status="delivered" if status == "SUCCESS" else "undelivered",
             error_code=callbacks.text(record, "errmsg", required=False, max_len=64),
-            message_id=int(context) if context.isdigit() and len(context) < 19 else None,
+            message_id=parse_id(context),
             at=callbacks.local_time(callbacks.text(record, "user_receive_time", required=False, max_len=32)),
         ))
     return receipts

@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+from core.text import parse_id
 from notifications.templates import TemplateError, normalize_language
 
 from . import texts
@@ -291,7 +292,7 @@ class AliyunVoiceTransport(VoiceTransport):
         when = ""
         for name in ("status_time", "end_time"):
             when = when or clean_field(item.get(name), pattern=_TIME, name=name, required=False)
-        call_id = int(out_id) if out_id.isdigit() and len(out_id) <= 15 else None
+        call_id = parse_id(out_id)
         at = datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI) if when else None
         final = any(item.get(k) not in (None, "") for k in ("duration", "end_time", "start_time", "originate_time"))
 

@@ -41,6 +41,7 @@ from notifications import ratelimit
 from ..schema import schema
 from .auth import token_expiry, user_from_token
 from .execution import format_error, prepare_document
+from .inputs import TextArgumentsMiddleware, refused_input
 from .middleware import PaginationArgumentsMiddleware
 
 logger = logging.getLogger(__name__)
@@ -312,6 +313,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
                 await self._send_error(op_id, [GraphQLError("variables must be an object")])
                 return
             operation_name = payload.get("operationName")
+            refused = refused_input(document, variables, operation_name)
+            if refused is not None:
+                await self._send_error(op_id, [refused])
+                return
             operation = get_operation_ast(document, operation_name)
             if operation is None:
                 await self._send_error(op_id, [GraphQLError("Unknown or ambiguous operation.")])
@@ -448,7 +453,7 @@ def _authenticate(token: str):
 def _middleware() -> list:
     """The HTTP view's graphene middleware, except JWT (the socket authenticated at init)."""
 
-    return [PaginationArgumentsMiddleware()]
+    return [PaginationArgumentsMiddleware(), TextArgumentsMiddleware()]
 
 
 def _execute_once(schema, document, context, variables, operation_name):

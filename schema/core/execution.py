@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from functools import lru_cache
 
@@ -31,11 +32,14 @@ def parse_document(query: str) -> tuple[DocumentNode | None, list[GraphQLError]]
     try:
         return parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS), []
     except GraphQLError as exc:
-        if "tokens. parsing aborted" in exc.message.lower():
+        message = exc.message.lower()
+        if "tokens. parsing aborted" in message:
             exc = GraphQLError(
                 f"Document too large: at most {settings.GRAPHQL_MAX_TOKENS} tokens.",
                 extensions={"code": "QUERY_TOO_COMPLEX"},
             )
+        elif "nested too deeply" in message:  # the parser's own depth limit: a limit like ours
+            exc = GraphQLError(exc.message, source=exc.source, positions=exc.positions, extensions={"code": "QUERY_TOO_COMPLEX"})
         return None, [exc]
 
 
@@ -43,12 +47,25 @@ _SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
 
 
 def validate_document(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
-    errors = validate(schema, document, validation_rules(), max_errors=20)
+    try:
+        errors = validate(schema, document, validation_rules(), max_errors=20)
+    except Exception as exc:  # noqa: BLE001 - a rule that crashes is our bug: refuse, log briefly
+        return [_validation_crashed(exc)]
     if settings.GRAPHQL_INTROSPECTION:
         return errors
     # With introspection off, "Did you mean 'phone'?" would hand out the schema field by field.
     return [GraphQLError(_SUGGESTION.sub("", e.message), nodes=e.nodes, source=e.source, positions=e.positions,
                          path=e.path, original_error=e.original_error, extensions=e.extensions) for e in errors]
+
+
+def _validation_crashed(exc: Exception) -> GraphQLError:
+    """No document may crash validation (schema.core.validation); if one still does, the
+    request is refused as an internal error with an id, and the log keeps the innermost
+    frames only (a recursion would otherwise log a hundred kilobytes per request)."""
+    error_id = uuid.uuid4().hex
+    frames = "".join(traceback.format_exception(exc, limit=-8))
+    logger.error("validation crashed %s: %s\n%s", error_id, type(exc).__name__, mask_pii(frames))
+    return GraphQLError(GENERIC_MESSAGE, extensions={"code": "INTERNAL", "errorId": error_id})
 
 
 def prepare_document(schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:

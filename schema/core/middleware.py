@@ -9,12 +9,26 @@ i.e. an internal error, instead of telling the client what to fix.
 from __future__ import annotations
 
 from django.conf import settings
-from graphql_relay import cursor_to_offset
+from graphql_relay.utils import unbase64
+
+from core.text import parse_id
 
 from .errors import UserFacingError
 
 CODE = "BAD_USER_INPUT"
 PAGINATION_ARGS = frozenset({"first", "last", "offset", "after", "before"})
+CURSOR_PREFIX = "arrayconnection:"
+
+
+def cursor_offset(cursor: object) -> int | None:
+    """The offset a cursor of ours names, or None. graphql-relay's cursor_to_offset takes
+    "arrayconnection:-5" (a negative slice: an internal error) and numbers too large for
+    the database."""
+    try:
+        text = unbase64(cursor) if isinstance(cursor, str) else ""
+    except Exception:  # noqa: BLE001 - not base64 or not UTF-8: not ours
+        return None
+    return parse_id(text[len(CURSOR_PREFIX):]) if text.startswith(CURSOR_PREFIX) else None
 
 
 def check_pagination(field: str, args: dict) -> None:
@@ -25,7 +39,7 @@ def check_pagination(field: str, args: dict) -> None:
             raise UserFacingError(f"`{name}` on `{field}` must be between 0 and {maximum}.", CODE)
     for name in ("after", "before"):
         value = args.get(name)
-        if value is not None and cursor_to_offset(value) is None:
+        if value is not None and cursor_offset(value) is None:
             raise UserFacingError(f"`{name}` on `{field}` is not a cursor from this list.", CODE)
     offset = args.get("offset")
     if offset is not None:

@@ -8,6 +8,7 @@ import graphene
 from graphql_relay import from_global_id
 
 from core.errors import ValidationError
+from core.text import parse_id
 
 from .errors import CommonErrorCode, UserFacingError
 
@@ -27,7 +28,8 @@ class Node(graphene.relay.Node):
             type_name, pk = from_global_id(global_id)
         except Exception:  # noqa: BLE001 - not base64, not "Type:id"
             type_name, pk = "", ""
-        if not type_name or not str(pk).isdigit():
+        row_id = parse_id(pk)
+        if not type_name or row_id is None:
             raise UserFacingError("Not a valid ID.", "BAD_USER_INPUT")
         schema_type = info.schema.get_type(type_name)
         graphene_type = getattr(schema_type, "graphene_type", None)
@@ -36,7 +38,7 @@ class Node(graphene.relay.Node):
         if not any(issubclass(i, graphene.relay.Node) for i in getattr(graphene_type._meta, "interfaces", ())):
             return None
         get_node = getattr(graphene_type, "get_node", None)
-        return get_node(info, int(pk)) if get_node is not None else None
+        return get_node(info, row_id) if get_node is not None else None
 
 
 class CountedConnection(graphene.relay.Connection):
@@ -54,9 +56,10 @@ def decode_id(global_id: str, expected_type: str, field: str = "id") -> int:
     """Relay global ID -> primary key, or a typed ValidationError naming the field."""
     try:
         type_name, pk = from_global_id(global_id)
-        if type_name != expected_type:
+        row_id = parse_id(pk)
+        if type_name != expected_type or row_id is None:
             raise ValueError
-        return int(pk)
+        return row_id
     except (ValueError, TypeError, UnicodeDecodeError, Exception):  # noqa: BLE001
         raise ValidationError(
             {field: f"Not a valid {expected_type} ID."}, code=CommonErrorCode.INVALID

@@ -25,6 +25,7 @@ from core.unavailable import is_database_unavailable
 
 from .auth import user_from_token
 from .execution import format_error, original_error, prepare_document
+from .inputs import refused_input
 from .uploads import MultipartError, operations_from_multipart
 from .validation import validation_rules
 
@@ -79,7 +80,7 @@ class LinliGraphQLView(GraphQLView):
         except HttpError:
             raise
         if isinstance(data, list):
-            raise HttpError(JsonResponse({"errors": [{"message": "Batched requests are not accepted."}]}, status=400))
+            raise HttpError(JsonResponse({"errors": [{"message": "Batched requests are not accepted.", "extensions": {"code": "BAD_REQUEST"}}]}, status=400))
         return data
 
     @staticmethod
@@ -102,6 +103,9 @@ class LinliGraphQLView(GraphQLView):
         document, errors = prepare_document(schema, query)
         if errors:
             return ExecutionResult(data=None, errors=errors)
+        refused = refused_input(document, variables, operation_name)
+        if refused is not None:
+            return ExecutionResult(data=None, errors=[refused])
         operation = get_operation_ast(document, operation_name)
         if request.method.lower() == "get" and operation is not None and operation.operation != OperationType.QUERY:
             if show_graphiql:

@@ -1,8 +1,10 @@
 """Settings come from the environment; production-like settings pass `check --deploy` cleanly."""
 
 import os
+import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,15 +12,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DEBUG": "0",
-    "SECRET_KEY": "a-long-random-production-secret-key-for-the-check-0123456789-abcdefgh",
+    "SECRET_KEY": secrets.token_urlsafe(50),  # a key written here would be published (backend/checks.py)
     "ALLOWED_HOSTS": "linli.example.cn",
     "CSRF_TRUSTED_ORIGINS": "https://linli.example.cn",
 }
 
 
 def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")}
     full_env.update(env)
+    full_env["DJANGO_SETTINGS_MODULE"] = env.get("DJANGO_SETTINGS_MODULE", "backend.settings")  # not the test suite's
+    full_env.setdefault("LINLI_STATE_DIR", tempfile.mkdtemp(prefix="linli-state-"))  # a key made here stays out of the tree
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
     )
@@ -30,7 +34,7 @@ def test_check_deploy_is_clean_in_production_like_settings():
     assert "WARNINGS" not in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"])
 def test_production_refuses_to_start_without_secret_or_hosts(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = manage("check", env=env)

@@ -35,3 +35,21 @@ def test_every_event_type_is_documented_for_mobile_developers():
     doc = (all_operations()[0].parents[2] / "events.md").read_text()
     missing = [t for t in EVENT_TYPES if f"`{t}`" not in doc]
     assert missing == [], "add these to mobile_api_docs/events.md"
+
+
+def test_every_mutation_payload_can_carry_errors_alone():
+    """A refused mutation answers `errors` and nulls: a non-null payload field would turn a
+    typed error into INTERNAL (found by the fuzz test on closeTasks)."""
+    from graphql import GraphQLNonNull, get_named_type
+
+    from schema.schema import schema
+
+    mutation = schema.graphql_schema.mutation_type
+    strict = {}
+    for name, field in mutation.fields.items():
+        payload = get_named_type(field.type)
+        if "errors" in getattr(payload, "fields", {}):
+            fields = [n for n, f in payload.fields.items() if n != "errors" and isinstance(f.type, GraphQLNonNull)]
+            if fields:
+                strict[name] = fields
+    assert strict == {}

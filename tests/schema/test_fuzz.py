@@ -1,12 +1,34 @@
 """Property-based fuzzing of the whole GraphQL API: whatever document arrives — valid for
-the schema or not, with any argument values — no input yields a 500, a stack trace or an
-unexpected-error mask (each of those is a bug to fix, not an answer)."""
+the schema or not, with any argument values (lone surrogates, NUL characters and
+bidirectional controls among them, in literals and in variables), as written or wrapped in
+fragments and inline fragments — no input yields a 500, a stack trace or an unexpected-error
+mask (each of those is a bug to fix, not an answer)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableDefinitionNode,
+    VariableNode,
+    Visitor,
+    parse,
+    parse_type,
+    print_ast,
+    visit,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
@@ -78,3 +100,117 @@ def test_invalid_documents_are_refused_cleanly(client, callers, document, who):
 def test_garbage_request_bodies_are_refused_cleanly(client, body):
     response = client.post("/graphql/", data=body, content_type="application/json")
     _check(response)
+
+
+# --- odd strings and fragment-wrapped operations ------------------------------------------------
+# Lone surrogates (no UTF-8 for them), NUL (PostgreSQL refuses it) and bidirectional controls.
+ODD = ["\ud800", "\udfff", "a\udc00b", "\x00", "x\x00y", "\u202e", "\u2066\u2069", "\u200f", "\u061c", "\u202egpj.exe"]
+SMALL = settings(FUZZ, max_examples=60)
+
+
+class _StringsToVariables(Visitor):
+    """Every string literal in an argument becomes a variable of the type expected there."""
+
+    def __init__(self, type_info: TypeInfo, odd: str):
+        super().__init__()
+        self.type_info, self.odd = type_info, odd
+        self.variables: dict[str, tuple[str, str]] = {}
+
+    def enter_string_value(self, node: StringValueNode, *_args):
+        expected = self.type_info.get_input_type()
+        if expected is None:
+            return None
+        name = f"v{len(self.variables)}"
+        self.variables[name] = (str(expected), node.value + self.odd)
+        return VariableNode(name=NameNode(value=name))
+
+
+def with_odd_variables(document: str, odd: str) -> tuple[str, dict]:
+    type_info = TypeInfo(GRAPHQL_SCHEMA)
+    visitor = _StringsToVariables(type_info, odd)
+    changed = visit(parse(document), TypeInfoVisitor(type_info, visitor))
+    definitions = tuple(VariableDefinitionNode(variable=VariableNode(name=NameNode(value=name)), type=parse_type(kind),
+                                               directives=())
+                        for name, (kind, _value) in visitor.variables.items())
+    operations = [OperationDefinitionNode(operation=d.operation, name=d.name, directives=d.directives,
+                                          variable_definitions=definitions, selection_set=d.selection_set)
+                  if isinstance(d, OperationDefinitionNode) else d for d in changed.definitions]
+    return print_ast(DocumentNode(definitions=tuple(operations))), {n: v for n, (_k, v) in visitor.variables.items()}
+
+
+class _OddLiterals(Visitor):
+    def __init__(self, odd: str):
+        super().__init__()
+        self.odd = odd
+
+    def enter_string_value(self, node: StringValueNode, *_args):
+        return StringValueNode(value=node.value + self.odd, block=False)
+
+
+def with_odd_literals(document: str, odd: str) -> str:
+    return print_ast(visit(parse(document), _OddLiterals(odd)))
+
+
+def wrapped_in_fragments(document: str, how: str) -> str:
+    """The same operation with its fields inside `... on Root { }`, a named fragment, or both."""
+    ast = parse(document)
+    operation = next(d for d in ast.definitions if isinstance(d, OperationDefinitionNode))
+    root = NamedTypeNode(name=NameNode(value=GRAPHQL_SCHEMA.get_root_type(operation.operation).name))
+    inner = operation.selection_set
+    if how in ("inline", "both"):
+        inner = SelectionSetNode(selections=(InlineFragmentNode(type_condition=root, directives=(), selection_set=inner),))
+    extra: tuple = ()
+    if how in ("named", "both"):
+        extra = (FragmentDefinitionNode(name=NameNode(value="Wrapped"), type_condition=root, directives=(),
+                                        variable_definitions=None, selection_set=inner),)
+        inner = SelectionSetNode(selections=(FragmentSpreadNode(name=NameNode(value="Wrapped"), directives=()),))
+    wrapped = OperationDefinitionNode(operation=operation.operation, name=operation.name, directives=operation.directives,
+                                      variable_definitions=operation.variable_definitions, selection_set=inner)
+    return print_ast(DocumentNode(definitions=(wrapped, *extra)))
+
+
+def _post_json(client, body: dict, token: str | None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    # ensure_ascii (the default) writes a lone surrogate as "\\ud800", as a client's encoder would.
+    return client.post("/graphql/", data=json.dumps(body), content_type="application/json", **headers)
+
+
+@SMALL
+@given(document=_operations(Mode.POSITIVE), odd=st.sampled_from(ODD), who=st.sampled_from(["commander", "resident"]))
+def test_odd_strings_in_variables_are_refused_or_cleaned_never_crash(client, callers, document, odd, who):
+    text, variables = with_odd_variables(document, odd)
+    response = _post_json(client, {"query": text, "variables": variables}, callers[who])
+    _check(response)
+    if any(c in odd for c in ("\x00", "\ud800", "\udfff", "\udc00")) and variables:
+        assert response.status_code == 400
+        assert {e["extensions"]["code"] for e in response.json()["errors"]} == {"BAD_USER_INPUT"}
+
+
+@SMALL
+@given(document=_operations(Mode.POSITIVE), odd=st.sampled_from(ODD), who=st.sampled_from(["commander", "resident"]))
+def test_odd_strings_in_literals_never_crash(client, callers, document, odd, who):
+    _check(_post_json(client, {"query": with_odd_literals(document, odd)}, callers[who]))
+
+
+@SMALL
+@given(document=_operations(Mode.POSITIVE), how=st.sampled_from(["inline", "named", "both"]),
+       who=st.sampled_from(["anonymous", "commander", "resident"]))
+def test_fragment_wrapped_operations_never_crash(client, callers, document, how, who):
+    _check(_post(client, wrapped_in_fragments(document, how), callers[who]))
+
+
+@SMALL
+@given(document=_operations(Mode.NEGATIVE), how=st.sampled_from(["inline", "named", "both"]))
+def test_fragment_wrapped_invalid_documents_are_refused_cleanly(client, callers, document, how):
+    try:
+        text = wrapped_in_fragments(document, how)
+    except Exception:  # not even parseable: the plain fuzz test covers it
+        text = document
+    _check(_post(client, text, callers["commander"]))
+
+
+def test_wrapping_helpers_do_what_they_say():
+    text, variables = with_odd_variables('{ node(id: "x") { id } }', "\u202e")
+    assert text.startswith("query ($v0: ID!)") and variables == {"v0": "x\u202e"}
+    assert "... on Query" in wrapped_in_fragments("{ me { id } }", "inline")
+    assert "fragment Wrapped on Mutation" in wrapped_in_fragments('mutation { revokeToken(refreshToken: "x") { revoked } }', "named")

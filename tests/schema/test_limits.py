@@ -26,6 +26,7 @@ def test_query_deeper_than_the_limit_is_refused_without_touching_the_database(gq
         status, body = gql(nested_areas(8), user=None)
     assert status == 400
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert codes(body) == {"QUERY_TOO_COMPLEX"}  # as documented (issue 17.5)
     assert [q for q in ctx.captured_queries if "community_area" in q["sql"]] == []
 
 
@@ -82,6 +83,7 @@ def test_batched_request_bodies_are_refused(client):
     body = json.dumps([{"query": "{ me { id } }"}, {"query": "{ me { id } }"}])
     response = client.post("/graphql/", data=body, content_type="application/json")
     assert response.status_code == 400
+    assert codes(response.json()) == {"BAD_REQUEST"}
 
 
 def test_mutation_over_get_is_refused(client):

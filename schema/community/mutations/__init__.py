@@ -6,20 +6,26 @@ from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
 from .import_residents import ImportResidents
 from .reports import SetReportStatus, SubmitReport
 from .residents import (
+    ConfirmMyPhone,
     RegisterMyResidentProfile,
     RegisterResident,
     UpdateMyResidentProfile,
     UpdateResident,
 )
+from .second_factor import BeginTotpEnrolment, ConfirmTotpEnrolment, RegenerateRecoveryCodes
 
 
 class CommunityMutations(graphene.ObjectType):
     token_auth = TokenAuth.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
+    begin_totp_enrolment = BeginTotpEnrolment.Field()
+    confirm_totp_enrolment = ConfirmTotpEnrolment.Field()
+    regenerate_recovery_codes = RegenerateRecoveryCodes.Field()
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()
+    confirm_my_phone = ConfirmMyPhone.Field()
     register_resident = RegisterResident.Field()
     update_resident = UpdateResident.Field()
     create_household = CreateHousehold.Field()

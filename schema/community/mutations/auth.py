@@ -1,13 +1,18 @@
-"""Staff log in with username and password; everyone refreshes and revokes the same way.
+"""Staff log in with username and password (and, for staff with an authenticator app, its
+code); everyone refreshes and revokes the same way.
 
-- Password login is rate-limited per username and per client address (RATE_LIMITED with
-  retryAfter), so a password cannot be guessed at the speed of the network.
+- Password login is rate-limited (community/login.py): per username and address, per address,
+  and per username from unknown devices; a device that logged in before presents its
+  `deviceToken` and has a budget of its own, so nobody's guesses lock its owner out.
+- A second factor for staff (community/otp.py): OTP_REQUIRED, OTP_INVALID, or
+  OTP_ENROLMENT_REQUIRED with an `enrolmentToken` (mobile_api_docs/community.md, "Staff login").
 - Refresh rotates: the refresh token used is revoked in the same transaction that issues the
   next one. A refresh token used again after it was rotated or revoked (logged out) is the
   sign of a stolen copy: every live refresh token of that person is revoked, and they log in
   again. A deactivated account cannot refresh.
 """
 
+import graphene
 import graphql_jwt
 from django.db import transaction
 from django.utils import timezone
@@ -15,26 +20,51 @@ from django.utils.translation import gettext as _
 from graphql_jwt.exceptions import JSONWebTokenError
 from graphql_jwt.refresh_token.utils import get_refresh_token_model
 
-from community.login import password_login_wait
+from community.error_codes import CommunityErrorCode
+from community.login import KnownDevice, known_device, known_device_token, password_login_wait
+from community.otp import SecondFactorError, check_second_factor, enrolment_token
 
 from ...core.errors import UserFacingError
 from ...core.throttle import client_address
 
 
-def _throttle_password_login(info, username: str) -> None:
-    seconds = password_login_wait(username, client_address(info))
+def _throttle_password_login(info, username: str, device: KnownDevice | None) -> None:
+    seconds = password_login_wait(username, client_address(info), device)
     if seconds:
         raise UserFacingError(f"Too many login attempts; try again in {seconds} seconds.", "RATE_LIMITED",
                               retryAfter=seconds)
 
 
+def second_factor_refusal(user, exc: SecondFactorError) -> UserFacingError:
+    extensions = {"enrolmentToken": enrolment_token(user)} if exc.code == CommunityErrorCode.OTP_ENROLMENT_REQUIRED else {}
+    return UserFacingError(exc.message, exc.code.upper(), **extensions)
+
+
 class TokenAuth(graphql_jwt.ObtainJSONWebToken):
-    """Staff login: username + password -> access token and refresh token."""
+    """Staff login: username + password (+ the authenticator's code) -> access token, refresh
+    token, and a deviceToken to send with the next login from this device."""
+
+    checks_secret = True  # one per document (schema.core.validation)
+    device_token = graphene.String(description="Keep it on this device and send it with every later login.")
+
+    class Arguments:
+        otp = graphene.String(description="The authenticator app's 6-digit code, or a recovery code (staff who enrolled).")
+        device_token = graphene.String(description="The deviceToken this device received at its last login.")
 
     @classmethod
     def mutate(cls, root, info, **kwargs):
-        _throttle_password_login(info, kwargs.get("username", ""))
+        username = kwargs.get("username", "")
+        _throttle_password_login(info, username, known_device(kwargs.get("device_token"), username))
         return super().mutate(root, info, **kwargs)
+
+    @classmethod
+    def resolve(cls, root, info, otp=None, device_token=None, **kwargs):
+        user = info.context.user  # the password was right (graphql_jwt's token_auth)
+        try:
+            check_second_factor(user, otp)
+        except SecondFactorError as exc:
+            raise second_factor_refusal(user, exc)
+        return cls(device_token=known_device_token(user, known_device(device_token, user.username)))
 
 
 class RefreshToken(graphql_jwt.Refresh):

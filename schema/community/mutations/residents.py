@@ -8,24 +8,29 @@ import graphene
 from community.error_codes import CommunityErrorCode
 from community.models import Area, Household, Resident
 from community.permissions import Action, can
+from community.phone import PhoneCodeError, PhoneCodeSent
 from community.privacy import forget_cached_home, may_manage
 from community.residents import (
     SELF_FIELDS,
     STAFF_FIELDS,
     check_household_for,
     check_resident_data,
+    do_confirm_my_phone,
     do_register_resident,
     do_register_self,
+    do_update_my_profile,
     do_update_resident,
     resolve_grid,
 )
 from core.errors import field_error
+from core.masking import mask_phone
 
-from ...core.errors import PermissionDenied
+from ...core.errors import PermissionDenied, validation_error_to_list
 from ...core.lookup import get_node_or_error, get_node_or_none
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
+from ...core.throttle import client_address
 from ..people_types import ResidentType
 from ..types import LanguageEnum
 
@@ -34,7 +39,12 @@ class ResidentProfileInput(graphene.InputObjectType):
     """What a resident may say about themself. Omitted fields stay as they are."""
 
     display_name = graphene.String()
-    phone = graphene.String(description="SMS number; defaults to the number you logged in with.")
+    phone = graphene.String(description=(
+        "SMS number; defaults to the number you logged in with. Any other number is texted a code and becomes "
+        "yours with confirmMyPhone. null or \"\" does not remove it: send clearPhone."))
+    clear_phone = graphene.Boolean(description=(
+        "true removes the profile's SMS number: texts then go to the number the person logs in with, or nowhere "
+        "for someone without an account."))
     address = graphene.String()
     languages = graphene.List(graphene.NonNull(graphene.String), description="Spoken languages or dialects.")
     preferred_language = LanguageEnum()
@@ -54,7 +64,22 @@ class ResidentInput(ResidentProfileInput):
 
 
 def _data(value, allowed: tuple[str, ...]) -> dict:
-    return {k: v for k, v in dict(value or {}).items() if k in allowed}
+    return {k: v for k, v in dict(value or {}).items() if k in allowed or k == "clear_phone"}
+
+
+class PhoneVerification(graphene.ObjectType):
+    """A code was texted to the new number: send it with confirmMyPhone. The same answer
+    whoever holds the number."""
+
+    phone = graphene.String(required=True, description="The number, masked.")
+    expires_in = graphene.Int(required=True, description="Seconds the code stays valid.")
+    resend_after = graphene.Int(required=True, description="Seconds before another code may be asked for.")
+
+
+def _verification(sent: PhoneCodeSent | None) -> dict | None:
+    # A plain dict: idempotent replays store the payload as JSON.
+    return None if sent is None else {"phone": mask_phone(sent.phone), "expires_in": sent.expires_in,
+                                      "resend_after": sent.resend_after}
 
 
 def _location(value, field: str = "location"):
@@ -66,6 +91,7 @@ class RegisterMyResidentProfile(BaseMutation):
     number). The home location derives your grid."""
 
     resident = graphene.Field(ResidentType)
+    phone_verification = graphene.Field(PhoneVerification, description="Set when another number than yours was given.")
 
     class Arguments:
         input = ResidentProfileInput(required=True)
@@ -77,9 +103,10 @@ class RegisterMyResidentProfile(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, input, location):
         user = current_user(info)
-        resident = do_register_self(user, data=_data(input, SELF_FIELDS), location=_location(location))
+        resident, sent = do_register_self(user, data=_data(input, SELF_FIELDS), location=_location(location),
+                                          client_address=client_address(info))
         forget_cached_home(user)
-        return cls(errors=[], resident=resident)
+        return cls(errors=[], resident=resident, phone_verification=_verification(sent))
 
 
 class UpdateMyResidentProfile(BaseMutation):
@@ -87,6 +114,7 @@ class UpdateMyResidentProfile(BaseMutation):
     new address without a location is geocoded in the background."""
 
     resident = graphene.Field(ResidentType)
+    phone_verification = graphene.Field(PhoneVerification, description="Set when another number than yours was given.")
 
     class Arguments:
         input = ResidentProfileInput()
@@ -95,11 +123,41 @@ class UpdateMyResidentProfile(BaseMutation):
     @classmethod
     def perform_mutation(cls, root, info, input=None, location=None):
         user = current_user(info)
-        resident = Resident.objects.filter(user=user).first()
-        if resident is None:
-            raise field_error(None, "Register your resident profile first.", CommunityErrorCode.NOT_FOUND)
-        values = check_resident_data(_data(input, SELF_FIELDS), allowed=SELF_FIELDS, partial=True)
-        resident = do_update_resident(resident, values=values, location=_location(location), source="app")
+        resident = _my_resident(user)
+        resident, sent = do_update_my_profile(user, resident, data=_data(input, SELF_FIELDS), location=_location(location),
+                                              client_address=client_address(info))
+        forget_cached_home(user)
+        return cls(errors=[], resident=resident, phone_verification=_verification(sent))
+
+
+def _my_resident(user) -> Resident:
+    resident = Resident.objects.filter(user=user).first()
+    if resident is None:
+        raise field_error(None, "Register your resident profile first.", CommunityErrorCode.NOT_FOUND)
+    return resident
+
+
+class ConfirmMyPhone(BaseMutation):
+    """The code texted to your new number (updateMyResidentProfile): the number becomes your
+    SMS number. Wrong codes count; after a few, ask for a new one."""
+
+    checks_secret = True  # one per document (schema.core.validation)
+    resident = graphene.Field(ResidentType)
+
+    class Arguments:
+        phone = graphene.String(required=True)
+        code = graphene.String(required=True)
+
+    class Meta:
+        commit_returned_errors = True  # a wrong code's counted attempt must stick
+
+    @classmethod
+    def perform_mutation(cls, root, info, phone, code):
+        user = current_user(info)
+        try:
+            resident = do_confirm_my_phone(_my_resident(user), phone=phone, code=code)
+        except PhoneCodeError as exc:
+            return cls(errors=validation_error_to_list(exc))
         forget_cached_home(user)
         return cls(errors=[], resident=resident)
 

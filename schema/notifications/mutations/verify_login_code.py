@@ -12,6 +12,8 @@ from .request_login_code import client_address
 class VerifyLoginCode(BaseMutation):
     """Exchange the texted code for tokens (as tokenAuth). The first login creates the account."""
 
+    checks_secret = True  # one per document (schema.core.validation)
+
     token = graphene.String()
     refresh_token = graphene.String()
     user = graphene.Field(UserType)

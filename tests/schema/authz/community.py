@@ -28,6 +28,35 @@ from .matrix import (
 )
 from .world import A_POINT
 
+
+def _totp_code(w, *, confirmed: bool) -> str:
+    """The grid worker's authenticator app (begun, or set up) and its current code."""
+    import pyotp
+    from django.utils import timezone
+
+    from community.models import TotpDevice
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    TotpDevice.objects.update_or_create(user=w.users["worker_a1"], defaults={
+        "secret": secret, "confirmed_at": timezone.now() if confirmed else None, "last_counter": 0})
+    return pyotp.TOTP(secret).now()
+
+
+def _pending_phone_code(w) -> dict:
+    """The resident asked for +8613700000099 as their SMS number; 123456 was texted to it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from community.models import PhoneVerification
+    from community.phone import _hash
+
+    phone = "+8613700000099"
+    PhoneVerification.objects.get_or_create(
+        resident=w.resident_row, phone=phone,
+        defaults={"code_hash": _hash(w.resident_row, phone, "123456"), "expires_at": timezone.now() + timedelta(minutes=5)})
+    return {"phone": phone, "code": "123456"}
+
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}
 
 AREA = """query Area($id: ID!) {
@@ -141,13 +170,28 @@ RESIDENTS = [
     Entry("Mutation.registerMyResidentProfile", "community/RegisterMyResidentProfile",
           lambda w: {"input": {"displayName": "冒领", "phone": "+8613900000031"}, "location": HERE},
           variant="(claiming the staff-made profile of someone else's phone)",
-          refused={"stranger": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND"),
-                   "worker_other_community": payload("PHONE_TAKEN", "FORBIDDEN", "NOT_FOUND")},
-          secrets=("elder",)),
+          # Their own profile is made (with the number they logged in with; the other is only
+          # texted a code): nothing says whether anyone holds that number, nothing is claimed.
+          refused={"stranger": OWN, "worker_other_community": OWN},
+          keeps=lambda w: [w.rows["elder_row"]], secrets=("elder",)),
     Entry("Mutation.updateMyResidentProfile", "community/UpdateMyResidentProfile",
           lambda w: {"input": {"address": "甲社区1幢102室"}},
           allowed={"resident": done("resident")},
           refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": OWN},
+          keeps=lambda w: [w.resident_row], secrets=("resident",)),
+    Entry("Mutation.beginTotpEnrolment", "community/BeginTotpEnrolment",
+          allowed={"worker": done("otpauthUri")},
+          refused={"anonymous": UNAUTH, "resident": payload("INVALID"), "worker_other_community": OWN},
+          keeps=lambda w: [w.users["worker_a1"]]),
+    Entry("Mutation.confirmTotpEnrolment", "community/ConfirmTotpEnrolment", lambda w: {"code": _totp_code(w, confirmed=False)},
+          allowed={"worker": done("recoveryCodes")},
+          refused={"anonymous": UNAUTH, "resident": payload("NOT_FOUND"), "worker_other_community": payload("NOT_FOUND")}),
+    Entry("Mutation.regenerateRecoveryCodes", "community/RegenerateRecoveryCodes", lambda w: {"otp": _totp_code(w, confirmed=True)},
+          allowed={"worker": done("recoveryCodes")},
+          refused={"anonymous": UNAUTH, "resident": payload("NOT_FOUND"), "worker_other_community": payload("NOT_FOUND")}),
+    Entry("Mutation.confirmMyPhone", "community/ConfirmMyPhone", lambda w: _pending_phone_code(w),
+          allowed={"resident": done("resident")},
+          refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "neighbour": payload("CODE_EXPIRED")},
           keeps=lambda w: [w.resident_row], secrets=("resident",)),
     Entry("Mutation.registerResident", "community/RegisterResident",
           lambda w: {"input": {"displayName": "新登记老人", "phone": "+8613900000099", "careNotes": "新备注"}, **_grid(w)},
