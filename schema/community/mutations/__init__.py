@@ -1,5 +1,6 @@
 import graphene
 
+from .areas import SetAreaBoundary
 from .auth import RefreshToken, RevokeToken, TokenAuth
 from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
 from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
@@ -17,6 +18,8 @@ class CommunityMutations(graphene.ObjectType):
     token_auth = TokenAuth.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
+    # areas
+    set_area_boundary = SetAreaBoundary.Field()
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()
