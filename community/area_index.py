@@ -55,7 +55,7 @@ class AreaShapes:
     grids: list[ShapedArea]
     tree: STRtree | None
     _unions: dict[str, BaseGeometry | None] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
     def load(cls, stamp: Stamp) -> AreaShapes:
