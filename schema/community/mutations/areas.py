@@ -20,7 +20,7 @@ from ..types import AreaType
 
 
 def may_draw(user, area: Area) -> bool:
-    parent = area.get_parent()
+    parent = Area.objects.get_parent(area)
     return user.is_superuser if parent is None else can(user, Action.MANAGE_AREAS, parent)
 
 
