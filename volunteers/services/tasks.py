@@ -185,7 +185,7 @@ def check_headcount(errors: Errors, headcount: int) -> None:
         errors.add("headcount", f"Between 1 and {top} people.", Code.INVALID_HEADCOUNT)
 
 
-def check_new_task(*, area: Area, values: TaskValues, now: dt.datetime) -> tuple[tuple[float, float], list[Skill]]:  # noqa: C901 - one check per field
+def check_new_task(*, area: Area, values: TaskValues, now: dt.datetime) -> tuple[tuple[float, float], list[Skill]]:
     """Validate everything at once; returns the place and the skills."""
     errors = Errors()
     if area.kind not in TASK_AREA_KINDS:
@@ -278,7 +278,7 @@ def create_task(
         task.required_skills.set(skills)
         timeline.record(task, TaskEventKind.CREATED, actor=created_by, at=now, source=task.source,
                         headcount=headcount, priority=task.priority, isDrill=task.is_drill,
-                        **({"poolArea": task.pool_area.code} if task.pool_area is not None else {}))
+                        poolArea=task.pool_area.code if task.pool_area is not None else None)
         if dispatch:
             _start(task, now, actor=created_by)
         timeline.publish_task(task, TaskEventKind.CREATED, created=True)

@@ -8,6 +8,8 @@ import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.shapes import rect, square
+
 from .matrix import (
     ABSENT,
     EMPTY,
@@ -26,8 +28,6 @@ from .matrix import (
     sees,
     shows,
 )
-from tests.shapes import rect, square
-
 from .world import A_POINT
 
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}

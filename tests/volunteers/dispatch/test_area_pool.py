@@ -6,8 +6,8 @@ both areas (they widen the task's pool), or by a plan's explicit pool_scope."""
 from __future__ import annotations
 
 import pytest
-
 from django.core.exceptions import ValidationError
+
 from emergency.plan_actions import check_actions
 from tests.operations import operation
 from tests.volunteers.conftest import gid, make_member, new_task, new_user
