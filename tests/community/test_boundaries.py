@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from community.area_index import area_shapes
-from community.boundaries import boundary_geojson, set_area_boundary
+from community.boundaries import boundary_geojson, read_geojson, set_area_boundary
 from community.geo import from_wgs84
 from community.grids import derive_grid, lies_in, locate
 from community.models import Area
@@ -251,3 +251,58 @@ def test_an_import_in_gcj02_is_converted(world, tmp_path):
     call_command("import_boundaries", write_collection(tmp_path, feature("t-d-a-1-1", rect(south, west, north, east))),
                  "--datum", "GCJ02")
     assert Area.objects.get(pk=world.grid_a1.pk).boundary["coordinates"][0][0][0] == pytest.approx([120.149, 30.269], abs=1e-6)
+
+
+# --- properties: points near the edges ---------------------------------------------------------------
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EDGE = 30.273  # 甲一 (south of it) and 甲二 (north of it) share this latitude, between lng 120.149 and 120.157
+near_edge = st.tuples(st.floats(EDGE - 0.0002, EDGE + 0.0002), st.floats(120.1485, 120.1575))
+
+
+@pytest.fixture
+def strips(world):
+    set_area_boundary(world.grid_a1, rect(30.269, 120.149, EDGE, 120.157))
+    set_area_boundary(world.grid_a2, rect(EDGE, 120.149, 30.277, 120.157))
+    return world
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(point=near_edge)
+def test_a_point_near_a_shared_edge_belongs_to_the_grid_that_holds_it(strips, point):
+    lat, lng = point
+    found = area_shapes().grid_at(lat, lng)
+    inside_lng = 120.149 <= lng <= 120.157
+    if not inside_lng:
+        assert found is None
+    elif lat < EDGE:
+        assert found is not None and found.pk == strips.grid_a1.pk
+    elif lat > EDGE:
+        assert found is not None and found.pk == strips.grid_a2.pk
+    else:  # on the edge itself: one of the two, always the same one
+        assert found is not None and found.pk == strips.grid_a1.pk
+    assert area_shapes().grids_at([lat], [lng]) == [found.pk if found else None]
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(point=near_edge)
+def test_a_task_place_near_the_edge_lies_in_a_grid_exactly_when_within_the_tolerance(strips, point):
+    lat, lng = point
+    metres_past = max(0.0, (lat - EDGE) * 110_574)  # how far north of 甲一 the point is
+    if 120.14901 <= lng <= 120.15699 and metres_past < 4.9:
+        assert lies_in(strips.grid_a1, lat, lng)
+    if metres_past > 5.1:
+        assert not lies_in(strips.grid_a1, lat, lng)
+
+
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lat=st.floats(30.0, 31.0), lng=st.floats(120.0, 121.0), datum=st.sampled_from(["GCJ02", "BD09"]))
+def test_a_boundary_given_in_a_chinese_datum_comes_back_in_it(world, lat, lng, datum):
+    corners = [(lat, lng), (lat, lng + 0.002), (lat + 0.002, lng + 0.002), (lat + 0.002, lng), (lat, lng)]
+    ring = [[x, y] for y, x in (from_wgs84(a, b, datum) for a, b in corners)]
+    geometry = read_geojson({"type": "Polygon", "coordinates": [ring]}, datum)
+    back = [(y, x) for x, y in geometry.geoms[0].exterior.coords]
+    for got, wanted in zip(back, corners, strict=True):
+        assert got == pytest.approx(wanted, abs=2e-6)  # BD-09's inverse is good to ~0.2 m
