@@ -44,6 +44,7 @@ class ShapedArea:
     code: str
     name: str
     geometry: BaseGeometry  # WGS-84, x = longitude, y = latitude; prepared
+    bounds: tuple[float, float, float, float]  # (min lng, min lat, max lng, max lat)
 
 
 @dataclass
@@ -54,6 +55,9 @@ class AreaShapes:
     areas: dict[int, ShapedArea]
     grids: list[ShapedArea]
     tree: STRtree | None
+    # (lat bucket, lng bucket) -> indexes of the grids whose bounding box touches that
+    # BUCKET_DEGREES square: a dict lookup instead of a tree query for one point at a time.
+    buckets: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     _unions: dict[str, BaseGeometry | None] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -64,20 +68,20 @@ class AreaShapes:
         for pk, path, kind, code, name, boundary in rows:
             geometry = shape(boundary)
             shapely.prepare(geometry)
-            areas[pk] = ShapedArea(pk, path, kind, code, name, geometry)
+            areas[pk] = ShapedArea(pk, path, kind, code, name, geometry, tuple(geometry.bounds))
         grids = sorted((a for a in areas.values() if a.kind == AreaKind.GRID), key=lambda a: a.path)
         tree = STRtree([g.geometry for g in grids]) if grids else None
-        return cls(stamp=stamp, areas=areas, grids=grids, tree=tree)
+        return cls(stamp=stamp, areas=areas, grids=grids, tree=tree, buckets=_buckets(grids))
 
     # --- points -----------------------------------------------------------------------------
     def grid_at(self, lat: float, lng: float, within: str = "") -> ShapedArea | None:
         """The grid whose boundary holds (lat, lng) (on a shared edge: the first by path),
         among grids under the path `within`; None if no boundary holds it."""
-        if self.tree is None:
-            return None
-        for i in sorted(int(i) for i in self.tree.query(Point(lng, lat))):  # bounding boxes only
+        for i in self.buckets.get(_bucket(lat, lng), ()):  # in path order
             grid = self.grids[i]
-            if grid.path.startswith(within) and shapely.intersects_xy(grid.geometry, lng, lat):
+            minx, miny, maxx, maxy = grid.bounds
+            if minx <= lng <= maxx and miny <= lat <= maxy and grid.path.startswith(within) \
+                    and shapely.intersects_xy(grid.geometry, lng, lat):
                 return grid
         return None
 
@@ -117,6 +121,23 @@ class AreaShapes:
         union = shapely.union_all([p for p in parts if p is not None])
         shapely.prepare(union)
         return cast(BaseGeometry, union)
+
+
+BUCKET_DEGREES = 0.01  # about 1 km: a few grids per bucket
+
+
+def _bucket(lat: float, lng: float) -> tuple[int, int]:
+    return math.floor(lat / BUCKET_DEGREES), math.floor(lng / BUCKET_DEGREES)
+
+
+def _buckets(grids: list[ShapedArea]) -> dict[tuple[int, int], list[int]]:
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for i, grid in enumerate(grids):
+        minx, miny, maxx, maxy = grid.bounds
+        (south, west), (north, east) = _bucket(miny, minx), _bucket(maxy, maxx)
+        for b in ((la, ln) for la in range(south, north + 1) for ln in range(west, east + 1)):
+            buckets.setdefault(b, []).append(i)
+    return buckets
 
 
 # --- metres ---------------------------------------------------------------------------------

@@ -241,6 +241,8 @@ def write_boundaries(batch: Mapping[Area, MultiPolygon | None], field: str = "ge
     """Check `batch` as a whole and store it, all or nothing; returns the areas written."""
     with transaction.atomic():
         _lock_trees(batch)
+        fresh = Area.objects.in_bulk([a.pk for a in batch])  # paths as they are now, under the lock
+        batch = {fresh[a.pk]: geometry for a, geometry in batch.items() if a.pk in fresh}
         check_boundaries(batch, field)
         now = timezone.now()
         for area, geometry in batch.items():
