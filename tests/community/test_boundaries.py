@@ -306,3 +306,11 @@ def test_a_boundary_given_in_a_chinese_datum_comes_back_in_it(world, lat, lng, d
     back = [(y, x) for x, y in geometry.geoms[0].exterior.coords]
     for got, wanted in zip(back, corners, strict=True):
         assert got == pytest.approx(wanted, abs=2e-6)  # BD-09's inverse is good to ~0.2 m
+
+
+# --- the admin shows it, read-only ---------------------------------------------------------------------
+def test_the_admin_shows_a_boundary_without_letting_it_be_edited(world, admin_client):
+    set_area_boundary(world.grid_a1, square(30.271, 120.151))
+    page = admin_client.get(f"/admin/community/area/{world.grid_a1.pk}/change/").content.decode()
+    assert "1 polygon(s), 5 points" in page and "MultiPolygon" in page
+    assert 'name="boundary"' not in page  # shown, never a form field
