@@ -119,7 +119,7 @@ class Area(MP_Node):
     # written only by community.boundaries; null: no shape of its own (a community may be
     # the union of its grids; a grid without one falls back to its nearest centre).
     boundary = models.JSONField(null=True, blank=True, editable=False)
-    boundary_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    boundary_updated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     node_order_by = ["code"]
 

@@ -258,7 +258,8 @@ def create_task(
                               checkin_radius_m=checkin_radius_m, source_object=source_object, pool_area=pool_area)
     point, skills = check_new_task(area=area, values=values, now=now)
     task = Task(
-        area=area, pool_area=pool_area if pool_area is not None and pool_area.pk != area.pk else None, title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),
+        area=area, pool_area=pool_area if pool_area is not None and pool_area.pk != area.pk else None,
+        title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),
         headcount=headcount, priority=_value(priority), source=_value(source), is_drill=bool(is_drill),
         starts_at=starts_at, deadline=deadline, idempotency_key=idempotency_key or None, created_by=created_by,
         created_at=now, updated_at=now, auto_dispatch=bool(dispatch),
