@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0006_area_boundary'),
         ('volunteers', '0005_task_address_255'),
     ]
 

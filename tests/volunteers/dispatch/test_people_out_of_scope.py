@@ -14,8 +14,14 @@ from notifications.models import Notification
 from tests.graphql import token_for
 from tests.volunteers.conftest import new_task
 from tests.wsclient import GraphQLWSClient, group_size
-from volunteers.models import Offer
-from volunteers.services import close_task, respond_to_offer, start_dispatch
+from volunteers.models import Offer, Task
+from volunteers.services import (
+    close_task,
+    offer_task_to,
+    respond_to_offer,
+    set_task_headcount,
+    start_dispatch,
+)
 
 from .conftest import helper
 
@@ -98,17 +104,18 @@ def test_staff_alerts_from_dispatch_carry_no_ones_phone(world, committed):
 @pytest.mark.django_db(transaction=True)
 def test_live_task_pushes_mask_them_the_same_way(world, live_server_asgi):
     task, helper_b = mutual_aid_task(world)
+    offer_task_to(task, helper_b, by=world.commander)  # before listening: no wave runs beside the server
     phone = str(helper_b.user.phone)
     with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.worker_a1)) as ws:
         ws.subscribe("t", LIVE, {"taskId": to_global_id("Task", task.pk)})
         ws.wait_until_subscribed(lambda: group_size(events.task_group(task.pk)) > 0)
-        start_dispatch(task, by=world.commander)
+        set_task_headcount(Task.objects.get(pk=task.pk), 2, by=world.commander)
         pushed = _until(ws, lambda t: t["offers"])
         assert pushed["offers"][0]["phone"] != phone and pushed["offers"][0]["distanceM"] == 300.0
         respond_to_offer(Offer.objects.get(task=task), accept=True)
         pushed = _until(ws, lambda t: t["people"])
         assert pushed["people"][0]["phone"] == phone
-        close_task(task, by=world.worker_a1)
+        close_task(Task.objects.get(pk=task.pk), by=world.worker_a1)
         pushed = _until(ws, lambda t: t["status"] == "DONE")
         assert pushed["people"][0]["phone"] != phone
 
