@@ -6,6 +6,7 @@ from graphene_django import DjangoObjectType
 from community.boundaries import boundary_geojson, center_of
 from community.models import Area, AreaKind, Language, Mode, Role, RoleAssignment, User
 from community.permissions import can_view_area, visible_areas_q
+from emergency.drills import covering_drill
 
 from ..core.scalars import DatumEnum, GeoJSON, Location, location_in
 from ..core.types import CountedConnection, Node, plain
@@ -25,6 +26,11 @@ class AreaType(DjangoObjectType):
         ModeEnum,
         required=True,
         description="The most severe of the area's own mode and its ancestors' modes.",
+    )
+    active_drill = graphene.Field(
+        "schema.emergency.drill_types.DrillType",
+        description="The drill running on this area or the nearest ancestor that has one (null: none). A drill is an "
+                    "overlay: `mode` and `effectiveMode` stay the real ones.",
     )
     parent = graphene.Field(lambda: AreaType)
     ancestors = graphene.List(graphene.NonNull(lambda: AreaType), required=True, description="Root first.")
@@ -60,6 +66,9 @@ class AreaType(DjangoObjectType):
 
     def resolve_effective_mode(self, info):
         return self.effective_mode()
+
+    def resolve_active_drill(self, info):
+        return covering_drill(self)
 
     def resolve_parent(self, info):
         parent = Area.objects.get_parent(self)

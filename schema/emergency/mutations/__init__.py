@@ -4,6 +4,7 @@ mobilisation. Each resolves IDs, checks permission, calls one service and shapes
 import graphene
 
 from .alerts import CancelAlert, IssueAlert, PreviewAlert, UpdateAlert
+from .close_tasks import CloseTasks
 from .mobilisation import RespondToMobilisation
 from .plans import SaveResponsePlan
 from .safety_checks import AnswerSafetyCheck, CloseSafetyCheck, StartSafetyCheck
@@ -21,3 +22,4 @@ class EmergencyMutations(graphene.ObjectType):
     close_safety_check = CloseSafetyCheck.Field()
     answer_safety_check = AnswerSafetyCheck.Field()
     respond_to_mobilisation = RespondToMobilisation.Field()
+    close_tasks = CloseTasks.Field()
