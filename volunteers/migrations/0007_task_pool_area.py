@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('volunteers', '0005_task_address_255'),
+        ('volunteers', '0006_task_people_to_help'),
     ]
 
     operations = [
