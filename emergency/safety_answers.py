@@ -38,7 +38,13 @@ from volunteers.models import (
     TaskAssignment,
     TaskPriority,
 )
-from volunteers.services import TaskSpec, create_task, join_help_request, place_system_task, resident_reported_safe
+from volunteers.services import (
+    TaskSpec,
+    create_task,
+    join_help_request,
+    place_system_task,
+    resident_reported_safe,
+)
 
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import handle_mobilisation_reply
