@@ -355,8 +355,16 @@ GEOCODER_TIMEOUT = env.float("GEOCODER_TIMEOUT", default=5.0)
 GEOCODER_MIN_DELAY_SECONDS = env.float("GEOCODER_MIN_DELAY_SECONDS", default=1.0)  # Nominatim: 1 req/s
 GEOCODER_COUNTRY_CODES = env.str("GEOCODER_COUNTRY_CODES", default="cn")
 GEOCODER_MAX_ATTEMPTS = env.int("GEOCODER_MAX_ATTEMPTS", default=8)
-# A location farther than this from every grid centre is outside the communities we serve.
+# A location farther than this from every grid centre is outside the communities we serve
+# (only for grids without a boundary: a boundary decides by itself).
 GRID_MAX_DISTANCE_M = env.int("GRID_MAX_DISTANCE_M", default=3000)
+# Areas' boundaries (community.boundaries): how far a shape may reach past its parent or
+# into a neighbour, and a place past its area, before it counts (drawing noise); the most
+# points one boundary may have; how often a process re-checks that its in-memory shapes
+# are current (0: before every use — one small aggregate query).
+AREA_BOUNDARY_TOLERANCE_M = env.float("AREA_BOUNDARY_TOLERANCE_M", default=5.0)
+AREA_BOUNDARY_MAX_VERTICES = env.int("AREA_BOUNDARY_MAX_VERTICES", default=20000)
+AREA_SHAPES_RECHECK_SECONDS = env.float("AREA_SHAPES_RECHECK_SECONDS", default=0.0)
 REPORT_PHOTO_MAX_BYTES = env.int("REPORT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 ROSTER_MAX_BYTES = env.int("ROSTER_MAX_BYTES", default=5 * 1024 * 1024)
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=20000)

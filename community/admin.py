@@ -1,9 +1,14 @@
+import json
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.html import format_html
+from shapely.geometry import shape
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from .admin_login import SecondFactorAuthenticationForm
+from .area_index import metric
 from .models import Area, ModeSwitch, RoleAssignment, User
 
 # The login follows the API's: the same limits (community/admin_login.py) and second factor.
@@ -29,8 +34,29 @@ class LinliUserAdmin(UserAdmin[User]):
 @admin.register(Area)
 class AreaAdmin(TreeAdmin[Area]):
     form = movenodeform_factory(Area)
-    list_display = ("name", "kind", "code", "mode")
+    list_display = ("name", "kind", "code", "mode", "has_boundary")
     search_fields = ("name", "code")
+    # Boundaries are checked on the way in (community.boundaries): set them with the
+    # setAreaBoundary mutation or `manage.py import_boundaries`, never by hand here.
+    readonly_fields = ("boundary_summary", "boundary_updated_at", "boundary_geojson")
+
+    @admin.display(boolean=True, description="boundary")
+    def has_boundary(self, obj: Area) -> bool:
+        return obj.boundary is not None
+
+    @admin.display(description="boundary")
+    def boundary_summary(self, obj: Area) -> str:
+        if obj.boundary is None:
+            return "none (a grid without one is found by its nearest centre)"
+        geometry = shape(obj.boundary)
+        points = sum(len(p.exterior.coords) + sum(len(i.coords) for i in p.interiors) for p in geometry.geoms)
+        return f"{len(geometry.geoms)} polygon(s), {points} points, {metric(geometry).area / 1e6:.3f} km² (WGS-84)"
+
+    @admin.display(description="boundary as GeoJSON (WGS-84)")
+    def boundary_geojson(self, obj: Area) -> str:
+        if obj.boundary is None:
+            return "—"
+        return format_html("<pre style='max-height: 20em; overflow: auto'>{}</pre>", json.dumps(obj.boundary)[:50_000])
 
 
 @admin.register(ModeSwitch)

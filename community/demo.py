@@ -16,11 +16,15 @@ from importlib.util import find_spec
 
 from django.apps import apps
 from django.db import transaction
+from shapely.geometry import MultiPolygon, Polygon
 
+from .boundaries import write_boundaries
 from .models import Area, AreaKind, Role, RoleAssignment, User
 
 DEMO_PASSWORD = "linli-demo"
 CITY_CENTER = (30.2741, 120.1551)  # Hangzhou, WGS-84
+GRID_SPACING = 0.004  # degrees between neighbouring grid centres (about 445 m north-south, 385 m east-west)
+GRID_HALF_SIDE = GRID_SPACING / 2  # each grid is the square cell around its centre: neighbours share edges
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏飞斌宇浩凯婷雪琳晨阳建国建华志强海燕丹丹桂芳淑珍凤英玉珍"
@@ -39,9 +43,11 @@ class DemoCity:
         return self.rng.choice(SURNAMES) + given[:2]
 
     def point_in(self, grid: Area) -> tuple[float, float]:
+        """A random place inside the grid's boundary (its cell, see _draw_boundaries)."""
         if grid.center_lat is None or grid.center_lng is None:
             raise ValueError(f"demo grid {grid.code} has no centre")
-        return (grid.center_lat + self.rng.uniform(-0.003, 0.003), grid.center_lng + self.rng.uniform(-0.003, 0.003))
+        reach = GRID_HALF_SIDE * 0.9
+        return (grid.center_lat + self.rng.uniform(-reach, reach), grid.center_lng + self.rng.uniform(-reach, reach))
 
     def mobile(self, n: int) -> str:
         return f"+86139{n:08d}"
@@ -66,6 +72,23 @@ def _staff(username: str, display_name: str, area: Area, role: str, n: int) -> U
     user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=display_name, phone=f"+86138{n:08d}")
     RoleAssignment.objects.create(user=user, area=area, role=role)
     return user
+
+
+def _square(lat: float, lng: float, south: float, west: float, north: float, east: float) -> MultiPolygon:
+    return MultiPolygon([Polygon([(lng + west, lat + south), (lng + east, lat + south), (lng + east, lat + north),
+                                  (lng + west, lat + north), (lng + west, lat + south)])])
+
+
+def _draw_boundaries(demo: DemoCity) -> None:
+    """Each grid the square cell around its centre, each community the 2x2 block of its
+    grids (so `make run` shows shapes, and pins find their grid by them)."""
+    h, span = GRID_HALF_SIDE, GRID_SPACING + GRID_HALF_SIDE
+    batch: dict[Area, MultiPolygon | None] = {}
+    for community in demo.communities:
+        batch[community] = _square(community.center_lat or 0, community.center_lng or 0, -h, -h, span, span)
+    for grid in demo.grids:
+        batch[grid] = _square(grid.center_lat or 0, grid.center_lng or 0, -h, -h, h, h)
+    write_boundaries(batch)
 
 
 def discover_demo_steps() -> None:
@@ -99,12 +122,13 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
             demo.staff[f"communityadmin{idx}"] = _staff(f"communityadmin{idx}", f"社区管理员{idx}", com, Role.COMMUNITY_ADMIN, n)
             n += 1
             for g in range(4):
-                glat, glng = clat + 0.004 * (g // 2), clng + 0.004 * (g % 2)
+                glat, glng = clat + GRID_SPACING * (g // 2), clng + GRID_SPACING * (g % 2)
                 grid = _area(com, f"{com_name}第{g + 1}网格", f"{com.code}-{g + 1}", AreaKind.GRID, glat, glng)
                 demo.grids.append(grid)
                 gi = len(demo.grids)
                 demo.staff[f"gridworker{gi}"] = _staff(f"gridworker{gi}", f"网格员{gi}", grid, Role.GRID_WORKER, n)
                 n += 1
+    _draw_boundaries(demo)
     discover_demo_steps()
     for _, step in sorted(_steps, key=lambda s: s[0]):
         step(demo)

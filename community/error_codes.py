@@ -39,5 +39,11 @@ class CommunityErrorCode(StrEnum):
     # hazards and reports
     INVALID_TRANSITION = "invalid_transition"
     ALREADY_CONVERTED = "already_converted"
+    # areas' shapes
+    INVALID_BOUNDARY = "invalid_boundary"
+    BOUNDARY_OUTSIDE_PARENT = "boundary_outside_parent"
+    BOUNDARY_EXCLUDES_CHILD = "boundary_excludes_child"
+    BOUNDARY_OVERLAP = "boundary_overlap"
+    LOCATION_OUTSIDE_AREA = "location_outside_area"
     # modes
     MODE_TRANSITION_NOT_ALLOWED = "mode_transition_not_allowed"

@@ -101,6 +101,21 @@ def bd09_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
     return z * math.sin(theta), z * math.cos(theta)
 
 
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    z = math.sqrt(lng * lng + lat * lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lng) + 0.000003 * math.cos(lng * _X_PI)
+    return z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065
+
+
+def from_wgs84(lat: float, lng: float, datum: str = Datum.WGS84) -> tuple[float, float]:
+    """(lat, lng) WGS-84 -> the datum a map SDK draws in (for output; input uses to_wgs84)."""
+    if datum == Datum.GCJ02:
+        return wgs84_to_gcj02(lat, lng)
+    if datum == Datum.BD09:
+        return gcj02_to_bd09(*wgs84_to_gcj02(lat, lng))
+    return lat, lng
+
+
 # A coordinate as a client sent it (checked by validate_coordinates).
 RawCoordinate = float | str | None
 

@@ -14,7 +14,7 @@ from core.errors import field_error, merge_errors
 from core.text import clean_text
 
 from .error_codes import CommunityErrorCode
-from .grids import require_grid_for, require_grid_kind
+from .grids import check_place_in_grid, outside_shape, require_grid_for
 from .models import Area, HazardKind, HazardPoint, Inspection, InspectionResult, Severity, User
 from .validation import clean_positive_int
 
@@ -62,13 +62,15 @@ def check_hazard_data(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 def resolve_hazard_grid(grid: Area | None, location: tuple[float, float]) -> Area:
-    return require_grid_kind(grid) if grid is not None else require_grid_for(*location)
+    """The grid staff chose (the point must lie in its shape), or the one the point is in."""
+    return check_place_in_grid(grid, location) if grid is not None else require_grid_for(*location)
 
 
 def do_create_hazard_point(
     *, by: User, grid: Area, location: tuple[float, float], data: dict[str, Any], first_due: dt.datetime | None = None
 ) -> HazardPoint:
     values = check_hazard_data(data, partial=False)
+    check_place_in_grid(grid, location)
     point = HazardPoint(grid=grid, created_by=by, **values)
     point.set_location(*location)
     # A new point is inspected within its interval, or by `first_due` if staff say so.
@@ -88,7 +90,9 @@ def do_update_hazard_point(
         if location is not None:
             locked.set_location(*location)
         if grid is not None:
-            locked.grid = require_grid_kind(grid)
+            locked.grid = check_place_in_grid(grid, locked.point)
+        elif location is not None and outside_shape(locked.grid, *location):
+            locked.grid = require_grid_for(*location)  # moved out of its grid: the grid follows
         if "inspection_interval_days" in values:
             locked.schedule_next(locked.last_inspected_at or locked.created_at)
         locked.save()

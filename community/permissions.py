@@ -30,6 +30,7 @@ class Action(StrEnum):
     MANAGE_PLANS = "manage_plans"
     ISSUE_ALERTS = "issue_alerts"
     VIEW_REPORTS = "view_reports"
+    MANAGE_AREAS = "manage_areas"  # draw boundaries (not grid workers: a grid is drawn from above)
 
 
 _STAFF_BASE = {
@@ -45,12 +46,12 @@ _STAFF_BASE = {
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.GRID_WORKER: frozenset(_STAFF_BASE),
     Role.COMMUNITY_ADMIN: frozenset(
-        _STAFF_BASE | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS}
+        _STAFF_BASE | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS, Action.MANAGE_AREAS}
     ),
     # Commanders coordinate; they see people masked unless they also hold a closer role.
     Role.DISTRICT_COMMANDER: frozenset(
         (_STAFF_BASE - {Action.VIEW_PERSONAL_DATA})
-        | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS}
+        | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS, Action.MANAGE_AREAS}
     ),
 }
 

@@ -19,7 +19,7 @@ from core.errors import field_error, merge_errors
 from core.text import clean_text
 
 from .error_codes import CommunityErrorCode
-from .grids import require_grid_for, require_grid_kind
+from .grids import check_place_in_grid, outside_shape, require_grid_for, require_grid_kind
 from .models import (
     VULNERABILITY_FLAGS,
     Area,
@@ -92,9 +92,10 @@ def check_phone_free(phone: str | None, *, exclude_pk: int | None = None) -> Non
 
 
 def resolve_grid(grid: Area | None, location: tuple[float, float] | None, within: Area | None = None) -> tuple[Area, bool]:
-    """(grid, overridden): a grid chosen by staff wins; otherwise derived from the location."""
+    """(grid, overridden): a grid chosen by staff wins (the location, if given, must lie in
+    its shape); otherwise derived from the location."""
     if grid is not None:
-        return require_grid_kind(grid), True
+        return check_place_in_grid(grid, location), True
     if location is None:
         raise field_error("location", "Give the home location or choose a grid.", CommunityErrorCode.REQUIRED)
     return require_grid_for(*location, within=within), False
@@ -120,6 +121,10 @@ def _apply(
         resident.geocode_status = GeocodeStatus.NOT_NEEDED
         resident.geocode_attempts = 0
         resident.geocode_error = ""
+        if resident.grid_overridden and outside_shape(resident.grid, *location):
+            # The home moved out of the grid staff chose: that choice no longer holds.
+            resident.grid_overridden = False
+            rederive_grid = True
         if rederive_grid and not resident.grid_overridden:
             resident.grid = require_grid_for(*location)
     elif address_changed and resident.address:
@@ -163,6 +168,7 @@ def do_register_resident(
     """Create a resident (staff registration, or self-registration through do_register_self)."""
     values = check_resident_data(data, allowed=STAFF_FIELDS, partial=False)
     check_phone_free(values.get("phone"))
+    check_place_in_grid(grid, location)
     with transaction.atomic():
         resident = Resident(grid=grid, grid_overridden=grid_overridden, household=household, user=user, created_by=by)
         source = LocationSource.APP if user is not None else LocationSource.STAFF
@@ -257,7 +263,7 @@ def do_update_resident(
     with transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
         if grid is not None:
-            locked.grid, locked.grid_overridden = require_grid_kind(grid), True
+            locked.grid, locked.grid_overridden = check_place_in_grid(grid, location or locked.point), True
         elif clear_grid_override:
             locked.grid_overridden = False
             if locked.point is not None:

@@ -19,7 +19,7 @@ from core.enqueue import enqueue_now
 
 from .geo import cell_of
 from .geocoding import GeocoderDisabled, GeocoderUnavailable, geocode_address
-from .grids import derive_grid
+from .grids import derive_grid, outside_shape
 from .models import GeocodeStatus, LocationSource, Resident
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,11 @@ def geocode_resident_now(resident_id: int) -> str:
     if not result.found or lat is None or lng is None:
         pending.update(geocode_status=GeocodeStatus.FAILED, geocode_error="address not found", geocode_next_attempt_at=None)
         return "not_found"
+    if resident.grid_overridden and outside_shape(resident.grid, lat, lng):
+        # Staff put the resident in this grid; a geocoder's guess elsewhere is not a home.
+        pending.update(geocode_status=GeocodeStatus.FAILED, geocode_error="geocoded outside the resident's grid",
+                       geocode_next_attempt_at=None)
+        return "outside_grid"
     values: dict[str, object] = dict(
         lat=lat,
         lng=lng,

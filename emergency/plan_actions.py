@@ -4,7 +4,9 @@
     SAFETY_CHECK   {title?, welfare_after_minutes?}
     MOBILISE       {level: STANDBY|CALL_IN, include_party_members?: bool, message?}
     SET_DISPATCH   dispatch parameters (volunteers.dispatch PARAMETER_RANGES), each a number
-                   or {priority: number}; set while the area is in the mode, cleared on leaving
+                   or {priority: number}, and pool_scope TASK_AREA|PLAN_AREA (mutual aid: the
+                   plan area's volunteers may be offered any task in it); set while the area is
+                   in the mode, cleared on leaving
     CREATE_TASKS   {target: HAZARD_POINTS|VULNERABLE_RESIDENTS, title, description?, priority?,
                     headcount?, required_skills?, deadline_minutes?, hazard_kinds?,
                     min_severity?, vulnerability_flags?}
@@ -25,7 +27,7 @@ from django.core.exceptions import ValidationError
 
 from community.models import VULNERABILITY_FLAGS, HazardKind, Severity
 from core.errors import field_error
-from volunteers.dispatch.parameters import INTEGER_PARAMETERS, PARAMETER_RANGES
+from volunteers.dispatch.parameters import CHOICE_PARAMETERS, INTEGER_PARAMETERS, PARAMETER_RANGES
 from volunteers.models import Skill
 
 from .alerts import check_alert_data
@@ -124,9 +126,12 @@ def check_mobilise(params: Params, problems: Problems) -> Params:
 def check_set_dispatch(params: Params, problems: Problems) -> Params:
     if not params:
         problems.add(None, "Give at least one dispatch parameter.")
-    _only(params, set(PARAMETER_RANGES), problems)
+    _only(params, set(PARAMETER_RANGES) | set(CHOICE_PARAMETERS), problems)
     out: dict[str, Any] = {}
     for name, raw in params.items():
+        if name in CHOICE_PARAMETERS:
+            out[name] = _choices(params, name, CHOICE_PARAMETERS[name], problems)
+            continue
         if name not in PARAMETER_RANGES:
             continue
         low, high = PARAMETER_RANGES[name]

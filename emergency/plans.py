@@ -33,6 +33,7 @@ from volunteers.services import (
     TaskSpec,
     clear_area_dispatch_override,
     create_task,
+    place_system_task,
     set_area_dispatch_override,
 )
 
@@ -277,7 +278,8 @@ def run_create_tasks(step: PlanStep) -> bool:
         return True
     deadline = timezone.now() + dt.timedelta(minutes=params["deadline_minutes"]) if params.get("deadline_minutes") else None
     for kind, target in targets:
-        create_task(TaskSpec(title=params["title"], description=_task_description(params, target), location=target.point, address=target.address, required_skills=params.get("required_skills", []), headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), deadline=deadline), area=target.grid, source="PLAN", source_object=run, created_by=_actor(step), is_drill=run.is_drill, idempotency_key=f"plan:{run.pk}:{step.position}:{kind}:{target.pk}")
+        area, place = place_system_task(target.grid, target.point)  # a task lies in its area
+        create_task(TaskSpec(title=params["title"], description=_task_description(params, target), location=place, address=target.address, required_skills=params.get("required_skills", []), headcount=params.get("headcount", 1), priority=params.get("priority", "URGENT"), deadline=deadline), area=area, source="PLAN", source_object=run, created_by=_actor(step), is_drill=run.is_drill, idempotency_key=f"plan:{run.pk}:{step.position}:{kind}:{target.pk}")
     step.cursor = targets[-1][1].pk
     step.counts["tasks"] = step.counts.get("tasks", 0) + len(targets)
     return False

@@ -38,7 +38,13 @@ from volunteers.models import (
     TaskAssignment,
     TaskPriority,
 )
-from volunteers.services import TaskSpec, create_task, join_help_request, resident_reported_safe
+from volunteers.services import (
+    TaskSpec,
+    create_task,
+    join_help_request,
+    place_system_task,
+    resident_reported_safe,
+)
 
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import handle_mobilisation_reply
@@ -174,8 +180,8 @@ def _need_help_task(row: SafetyStatus, *, by: User | None, note: str, location: 
             SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=shared.pk)
             row.need_help_task_id = shared.pk
             return
-    point = location or resident.point
-    task = create_task(TaskSpec(title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。", location=point, address=resident.address, priority="LIFE_SAFETY"), area=row.grid, source="SAFETY_CHECK", source_object=row, created_by=by, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help")
+    area, point = place_system_task(row.grid, location or resident.point)  # a task lies in its area
+    task = create_task(TaskSpec(title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。", location=point, address=resident.address, priority="LIFE_SAFETY"), area=area, source="SAFETY_CHECK", source_object=row, created_by=by, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help")
     SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=task.pk)
     row.need_help_task_id = row.need_help_task_id or task.pk
 
@@ -238,7 +244,8 @@ def _welfare_task(check: SafetyCheck, row: SafetyStatus, now: dt.datetime) -> in
             return 0  # answered meanwhile, or another sweep took it
         resident = row.resident
         try:
-            task = create_task(TaskSpec(title="上门探访：重点关注居民未报平安", description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。", location=resident.point, address=resident.address, priority="URGENT"), area=row.grid, source="SAFETY_CHECK", source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare")
+            area, point = place_system_task(row.grid, resident.point)
+            task = create_task(TaskSpec(title="上门探访：重点关注居民未报平安", description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。", location=point, address=resident.address, priority="URGENT"), area=area, source="SAFETY_CHECK", source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare")
         except ValidationError:
             logger.exception("welfare task for safety status %s could not be created", row.pk)
             transaction.set_rollback(True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import Combinable
 
-from community.models import Area, User
+from community.models import Area, Resident, User
 from community.permissions import Action, can, can_view_area, scope_paths, scope_q, visible_areas_q
 
 from .models import (
@@ -167,6 +168,45 @@ def can_manage_task(user: User, task_or_area: Task | Area) -> bool:
 
 def can_see_task_personal_data(user: User, task: Task) -> bool:
     return can(user, Action.VIEW_PERSONAL_DATA, task.area)
+
+
+def personal_data_in_own_right(viewer: User, user_field: str = "user_id") -> Combinable:
+    """An annotation for rows naming a person (`user_field`): may `viewer` see that person's
+    personal data in their own right — themself, or staff holding VIEW_PERSONAL_DATA where
+    the person is a volunteer (signed up or serving), a Party member or a resident?
+
+    Dispatch shows people to a task's staff; this is what keeps it from showing them people
+    their role does not cover (a volunteer of another community offered a task through
+    mutual aid): those see a masked phone until the person takes a place (see
+    phone_shown_on_task)."""
+    if not viewer.is_authenticated:
+        return Value(False)
+    if scope_paths(viewer, Action.VIEW_PERSONAL_DATA) is None:
+        return Value(True)
+    person = OuterRef(user_field)
+    volunteer = Volunteer.objects.filter(user_id=person).filter(_volunteer_scope_q(viewer, Action.VIEW_PERSONAL_DATA))
+    member = PartyMemberRegistration.objects.filter(user_id=person).filter(
+        scope_q(viewer, Action.VIEW_PERSONAL_DATA, "community__path"))
+    resident = Resident.objects.filter(user_id=person).filter(scope_q(viewer, Action.VIEW_PERSONAL_DATA, "grid__path"))
+    mine = Q(**{user_field: viewer.pk})
+    return ExpressionWrapper(mine | Q(Exists(volunteer)) | Q(Exists(member)) | Q(Exists(resident)),
+                             output_field=BooleanField())
+
+
+def sees_person_in_own_right(viewer: User, user_id: int) -> bool:
+    """personal_data_in_own_right for one person (where no annotation was made)."""
+    return bool(User.objects.filter(pk=user_id).annotate(shown=personal_data_in_own_right(viewer, "pk"))
+                .values_list("shown", flat=True).first())
+
+
+def phone_shown_on_task(viewer: User, task: Task, *, in_own_right: bool, serving: bool) -> bool:
+    """A person's phone on a task's offers, places and timeline: for themself and staff who
+    may see them in their own right; for the task's staff with the personal-data right too
+    once the person holds (or held to completion) a place, while the task is open — the
+    number is for reaching a helper on the way, not a directory."""
+    if in_own_right:
+        return True
+    return serving and not task.is_closed and can_see_task_personal_data(viewer, task)
 
 
 def visible_tasks(user: User) -> QuerySet[Task]:

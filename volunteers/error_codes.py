@@ -61,3 +61,5 @@ class VolunteersErrorCode(StrEnum):
     OFFER_ALREADY_ANSWERED = "offer_already_answered"
     TOO_MANY_TASKS = "too_many_tasks"
     INVALID_ASSIGNMENT_STATUS = "invalid_assignment_status"
+    LOCATION_OUTSIDE_AREA = "location_outside_area"
+    INVALID_POOL_AREA = "invalid_pool_area"

@@ -115,6 +115,11 @@ class Area(MP_Node):
     mode_changed_at = models.DateTimeField(default=timezone.now)
     center_lat = models.FloatField(null=True, blank=True)
     center_lng = models.FloatField(null=True, blank=True)
+    # The area's shape: a GeoJSON MultiPolygon in WGS-84 ([lng, lat] pairs), validated and
+    # written only by community.boundaries; null: no shape of its own (a community may be
+    # the union of its grids; a grid without one falls back to its nearest centre).
+    boundary = models.JSONField(null=True, blank=True, editable=False)
+    boundary_updated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     node_order_by = ["code"]
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 import graphene
 from graphene_django import DjangoObjectType
 
+from community.boundaries import boundary_geojson, center_of
 from community.models import Area, AreaKind, Language, Mode, Role, RoleAssignment, User
 from community.permissions import can_view_area, visible_areas_q
 from emergency.drills import covering_drill
 
-from ..core.types import CountedConnection, Node
+from ..core.scalars import DatumEnum, GeoJSON, Location, location_in
+from ..core.types import CountedConnection, Node, plain
 
 ModeEnum = graphene.Enum.from_enum(Mode, description="平时/预警/应急/恢复")
 AreaKindEnum = graphene.Enum.from_enum(AreaKind)
@@ -32,13 +34,24 @@ class AreaType(DjangoObjectType):
     )
     parent = graphene.Field(lambda: AreaType)
     ancestors = graphene.List(graphene.NonNull(lambda: AreaType), required=True, description="Root first.")
+    center = graphene.Field(
+        Location, datum=DatumEnum(default_value="WGS84", description="GCJ02 for AMap/Tencent maps, BD09 for Baidu."),
+        description="Where to centre a map: the centre staff set, else a point inside the area's shape; null if neither.",
+    )
+    boundary = graphene.Field(
+        GeoJSON, datum=DatumEnum(default_value="WGS84", description="GCJ02 for AMap/Tencent maps, BD09 for Baidu."),
+        description="The area's shape as a GeoJSON MultiPolygon ([longitude, latitude]): its own boundary, or for a "
+                    "community and above without one, the union of its children's when all have one; else null.",
+    )
+    has_own_boundary = graphene.Boolean(required=True, description="A boundary was drawn for this area itself.")
+    boundary_updated_at = graphene.DateTime(description="When its own boundary last changed.")
 
     class Meta:
         model = Area
         name = "Area"
         interfaces = (Node,)
         connection_class = CountedConnection
-        fields = ("id", "name", "code", "kind", "mode", "mode_changed_at", "depth")
+        fields = ("id", "name", "code", "kind", "mode", "mode_changed_at", "depth", "boundary_updated_at")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -63,6 +76,16 @@ class AreaType(DjangoObjectType):
 
     def resolve_ancestors(self, info):
         return [a for a in self.ancestors_and_self() if a.pk != self.pk]
+
+    def resolve_center(self, info, datum="WGS84"):
+        point = center_of(self)
+        return location_in(*point, datum) if point is not None else None
+
+    def resolve_boundary(self, info, datum="WGS84"):
+        return boundary_geojson(self, plain(datum))
+
+    def resolve_has_own_boundary(self, info):
+        return self.boundary is not None
 
 
 class RoleAssignmentType(DjangoObjectType):
@@ -125,3 +148,19 @@ class AreaModeChangedEvent(graphene.ObjectType):
     is_drill = graphene.Boolean(required=True)
     reason = graphene.String(required=True)
     changed_at = graphene.DateTime(required=True)
+
+
+class AreaAtType(graphene.ObjectType):
+    """Which area a place lies in, as far as you may see."""
+
+    class Meta:
+        name = "AreaAt"
+
+    grid = graphene.Field(AreaType, description="The grid the place lies in, if you may see it.")
+    area = graphene.Field(
+        AreaType, description="The grid, or its nearest ancestor you may see (use its `ancestors` for the rest).",
+    )
+    by_boundary = graphene.Boolean(
+        required=True,
+        description="true: inside the grid's drawn boundary; false: the grid has none and its centre is the nearest.",
+    )

@@ -54,10 +54,15 @@ class NearbyVolunteerConnection(graphene.relay.Connection):
         node = VolunteerType
 
     class Edge:
-        distance_m = graphene.Float(required=True, description="Metres from the given location.")
+        distance_m = graphene.Float(required=True, description="Metres from the given location; to the nearest 100 m "
+                                                               "unless you may see the volunteer's home (homeLocation).")
 
         def resolve_distance_m(edge, info):
-            return edge.node.distance_m
+            # Exact distances from places of one's choosing would give away the home that
+            # homeLocation hides (three of them are a position fix).
+            if VolunteerType._personal(edge.node, info):
+                return edge.node.distance_m
+            return float(round(edge.node.distance_m, -2))
 
     total_count = graphene.Int(required=True)
 

@@ -132,6 +132,7 @@ class TaskQueries(graphene.ObjectType):
             priority=p.priority, mode=str(p.mode), answer_seconds=p.answer_seconds, wave_factor=p.wave_factor,
             radius_start_m=p.radius_start_m, radius_step_m=p.radius_step_m, radius_max_m=p.radius_max_m,
             ranking_band_m=p.ranking_band_m, overridden=list(p.overridden),
+            pool_area=Area.objects.filter(pk=p.pool_area_id).first() if p.pool_area_id is not None else None,
         )
 
     def resolve_dispatch_metrics(root, info, area_id, from_=None, to=None, drills="EXCLUDE"):

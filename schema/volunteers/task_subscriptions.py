@@ -72,14 +72,15 @@ def _load_task(user, event: dict) -> dict | None:
     task_id = event.get("taskId")
     if task_id is None:
         return None
-    task = optimise_tasks(access.visible_tasks(user).filter(pk=task_id)).first()
+    task = optimise_tasks(access.visible_tasks(user).filter(pk=task_id), user).first()
     if task is None:  # access gone meanwhile: say nothing
         return None
     return {"created": event["type"] == events.TASK_CREATED, "change": event.get("change"), "task": task}
 
 
 def _load_offer(user, offer_id) -> Offer | None:
-    return Offer.objects.select_related("task__area", "user").filter(pk=offer_id, user=user).first()
+    return (Offer.objects.select_related("task__area", "user").filter(pk=offer_id, user=user)
+            .annotate(person_shown=access.personal_data_in_own_right(user)).first())
 
 
 class TaskSubscriptions(graphene.ObjectType):

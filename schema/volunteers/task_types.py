@@ -1,10 +1,16 @@
 """GraphQL types of tasks, offers, assignments, the timeline and dispatch metrics.
 
 Who sees what: staff with task rights over the task's area see everything (offers, people,
-timeline, metrics); phones in full only with the personal-data right there. A volunteer sees
-the tasks they were offered or are on, their own offer and place, and the task's exact place
-and address only once they hold a place. Lists on a task come from the prefetches of
-optimise_tasks, so a board of any size costs the same number of queries.
+timeline, metrics). A person on a task shows their phone and exact distance only to those
+who may see their personal data in their own right (themself; staff whose role covers the
+person's own areas), and to the task's staff with the personal-data right once the person
+holds a place, while the task is open (access.phone_shown_on_task): a volunteer of another
+community offered a task through mutual aid shows a masked phone and a distance rounded to
+100 m, and after the task ends only what the viewer may see anyway. A volunteer sees the
+tasks they were offered or are on, their own offer and place, and the task's exact place and
+address only once they hold a place. Lists on a task come from the prefetches of
+optimise_tasks (the person's visibility computed in the same query), so a board of any size
+costs the same number of queries.
 """
 
 from __future__ import annotations
@@ -81,13 +87,57 @@ def _phone(user, show_full: bool) -> str | None:
     return str(user.phone) if show_full else user.masked_phone
 
 
-def optimise_tasks(queryset):
-    """Everything a task board shows, in a fixed number of queries for any page size."""
-    return queryset.select_related("area", "created_by").prefetch_related(
-        "required_skills",
-        Prefetch("offers", queryset=Offer.objects.select_related("user").order_by("offered_at", "id")),
-        Prefetch("assignments", queryset=TaskAssignment.objects.select_related("user", "hours_entry").order_by("assigned_at", "id")),
+def optimise_tasks(queryset, viewer=None):
+    """Everything a task board shows, in a fixed number of queries for any page size; with
+    the viewer, whether they may see each person in their own right (person_shown)."""
+    offers = Offer.objects.select_related("user").order_by("offered_at", "id")
+    people = TaskAssignment.objects.select_related("user", "hours_entry").order_by("assigned_at", "id")
+    if viewer is not None:
+        offers = offers.annotate(person_shown=access.personal_data_in_own_right(viewer))
+        people = people.annotate(person_shown=access.personal_data_in_own_right(viewer))
+    return queryset.select_related("area", "pool_area", "created_by").prefetch_related(
+        "required_skills", Prefetch("offers", queryset=offers), Prefetch("assignments", queryset=people),
     )
+
+
+def _in_own_right(row, info) -> bool:
+    """May the viewer see the person of `row` (an offer, a place, an event) in their own
+    right: the annotation if the row was loaded with it, else one query (memoised)."""
+    shown = getattr(row, "person_shown", None)
+    if shown is None:
+        user_id = getattr(row, "user_id", None) or getattr(row, "subject_id", None)
+        shown = user_id is not None and access.sees_person_in_own_right(_viewer(info), user_id)
+        row.person_shown = shown
+    return bool(shown)
+
+
+SERVING = ("ACCEPTED", "EN_ROUTE", "ON_SITE", "COMPLETED")
+
+
+def _serving(task, user_id: int) -> bool:
+    """Does the person hold (or hold completed) a place on the task?"""
+    cached = _cached(task, "assignments")
+    if cached is not None:
+        return any(a.user_id == user_id and a.status in SERVING for a in cached)
+    memo = task.__dict__.setdefault("_serving_people", {})
+    if user_id not in memo:
+        memo[user_id] = TaskAssignment.objects.filter(task_id=task.pk, user_id=user_id, status__in=SERVING).exists()
+    return memo[user_id]
+
+
+def _shows_person(row, info, user_id: int) -> bool:
+    """The person's phone and exact distance (see the module doc)."""
+    if not hasattr(row, "_shows_person"):
+        viewer = _viewer(info)
+        in_own_right = user_id == viewer.pk or _in_own_right(row, info)
+        row._shows_person = in_own_right or access.phone_shown_on_task(
+            viewer, row.task, in_own_right=False, serving=_serving(row.task, user_id))
+    return row._shows_person
+
+
+def _about(metres):
+    """A distance for someone who may not see where the person lives: to 100 m."""
+    return None if metres is None else float(round(metres, -2))
 
 
 class TaskMetricsType(graphene.ObjectType):
@@ -140,7 +190,8 @@ class TaskEventType(DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         user = _viewer(info)
-        return queryset.filter(task__in=access.visible_tasks(user)).select_related("actor", "subject")
+        return queryset.filter(task__in=access.visible_tasks(user)).select_related("task", "actor", "subject").annotate(
+            person_shown=access.personal_data_in_own_right(user, "subject_id"))
 
     @classmethod
     def get_node(cls, info, id):
@@ -150,6 +201,13 @@ class TaskEventType(DjangoObjectType):
     def resolve_kind(self, info):
         return plain(self.kind)
 
+    def resolve_data(self, info):
+        data = dict(self.data or {})
+        if data.get("distanceM") is not None and self.subject_id is not None \
+                and not _shows_person(self, info, self.subject_id):
+            data["distanceM"] = _about(data["distanceM"])
+        return data
+
     def resolve_actor_name(self, info):
         return _name(self.actor) or None
 
@@ -158,17 +216,14 @@ class TaskEventType(DjangoObjectType):
 
 
 class _PersonOnTask:
-    """The person an offer or a place is for: their name, and their phone for themself and
-    for staff with the personal-data right in the task's area."""
+    """The person an offer or a place is for: their name; their phone in full only where
+    _shows_person says (else masked)."""
 
     def resolve_person_name(self, info):
         return _name(self.user)
 
     def resolve_phone(self, info):
-        viewer = _viewer(info)
-        if self.user_id == viewer.pk:
-            return _phone(self.user, True)
-        return _phone(self.user, access.can_see_task_personal_data(viewer, self.task))
+        return _phone(self.user, _shows_person(self, info, self.user_id))
 
 
 class OfferType(_PersonOnTask, DjangoObjectType):
@@ -179,7 +234,9 @@ class OfferType(_PersonOnTask, DjangoObjectType):
     withdrawn_reason = graphene.Field(WithdrawReasonEnum)
     task = graphene.Field(lambda: TaskType, required=True)
     person_name = graphene.String(required=True)
-    phone = graphene.String(description="Staff: masked unless they may see personal data in the task's area.")
+    phone = graphene.String(description="Masked unless you may see this person's personal data in your own right, or "
+                                        "they hold a place on this open task and you may see personal data in its area.")
+    distance_m = graphene.Float(description="From the person's place to the task; to the nearest 100 m where the phone is masked.")
     sms_code = graphene.String(description="The reply code printed in the SMS (yours only).")
     seconds_left = graphene.Int(required=True, description="Until expiresAt; 0 once past or answered.")
 
@@ -193,8 +250,15 @@ class OfferType(_PersonOnTask, DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        visible = access.visible_offers(_viewer(info)).values("pk")
-        return queryset.filter(pk__in=visible).select_related("task__area", "user").prefetch_related("task__required_skills")
+        viewer = _viewer(info)
+        visible = access.visible_offers(viewer).values("pk")
+        return (queryset.filter(pk__in=visible).select_related("task__area", "user").prefetch_related("task__required_skills")
+                .annotate(person_shown=access.personal_data_in_own_right(viewer)))
+
+    def resolve_distance_m(self, info):
+        if self.distance_m is None or _shows_person(self, info, self.user_id):
+            return self.distance_m
+        return _about(self.distance_m)
 
     @classmethod
     def get_node(cls, info, id):
@@ -228,7 +292,8 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
     status = graphene.Field(AssignmentStatusEnum, required=True)
     task = graphene.Field(lambda: TaskType, required=True)
     person_name = graphene.String(required=True)
-    phone = graphene.String(description="Staff: masked unless they may see personal data in the task's area.")
+    phone = graphene.String(description="Masked unless you may see this person's personal data in your own right, or "
+                                        "they hold this place on an open task and you may see personal data in its area.")
     hours = graphene.Decimal(description="Service hours credited when completed.")
     added_by_staff = graphene.Boolean(required=True)
 
@@ -242,8 +307,10 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        visible = access.visible_assignments(_viewer(info)).values("pk")
-        return queryset.filter(pk__in=visible).select_related("task__area", "user", "hours_entry")
+        viewer = _viewer(info)
+        visible = access.visible_assignments(viewer).values("pk")
+        return (queryset.filter(pk__in=visible).select_related("task__area", "user", "hours_entry")
+                .annotate(person_shown=access.personal_data_in_own_right(viewer)))
 
     @classmethod
     def get_node(cls, info, id):
@@ -264,6 +331,8 @@ class TaskType(DjangoObjectType):
     priority = graphene.Field(TaskPriorityEnum, required=True)
     source = graphene.Field(TaskSourceEnum, required=True)
     area = graphene.Field(AreaType, required=True)
+    pool_area = graphene.Field(AreaType, required=True, description="Whose volunteers may be offered it: the task's area, "
+                                                                     "or a wider one staff set (mutual aid).")
     places_left = graphene.Int(required=True)
     required_skills = graphene.List(graphene.NonNull(SkillType), required=True)
     location = graphene.Field(Location, description="WGS-84. Exact for staff with the personal-data right in the task's area and for the people holding a place; rounded to about 100 m for other staff.")
@@ -297,7 +366,8 @@ class TaskType(DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return optimise_tasks(queryset.filter(pk__in=access.visible_tasks(_viewer(info)).values("pk")))
+        viewer = _viewer(info)
+        return optimise_tasks(queryset.filter(pk__in=access.visible_tasks(viewer).values("pk")), viewer)
 
     @classmethod
     def get_node(cls, info, id):
@@ -321,6 +391,9 @@ class TaskType(DjangoObjectType):
 
     def resolve_source(self, info):
         return plain(self.source)
+
+    def resolve_pool_area(self, info):
+        return self.pool_area or self.area
 
     def resolve_places_left(self, info):
         return self.places_left
@@ -392,7 +465,7 @@ class TaskType(DjangoObjectType):
     def resolve_timeline(self, info, **kwargs):
         if not TaskType._staff(self, info):
             return TaskEvent.objects.none()
-        return TaskEvent.objects.filter(task=self).select_related("actor", "subject").order_by("at", "id")
+        return TaskEvent.objects.filter(task=self).order_by("at", "id")  # TaskEventType.get_queryset scopes it
 
 
 class DispatchParametersType(graphene.ObjectType):
@@ -409,6 +482,9 @@ class DispatchParametersType(graphene.ObjectType):
     radius_max_m = graphene.Int(required=True)
     ranking_band_m = graphene.Int(required=True)
     overridden = graphene.List(graphene.NonNull(graphene.String), required=True, description="Set by an area override.")
+    pool_area = graphene.Field(AreaType, description="Mutual aid a plan set (pool_scope PLAN_AREA): volunteers serving "
+                                                     "anywhere in this area may be offered tasks below it. Null: each "
+                                                     "task's own area (or the pool staff set on it).")
 
 
 class AreaDispatchMetricsType(graphene.ObjectType):

@@ -18,6 +18,13 @@ def test_demo_residents_are_plausible_and_placed_in_their_grids():
     assert 150 <= len(vulnerable) <= 260 and all(r.vulnerability_flags for r in vulnerable)
     assert 200 <= sum(1 for r in residents if r.phone is None) <= 400
     assert all(r.h3_cell and distance_m(r.point, (r.grid.center_lat, r.grid.center_lng)) < 600 for r in residents)
+    # Every grid and community is drawn, and every home lies in its grid's boundary.
+    from community.area_index import area_shapes
+    from community.models import Area
+
+    assert not Area.objects.filter(kind__in=["grid", "community"], boundary__isnull=True).exists()
+    shapes = area_shapes()
+    assert shapes.grids_at([r.lat for r in residents], [r.lng for r in residents]) == [r.grid_id for r in residents]
     assert Household.objects.count() > 700 and EmergencyContact.objects.count() == len(vulnerable)
     assert Resident.objects.using_app().count() == 20 and ResidentReport.objects.count() == 8
     assert HazardPoint.objects.count() == 40 and HazardPoint.objects.overdue().exists()

@@ -13,6 +13,14 @@ Where a value comes from, for a task in area A with priority P:
 
 Each wave reads them afresh, so an override set during an emergency applies from the next
 wave of every running task; offers already out keep their deadlines.
+
+Who may be offered a task is its area's people (pool.py): volunteers serving in the task's
+area, or in its pool_area when staff who manage a wider area widened it. One override key
+widens it too — mutual aid decided in advance, by a plan:
+
+    pool_scope  "TASK_AREA" (the default) or "PLAN_AREA": volunteers serving anywhere in the
+                area the override is set on (a plan's SET_DISPATCH sets it on the plan's
+                area, whose MANAGE_PLANS its author holds) may be offered every task below it.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "ranking_band_m": (0, 10_000),
 }
 INTEGER_PARAMETERS = {"answer_seconds", "radius_start_m", "radius_step_m", "radius_max_m", "ranking_band_m"}
+# name -> the values accepted (not per priority: a pool is a pool).
+CHOICE_PARAMETERS: dict[str, tuple[str, ...]] = {"pool_scope": ("TASK_AREA", "PLAN_AREA")}
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class DispatchParameters:
     ranking_band_m: int
     mode: str = Mode.NORMAL
     overridden: tuple[str, ...] = field(default=())  # keys an area override set
+    pool_area_id: int | None = None  # an override's area whose volunteers all may be offered (pool_scope)
 
     def wave_size(self, places: int) -> int:
         """Offers wanted out at once for `places` free places."""
@@ -88,9 +99,14 @@ def dispatch_parameters(task_or_area: Task | Area, priority: str | None = None) 
     priority = _priority(priority or TaskPriority.ROUTINE)
     values = dict(settings.DISPATCH_DEFAULTS[priority])
     overridden: list[str] = []
+    pool_area_id: int | None = None
     rows = AreaDispatchOverride.objects.filter(area__path__in=area.ancestor_paths()).order_by("area__depth")
     for row in rows:
         for name, raw in row.params.items():
+            if name == "pool_scope":
+                pool_area_id = row.area_id if raw == "PLAN_AREA" else None
+                overridden.append(name)
+                continue
             value = _value_for(raw, priority)
             if name in PARAMETER_RANGES and value is not None:
                 values[name] = value
@@ -105,12 +121,22 @@ def dispatch_parameters(task_or_area: Task | Area, priority: str | None = None) 
         answer_seconds=int(values["answer_seconds"]), wave_factor=float(values["wave_factor"]),
         radius_start_m=int(values["radius_start_m"]), radius_step_m=int(values["radius_step_m"]),
         radius_max_m=int(values["radius_max_m"]), ranking_band_m=int(values["ranking_band_m"]),
+        pool_area_id=pool_area_id,
     )
 
 
-def _check_param(name: str, raw: object) -> RawParameter:
+def check_choice_param(name: str, raw: object) -> str:
+    allowed = CHOICE_PARAMETERS[name]
+    if raw not in allowed:
+        raise ValidationError({name: f"Use {' or '.join(allowed)}."}, code=Code.INVALID_DISPATCH_PARAMETER)
+    return str(raw)
+
+
+def _check_param(name: str, raw: object) -> RawParameter | str:
+    if name in CHOICE_PARAMETERS:
+        return check_choice_param(name, raw)
     if name not in PARAMETER_RANGES:
-        raise ValidationError({name: f"Unknown dispatch parameter; use {', '.join(PARAMETER_RANGES)}."},
+        raise ValidationError({name: f"Unknown dispatch parameter; use {', '.join([*PARAMETER_RANGES, *CHOICE_PARAMETERS])}."},
                               code=Code.INVALID_DISPATCH_PARAMETER)
     if isinstance(raw, dict):
         unknown = set(raw) - set(TaskPriority.values)
@@ -130,7 +156,8 @@ def _check_number(name: str, raw: object) -> float:
 def set_area_dispatch_override(area: Area, *, by: User | None = None, reason: str = "",
                                **params: object) -> AreaDispatchOverride:
     """Replace `area`'s override with `params` (any of PARAMETER_RANGES, each a number or
-    {priority: number}); it applies to the area and everything below it until cleared.
+    {priority: number}, and pool_scope); it applies to the area and everything below it
+    until cleared.
 
         set_area_dispatch_override(district, answer_seconds=120, radius_max_m={"URGENT": 8000})
     """

@@ -1,5 +1,10 @@
 """Who may be offered a task now: the eligible pool, as a query (never a copy).
 
+Only the task's area's people: volunteers whose areas overlap the pool area (pool_area_for:
+the task's area; wider only where staff who manage the wider area set the task's pool_area,
+or a plan's override set pool_scope PLAN_AREA). Distance ranks them; it never brings in
+someone from elsewhere.
+
 Volunteers: approved with an active account (never pending or suspended), available now (on
 duty, or inside a weekly window), holding every required skill valid today, under their own
 limit of concurrent tasks, reachable (the app, or SMS to a number that has not opted out),
@@ -33,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from community.geo import cells_within
-from community.models import Mode
+from community.models import Area, Mode
 from notifications.models import SmsOptOut
 
 from ..models import (
@@ -94,9 +99,25 @@ def reachable_q() -> Q:
     return Q(contact_channel__in=[ContactChannel.APP, ContactChannel.BOTH]) | by_sms
 
 
-def eligible_volunteers(task: Task, skill_codes: list[str], at: dt.datetime) -> QuerySet[WithAnnotations[Volunteer, VolunteerLoad]]:
+def pool_area_for(task: Task, pool_area_id: int | None = None) -> Area:
+    """Whose people may be offered the task: the widest of its area, its pool_area and the
+    override's area (`pool_area_id`, from DispatchParameters) — each the task's area or one
+    above it, so the widest is the one with the shortest path."""
+    choices = [task.area]
+    if task.pool_area_id is not None and task.pool_area is not None:
+        choices.append(task.pool_area)
+    if pool_area_id is not None and pool_area_id not in (task.area_id, task.pool_area_id):
+        override_area = Area.objects.filter(pk=pool_area_id).first()
+        if override_area is not None:
+            choices.append(override_area)
+    return min((a for a in choices if a.contains(task.area)), key=lambda a: len(a.path))
+
+
+def eligible_volunteers(task: Task, skill_codes: list[str], at: dt.datetime,
+                        pool_area: Area | None = None) -> QuerySet[WithAnnotations[Volunteer, VolunteerLoad]]:
     return (
         Volunteer.objects.in_pool()
+        .serving_in(pool_area or task.area)
         .available_at(at)
         .with_valid_skills(skill_codes, at)
         .filter(reachable_q())
@@ -111,10 +132,11 @@ def party_members_join(task: Task, skill_codes: list[str], mode: str) -> bool:
     return mode == Mode.EMERGENCY and not skill_codes
 
 
-def eligible_party_members(task: Task, at: dt.datetime) -> QuerySet[WithAnnotations[PartyMemberRegistration, Load]]:
+def eligible_party_members(task: Task, at: dt.datetime,
+                           pool_area: Area | None = None) -> QuerySet[WithAnnotations[PartyMemberRegistration, Load]]:
     is_volunteer = Volunteer.objects.filter(user_id=OuterRef("user_id"))
     return (
-        PartyMemberRegistration.objects.confirmed_in(task.area)
+        PartyMemberRegistration.objects.confirmed_in(pool_area or task.area)
         .filter(~Exists(is_volunteer))
         .filter(_not_yet_asked(task))
         .annotate(active_tasks=_active_tasks(at), pending_offers=_pending_offers(at))
@@ -143,7 +165,8 @@ def _point_q(prefix: str, cells: list[str], box: Box | None) -> Q:
     return q
 
 
-def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: dt.datetime) -> list[Candidate]:
+def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: dt.datetime,
+                         pool_area: Area | None = None) -> list[Candidate]:
     """Eligible volunteers whose effective point (temporary while it lasts, else home) may be
     within radius_m of the task: one indexed query, bare values."""
     cells = cells_within(*task.site, radius_m)
@@ -152,7 +175,7 @@ def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: 
     # The spatial step as its own subquery, so every planner starts from the cell indexes
     # (SQLite would otherwise walk the status index: nearly every volunteer is approved).
     near = Volunteer.objects.filter((temp & _point_q("temp_", cells, box)) | (~temp & _point_q("", cells, box)))
-    rows = eligible_volunteers(task, skill_codes, at).filter(pk__in=near.values("pk")).values_list(
+    rows = eligible_volunteers(task, skill_codes, at, pool_area).filter(pk__in=near.values("pk")).values_list(
         "pk", "user_id", "lat", "lng", "temp_lat", "temp_lng", "temp_location_until",
         "reliability_value", "active_tasks", "pending_offers", "contact_channel",
     )
@@ -168,11 +191,11 @@ def volunteer_candidates(task: Task, skill_codes: list[str], radius_m: int, at: 
     return found
 
 
-def party_member_candidates(task: Task, radius_m: int, at: dt.datetime) -> list[Candidate]:
+def party_member_candidates(task: Task, radius_m: int, at: dt.datetime, pool_area: Area | None = None) -> list[Candidate]:
     cells = cells_within(*task.site, radius_m)
     box = _box(*task.site, radius_m)
     near = PartyMemberRegistration.objects.filter(_point_q("", cells, box)).values("pk")
-    rows = eligible_party_members(task, at).filter(pk__in=near).values_list(
+    rows = eligible_party_members(task, at, pool_area).filter(pk__in=near).values_list(
         "user_id", "lat", "lng", "active_tasks", "pending_offers",
     )
 

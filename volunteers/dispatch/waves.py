@@ -117,11 +117,12 @@ def find_candidates(task: Task, params: DispatchParameters, wanted: int, now: dt
     """The `wanted` best eligible people, widening the radius step by step while too few."""
     skills = list(task.required_skills.values_list("code", flat=True))
     party = pool.party_members_join(task, skills, params.mode)
+    serving = pool.pool_area_for(task, params.pool_area_id)
     radius = min(max(task.radius_m, params.radius_start_m), params.radius_max_m)
     while True:
-        found = pool.volunteer_candidates(task, skills, radius, now)
+        found = pool.volunteer_candidates(task, skills, radius, now, serving)
         if party:
-            found += pool.party_member_candidates(task, radius, now)
+            found += pool.party_member_candidates(task, radius, now, serving)
         chosen = choose(found, task.site, radius, wanted, params.ranking_band_m)
         wider = params.next_radius(radius)
         if len(chosen) >= wanted or wider is None:

@@ -63,6 +63,11 @@ class Task(Located):
     """Located holds the place (WGS-84): by default the grid's centre."""
 
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="tasks", help_text="A grid or a community.")
+    pool_area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Whose volunteers may be offered it: those serving in this area (the task's area or an ancestor, "
+                  "set by staff who manage it: mutual aid). Empty: the task's own area.",
+    )
     title = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     address = models.CharField(max_length=255, blank=True, help_text="Shown only to staff and to the people on the task.")

@@ -140,6 +140,16 @@ class VolunteerQuerySet(models.QuerySet[_V]):
         )
         return self.filter(Q(area__path__startswith=area.path) | Q(Exists(serves)))
 
+    def serving_in(self, area: Area) -> Self:
+        """Volunteers whose areas (where they signed up, where they serve) overlap `area`'s
+        subtree: an area inside it, or one that holds it (a community's volunteer serves
+        each of its grids). Dispatch offers a task only to these (volunteers.dispatch.pool)."""
+        above = area.ancestor_paths()
+        serves = Volunteer.service_areas.through.objects.filter(volunteer_id=OuterRef("pk")).filter(
+            Q(area__path__startswith=area.path) | Q(area__path__in=above)
+        )
+        return self.filter(Q(area__path__startswith=area.path) | Q(area__path__in=above) | Q(Exists(serves)))
+
     def available_at(self, at: dt.datetime | None = None) -> Self:
         """On duty at `at`, or inside one of their weekly windows. One SQL query."""
         at = at or timezone.now()

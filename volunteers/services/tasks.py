@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from community.geo import GeoErrorCode, validate_coordinates
+from community.grids import derive_grid, lies_in
 from community.models import Area, AreaKind, ReportKind, ResidentReport, User
 from community.reports import mark_converted_to_task
 from core.errors import ValidationError
@@ -41,6 +42,7 @@ from ..dispatch.state import (
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
+    DISPATCHABLE_STATUSES,
     AssignmentStatus,
     Skill,
     Task,
@@ -80,6 +82,7 @@ class TaskChanges:
     starts_at: dt.datetime | None = None
     deadline: dt.datetime | None = None
     checkin_radius_m: int | None = None
+    pool_area: Area | None = None  # the task's own area narrows it back
 
     def given(self) -> TaskValues:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
@@ -129,23 +132,42 @@ def _check_times(errors: Errors, starts_at: dt.datetime | None, deadline: dt.dat
         errors.add("starts_at", "At most a year ahead.", Code.INVALID_TIME)
 
 
-def _check_location(errors: Errors, location: tuple[float, float] | None, area: Area | None) -> tuple[float, float] | None:
+def _check_location(errors: Errors, location: tuple[float, float] | None, area: Area) -> tuple[float, float] | None:
+    """The task's place: given, it must lie in its area (community.grids.lies_in) — a task
+    is its area's work, dispatched to its area's people; not given, the area's centre."""
     if location is None:
-        if area is not None and area.center_lat is not None and area.center_lng is not None:
+        if area.center_lat is not None and area.center_lng is not None:
             return (area.center_lat, area.center_lng)
         errors.add("location", "Where the task is (this area has no centre to default to).", Code.REQUIRED)
         return None
     try:
-        return validate_coordinates(*location)
+        point = validate_coordinates(*location)
     except (TypeError, ValueError):
         errors.add("location", "Give (latitude, longitude) in WGS-84.", GeoErrorCode.INVALID_LOCATION)
+        return None
     except DjangoValidationError:
         errors.add("location", "Latitude within ±90 and longitude within ±180.", GeoErrorCode.INVALID_LOCATION)
-    return None
+        return None
+    if not lies_in(area, *point):
+        errors.add("location", f"This place lies outside {area.name}: create the task in the area it is in.",
+                   Code.LOCATION_OUTSIDE_AREA)
+        return None
+    return point
 
 
-def _check_common(errors: Errors, values: TaskValues, now: dt.datetime) -> None:
-    _check_text(errors, "title", values.get("title"), 100, required=True)
+def check_pool_area(errors: Errors, area: Area, pool_area: Area | None) -> Area | None:
+    """A task's pool is its own area or an area above it (None: its own)."""
+    if pool_area is None or pool_area.pk == area.pk:
+        return None
+    if not pool_area.contains(area):
+        errors.add("pool_area_id", "The pool is the task's area or an area that holds it.", Code.INVALID_POOL_AREA)
+        return None
+    return pool_area
+
+
+def _check_common(errors: Errors, values: TaskValues, now: dt.datetime, *, partial: bool = False) -> None:
+    if not partial or "title" in values:  # an edit that leaves the title alone needs none
+        _check_text(errors, "title", values.get("title"), 100, required=True)
     _check_text(errors, "description", values.get("description"), 2000)
     _check_text(errors, "address", values.get("address"), 255)  # as long as a resident's or a hazard's
     priority = values.get("priority")
@@ -180,6 +202,7 @@ def check_new_task(*, area: Area, values: TaskValues, now: dt.datetime) -> tuple
     if source_object is not None and getattr(source_object, "pk", None) is None:
         errors.add("source_object", "Link a saved record (a report, a safety-check answer, a plan run).", Code.INVALID)
     point = _check_location(errors, values.get("location"), area)
+    check_pool_area(errors, area, values.get("pool_area"))
     skills = _check_skills(errors, values.get("required_skills"))
     errors.raise_if_any()
     if point is None:  # _check_location added an error, raised just above
@@ -214,11 +237,14 @@ def create_task(
     is_drill: bool = False,
     idempotency_key: str | None = None,
     dispatch: bool = True,
+    pool_area: Area | None = None,
     now: dt.datetime | None = None,
 ) -> Task:
     """Validate, write the task and its first timeline event in the caller's transaction, and
     start dispatch after commit (dispatch=False: staff offer it by hand). The same
-    idempotency_key returns the first task, so a re-run plan or safety check adds nothing."""
+    idempotency_key returns the first task, so a re-run plan or safety check adds nothing.
+    The place must lie in `area` (LOCATION_OUTSIDE_AREA); `pool_area` (the area or one above
+    it) widens who may be offered it — the caller checks the creator manages it."""
     now = now or timezone.now()
     if idempotency_key:
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
@@ -229,10 +255,11 @@ def create_task(
     values: TaskValues = dict(title=title, description=description, address=address, location=spec.location,
                               headcount=headcount, priority=priority, source=source, starts_at=starts_at, deadline=deadline,
                               idempotency_key=idempotency_key, required_skills=list(spec.required_skills),
-                              checkin_radius_m=checkin_radius_m, source_object=source_object)
+                              checkin_radius_m=checkin_radius_m, source_object=source_object, pool_area=pool_area)
     point, skills = check_new_task(area=area, values=values, now=now)
     task = Task(
-        area=area, title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),
+        area=area, pool_area=pool_area if pool_area is not None and pool_area.pk != area.pk else None,
+        title=title.strip(), description=(description or "").strip(), address=(address or "").strip(),
         headcount=headcount, priority=_value(priority), source=_value(source), is_drill=bool(is_drill),
         starts_at=starts_at, deadline=deadline, idempotency_key=idempotency_key or None, created_by=created_by,
         created_at=now, updated_at=now, auto_dispatch=bool(dispatch),
@@ -251,11 +278,28 @@ def create_task(
             raise
         task.required_skills.set(skills)
         timeline.record(task, TaskEventKind.CREATED, actor=created_by, at=now, source=task.source,
-                        headcount=headcount, priority=task.priority, isDrill=task.is_drill)
+                        headcount=headcount, priority=task.priority, isDrill=task.is_drill,
+                        poolArea=task.pool_area.code if task.pool_area is not None else None)
         if dispatch:
             _start(task, now, actor=created_by)
         timeline.publish_task(task, TaskEventKind.CREATED, created=True)
     return task
+
+
+def place_system_task(area: Area, point: tuple[float, float] | None) -> tuple[Area, tuple[float, float] | None]:
+    """(area, place) for a task the system makes at someone's place (a plan's target, a
+    safety-check answer), which create_task would refuse if the place lay outside `area`
+    (a record placed before its grid had a boundary, a resident answering from elsewhere):
+    the grid the place lies in when that grid shares `area`'s community (its staff manage
+    both); otherwise `area` at its centre, the task's address saying where. Never another
+    community's grid: that would hand the work and the person to staff who do not serve them."""
+    if point is None or lies_in(area, *point):
+        return area, point
+    grid = derive_grid(*point)
+    community = next((a for a in area.ancestors_and_self() if a.kind == AreaKind.COMMUNITY), None)
+    if grid is not None and community is not None and community.contains(grid):
+        return grid, point
+    return area, None
 
 
 def _start(task: Task, now: dt.datetime, actor: User | None) -> None:
@@ -321,10 +365,12 @@ def edit_task(task: Task, changes: TaskChanges, *, by: User, expected_version: i
     now = now or timezone.now()
     given = changes.given()
     errors = Errors()
-    _check_common(errors, given, now)
+    _check_common(errors, given, now, partial=True)
     if "starts_at" in given or "deadline" in given:
         _check_times(errors, given.get("starts_at", task.starts_at), given.get("deadline", task.deadline), now)
-    point = _check_location(errors, given["location"], None) if "location" in given else None
+    point = _check_location(errors, given["location"], task.area) if "location" in given else None
+    if "pool_area" in given:
+        check_pool_area(errors, task.area, given["pool_area"])
     skills = _check_skills(errors, given["required_skills"]) if "required_skills" in given else None
     if not given:
         errors.add("input", "Nothing to change.", Code.REQUIRED)
@@ -335,6 +381,9 @@ def edit_task(task: Task, changes: TaskChanges, *, by: User, expected_version: i
         _check_version(task, expected_version)
         diff = _apply_edit(task, given, point, skills, now)
         timeline.record(task, TaskEventKind.EDITED, actor=by, at=now, changed=diff)
+        if "pool_area" in diff and task.auto_dispatch and task.places_left > 0 \
+                and task.status in (*DISPATCHABLE_STATUSES, TaskStatus.UNSTAFFED):
+            schedule_wave(task, now)  # a wider pool: look now, not at the next wave
         timeline.publish_task(task, TaskEventKind.EDITED)
     return task
 
@@ -356,6 +405,11 @@ def _apply_edit(task: Task, given: TaskValues, point: tuple[float, float] | None
         diff["location"] = [list(task.point or ()), list(point)]
         task.set_location(*point)
         values.update(lat=task.lat, lng=task.lng, h3_cell=task.h3_cell)
+    if "pool_area" in given:
+        pool = given["pool_area"] if given["pool_area"].pk != task.area_id else None
+        if (pool.pk if pool else None) != task.pool_area_id:
+            diff["pool_area"] = [task.pool_area.code if task.pool_area else None, pool.code if pool else None]
+            values["pool_area"] = pool
     if skills is not None:
         old = sorted(task.required_skills.values_list("code", flat=True))
         if sorted(s.code for s in skills) != old:

@@ -1,5 +1,6 @@
 import graphene
 
+from .areas import SetAreaBoundary
 from .auth import RefreshToken, RevokeToken, TokenAuth
 from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
 from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
@@ -22,6 +23,8 @@ class CommunityMutations(graphene.ObjectType):
     begin_totp_enrolment = BeginTotpEnrolment.Field()
     confirm_totp_enrolment = ConfirmTotpEnrolment.Field()
     regenerate_recovery_codes = RegenerateRecoveryCodes.Field()
+    # areas
+    set_area_boundary = SetAreaBoundary.Field()
     # residents, households, contacts
     register_my_resident_profile = RegisterMyResidentProfile.Field()
     update_my_resident_profile = UpdateMyResidentProfile.Field()

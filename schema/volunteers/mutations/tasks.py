@@ -26,7 +26,7 @@ from volunteers.services import (
 )
 
 from ...core.errors import PermissionDenied
-from ...core.lookup import get_node_or_error
+from ...core.lookup import get_node_or_error, get_node_or_none
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput
@@ -49,6 +49,8 @@ class CreateTaskInput(graphene.InputObjectType):
     checkin_radius_m = graphene.Int(description="How close to the place a check-in counts (20-5000 m, default 300).")
     is_drill = graphene.Boolean(default_value=False, description="A practice: every message is marked as a drill.")
     auto_dispatch = graphene.Boolean(default_value=True, description="false: no automatic offers; offer by hand.")
+    pool_area_id = graphene.ID(description="Mutual aid: offer it to volunteers serving anywhere in this area (the task's "
+                                           "area or one that holds it, which you must manage). Default: the task's area.")
 
 
 class TaskChangesInput(graphene.InputObjectType):
@@ -63,6 +65,17 @@ class TaskChangesInput(graphene.InputObjectType):
     starts_at = graphene.DateTime()
     deadline = graphene.DateTime()
     checkin_radius_m = graphene.Int()
+    pool_area_id = graphene.ID(description="Widen (or, with the task's own area, narrow) who may be offered it; "
+                                           "you must manage this area.")
+
+
+def pool_area(info, area_id: str | None) -> Area | None:
+    """The pool area named, which the caller must manage too: mutual aid across areas only
+    through staff whose scope covers both."""
+    area = get_node_or_none(Area, area_id, "pool_area_id")
+    if area is not None and not access.can_manage_task(current_user(info), area):
+        raise PermissionDenied()
+    return area
 
 
 def managed_task(info, task_id: str, field: str = "task_id") -> Task:
@@ -104,7 +117,7 @@ class CreateTask(_TaskPayload):
         area = get_node_or_error(Area, input["area_id"], "area_id")
         if not access.can_manage_task(user, area):
             raise PermissionDenied()
-        task = create_task(TaskSpec(title=input["title"], description=input.get("description") or "", address=input.get("address") or "", location=optional_point(input.get("location"), "location"), required_skills=input.get("required_skills") or [], headcount=input.get("headcount", 1), priority=plain(input.get("priority")) or "ROUTINE", starts_at=input.get("starts_at"), deadline=input.get("deadline"), checkin_radius_m=input.get("checkin_radius_m")), area=area, is_drill=bool(input.get("is_drill")), dispatch=input.get("auto_dispatch", True), created_by=user)
+        task = create_task(TaskSpec(title=input["title"], description=input.get("description") or "", address=input.get("address") or "", location=optional_point(input.get("location"), "location"), required_skills=input.get("required_skills") or [], headcount=input.get("headcount", 1), priority=plain(input.get("priority")) or "ROUTINE", starts_at=input.get("starts_at"), deadline=input.get("deadline"), checkin_radius_m=input.get("checkin_radius_m")), area=area, is_drill=bool(input.get("is_drill")), dispatch=input.get("auto_dispatch", True), created_by=user, pool_area=pool_area(info, input.get("pool_area_id")))
         return cls(errors=[], task=task)
 
 
@@ -155,7 +168,7 @@ class UpdateTask(_TaskPayload):
             location=optional_point(location, "location") if location is not None else None,
             required_skills=changes.get("required_skills"), priority=plain(changes.get("priority")),
             starts_at=changes.get("starts_at"), deadline=changes.get("deadline"),
-            checkin_radius_m=changes.get("checkin_radius_m"),
+            checkin_radius_m=changes.get("checkin_radius_m"), pool_area=pool_area(info, changes.get("pool_area_id")),
         )
         return cls(errors=[], task=edit_task(task, spec, by=current_user(info), expected_version=expected_version))
 

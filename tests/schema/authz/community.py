@@ -8,6 +8,8 @@ import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.shapes import rect, square
+
 from .matrix import (
     ABSENT,
     EMPTY,
@@ -58,6 +60,8 @@ def _pending_phone_code(w) -> dict:
     return {"phone": phone, "code": "123456"}
 
 HERE = {"latitude": A_POINT[0], "longitude": A_POINT[1], "datum": "WGS84"}
+SQUARE_A1 = square(*A_POINT)
+BLOCK_A = rect(30.269, 120.149, 30.277, 120.157)
 
 AREA = """query Area($id: ID!) {
   area(id: $id) { id name kind mode effectiveMode parent { id name } ancestors { id name } }
@@ -112,6 +116,22 @@ AREAS = [
           refused={"anonymous": UNAUTH, "stranger": EMPTY, "other_resident": ABSENT, "worker_other_grid": ABSENT,
                    "worker_other_community": ABSENT, "admin_other": ABSENT},
           secrets=("grid",)),
+    Entry("Query.areaAt", "community/AreaAt", lambda w: {"location": HERE},
+          allowed={"resident": sees("grid_a1"), "worker": sees("grid_a1"), "admin": sees("grid_a1"),
+                   "commander": sees("grid_a1")},
+          # Others learn only the nearest area above it that they may see (a community, a district).
+          refused={"anonymous": UNAUTH, "stranger": NULL, "other_resident": ABSENT, "worker_other_grid": ABSENT,
+                   "worker_other_community": ABSENT, "admin_other": ABSENT},
+          secrets=("grid",)),
+    Entry("Mutation.setAreaBoundary", "community/SetAreaBoundary",
+          lambda w: {"areaId": w.gid("grid_a1"), "geoJson": SQUARE_A1},
+          allowed={"admin": done("area"), "commander": done("area")},
+          # A grid is drawn from above: not by its own grid worker.
+          refused=grid_staff_refusals(worker=FORBID, stranger=FORBID)),
+    Entry("Mutation.setAreaBoundary", "community/SetAreaBoundary",
+          lambda w: {"areaId": w.gid("com_a"), "geoJson": BLOCK_A}, variant="(a community)",
+          allowed={"commander": done("area")},
+          refused={"anonymous": UNAUTH, "admin": FORBID, "admin_other": FORBID, "worker": FORBID}),
     Entry("Mutation.switchAreaMode", "community/SwitchAreaMode",
           lambda w: {"areaId": w.gid("com_a"), "mode": "NORMAL", "reason": "演练结束"},
           allowed={"admin": done("switch"), "commander": done("switch")},

@@ -38,6 +38,7 @@ CALLERS: dict[str, tuple[str | None, str]] = {
     "admin": ("admin_a", "community admin"),
     "admin_other": ("admin_b", "community admin of another community"),
     "commander": ("commander", "district commander"),
+    "helper_b": ("helper_b", "a volunteer of another community helping through mutual aid"),
 }
 
 STAFF = frozenset({"worker", "worker_other_grid", "worker_other_community", "admin", "admin_other", "commander"})

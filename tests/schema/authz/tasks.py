@@ -152,4 +152,64 @@ VOLUNTEER_SIDE = [
           refused=_volunteer_side(worker=FORBID, admin=FORBID), secrets=("assignment",)),
 ]
 
-ENTRIES = BOARD + STAFF_MUTATIONS + VOLUNTEER_SIDE
+# --- people outside the viewer's scope (issue 13.1) ------------------------------------------------
+# 乙's helper came to 甲一's tasks through mutual aid (world._build_mutual_aid). 甲一's staff see
+# their name and a masked phone — and the full phone only while the helper holds a place on
+# an open task. Every path to the person is tried: the task's offers, people and timeline, the
+# board, the offer and the place by node ID.
+TASK_PEOPLE = """query TaskPeople($id: ID!) {
+  task(id: $id) { id title status poolArea { id }
+    offers { personName phone distanceM }
+    people { personName phone }
+    timeline(first: 50) { edges { node { kind subjectName data } } } }
+}"""
+BOARD_PEOPLE = """query BoardPeople($areaId: ID, $statuses: [TaskStatus!]) {
+  tasks(areaId: $areaId, statuses: $statuses, first: 50) { edges { node { id title
+    offers { personName phone distanceM } people { personName phone } } } }
+}"""
+PERSON_NODE = """query PersonNode($id: ID!) {
+  node(id: $id) { id ... on Offer { personName phone distanceM task { title } }
+    ... on TaskAssignment { personName phone task { title } } }
+}"""
+
+
+def _id(row: str):
+    return lambda w: {"id": w.gid(row)}
+
+
+OUT_OF_SCOPE = [
+    Entry("Query.task", TASK_PEOPLE, _id("task_mutual"), variant="(offered to a volunteer of another community)",
+          allowed={"worker": shows("甲任务-互助派单", "小张乙"), "commander": shows("小张乙"),
+                   "helper_b": shows("甲任务-互助派单")},
+          refused={"anonymous": UNAUTH, "worker": MASKED, "admin": MASKED, "commander": MASKED,
+                   "admin_other": NULL, "worker_other_community": NULL, "worker_other_grid": NULL, "volunteer": NULL},
+          secrets=("helper_b",)),
+    Entry("Query.task", TASK_PEOPLE, _id("task_mutual_held"), variant="(a volunteer of another community holds a place)",
+          allowed={"worker": shows("13700000202"), "admin": shows("13700000202")},
+          refused={"anonymous": UNAUTH, "commander": MASKED, "admin_other": NULL, "worker_other_grid": NULL},
+          secrets=("helper_b",)),
+    Entry("Query.task", TASK_PEOPLE, _id("task_mutual_done"), variant="(after the task with that volunteer closed)",
+          allowed={"worker": shows("甲任务-互助结束", "小张乙"), "helper_b": shows("甲任务-互助结束")},
+          refused={"anonymous": UNAUTH, "worker": MASKED, "admin": MASKED, "commander": MASKED, "admin_other": NULL},
+          secrets=("helper_b",)),
+    Entry("Query.tasks", BOARD_PEOPLE, lambda w: {"areaId": w.gid("grid_a1"), "statuses": ["DONE", "DISPATCHING", "OPEN"]},
+          variant="(the board: people of another community, not on an open task)",
+          allowed={"worker": all_of(sees("task_mutual", "task_mutual_done"), shows("小张乙"))},
+          refused={"anonymous": UNAUTH, "worker": MASKED, "admin": MASKED, "commander": MASKED,
+                   "worker_other_community": FORBID, "admin_other": FORBID},
+          secrets=("helper_b",)),
+    Entry("Query.node", PERSON_NODE, _id("offer_mutual"), variant="(Offer to a volunteer of another community)",
+          allowed={"worker": shows("小张乙"), "helper_b": shows("13700000202")},
+          refused={"anonymous": NULL, "worker": MASKED, "admin": MASKED, "admin_other": NULL, "volunteer": NULL},
+          secrets=("helper_b",)),
+    Entry("Query.node", PERSON_NODE, _id("assignment_mutual"), variant="(TaskAssignment of a volunteer of another community)",
+          allowed={"worker": shows("13700000202"), "helper_b": shows("13700000202")},
+          refused={"anonymous": NULL, "commander": MASKED, "admin_other": NULL, "volunteer": NULL},
+          secrets=("helper_b",)),
+    Entry("Query.node", PERSON_NODE, _id("assignment_mutual_done"), variant="(TaskAssignment on a closed task)",
+          allowed={"worker": shows("小张乙")},
+          refused={"anonymous": NULL, "worker": MASKED, "admin": MASKED, "admin_other": NULL},
+          secrets=("helper_b",)),
+]
+
+ENTRIES = BOARD + STAFF_MUTATIONS + VOLUNTEER_SIDE + OUT_OF_SCOPE

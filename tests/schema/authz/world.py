@@ -55,6 +55,7 @@ from volunteers.models import (
 from volunteers.services import (
     TaskSpec,
     add_person,
+    close_task,
     create_task,
     do_check_in,
     offer_task_to,
@@ -196,6 +197,10 @@ def _build_volunteers(w: AuthzWorld) -> None:
     w.secrets["pending"] = Secrets(["13700000103"], ["小赵待审"])
     w.secrets["suspended"] = Secrets(["13700000104"], ["小钱停用"])
     w.secrets["volunteer_b"] = Secrets(["13700000201", "CERT-乙-9902"], ["小王乙"])
+    # Of community 乙, living 1.5 km north of 甲一's centre: the mutual-aid helper (see _build_tasks).
+    w.rows["helper_b_row"] = _volunteer(_person(w, "helper_b", "小张乙", "+8613700000202"), b.grid_b1,
+                                        (A_POINT[0] + 0.0135, A_POINT[1]), max_concurrent_tasks=5)
+    w.secrets["helper_b"] = Secrets(["13700000202"], ["小张乙"])
     party = dict(party_branch="第一党支部-甲")
     w.rows["party_row"] = PartyMemberRegistration.objects.create(
         user=_person(w, "party_member", "党员甲", "+8613700000301"), community=b.com_a,
@@ -271,6 +276,7 @@ def _build_tasks(w: AuthzWorld) -> None:
     w.rows["offer"] = offer_task_to(w.task_offered, w.volunteer_row, by=b.worker_a1)
     w.rows["task_b"] = create_task(TaskSpec(title="乙任务-巡查", address="乙社区7幢", location=B_POINT, headcount=1), area=b.grid_b1, created_by=b.worker_b1, dispatch=False)
     w.rows["assignment_b"] = add_person(w.task_b, w.volunteer_b_row, by=b.worker_b1)
+    _build_mutual_aid(w)
     for name in ("task", "task_offered", "offer", "assignment"):
         w.rows[name] = type(w.rows[name]).objects.get(pk=w.rows[name].pk)
     w.rows["task_event"] = TaskEvent.objects.filter(task=w.task).order_by("id").first()
@@ -287,6 +293,27 @@ def _build_tasks(w: AuthzWorld) -> None:
     # (The offer's SMS reply code is two characters: too short to look for; checked field by field.)
     w.secrets["offer"] = Secrets([], [w.qgid("offer")])
     w.secrets["assignment"] = Secrets(["甲社区5幢门口-秘密"], [w.qgid("assignment")])
+
+
+def _build_mutual_aid(w: AuthzWorld) -> None:
+    """The district commander widened three tasks of grid 甲一 to the district (mutual aid)
+    and brought in 乙's helper: offered one, on the second, on the third until it closed.
+    甲一's staff may not see the helper in their own right."""
+    b = w.base
+
+    def mutual(title: str, headcount: int = 2) -> Task:
+        return create_task(TaskSpec(title=title, location=A_POINT, headcount=headcount), area=b.grid_a1,
+                           created_by=b.commander, dispatch=False, pool_area=b.district)
+
+    w.rows["task_mutual"] = mutual("甲任务-互助派单")
+    w.rows["offer_mutual"] = offer_task_to(w.task_mutual, w.helper_b_row, by=b.commander)
+    w.rows["task_mutual_held"] = mutual("甲任务-互助在岗", headcount=1)  # STAFFED
+    w.rows["assignment_mutual"] = add_person(w.task_mutual_held, w.helper_b_row, by=b.commander)
+    w.rows["task_mutual_done"] = mutual("甲任务-互助结束")
+    w.rows["assignment_mutual_done"] = add_person(w.task_mutual_done, w.helper_b_row, by=b.commander)
+    close_task(Task.objects.get(pk=w.task_mutual_done.pk), by=b.commander)
+    for name in ("task_mutual", "task_mutual_held", "task_mutual_done"):
+        w.rows[name] = Task.objects.get(pk=w.rows[name].pk)
 
 
 def _build_activities_and_hours(w: AuthzWorld) -> None:
