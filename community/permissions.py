@@ -30,6 +30,7 @@ class Action(StrEnum):
     MANAGE_PLANS = "manage_plans"
     ISSUE_ALERTS = "issue_alerts"
     VIEW_REPORTS = "view_reports"
+    MANAGE_RESOURCES = "manage_resources"  # facilities, shelter check-ins, stock, teams
 
 
 _STAFF_BASE = {
@@ -40,6 +41,7 @@ _STAFF_BASE = {
     Action.MANAGE_TASKS,
     Action.MANAGE_HAZARDS,
     Action.VIEW_REPORTS,
+    Action.MANAGE_RESOURCES,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {

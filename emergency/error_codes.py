@@ -15,3 +15,9 @@ class EmergencyErrorCode(StrEnum):
     SAFETY_CHECK_CLOSED = "safety_check_closed"
     NOT_IN_SAFETY_CHECK = "not_in_safety_check"
     INVALID_PERIOD = "invalid_period"
+    # warnings that come in, sensors
+    INVALID_CAP = "invalid_cap"
+    PROPOSAL_NOT_PENDING = "proposal_not_pending"
+    INVALID_READING = "invalid_reading"
+    UNKNOWN_SENSOR = "unknown_sensor"
+    UNKNOWN_FACILITY = "unknown_facility"

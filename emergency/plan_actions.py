@@ -1,6 +1,7 @@
 """The actions a response plan may list, and the validation of each one's params.
 
-    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes
+    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes, and
+                   shelter_codes?: [facility codes] naming the shelters residents should go to
     SAFETY_CHECK   {title?, welfare_after_minutes?}
     MOBILISE       {level: STANDBY|CALL_IN, include_party_members?: bool, message?}
     SET_DISPATCH   dispatch parameters (volunteers.dispatch PARAMETER_RANGES), each a number
@@ -8,6 +9,9 @@
     CREATE_TASKS   {target: HAZARD_POINTS|VULNERABLE_RESIDENTS, title, description?, priority?,
                     headcount?, required_skills?, deadline_minutes?, hazard_kinds?,
                     min_severity?, vulnerability_flags?}
+    FACILITIES     {status: OPEN|CLOSED, kinds?: [SHELTER|MEDICAL|WATER|CHARGING], codes?: [facility codes]}:
+                   the facilities of those kinds (or with those codes) in the switched area's
+                   subtree; kinds default to SHELTER; closing skips a shelter people are in
 
 check_actions(actions) returns the normalised list or raises one ValidationError naming
 every problem as actions.<i>.<param> with code invalid_plan_action (or the field's own code).
@@ -23,6 +27,7 @@ from django.core.exceptions import ValidationError
 
 from community.models import VULNERABILITY_FLAGS, HazardKind, Severity
 from core.errors import field_error
+from resources.models import Facility, FacilityKind
 from volunteers.dispatch.parameters import INTEGER_PARAMETERS, PARAMETER_RANGES
 from volunteers.models import Skill
 
@@ -83,8 +88,35 @@ def _choices(params: Params, name: str, allowed: Collection[str], *, many: bool 
 def check_alert(params: Params) -> Params:
     if "expires" in params or "onset" in params:
         raise _bad("expires", "A plan gives expires_in_minutes, not a fixed time.")
-    check_alert_data(dict(params))
+    data = dict(params)
+    codes = data.pop("shelter_codes", None)
+    check_alert_data(data)
+    if codes is not None:
+        _facility_codes(codes, "shelter_codes", kinds=[FacilityKind.SHELTER])
     return params
+
+
+def _facility_codes(codes: object, name: str, kinds: list[str] | None = None) -> list[str]:
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes) or len(codes) > 50:
+        raise _bad(name, "Give a list of at most 50 facility codes.")
+    found = Facility.objects.filter(code__in=codes)
+    if kinds:
+        found = found.filter(kind__in=kinds)
+    known = set(found.values_list("code", flat=True))
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise _bad(name, f"No {'shelter' if kinds == [FacilityKind.SHELTER] else 'facility'} with code {missing[0]!r}.")
+    return list(dict.fromkeys(codes))
+
+
+def check_facilities(params: Params) -> Params:
+    _only(params, {"status", "kinds", "codes"})
+    out: Params = {"status": _choices(params, "status", ("OPEN", "CLOSED")),
+                   "kinds": _choices(params, "kinds", FacilityKind.values, many=True, default=[]),
+                   "codes": _facility_codes(params.get("codes", []), "codes")}
+    if not out["kinds"] and not out["codes"]:
+        out["kinds"] = [FacilityKind.SHELTER.value]
+    return out
 
 
 def check_safety_check(params: Params) -> Params:
@@ -152,6 +184,7 @@ def _skills(codes: object) -> list[str]:
 CHECKERS: dict[str, Callable[[Params], Params]] = {
     PlanAction.ALERT: check_alert, PlanAction.SAFETY_CHECK: check_safety_check, PlanAction.MOBILISE: check_mobilise,
     PlanAction.SET_DISPATCH: check_set_dispatch, PlanAction.CREATE_TASKS: check_create_tasks,
+    PlanAction.FACILITIES: check_facilities,
 }
 
 

@@ -61,3 +61,9 @@ class VolunteersErrorCode(StrEnum):
     OFFER_ALREADY_ANSWERED = "offer_already_answered"
     TOO_MANY_TASKS = "too_many_tasks"
     INVALID_ASSIGNMENT_STATUS = "invalid_assignment_status"
+    # teams
+    NOT_ENOUGH_PLACES = "not_enough_places"
+    INVALID_PEOPLE = "invalid_people"
+    TEAM_INACTIVE = "team_inactive"
+    NOT_A_TEAM_OFFER = "not_a_team_offer"
+    NOT_TEAM_LEADER = "not_team_leader"
