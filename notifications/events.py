@@ -39,7 +39,7 @@ EVENT_TYPES = {
     FACILITY_UPDATED: "A facility opened or closed, or people checked in or out of a shelter (live occupancy); "
                       "to facility.<id> and area.<id> of its area and every ancestor.",
     WARNING_PROPOSED: "An incoming warning matched an area: a proposal to switch its mode was made (or the plan "
-                      "switched it by itself); to area.<id> of that area.",
+                      "switched it by itself); to area.<id> of that area and every ancestor.",
 }
 
 

@@ -98,7 +98,8 @@ def _tell(proposal: WarningProposal, automatic: bool) -> None:
     template = "emergency.warning.switched" if automatic else "emergency.warning.proposal"
     notify_many(commanders(area), kind="warning.proposal", template=template, context=context, related=proposal,
                 data={"proposalId": to_global_id("WarningProposal", proposal.pk), "areaId": to_global_id("Area", area.pk)})
-    publish_on_commit(events.area_group(area.pk), events.make_event(
+    groups = [events.area_group(pk) for pk in Area.objects.filter(path__in=area.ancestor_paths()).values_list("pk", flat=True)]
+    publish_on_commit(groups, events.make_event(
         events.WARNING_PROPOSED, proposalId=proposal.pk, warningId=warning.pk, areaId=area.pk, mode=proposal.mode,
         status=str(proposal.status), at=proposal.created_at.isoformat()))
 

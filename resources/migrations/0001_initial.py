@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('community', '0005_emergency_models_moved'),
+        ('community', '0004_opaque_phone_usernames'),  # (Area, Household, Resident, User: unchanged since)
         ('volunteers', '0006_teams'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

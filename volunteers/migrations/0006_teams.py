@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0005_emergency_models_moved'),
+        ('community', '0004_opaque_phone_usernames'),  # (Area, Household, Resident, User: unchanged since)
         ('notifications', '0003_sms_priority'),
         ('volunteers', '0005_task_address_255'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
