@@ -24,6 +24,7 @@ from django.db.models.functions import Cast
 from community.models import Area, ModeSwitch
 from core.errors import field_error
 from notifications.models import Notification, SmsMessage
+from resources.review import ShelterReview, SuppliesReview, shelters_review, supplies_review
 from volunteers.models import Offer, Task, TaskAssignment
 
 from .error_codes import EmergencyErrorCode as Code
@@ -36,6 +37,7 @@ from .models import (
     SafetyState,
     SafetyStatus,
 )
+from .warnings.review import WarningsReview, warnings_review
 
 MAX_PERIOD = dt.timedelta(days=366)
 CURVE_POINTS = 48
@@ -44,7 +46,7 @@ CURVE_POINTS = 48
 @dataclass
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # "switch" | "alert" | "safety_check"
+    kind: str  # "switch" | "alert" | "safety_check" | "warning" | "facility"
     area: str
     title: str
     detail: str = ""
@@ -113,6 +115,11 @@ class AfterActionReport:
     tasks: TaskReview
     people: PeopleReview
     messages: MessageReview
+    # Before and during (issue 20): supplies used and distributed, shelter occupancy over
+    # time, warnings received and the time to decide. Filled by add_resources_and_warnings.
+    supplies: SuppliesReview = field(default_factory=SuppliesReview)
+    shelters: list[ShelterReview] = field(default_factory=list)
+    warnings: WarningsReview = field(default_factory=WarningsReview)
 
 
 def check_period(since: dt.datetime, until: dt.datetime) -> None:
@@ -132,13 +139,13 @@ def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, d
                   .select_related("area").order_by("started_at"))
     tasks = _tasks(area, since, until, drills)
     mobilisations = Mobilisation.objects.filter(_related_areas_q(area), is_drill=drills, notified_at__range=(since, until))
-    return AfterActionReport(
+    return add_resources_and_warnings(AfterActionReport(
         area=area, since=since, until=until, drills=drills,
         timeline=_timeline(area, since, until, drills, alerts, checks),
         safety_checks=[_review_check(check, area) for check in checks],
         tasks=_task_review(tasks), people=_people(tasks, mobilisations),
         messages=_messages(area, alerts, checks, tasks, mobilisations, drills),
-    )
+    ))
 
 
 def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, alerts: QuerySet[Alert],
@@ -266,3 +273,27 @@ def _messages(area: Area, alerts: QuerySet[Alert], checks: list[SafetyCheck], ta
 
 def _rel(model: type[Model], keys: QuerySet[Model, dict[str, Any]]) -> Q:
     return Q(related_type=ContentType.objects.get_for_model(model), related_id__in=keys)
+
+
+def add_resources_and_warnings(report: AfterActionReport) -> AfterActionReport:
+    """The report's sections on supplies, shelters and incoming warnings, from their apps."""
+    area, since, until, drills = report.area, report.since, report.until, report.drills
+    report.supplies = supplies_review(area, since, until, drills=drills)
+    report.shelters = shelters_review(area, since, until, drills=drills)
+    report.warnings = warnings_review(area, since, until, drills=drills)
+    report.timeline = sorted(report.timeline + _warning_entries(report.warnings) + _facility_entries(report.shelters),
+                             key=lambda e: e.at)
+    return report
+
+
+def _warning_entries(review: WarningsReview) -> list[TimelineEntry]:
+    return [TimelineEntry(e.warning.received_at, "warning", "、".join(e.areas) or "—",
+                          f"{e.warning.msg_type}: {e.warning.headline or e.warning.event}",
+                          f"{e.warning.severity}/{e.warning.urgency} ({e.warning.sender})")
+            for e in review.entries]
+
+
+def _facility_entries(shelters: list[ShelterReview]) -> list[TimelineEntry]:
+    """Shelters opening and closing (check-ins are in the occupancy curves)."""
+    return [TimelineEntry(e.at, "facility", s.facility.area.name, f"{s.facility.name} {e.kind}", e.reason)
+            for s in shelters for e in s.status_changes]

@@ -21,6 +21,7 @@ from .models import (
     DeliveryStatus,
     Facility,
     FacilityEvent,
+    FacilityEventKind,
     FacilityKind,
     MovementKind,
     ShelterStay,
@@ -66,6 +67,7 @@ class ShelterReview:
     check_ins: int
     vulnerable_check_ins: int
     curve: list[tuple[dt.datetime, int]] = field(default_factory=list)  # occupancy after each change
+    status_changes: list[FacilityEvent] = field(default_factory=list)  # OPENED / CLOSED in the period
 
 
 _COLUMN = {MovementKind.RECEIVED: "received", MovementKind.ISSUED: "issued", MovementKind.DISTRIBUTED: "distributed",
@@ -99,7 +101,8 @@ def shelters_review(area: Area, since: dt.datetime, until: dt.datetime, *, drill
     """Shelters of the area that were open or occupied at some time in the period."""
     if drills:
         return []
-    shelters = Facility.objects.filter(area__path__startswith=area.path, kind=FacilityKind.SHELTER).order_by("name", "pk")
+    shelters = (Facility.objects.filter(area__path__startswith=area.path, kind=FacilityKind.SHELTER).select_related("area")
+                .order_by("name", "pk"))
     reviews = []
     for shelter in shelters:
         events = list(FacilityEvent.objects.filter(facility=shelter, at__range=(since, until)).order_by("at", "pk"))
@@ -112,6 +115,7 @@ def shelters_review(area: Area, since: dt.datetime, until: dt.datetime, *, drill
         reviews.append(ShelterReview(
             facility=shelter, capacity=shelter.capacity, at_start=start, peak=max(o for _, o in curve), at_end=curve[-1][1],
             check_ins=stays.count(), vulnerable_check_ins=stays.filter(is_vulnerable=True).count(), curve=_thin(curve),
+            status_changes=[e for e in events if e.kind in (FacilityEventKind.OPENED, FacilityEventKind.CLOSED)],
         ))
     return reviews
 

@@ -17,12 +17,13 @@ from ..community.types import AreaType
 from ..core.errors import UserFacingError
 from ..core.lookup import get_node_or_error
 from ..core.permissions import require
+from .review_resources_types import ShelterReviewType, SuppliesReviewType, WarningsReviewType
 from .types import SafetyCheckType
 
 
 class TimelineEntryType(graphene.ObjectType):
     at = graphene.DateTime(required=True)
-    kind = graphene.String(required=True, description="switch, alert or safety_check")
+    kind = graphene.String(required=True, description="switch, alert, safety_check, warning or facility")
     area = graphene.String(required=True)
     title = graphene.String(required=True)
     detail = graphene.String(required=True)
@@ -98,6 +99,9 @@ class AfterActionReportType(graphene.ObjectType):
     tasks = graphene.Field(TaskReviewType, required=True)
     people = graphene.Field(PeopleReviewType, required=True)
     messages = graphene.Field(MessageReviewType, required=True)
+    supplies = graphene.Field(SuppliesReviewType, required=True, description="Supplies used and distributed.")
+    shelters = graphene.List(graphene.NonNull(ShelterReviewType), required=True, description="Shelter occupancy over time.")
+    warnings = graphene.Field(WarningsReviewType, required=True, description="Warnings received and the time to decide.")
     html = graphene.String(required=True, description="The report as a self-contained HTML document with SVG charts.")
     download_url = graphene.String(
         required=True,
@@ -142,6 +146,9 @@ def resolve_after_action_report(info, area_id, since, until, drills):
         messages=MessageReviewType(pushes=m.pushes, sms_written=m.total("written"), sms_sent=m.total("sent"),
                                    sms_delivered=m.total("delivered"), sms_failed=m.total("failed"),
                                    sms_refused=m.total("refused"), by_purpose=m.by_purpose),
+        supplies=SuppliesReviewType.build(report.supplies),
+        shelters=[ShelterReviewType.build(s) for s in report.shelters],
+        warnings=WarningsReviewType.build(report.warnings),
     )
     result._report = report
     return result
