@@ -33,13 +33,16 @@ def can_manage_facility(user: User, facility_or_area: Facility | Area) -> bool:
 
 
 def can_check_in(user: User, facility: Facility) -> bool:
-    """Staff of the shelter's area, and approved volunteers who serve in, above or below it."""
+    """Staff of the shelter's area or of an area inside it (a grid worker at the community's
+    shelter), and approved volunteers who serve in, above or below it."""
     if can_manage_facility(user, facility):
+        return True
+    path = facility.area.path
+    if any(p.startswith(path) for p in scope_paths(user, Action.MANAGE_RESOURCES) or ()):
         return True
     volunteer = Volunteer.objects.filter(user=user, status=VolunteerStatus.APPROVED, user__is_active=True).first()
     if volunteer is None:
         return False
-    path = facility.area.path
     areas = [volunteer.area, *volunteer.service_areas.all()]
     return any(path.startswith(a.path) or a.path.startswith(path) for a in areas)
 

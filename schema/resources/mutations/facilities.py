@@ -4,6 +4,7 @@ and the volunteers serving a shelter's area check people in and out there, by ho
 from __future__ import annotations
 
 import graphene
+from django.core.exceptions import ValidationError as DjangoValidationError
 
 from community.models import Area, Household, Resident
 from core.errors import CoreErrorCode, ValidationError
@@ -68,9 +69,13 @@ class SaveFacility(BaseMutation):
         area = get_node_or_error(Area, input["area_id"], "area_id")
         if not access.can_manage_facility(user, area):
             raise PermissionDenied()
+        try:
+            point = location_to_wgs84(input["location"])
+        except DjangoValidationError:
+            point = (None, None)  # reported by save_facility with every other problem
         spec = FacilitySpec(
             code=input["code"], kind=plain(input["kind"]), name=input["name"], name_en=input.get("name_en") or "",
-            location=location_to_wgs84(input["location"]), address=input.get("address") or "",
+            location=point, address=input.get("address") or "",
             capacity=input.get("capacity") or 0, wheelchair_accessible=bool(input.get("wheelchair_accessible")),
             elderly_care=bool(input.get("elderly_care")), notes=input.get("notes") or "",
         )
