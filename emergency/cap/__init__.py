@@ -136,8 +136,11 @@ def parse_xml(xml: bytes) -> etree._Element:
 def schema_problems(document: etree._Element) -> list[str]:
     """What the OASIS CAP 1.2 schema finds wrong with a parsed document (empty: valid)."""
     schema = _schema()
-    if schema.validate(document):
-        return []
+    try:
+        if schema.validate(document):
+            return []
+    except etree.XMLSchemaValidateError as exc:  # e.g. an entity reference left unexpanded
+        return [f"The schema could not validate the document: {exc}"]
     return [str(error) for error in schema.error_log]
 
 

@@ -196,6 +196,8 @@ def read_cap(xml: bytes) -> CapMessage:
         document = parse_xml(xml)
     except etree.XMLSyntaxError as exc:
         raise InvalidCap([f"Not well-formed XML: {exc}"])
+    if document.getroottree().docinfo.doctype:
+        raise InvalidCap(["A CAP document has no DOCTYPE (entities are never expanded)."])
     problems = schema_problems(document)
     if problems:
         raise InvalidCap(problems)

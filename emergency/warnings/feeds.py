@@ -83,8 +83,10 @@ def _links(root: etree._Element, base: str) -> list[str]:
     found: list[str] = []
     for entry in root.iter(f"{ATOM}entry"):
         links = entry.findall(f"{ATOM}link")
-        chosen = next((lk for lk in links if lk.get("type") == CAP_TYPE), None) \
-            or next((lk for lk in links if lk.get("rel") in ("related", "alternate", None)), None)
+        # (An element without children is falsy in lxml: compare with None, never `or`.)
+        chosen = next((lk for lk in links if lk.get("type") == CAP_TYPE), None)
+        if chosen is None:
+            chosen = next((lk for lk in links if lk.get("rel") in ("related", "alternate", None)), None)
         if chosen is not None and chosen.get("href"):
             found.append(urljoin(base, chosen.get("href", "")))
     for item in root.iter("item"):
