@@ -1,7 +1,10 @@
-"""End to end on the demo city, through the public API and the SMS webhook: a commander
-declares an emergency in a subdistrict; the plan alerts residents, starts a safety check and
-calls volunteers in; residents answer by app and by SMS; a need-help answer and a silent
-vulnerable resident both become tasks that volunteers accept; the area returns to normal
+"""End to end on the demo city, through the public API, the signed warning webhook and the SMS
+webhook: a red rainstorm warning comes in from the weather bureau and becomes a proposal to the
+commander, who accepts it — declaring an emergency in the subdistrict; the plan opens its
+shelter, alerts residents (naming the shelter), starts a safety check and calls volunteers in;
+a household is checked into the shelter; residents answer by app and by SMS; a need-help
+answer and a silent vulnerable resident both become tasks that volunteers accept, and the
+need-help task delivers water from the subdistrict's store; the area returns to normal
 through recovery; the after-action report shows it all with the database's numbers."""
 
 import datetime as dt
@@ -11,11 +14,13 @@ from django.utils import timezone
 
 from community.demo import build_demo_city
 from community.models import Area, Resident
-from emergency.models import Alert, Mobilisation, SafetyCheck, SafetyStatus
+from emergency.models import Alert, Mobilisation, SafetyCheck, SafetyStatus, WarningSource
 from emergency.safety_answers import request_welfare_checks
 from emergency.tasks import run_pending_emergency_jobs
 from notifications.models import InboundSms, Notification, SmsMessage
 from notifications.tasks import process_inbound
+from resources.models import Facility, Stock, StockMovement
+from tests.emergency.cap_documents import cap, post_signed
 from tests.emergency.emergency_support import ALERT_PARAMS, _emergency_isolation, gid  # noqa: F401
 from tests.notifications.helpers import PUBLIC, inbound_params, send_queued, signed_post
 from tests.operations import operation
@@ -32,14 +37,51 @@ MOBILISED = operation("emergency/MyMobilisations")
 RESPOND_CALL = operation("emergency/RespondToMobilisation")
 REPORT = operation("emergency/AfterActionReport")
 ACCEPT = operation("tasks/RespondToOffer")
+PROPOSALS = operation("emergency/WarningProposals")
+DECIDE = operation("emergency/DecideWarningProposal")
+SAVE_FACILITY = operation("resources/SaveFacility")
+CHECK_IN = operation("resources/CheckInToShelter")
+SAVE_ITEM = operation("resources/SaveSupplyItem")
+SAVE_WAREHOUSE = operation("resources/SaveWarehouse")
+RECEIVE = operation("resources/ReceiveStock")
+CARRY = operation("resources/AddTaskSupply")
+ON_SITE = operation("tasks/CheckInOnSite")
+COMPLETE = operation("tasks/CompleteTaskAssignment")
+BEFORE_AND_DURING = operation("emergency/AfterActionResources")
+WEATHER_KEY = "key-shared-with-the-weather-bureau"
 
 
-def accept_first_offer(gql, task: Task) -> None:
+def accept_first_offer(gql, task: Task):
     offer_next_wave(task.pk)
     offer = Offer.objects.filter(task=task, status="PENDING").order_by("rank", "id").first()
     assert offer is not None, f"nobody was offered task {task.pk}"
     result = gql.data(ACCEPT, {"offerId": gid("Offer", offer), "accept": True}, user=offer.user)["respondToOffer"]
     assert result["outcome"] == "ACCEPTED", result
+    return offer.user, result["assignment"]["id"]
+
+
+def prepare_shelter_and_store(gql, sub: Area, commander) -> dict:
+    """Before: the commander registers the subdistrict's shelter (closed) and stocks water."""
+    community = Area.objects.get(code="hz-sc-1-1")
+    school = gql.data(SAVE_FACILITY, {"input": {
+        "areaId": gid("Area", community), "code": "hz-sc-1-school", "kind": "SHELTER", "name": "东坡小学避难场所",
+        "location": {"latitude": community.center_lat, "longitude": community.center_lng}, "address": "东坡路1号",
+        "capacity": 200, "wheelchairAccessible": True}}, user=commander)["saveFacility"]["facility"]
+    item = gql.data(SAVE_ITEM, {"input": {"code": "water", "name": "矿泉水", "unit": "箱", "category": "WATER"}},
+                    user=commander)["saveSupplyItem"]["item"]
+    store = gql.data(SAVE_WAREHOUSE, {"areaId": gid("Area", sub), "code": "hz-sc-1-store", "name": "湖滨街道物资仓库"},
+                     user=commander)["saveWarehouse"]["warehouse"]
+    gql.data(RECEIVE, {"warehouseId": store["id"], "itemId": item["id"], "quantity": 20, "reason": "区应急局调拨"}, user=commander)
+    return {"school": school, "item": item, "store": store}
+
+
+def warning_comes_in(client, sub: Area) -> None:
+    """The weather bureau posts a red rainstorm warning for 湖滨街道, signed."""
+    WarningSource.objects.create(code="hz-weather", name="杭州市气象台", kind="CAP_WEBHOOK", secret=WEATHER_KEY)
+    body = cap("hz-rain-red-1", event="暴雨", headline="杭州市气象台发布暴雨红色预警", severity="Extreme", urgency="Immediate",
+               circle=f"{sub.center_lat:.6f},{sub.center_lng:.6f} 0.3")
+    response = post_signed(client, "/warnings/cap/hz-weather/", body, WEATHER_KEY)
+    assert response.status_code == 200 and response.json()["proposals"] == 1, response.content
 
 
 def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, settings, django_capture_on_commit_callbacks):
@@ -51,16 +93,24 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     since = timezone.now() - dt.timedelta(minutes=1)
 
     # The commander prepares the plan and declares the emergency.
-    plan = [{"type": "ALERT", "params": ALERT_PARAMS},
+    plan = [{"type": "FACILITIES", "params": {"status": "OPEN"}},
+            {"type": "ALERT", "params": {**ALERT_PARAMS, "shelter_codes": ["hz-sc-1-school"]}},
             {"type": "SAFETY_CHECK", "params": {"title": "台风报平安", "welfare_after_minutes": 30}},
             {"type": "MOBILISE", "params": {"level": "CALL_IN", "message": "请到社区集合"}}]
+    before = prepare_shelter_and_store(gql, sub, commander)
     saved = gql.data(SAVE_PLAN, {"areaId": gid("Area", sub), "mode": "EMERGENCY", "name": "防台风预案", "actions": plan},
                      user=commander)["saveResponsePlan"]
     assert saved["errors"] == []
-    declared = gql.data(SWITCH, {"areaId": gid("Area", sub), "mode": "EMERGENCY", "reason": "台风登陆", "key": "s1"},
-                        user=commander)["switchAreaMode"]
-    assert declared["errors"] == [] and declared["switch"]["planRun"]["planVersion"] == 1
+
+    # A warning comes in: "switch 湖滨街道 to STANDBY?" The commander declares the emergency instead.
+    warning_comes_in(client, sub)
+    (proposal,) = gql.data(PROPOSALS, {"status": "PENDING"}, user=commander)["warningProposals"]["edges"]
+    assert (proposal["node"]["area"]["name"], proposal["node"]["mode"]) == ("湖滨街道", "STANDBY")
+    decided = gql.data(DECIDE, {"proposalId": proposal["node"]["id"], "accept": True, "mode": "EMERGENCY", "key": "s1"},
+                       user=commander)["decideWarningProposal"]
+    assert decided["errors"] == [] and decided["proposal"]["modeSwitch"]["planRun"]["planVersion"] == 1
     run_pending_emergency_jobs()
+    assert Facility.objects.get(code="hz-sc-1-school").status == "OPEN"  # the plan opened the shelter
 
     # Alerts and safety checks went out to the subdistrict's residents.
     residents = Resident.objects.in_area(sub).select_related("user")
@@ -71,6 +121,14 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     assert texted == sum(1 for r in residents if r.sms_phone and (r.is_vulnerable or not r.uses_app))
     check = SafetyCheck.objects.get()
     assert check.statuses.count() == residents.count() == check.resident_count
+    assert all("避难场所：东坡小学避难场所（东坡路1号）" in m.body for m in SmsMessage.objects.filter(purpose="alert"))
+
+    # A household with a vulnerable member goes to the shelter.
+    sheltered = next(r for r in residents if r.is_vulnerable and r.household_id)
+    arrived = gql.data(CHECK_IN, {"facilityId": before["school"]["id"], "householdId": gid("Household", sheltered.household_id)},
+                       user=commander)["checkInToShelter"]
+    in_shelter = Resident.objects.filter(household_id=sheltered.household_id).count()
+    assert arrived["errors"] == [] and arrived["facility"]["occupancy"] == in_shelter and arrived["stays"][0]["isVulnerable"]
 
     # Volunteers answer the call-in: available, so dispatch can offer them tasks.
     called = Mobilisation.objects.filter(kind="VOLUNTEER").select_related("user")
@@ -102,9 +160,23 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     # Both kinds of task get staffed: volunteers accept their offers.
     need_help_task = Task.objects.get(priority="LIFE_SAFETY", source="SAFETY_CHECK")
     welfare_task = Task.objects.filter(priority="URGENT", source="SAFETY_CHECK").order_by("id").first()
-    accept_first_offer(gql, need_help_task)
+    helper, assignment_id = accept_first_offer(gql, need_help_task)
     accept_first_offer(gql, welfare_task)
     assert Task.objects.filter(pk__in=[need_help_task.pk, welfare_task.pk], status="STAFFED").count() == 2
+
+    # The need-help task takes two boxes of water to the household; done, they are distributed.
+    carried = gql.data(CARRY, {"taskId": gid("Task", need_help_task), "warehouseId": before["store"]["id"],
+                               "itemId": before["item"]["id"], "quantity": 2,
+                               "householdId": gid("Household", needs_help.household_id) if needs_help.household_id else None},
+                       user=commander)["addTaskSupply"]
+    assert carried["errors"] == [] and carried["taskSupply"]["status"] == "RESERVED"
+    site = {"latitude": need_help_task.lat, "longitude": need_help_task.lng}
+    gql.data(ON_SITE, {"assignmentId": assignment_id, "location": site}, user=helper)
+    done = gql.data(COMPLETE, {"assignmentId": assignment_id}, user=helper)["completeTaskAssignment"]
+    assert done["errors"] == [] and Task.objects.get(pk=need_help_task.pk).status == "DONE"
+    water = Stock.objects.get(item__code="water")
+    assert (water.quantity, water.reserved) == (18, 0)
+    assert StockMovement.objects.get(kind="DISTRIBUTED").task_id == need_help_task.pk
 
     # Back to normal through recovery.
     for mode in ("RECOVERY", "NORMAL"):
@@ -118,6 +190,7 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     report = gql.data(REPORT, {"areaId": gid("Area", sub), "since": since.isoformat(),
                                "until": (timezone.now() + dt.timedelta(minutes=1)).isoformat()}, user=commander)["afterActionReport"]
     switches = [e["title"] for e in report["timeline"] if e["kind"] == "switch"]
+    assert [e["kind"] for e in report["timeline"]][:2] == ["warning", "switch"]  # the warning came first
     assert switches == ["NORMAL → EMERGENCY", "EMERGENCY → RECOVERY", "RECOVERY → NORMAL"]
     assert [e["kind"] for e in report["timeline"]].count("alert") == 1
     (review,) = report["safetyChecks"]
@@ -138,6 +211,18 @@ def test_an_emergency_in_a_subdistrict_from_declaration_to_review(gql, client, s
     download = client.get(report["downloadUrl"].removeprefix(PUBLIC))
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment;")
     assert "台风报平安" in download.content.decode() and alert.headline in download.content.decode()
+    # ... and what came before and during: the warning and the time to decide, the shelter, the water.
+    extra = gql.data(BEFORE_AND_DURING, {"areaId": gid("Area", sub), "since": since.isoformat(),
+                                         "until": (timezone.now() + dt.timedelta(minutes=1)).isoformat()},
+                     user=commander)["afterActionReport"]
+    assert (extra["warnings"]["received"], extra["warnings"]["accepted"]) == (1, 1)
+    assert extra["warnings"]["entries"][0]["warning"]["identifier"] == "hz-rain-red-1"
+    assert extra["warnings"]["medianSecondsToDecide"] is not None
+    (shelter_review,) = extra["shelters"]
+    assert (shelter_review["peak"], shelter_review["checkIns"]) == (in_shelter, in_shelter)
+    assert [(i["item"]["code"], i["received"], i["distributed"], i["byTasks"]) for i in extra["supplies"]["items"]] == [
+        ("water", 20, 2, 2)]
+    assert "东坡小学避难场所" in report["html"] and "杭州市气象台发布暴雨红色预警" in report["html"]
     drills = gql.data(REPORT, {"areaId": gid("Area", sub), "since": since.isoformat(), "until": timezone.now().isoformat(),
                                "drills": True}, user=commander)["afterActionReport"]
     assert drills["timeline"] == [] and drills["tasks"]["created"] == 0
