@@ -92,7 +92,7 @@ class FakeCapFeed:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 with fake._lock:
                     fake.requests.append(("GET", self.path, dict(self.headers.items())))
                 if self.path in fake.failures:

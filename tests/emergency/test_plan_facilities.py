@@ -12,7 +12,13 @@ from resources.models import Facility
 from tests.operations import operation
 from tests.resources.conftest import shelter
 
-from .emergency_support import ALERT_PARAMS, _emergency_isolation, gid, resident, run_jobs  # noqa: F401
+from .emergency_support import (  # noqa: F401
+    ALERT_PARAMS,
+    _emergency_isolation,
+    gid,
+    resident,
+    run_jobs,
+)
 
 pytestmark = pytest.mark.django_db
 

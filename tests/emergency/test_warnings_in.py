@@ -10,7 +10,14 @@ import pytest
 from django.utils import timezone
 
 from community.models import Area, ModeSwitch
-from emergency.models import IncomingWarning, PlanRun, ProposalStatus, WarningProposal, WarningSource, WebhookNonce
+from emergency.models import (
+    IncomingWarning,
+    PlanRun,
+    ProposalStatus,
+    WarningProposal,
+    WarningSource,
+    WebhookNonce,
+)
 from emergency.plans import save_plan_version
 from emergency.switching import switch_mode
 from emergency.warnings.cap_in import read_cap

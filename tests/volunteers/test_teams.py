@@ -4,11 +4,16 @@ exactly once; too many is refused and changes nothing; the wrong person cannot a
 
 import pytest
 
+from tests.emergency.emergency_support import gid
 from tests.operations import operation
 from volunteers.models import Offer, Task, TaskAssignment, Team
-from volunteers.services import TeamSpec, add_team_member, offer_task_to_team, save_team, withdraw_from_task
-
-from tests.emergency.emergency_support import gid
+from volunteers.services import (
+    TeamSpec,
+    add_team_member,
+    offer_task_to_team,
+    save_team,
+    withdraw_from_task,
+)
 
 from .conftest import new_task, new_user
 
