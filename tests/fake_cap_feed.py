@@ -15,12 +15,13 @@ to it with the real `requests` library; a WarningSource's url points at it.
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.loopback import LoopbackFake
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
@@ -38,31 +39,16 @@ ENTRY = """  <entry>
   </entry>"""
 
 
-class FakeCapFeed:
+class FakeCapFeed(LoopbackFake):
+    thread_name = "fake-cap-feed"
+
     def __init__(self) -> None:
         self.documents: dict[str, bytes] = {}  # identifier -> CAP document, in publication order
         self.failures: dict[str, int] = {}  # path -> HTTP status to answer
         self.raw_feed: bytes | None = None  # served as /feed.atom instead of the index, when set
         self.modified = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
         self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-cap-feed", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeCapFeed:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()  # last: the server starts from _handler_class()
 
     def publish(self, identifier: str, document: bytes) -> None:
         with self._lock:
