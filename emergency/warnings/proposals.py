@@ -5,8 +5,9 @@
     close_proposals_of(warning, ProposalStatus.SUPERSEDED)   # an Update or Cancel came
     expire_proposals()                                        # the warning ran out undecided
 
-For each area the warning covers, the mode it asks for is STANDBY (预警), unless the area's
-plan for EMERGENCY or STANDBY says it switches by itself at this severity
+For each area the warning covers, the mode it asks for is STANDBY (预警) — EMERGENCY (应急) for
+an Extreme warning — unless the area's plan for EMERGENCY or STANDBY says it switches by
+itself at this severity
 (ResponsePlan.auto_switch_severity): then the area is switched at once, by the system, and
 the proposal records it as AUTO_SWITCHED. An area already at that mode or a more severe one
 gets no proposal. A commander's decision is one conditional UPDATE from PENDING, so two
@@ -45,13 +46,15 @@ def severity_rank(value: str) -> int:
 
 
 def target_for(area: Area, warning: IncomingWarning) -> tuple[str, ResponsePlan | None, bool]:
-    """(mode, the plan a switch would run, whether the plan switches by itself)."""
+    """(mode, the plan a switch would run, whether the plan switches by itself). An Extreme
+    warning asks for EMERGENCY (应急), any other for STANDBY (预警)."""
     rank = severity_rank(warning.severity)
     for mode in ASKED_MODES:
         plan = plan_for(area, mode)
         if plan is not None and plan.auto_switch_severity and rank >= severity_rank(plan.auto_switch_severity):
             return mode, plan, True
-    return Mode.STANDBY, plan_for(area, Mode.STANDBY), False
+    mode = Mode.EMERGENCY if rank >= SEVERITY_RANK[CapSeverity.EXTREME] else Mode.STANDBY
+    return mode, plan_for(area, mode), False
 
 
 def _reason(warning: IncomingWarning) -> str:

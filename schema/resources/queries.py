@@ -160,7 +160,9 @@ class ResourcesQueries(graphene.ObjectType):
 
     def resolve_stock_movements(root, info, warehouse_id, item_id=None, kinds=None, **kwargs):
         user = current_user(info)
-        warehouse = get_node_or_error(access.visible_warehouses(user), warehouse_id, "warehouse_id", type_name="Warehouse")
+        warehouse = get_node_or_error(Warehouse.objects.select_related("area"), warehouse_id, "warehouse_id")
+        if not can(user, Action.VIEW_AREA, warehouse.area):
+            raise PermissionDenied()
         qs = StockMovement.objects.filter(warehouse=warehouse).order_by("-created_at", "-id")
         item = get_node_or_none(SupplyItem, item_id, "item_id")
         if item is not None:

@@ -140,6 +140,8 @@ def test_areas_already_on_alert_and_exercises_get_no_proposal(world, client, sou
     send(client, cap("bj-010", circle="30.29,120.17 1", status="Exercise"))
     assert not WarningProposal.objects.exists()
     assert set(IncomingWarning.objects.get(identifier="bj-010").matched_areas.all()) == {world.com_b}
+    send(client, cap("bj-015", circle=AROUND_A, severity="Extreme"))  # more than STANDBY: escalate
+    assert WarningProposal.objects.get(warning__identifier="bj-015").mode == "EMERGENCY"
 
 
 def test_polygons_and_geocodes_match_the_highest_area_covered(world, client, source):

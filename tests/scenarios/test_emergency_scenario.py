@@ -78,7 +78,7 @@ def prepare_shelter_and_store(gql, sub: Area, commander) -> dict:
 def warning_comes_in(client, sub: Area) -> None:
     """The weather bureau posts a red rainstorm warning for 湖滨街道, signed."""
     WarningSource.objects.create(code="hz-weather", name="杭州市气象台", kind="CAP_WEBHOOK", secret=WEATHER_KEY)
-    body = cap("hz-rain-red-1", event="暴雨", headline="杭州市气象台发布暴雨红色预警", severity="Extreme", urgency="Immediate",
+    body = cap("hz-rain-red-1", event="暴雨", headline="杭州市气象台发布暴雨红色预警", severity="Severe", urgency="Immediate",
                circle=f"{sub.center_lat:.6f},{sub.center_lng:.6f} 0.3")
     response = post_signed(client, "/warnings/cap/hz-weather/", body, WEATHER_KEY)
     assert response.status_code == 200 and response.json()["proposals"] == 1, response.content

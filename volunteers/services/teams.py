@@ -37,11 +37,13 @@ from ..dispatch.state import lock_task, move_task, require_open
 from ..dispatch.waves import make_offers
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import (
+    SERVING_ASSIGNMENT_STATUSES,
     ContactChannel,
     Offer,
     OfferPool,
     OfferVia,
     Task,
+    TaskAssignment,
     TaskEventKind,
     TaskStatus,
     Team,
@@ -152,6 +154,8 @@ def offer_task_to_team(task: Task, team: Team, *, by: User, now: dt.datetime | N
             raise ValidationError({"team_id": "The team is not active."}, code=Code.TEAM_INACTIVE)
         if Offer.objects.filter(task=task, user_id=team.leader_id).exists() or Offer.objects.filter(task=task, team=team).exists():
             raise ValidationError({"team_id": "The team (or its leader) was already offered the task."}, code=Code.ALREADY_OFFERED)
+        if TaskAssignment.objects.filter(task=task, user_id=team.leader_id, status__in=SERVING_ASSIGNMENT_STATUSES).exists():
+            raise ValidationError({"team_id": "The team's leader is already on the task."}, code=Code.ALREADY_ASSIGNED)
         clat, clng = team.area.center_lat, team.area.center_lng
         base = (clat, clng) if clat is not None and clng is not None else None
         lat, lng = base or task.site
