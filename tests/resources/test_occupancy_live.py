@@ -36,3 +36,13 @@ def test_a_closed_shelter_is_not_for_residents_to_watch(world, live_server_asgi)
         ws.subscribe("o", operation("resources/OnFacilityUpdated"), {"facilityId": gid("Facility", school)})
         message = ws.receive_for("o", timeout=10)
     assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_staff_watch_every_facility_of_their_area(world, live_server_asgi):
+    school = shelter(world.com_a, capacity=10)
+    with GraphQLWSClient(live_server_asgi.ws_url, token_for(world.admin_a)) as ws:
+        ws.subscribe("a", operation("resources/OnFacilitiesInArea"), {"areaId": gid("Area", world.com_a)})
+        ws.wait_until_subscribed(lambda: group_size(events.area_group(world.com_a.pk)) > 0)
+        check_in(school, walk_ins=["过路人"], by=world.admin_a)
+        changed = ws.receive_for("a", timeout=10)["payload"]["data"]["facilitiesInArea"]
+    assert (changed["name"], changed["occupancy"], changed["room"]) == (school.name, 1, 9)
