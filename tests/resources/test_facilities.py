@@ -160,3 +160,12 @@ def test_residents_see_open_facilities_and_not_who_is_inside(world, gql, homes):
     seen = gql.data(FACILITIES, {}, user=world.resident)["facilities"]["edges"]
     assert [e["node"]["name"] for e in seen] == [school.name]
     assert seen[0]["node"]["stays"] == [] and seen[0]["node"]["events"] == [] and not seen[0]["node"]["canManage"]
+
+
+def test_a_retried_check_in_returns_the_first_result_and_counts_nobody_twice(world, gql, homes):
+    school = shelter(world.com_a, capacity=10)
+    variables = {"facilityId": gid("Facility", school), "householdId": gid("Household", homes["li"]), "key": "door-1-li"}
+    first = gql.data(CHECK_IN, variables, user=world.admin_a)["checkInToShelter"]
+    again = gql.data(CHECK_IN, variables, user=world.admin_a)["checkInToShelter"]
+    assert [s["id"] for s in again["stays"]] == [s["id"] for s in first["stays"]] and len(first["stays"]) == 3
+    assert Facility.objects.get().occupancy == 3 and ShelterStay.objects.count() == 3
