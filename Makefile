@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lock schema worker web migrate demo bench clean
+.PHONY: run test lint lock schema worker web migrate demo bench clean browser console-test
 
 # The versions CI tested: requirements.lock (with hashes) pins every package; `make lock`
 # re-resolves it from pyproject.toml's ranges.
@@ -36,6 +36,14 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The console's browser tests drive Debian's chromium (Playwright, no browser download);
+# CJK fonts make their screenshots readable. Installing needs root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+
+console-test: browser $(STAMP)
+	$(PY) -m pytest -q tests/console
 
 schema: $(STAMP)
 	$(PY) manage.py export_schema

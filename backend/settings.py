@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "volunteers",
     "resources",
     "emergency",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -539,6 +540,21 @@ WARNING_FEED_MAX_ENTRIES = env.int("WARNING_FEED_MAX_ENTRIES", default=50)
 # or circle is tested against (the highest covered area of a branch gets the proposal).
 WARNING_GEOCODE_NAMES = env.list("WARNING_GEOCODE_NAMES", default=["LINLI_AREA"])
 WARNING_MATCH_AREA_KINDS = env.list("WARNING_MATCH_AREA_KINDS", default=["subdistrict", "community"])
+
+# --- Web console (/console/) -------------------------------------------------------------------
+# The base map: a Leaflet tile URL template ({z}/{x}/{y}, {s} for a subdomain), its attribution,
+# and the datum its tiles are drawn in: WGS84 (OpenStreetMap, Tianditu) or GCJ02 (AMap), so that
+# points land where they are. Empty URL: no base map (areas and markers only; tests run so,
+# offline). Where the map opens before an area with a centre is chosen: "lat,lng" and a zoom.
+CONSOLE_TILE_URL = env.str("CONSOLE_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CONSOLE_TILE_ATTRIBUTION = env.str("CONSOLE_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+CONSOLE_TILE_SUBDOMAINS = env.str("CONSOLE_TILE_SUBDOMAINS", default="abc")
+CONSOLE_TILE_DATUM = env.str("CONSOLE_TILE_DATUM", default="WGS84")
+if CONSOLE_TILE_DATUM not in ("WGS84", "GCJ02"):
+    raise ImproperlyConfigured("CONSOLE_TILE_DATUM must be WGS84 or GCJ02.")
+CONSOLE_TILE_MAX_ZOOM = env.int("CONSOLE_TILE_MAX_ZOOM", default=19)
+CONSOLE_MAP_CENTER = tuple(float(v) for v in env.list("CONSOLE_MAP_CENTER", default=["30.2741", "120.1551"]))
+CONSOLE_MAP_ZOOM = env.int("CONSOLE_MAP_ZOOM", default=14)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

@@ -4,6 +4,7 @@
     issue_alert(area, data, by=user, shelters=[school])   # names where to go (resources.Facility)
     update_alert(alert, changes, by=user)                 # a new Update referencing it
     cancel_alert(alert, by=user, note="...")              # a new Cancel referencing it
+    preview_alert(area, data, is_drill=False)             # the same, unsaved (CAP preview)
 
 The row is written in the caller's transaction; after commit ALERT_ISSUED goes to the area's
 group and the fan-out starts in Celery: residents of the area's subtree, vulnerable people
@@ -152,6 +153,13 @@ def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: 
         alert.shelters.set(shelters)
         _announce(alert)
     return alert
+
+
+def preview_alert(area: Area, data: dict[str, Any], *, is_drill: bool = False) -> Alert:
+    """The alert issue_alert would write, checked the same way but not saved: what a
+    commander reads (as its CAP document) before sending it to every resident."""
+    values = check_alert_data(data)
+    return Alert(identifier=new_identifier(area), area=area, msg_type=CapMsgType.ALERT, is_drill=is_drill, **values)
 
 
 def _announce(alert: Alert) -> None:

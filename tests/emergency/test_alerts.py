@@ -27,6 +27,7 @@ ISSUE = operation("emergency/IssueAlert")
 UPDATE = operation("emergency/UpdateAlert")
 CANCEL = operation("emergency/CancelAlert")
 ALERTS = operation("emergency/AreaAlerts")
+PREVIEW = operation("emergency/PreviewAlert")
 
 DATA = {k: v for k, v in ALERT_PARAMS.items() if k != "expires_in_minutes"}
 INPUT = {"categories": ["MET"], "event": "台风", "urgency": "IMMEDIATE", "severity": "SEVERE", "certainty": "LIKELY",
@@ -164,6 +165,26 @@ def test_bad_alert_input_is_a_typed_error_and_nothing_is_issued(world, gql, chan
     body = gql.data(ISSUE, {"areaId": gid("Area", world.com_a), "input": {**INPUT, **changes}}, user=world.admin_a)["issueAlert"]
     assert (body["errors"][0]["field"], body["errors"][0]["code"]) == (field, code)
     assert not Alert.objects.exists()
+
+
+def test_a_preview_is_the_cap_document_that_would_be_issued_and_nothing_is_sent(world, gql):
+    resident(world.grid_a1, "居民", app=True)
+    body = gql.data(PREVIEW, {"areaId": gid("Area", world.com_a), "input": INPUT, "isDrill": True}, user=world.admin_a)["previewAlert"]
+    assert body["errors"] == [] and validate_cap(body["capXml"].encode()) == []
+    root = etree.fromstring(body["capXml"].encode())
+    assert text(root, "c:status") == ["Exercise"] and text(root, "c:info/c:headline")[0] == INPUT["headline"]
+    assert not Alert.objects.exists() and not Notification.objects.exists() and not SmsMessage.objects.exists()
+
+
+def test_a_preview_answers_the_errors_issuing_would(world, gql):
+    body = gql.data(PREVIEW, {"areaId": gid("Area", world.com_a), "input": {**INPUT, "headline": ""}}, user=world.admin_a)["previewAlert"]
+    assert (body["errors"][0]["field"], body["errors"][0]["code"]) == ("headline", "REQUIRED") and body["capXml"] is None
+
+
+@pytest.mark.parametrize("who", ["worker_a1", "admin_b", "resident"])
+def test_only_entitled_staff_preview_alerts(world, gql, who):
+    status, body = gql(PREVIEW, {"areaId": gid("Area", world.com_a), "input": INPUT}, user=getattr(world, who))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and not Alert.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["worker_a1", "admin_b", "resident"])

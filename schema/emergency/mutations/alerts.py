@@ -8,7 +8,8 @@ from community.models import Area
 from community.permissions import Action
 from core.errors import CoreErrorCode
 from core.errors import ValidationError as CodedValidationError
-from emergency.alerts import cancel_alert, issue_alert, update_alert
+from emergency.alerts import cancel_alert, issue_alert, preview_alert, update_alert
+from emergency.cap import alert_to_cap
 from emergency.models import Alert
 from resources.models import Facility
 
@@ -131,3 +132,23 @@ class CancelAlert(BaseMutation):
         return cls(errors=[], alert=cancel_alert(alert, by=user, note=note))
 
 
+
+
+class PreviewAlert(BaseMutation):
+    """The CAP 1.2 document issueAlert would send with these arguments, checked the same way
+    (the same errors) — and nothing is written or sent. Staff with ISSUE_ALERTS. A mutation
+    so that it takes the same input and answers errors as data, like issueAlert."""
+
+    cap_xml = graphene.String(description="The CAP document (identifier and times are those of this preview).")
+
+    class Arguments:
+        area_id = graphene.ID(required=True)
+        input = AlertInput(required=True)
+        is_drill = graphene.Boolean(default_value=False)
+
+    @classmethod
+    def perform_mutation(cls, root, info, area_id, input, is_drill=False):
+        area = get_node_or_error(Area, area_id, "area_id")
+        require(info, Action.ISSUE_ALERTS, area)
+        alert = preview_alert(area, _alert_data(input), is_drill=is_drill)
+        return cls(errors=[], cap_xml=alert_to_cap(alert).decode("utf-8"))
