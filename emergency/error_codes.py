@@ -20,4 +20,3 @@ class EmergencyErrorCode(StrEnum):
     PROPOSAL_NOT_PENDING = "proposal_not_pending"
     INVALID_READING = "invalid_reading"
     UNKNOWN_SENSOR = "unknown_sensor"
-    UNKNOWN_FACILITY = "unknown_facility"

@@ -66,4 +66,3 @@ class VolunteersErrorCode(StrEnum):
     INVALID_PEOPLE = "invalid_people"
     TEAM_INACTIVE = "team_inactive"
     NOT_A_TEAM_OFFER = "not_a_team_offer"
-    NOT_TEAM_LEADER = "not_team_leader"
