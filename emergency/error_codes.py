@@ -20,3 +20,6 @@ class EmergencyErrorCode(StrEnum):
     PROPOSAL_NOT_PENDING = "proposal_not_pending"
     INVALID_READING = "invalid_reading"
     UNKNOWN_SENSOR = "unknown_sensor"
+    # drills and wind-downs
+    DRILL_NOT_ACTIVE = "drill_not_active"
+    MODE_TRANSITION_NOT_ALLOWED = "mode_transition_not_allowed"

@@ -12,6 +12,7 @@ from .alerts import (
     CapSeverity,
     CapUrgency,
 )
+from .drills import Drill, WindDown, WindDownCause
 from .fanout import FanoutState, FanoutStatus
 from .plans import (
     ImmutableVersionError,
@@ -66,6 +67,7 @@ __all__ = [
     "CapResponseType",
     "CapSeverity",
     "CapUrgency",
+    "Drill",
     "FanoutState",
     "FanoutStatus",
     "ImmutableVersionError",
@@ -84,4 +86,6 @@ __all__ = [
     "SafetyCheckStatus",
     "SafetyState",
     "SafetyStatus",
+    "WindDown",
+    "WindDownCause",
 ]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('community', '0004_opaque_phone_usernames'),  # (Area, Household, Resident, User: unchanged since)
-        ('volunteers', '0006_teams'),
+        ('volunteers', '0007_teams'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

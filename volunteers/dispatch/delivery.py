@@ -11,7 +11,7 @@ from graphql_relay import to_global_id
 from community.models import Role, RoleAssignment, User
 from notifications.consent import opted_out_phones
 from notifications.models import SmsMessage, SmsStatus
-from notifications.outbox import SmsItem, queue_sms_bulk
+from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk
 from notifications.services import notify_many, notify_template
 
 from ..models import ContactChannel, Offer, OfferPool, Task, TaskAssignment
@@ -90,8 +90,11 @@ def _link_sms(offers: list[Offer], items: list[SmsItem]) -> None:
 
 
 def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
-    """Push to everyone whose offer was withdrawn; SMS only to those who were texted."""
+    """Push to everyone whose offer was withdrawn; SMS only to those whose offer text was
+    handed to a carrier (one dropped unsent, or refused, needs no "never mind")."""
     users = User.objects.in_bulk([o.user_id for o in offers])
+    texted = set(SmsMessage.objects.filter(pk__in=[o.sms_message_id for o in offers if o.sms_message_id],
+                                           status__in=HANDED_OVER).values_list("pk", flat=True))
     items: list[SmsItem] = []
     for offer in offers:
         user = users[offer.user_id]
@@ -99,7 +102,7 @@ def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
         context = {"task": task.title, "why": why}
         notify_template(user, "task.offer.withdrawn", context, kind="task.offer.withdrawn", data=offer_data(offer),
                         related=offer, is_drill=task.is_drill)
-        if offer.sms_message_id:
+        if offer.sms_message_id in texted:
             items.append(SmsItem(template="task.offer.withdrawn.sms", context=context, purpose="task_offer_withdrawn",
                               idempotency_key=f"task-offer-withdrawn:{offer.pk}", to_user=user, related=offer,
                               is_drill=task.is_drill))

@@ -58,6 +58,7 @@ from .profiles import (
     record_offer_outcome,
 )
 from .task_closed import TaskClosing, register_task_closed_handler
+from .task_closing import ClosingResult, close_tasks, is_held, join_help_request, stop_recruiting
 from .task_metrics import (
     AreaDispatchMetrics,
     DrillFilter,
@@ -99,6 +100,11 @@ __all__ = [
     "save_team",
     "set_team_duty_status",
     "ActivitySpec",
+    "ClosingResult",
+    "close_tasks",
+    "is_held",
+    "join_help_request",
+    "stop_recruiting",
     "AnswerOutcome",
     "AreaDispatchMetrics",
     "DrillFilter",

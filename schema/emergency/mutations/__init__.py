@@ -4,6 +4,7 @@ mobilisation. Each resolves IDs, checks permission, calls one service and shapes
 import graphene
 
 from .alerts import CancelAlert, IssueAlert, PreviewAlert, UpdateAlert
+from .close_tasks import CloseTasks
 from .mobilisation import RespondToMobilisation
 from .plans import SaveResponsePlan
 from .safety_checks import AnswerSafetyCheck, CloseSafetyCheck, StartSafetyCheck
@@ -24,3 +25,4 @@ class EmergencyMutations(graphene.ObjectType):
     respond_to_mobilisation = RespondToMobilisation.Field()
     decide_warning_proposal = DecideWarningProposal.Field()
     save_sensor = SaveSensor.Field()
+    close_tasks = CloseTasks.Field()

@@ -131,4 +131,16 @@ MOBILISATION = [
           secrets=("mobilisation",)),
 ]
 
-ENTRIES = PLANS + ALERTS + SAFETY + MOBILISATION
+DRILLS = [
+    Entry("Query.drills", "emergency/Drills", lambda w: {"areaId": w.gid("com_a")},
+          allowed={"admin": sees("drill"), "commander": sees("drill")},
+          refused=community_admin_refusals(), secrets=("switch",)),
+    Entry("Query.windDowns", "emergency/WindDowns", lambda w: {"areaId": w.gid("grid_a1")},
+          allowed={"worker": sees("wind_down"), "admin": sees("wind_down"), "commander": sees("wind_down")},
+          refused=grid_staff_refusals()),
+    Entry("Mutation.closeTasks", "emergency/CloseTasks", lambda w: {"areaId": w.gid("grid_a1"), "reason": "收尾"},
+          allowed={"worker": done("taskIds"), "admin": done("taskIds"), "commander": done("taskIds")},
+          refused=grid_staff_refusals()),
+]
+
+ENTRIES = PLANS + ALERTS + SAFETY + MOBILISATION + DRILLS

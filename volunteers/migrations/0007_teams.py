@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('community', '0004_opaque_phone_usernames'),  # (Area, Household, Resident, User: unchanged since)
         ('notifications', '0003_sms_priority'),
-        ('volunteers', '0005_task_address_255'),
+        ('volunteers', '0006_task_people_to_help'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

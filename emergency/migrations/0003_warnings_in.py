@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('community', '0005_emergency_models_moved'),
-        ('emergency', '0001_initial'),
+        ('emergency', '0002_drills_and_wind_downs'),
         ('resources', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
