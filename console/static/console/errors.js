@@ -104,6 +104,7 @@ export const ERRORS = {
     UNSUPPORTED_FILE_TYPE: '不支持的文件类型。',
     USE_PASSWORD_LOGIN: '工作人员请使用用户名和密码登录。',
     WRONG_CHECKIN_CODE: '现场码不正确。',
+    DRILL_NOT_ACTIVE: '该区域没有正在进行的演练。',
     // Facilities, supplies, teams, warnings that come in
     ALREADY_IN_SHELTER: '有人已在避难场所登记入住。',
     ALREADY_SETTLED: '该物资已发放或已释放。',
@@ -225,6 +226,7 @@ export const ERRORS = {
     UNSUPPORTED_FILE_TYPE: 'Unsupported file type.',
     USE_PASSWORD_LOGIN: 'Staff sign in with username and password.',
     WRONG_CHECKIN_CODE: 'Wrong on-site code.',
+    DRILL_NOT_ACTIVE: 'No drill is running in this area.',
     // Facilities, supplies, teams, warnings that come in
     ALREADY_IN_SHELTER: 'Someone is already checked in at a shelter.',
     ALREADY_SETTLED: 'These supplies were already distributed or released.',

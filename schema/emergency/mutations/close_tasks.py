@@ -34,13 +34,14 @@ class CloseTasks(BaseMutation):
     others released); one nobody holds is cancelled with `reason`. dryRun counts and changes
     nothing. A repeat finds nothing left to close; send an idempotency key all the same."""
 
-    dry_run = graphene.Boolean(required=True)
-    matched = graphene.Int(required=True, description="Open tasks matching, before this call.")
-    closed = graphene.Int(required=True, description="Closed (somebody held them); dryRun: would be.")
-    cancelled = graphene.Int(required=True, description="Cancelled (nobody held them); dryRun: would be.")
-    skipped = graphene.Int(required=True, description="Closed by someone else meanwhile.")
-    remaining = graphene.Int(required=True, description="Matching tasks beyond `limit`, still open.")
-    task_ids = graphene.List(graphene.NonNull(graphene.ID), required=True, description="The tasks this call settled.")
+    dry_run = graphene.Boolean()
+    matched = graphene.Int(description="Open tasks matching, before this call.")
+    closed = graphene.Int(description="Closed (somebody held them); dryRun: would be.")
+    cancelled = graphene.Int(description="Cancelled (nobody held them); dryRun: would be.")
+    skipped = graphene.Int(description="Closed by someone else meanwhile.")
+    remaining = graphene.Int(description="Matching tasks beyond `limit`, still open.")
+    # (Nullable like every payload field: a refused call answers its errors and nothing else.)
+    task_ids = graphene.List(graphene.NonNull(graphene.ID), description="The tasks this call settled.")
 
     class Arguments:
         area_id = graphene.ID(required=True)
