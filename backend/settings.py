@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "notifications",
     "community",
     "volunteers",
+    "resources",
     "emergency",
     "console",
 ]
@@ -206,6 +207,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # emergency: re-drive fan-outs whose worker died; welfare checks for the silent.
     "emergency-sweep": {"task": "community.tasks.sweep_emergency", "schedule": 15.0},
     "emergency-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
+    # warnings in: poll CAP feeds that are due (each has its own interval), expire proposals.
+    "emergency-warning-feeds": {"task": "emergency.tasks.poll_warning_feeds", "schedule": 30.0},
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -578,6 +581,21 @@ CAP_FEED_PER_ADDRESS_PER_MINUTE = env.int("CAP_FEED_PER_ADDRESS_PER_MINUTE", def
 # After-action reports: the signed download link lasts this long; downloads per person per minute.
 AFTER_ACTION_LINK_MAX_AGE = env.int("AFTER_ACTION_LINK_MAX_AGE", default=600)
 AFTER_ACTION_DOWNLOADS_PER_MINUTE = env.int("AFTER_ACTION_DOWNLOADS_PER_MINUTE", default=10)
+
+# --- Warnings that come in (emergency/warnings) ------------------------------------------------
+# Signed webhooks (CAP documents, sensor readings): how far a request's timestamp may be from
+# our clock (its nonce is remembered twice as long), and the largest body taken.
+WARNING_WEBHOOK_TOLERANCE_SECONDS = env.int("WARNING_WEBHOOK_TOLERANCE_SECONDS", default=300)
+WARNING_WEBHOOK_MAX_BYTES = env.int("WARNING_WEBHOOK_MAX_BYTES", default=1024 * 1024)
+# Polled CAP feeds: time-outs per request, the largest document, entries fetched per poll.
+WARNING_FEED_CONNECT_TIMEOUT = env.float("WARNING_FEED_CONNECT_TIMEOUT", default=5.0)
+WARNING_FEED_TIMEOUT = env.float("WARNING_FEED_TIMEOUT", default=15.0)
+WARNING_FEED_MAX_BYTES = env.int("WARNING_FEED_MAX_BYTES", default=2 * 1024 * 1024)
+WARNING_FEED_MAX_ENTRIES = env.int("WARNING_FEED_MAX_ENTRIES", default=50)
+# Matching: <geocode> names whose value is a Linli area code, and the kinds of area a polygon
+# or circle is tested against (the highest covered area of a branch gets the proposal).
+WARNING_GEOCODE_NAMES = env.list("WARNING_GEOCODE_NAMES", default=["LINLI_AREA"])
+WARNING_MATCH_AREA_KINDS = env.list("WARNING_MATCH_AREA_KINDS", default=["subdistrict", "community"])
 
 # --- Web console (/console/) -------------------------------------------------------------------
 # The base map: a Leaflet tile URL template ({z}/{x}/{y}, {s} for a subdomain), its attribution,

@@ -31,6 +31,7 @@ class Action(StrEnum):
     ISSUE_ALERTS = "issue_alerts"
     VIEW_REPORTS = "view_reports"
     MANAGE_AREAS = "manage_areas"  # draw boundaries (not grid workers: a grid is drawn from above)
+    MANAGE_RESOURCES = "manage_resources"  # facilities, shelter check-ins, stock, teams
 
 
 _STAFF_BASE = {
@@ -41,6 +42,7 @@ _STAFF_BASE = {
     Action.MANAGE_TASKS,
     Action.MANAGE_HAZARDS,
     Action.VIEW_REPORTS,
+    Action.MANAGE_RESOURCES,
 }
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {

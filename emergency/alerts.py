@@ -1,6 +1,7 @@
 """Alerts: issue, update and cancel (as CAP does), and the fan-out to residents.
 
     issue_alert(area, data, by=user, is_drill=False)      # data: see check_alert_data
+    issue_alert(area, data, by=user, shelters=[school])   # names where to go (resources.Facility)
     update_alert(alert, changes, by=user)                 # a new Update referencing it
     cancel_alert(alert, by=user, note="...")              # a new Cancel referencing it
     preview_alert(area, data, is_drill=False)             # the same, unsaved (CAP preview)
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from notifications.outbox import SmsItem, queue_sms_bulk
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 from notifications.templates import normalize_language
+from resources.models import Facility, FacilityKind
 
 from .drills import covering_drill
 from .error_codes import EmergencyErrorCode as Code
@@ -133,12 +135,20 @@ def new_identifier(area: Area) -> str:
     return f"linli-{area.code}-{uuid.uuid4().hex}"
 
 
+def check_shelters(shelters: Sequence[Facility], field: str = "shelter_ids") -> list[Facility]:
+    if len(shelters) > 10 or any(s.kind != FacilityKind.SHELTER for s in shelters):
+        raise field_error(field, "Name at most 10 shelters (facilities of kind SHELTER).", Code.INVALID)
+    return list(dict.fromkeys(shelters))
+
+
 def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: bool = False,
                 plan_step: PlanStep | None = None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT,
-                drill: Drill | None = None) -> Alert:
-    """Write an alert and fan it out after commit. A drill alert is tied to `drill`, else to
-    the drill covering the area (if any), so that the drill's end winds it down."""
+                drill: Drill | None = None, shelters: Sequence[Facility] = ()) -> Alert:
+    """Write an alert and fan it out after commit; `shelters` are where residents should go.
+    A drill alert is tied to `drill`, else to the drill covering the area (if any), so that
+    the drill's end winds it down."""
     values = check_alert_data(data)
+    shelters = check_shelters(shelters)
     if is_drill and drill is None:
         drill = covering_drill(area)
     with transaction.atomic():
@@ -146,6 +156,7 @@ def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: 
             identifier=new_identifier(area), area=area, msg_type=msg_type, references=references,
             is_drill=is_drill, drill=drill if is_drill else None, issued_by=by, plan_step=plan_step, **values,
         )
+        alert.shelters.set(shelters)
         _announce(alert)
     return alert
 
@@ -184,8 +195,9 @@ def _follow_up(alert: Alert, values: dict[str, Any], *, by: User | None, msg_typ
             data.update(headline_en="", description_en="", instruction_en="")
         if data.get("expires") is not None and data["expires"] <= timezone.now():
             data["expires"] = None
+        shelters = list(alert.shelters.all()) if msg_type == CapMsgType.UPDATE else []  # an all-clear sends nobody anywhere
         return issue_alert(alert.area, data, by=by, is_drill=alert.is_drill, references=alert, msg_type=msg_type,
-                           drill=alert.drill)
+                           drill=alert.drill, shelters=shelters)
 
 
 # Each Chinese text and its English counterpart: an update that rewrites one language's text
@@ -265,8 +277,9 @@ def alert_chunk(alert: Alert) -> bool:
         alert.fanout_phase, alert.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
         return False
     alert.fanout_phase = phase
-    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None])  # uses_app: has a user
-    sms = _sms_items(alert, residents) if alert.send_sms else []
+    shelters = list(alert.shelters.all())  # once per chunk, not per resident
+    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None], shelters)  # uses_app: has a user
+    sms = _sms_items(alert, residents, shelters) if alert.send_sms else []
     queue_sms_bulk(sms)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),
          unreachable=sum(1 for r in residents if not r.uses_app and not r.sms_phone))
@@ -274,18 +287,30 @@ def alert_chunk(alert: Alert) -> bool:
     return False
 
 
-def texts_for(alert: Alert, language: str) -> dict[str, str]:
+def shelters_text(shelters: Sequence[Facility], language: str) -> str:
+    """"Go to: A (address); B" in the resident's language; empty when none are named."""
+    if not shelters:
+        return ""
+    english = normalize_language(language) == "en"
+    names = [f"{(s.name_en if english and s.name_en else s.name)}{f'（{s.address}）' if s.address and not english else ''}"
+             for s in shelters]
+    return ("Shelters: " + "; ".join(names) + ".") if english else ("避难场所：" + "；".join(names) + "。")
+
+
+def texts_for(alert: Alert, language: str, shelters: Sequence[Facility] | None = None) -> dict[str, str]:
     english = normalize_language(language) == "en" and bool(alert.headline_en)
     zh_prefix, en_prefix = PREFIX[CapMsgType(alert.msg_type)]
     headline = alert.headline_en if english else alert.headline
     description = alert.description_en if english else alert.description
     instruction = alert.instruction_en if english else alert.instruction
+    where = shelters_text(list(alert.shelters.all()) if shelters is None else shelters, language)
+    instruction = " ".join(t for t in (instruction, where) if t)
     body = "\n".join(t for t in (description, instruction) if t) or headline
     return {"prefix": en_prefix if normalize_language(language) == "en" else zh_prefix, "headline": headline,
             "instruction": instruction, "body": body}
 
 
-def _push(alert: Alert, users: list[User]) -> None:
+def _push(alert: Alert, users: list[User], shelters: Sequence[Facility]) -> None:
     by_language: dict[str, list[User]] = {}
     for user in users:
         by_language.setdefault(normalize_language(user.preferred_language), []).append(user)
@@ -293,18 +318,18 @@ def _push(alert: Alert, users: list[User]) -> None:
     data = {"alertId": to_global_id("Alert", alert.pk), "msgType": str(alert.msg_type).upper(),
             "severity": str(alert.severity).upper(), "areaId": to_global_id("Area", alert.area_id)}
     for language, group in by_language.items():
-        notify_many(group, kind="alert", template="emergency.alert.push", context=texts_for(alert, language),
+        notify_many(group, kind="alert", template="emergency.alert.push", context=texts_for(alert, language, shelters),
                     data=data, related=alert, is_drill=alert.is_drill)
 
 
-def _sms_items(alert: Alert, residents: list[Resident]) -> list[SmsItem]:
+def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility]) -> list[SmsItem]:
     items: list[SmsItem] = []
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.uses_app and not resident.is_vulnerable):
             continue
         items.append(SmsItem(
-            template="emergency.alert.sms", context=texts_for(alert, resident.language), purpose="alert",
+            template="emergency.alert.sms", context=texts_for(alert, resident.language, shelters), purpose="alert",
             idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
             related=alert, is_drill=alert.is_drill,
         ))

@@ -15,6 +15,11 @@ class EmergencyErrorCode(StrEnum):
     SAFETY_CHECK_CLOSED = "safety_check_closed"
     NOT_IN_SAFETY_CHECK = "not_in_safety_check"
     INVALID_PERIOD = "invalid_period"
+    # warnings that come in, sensors
+    INVALID_CAP = "invalid_cap"
+    PROPOSAL_NOT_PENDING = "proposal_not_pending"
+    INVALID_READING = "invalid_reading"
+    UNKNOWN_SENSOR = "unknown_sensor"
     # drills and wind-downs
     DRILL_NOT_ACTIVE = "drill_not_active"
     MODE_TRANSITION_NOT_ALLOWED = "mode_transition_not_allowed"

@@ -1,6 +1,7 @@
 """The actions a response plan may list, and the validation of each one's params.
 
-    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes
+    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes, and
+                   shelter_codes?: [facility codes] naming the shelters residents should go to
     SAFETY_CHECK   {title?, welfare_after_minutes?}
     MOBILISE       {level: STANDBY|CALL_IN, include_party_members?: bool, message?}
     SET_DISPATCH   dispatch parameters (volunteers.dispatch PARAMETER_RANGES), each a number
@@ -10,6 +11,9 @@
     CREATE_TASKS   {target: HAZARD_POINTS|VULNERABLE_RESIDENTS, title, description?, priority?,
                     headcount?, required_skills?, deadline_minutes?, hazard_kinds?,
                     min_severity?, vulnerability_flags?}
+    FACILITIES     {status: OPEN|CLOSED, kinds?: [SHELTER|MEDICAL|WATER|CHARGING], codes?: [facility codes]}:
+                   the facilities of those kinds (or with those codes) in the switched area's
+                   subtree; kinds default to SHELTER; closing skips a shelter people are in
 
 check_actions(actions) returns the normalised list or raises one ValidationError naming
 every problem of every action at once, as actions.<i>.params.<param> (snake_case here; the
@@ -27,6 +31,7 @@ from django.core.exceptions import ValidationError
 
 from community.models import VULNERABILITY_FLAGS, HazardKind, Severity
 from core.errors import field_error
+from resources.models import Facility, FacilityKind
 from volunteers.dispatch.parameters import CHOICE_PARAMETERS, INTEGER_PARAMETERS, PARAMETER_RANGES
 from volunteers.models import Skill
 
@@ -102,10 +107,36 @@ def check_alert(params: Params, problems: Problems) -> Params:
         if name in params:
             problems.add(name, "A plan gives expires_in_minutes, not a fixed time.")
     try:
-        check_alert_data({k: v for k, v in params.items() if k not in ("expires", "onset")})
+        check_alert_data({k: v for k, v in params.items() if k not in ("expires", "onset", "shelter_codes")})
     except ValidationError as exc:
         problems.take(exc)
+    if "shelter_codes" in params:
+        _facility_codes(params["shelter_codes"], "shelter_codes", problems, kinds=[FacilityKind.SHELTER])
     return params
+
+
+def _facility_codes(codes: object, name: str, problems: Problems, kinds: list[str] | None = None) -> list[str]:
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes) or len(codes) > 50:
+        problems.add(name, "Give a list of at most 50 facility codes.")
+        return []
+    found = Facility.objects.filter(code__in=codes)
+    if kinds:
+        found = found.filter(kind__in=kinds)
+    known = set(found.values_list("code", flat=True))
+    what = "shelter" if kinds == [FacilityKind.SHELTER] else "facility"
+    for code in [c for c in codes if c not in known]:
+        problems.add(name, f"No {what} with code {code!r}.")
+    return [c for c in dict.fromkeys(codes) if c in known]
+
+
+def check_facilities(params: Params, problems: Problems) -> Params:
+    _only(params, {"status", "kinds", "codes"}, problems)
+    out: Params = {"status": _choices(params, "status", ("OPEN", "CLOSED"), problems),
+                   "kinds": _choices(params, "kinds", FacilityKind.values, problems, many=True, default=[]),
+                   "codes": _facility_codes(params.get("codes", []), "codes", problems)}
+    if not out["kinds"] and not out["codes"]:
+        out["kinds"] = [FacilityKind.SHELTER.value]
+    return out
 
 
 def check_safety_check(params: Params, problems: Problems) -> Params:
@@ -182,6 +213,7 @@ def _skills(codes: object, problems: Problems) -> list[str]:
 CHECKERS: dict[str, Callable[[Params, Problems], Params]] = {
     PlanAction.ALERT: check_alert, PlanAction.SAFETY_CHECK: check_safety_check, PlanAction.MOBILISE: check_mobilise,
     PlanAction.SET_DISPATCH: check_set_dispatch, PlanAction.CREATE_TASKS: check_create_tasks,
+    PlanAction.FACILITIES: check_facilities,
 }
 
 

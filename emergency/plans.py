@@ -29,6 +29,8 @@ from django.utils import timezone
 from community.models import MODE_SEVERITY, Area, HazardPoint, Mode, ModeSwitch, Resident, User
 from core.errors import field_error
 from core.text import clean_text
+from resources.facilities import set_facility_status
+from resources.models import Facility, FacilityStatus
 from volunteers.services import (
     TaskSpec,
     clear_area_dispatch_override,
@@ -41,6 +43,7 @@ from .alerts import issue_alert
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import mobilise_chunk
 from .models import (
+    CapSeverity,
     Drill,
     PlanAction,
     PlanRun,
@@ -57,14 +60,22 @@ TASKS_PER_CHUNK = 100
 
 # --- versions ---------------------------------------------------------------------------------
 def save_plan_version(area: Area, mode: str, *, name: str, actions: object, by: User | None, description: str = "",
-                      is_enabled: bool = True, change_note: str = "") -> ResponsePlan:
-    """Write the next version of (area, mode)'s plan; earlier versions stay as they were."""
+                      is_enabled: bool = True, change_note: str = "", auto_switch_severity: str = "") -> ResponsePlan:
+    """Write the next version of (area, mode)'s plan; earlier versions stay as they were.
+    `auto_switch_severity`: an incoming warning at least this severe switches the area into
+    this mode by itself (emergency.warnings.proposals); blank: commanders are asked."""
     mode = getattr(mode, "value", mode)
     if mode not in Mode.values:
         raise field_error("mode", "Unknown mode.", Code.INVALID_MODE)
+    severity = getattr(auto_switch_severity, "value", auto_switch_severity) or ""
+    if severity and (severity not in CapSeverity.values or severity == CapSeverity.UNKNOWN
+                     or mode not in (Mode.STANDBY, Mode.EMERGENCY)):
+        raise field_error("auto_switch_severity", "Minor, Moderate, Severe or Extreme, on a STANDBY or EMERGENCY plan.",
+                          Code.INVALID)
     values = dict(
         name=clean_text(name, "name", 100, required=True), description=clean_text(description, "description", 4000),
         change_note=clean_text(change_note, "change_note", 500), actions=check_actions(actions), is_enabled=bool(is_enabled),
+        auto_switch_severity=severity,
     )
     for _ in range(3):
         try:
@@ -233,8 +244,10 @@ def _actor(step: PlanStep) -> User | None:
 
 def run_alert(step: PlanStep) -> bool:
     params = dict(step.params)
+    codes = params.pop("shelter_codes", None) or []
+    shelters = list(Facility.objects.filter(code__in=codes).order_by("name"))
     alert = issue_alert(step.run.area, params, by=_actor(step), is_drill=step.run.is_drill, plan_step=step,
-                        drill=step.run.drill)
+                        drill=step.run.drill, shelters=shelters)
     step.result = {"alert_id": alert.pk}
     return True
 
@@ -307,7 +320,30 @@ def _task_description(params: Params, target: HazardPoint | Resident) -> str:
     return "\n".join(t for t in (params.get("description", ""), where) if t)
 
 
+def run_facilities(step: PlanStep) -> bool:
+    """Open or close the area's facilities the step names. A drill only says what it would
+    do: opening a real shelter is not practice. Closing skips a shelter with people inside."""
+    params, run = step.params, step.run
+    facilities = Facility.objects.filter(area__path__startswith=run.area.path)
+    named = Q(kind__in=params.get("kinds", [])) | Q(code__in=params.get("codes", []))
+    chosen = list(facilities.filter(named).order_by("code"))
+    if run.is_drill:
+        step.result = {"drill": True, "would": [f.code for f in chosen], "status": params["status"]}
+        return True
+    done, skipped = [], []
+    reason = f"预案 {run.plan.name if run.plan else ''} v{run.plan_version}"
+    for facility in chosen:
+        if params["status"] == FacilityStatus.CLOSED and facility.occupancy:
+            skipped.append(facility.code)
+            continue
+        set_facility_status(facility, params["status"], by=_actor(step), reason=reason)
+        done.append(facility.code)
+    step.result = {"status": params["status"], "facilities": done, "skipped": skipped}
+    return True
+
+
 EXECUTORS: dict[PlanAction, Callable[[PlanStep], bool]] = {
     PlanAction.ALERT: run_alert, PlanAction.SAFETY_CHECK: run_safety_check, PlanAction.MOBILISE: mobilise_chunk,
     PlanAction.SET_DISPATCH: run_set_dispatch, PlanAction.CREATE_TASKS: run_create_tasks,
+    PlanAction.FACILITIES: run_facilities,
 }

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from community.models import Area, ModeSwitch, User
 from core.errors import field_error
+from resources.review import ShelterReview, SuppliesReview, shelters_review, supplies_review
 from volunteers.models import Task, TaskAssignment
 
 from .error_codes import EmergencyErrorCode as Code
@@ -40,6 +41,7 @@ from .models import (
 )
 from .review_areas import AreaRow, OpenWork, area_breakdown, open_work
 from .review_messages import MessageReview, message_review
+from .warnings.review import WarningsReview, warnings_review
 
 MAX_PERIOD = dt.timedelta(days=366)
 CURVE_POINTS = 48
@@ -48,7 +50,7 @@ CURVE_POINTS = 48
 @dataclass
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # "switch" | "alert" | "safety_check" | "wind_down"
+    kind: str  # "switch" | "alert" | "safety_check" | "wind_down" | "warning" | "facility"
     area: str
     title: str
     detail: str = ""
@@ -112,6 +114,11 @@ class AfterActionReport:
     breakdown: list[AreaRow]  # the area itself first (the total), then every area below it to the grids
     open_work: OpenWork
     generated_at: dt.datetime = field(default_factory=timezone.now)
+    # Before and during (issue 20): supplies used and distributed, shelter occupancy over
+    # time, warnings received and the time to decide. Filled by add_resources_and_warnings.
+    supplies: SuppliesReview = field(default_factory=SuppliesReview)
+    shelters: list[ShelterReview] = field(default_factory=list)
+    warnings: WarningsReview = field(default_factory=WarningsReview)
 
     @property
     def total(self) -> AreaRow:
@@ -138,14 +145,14 @@ def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, d
                   .select_related("area").order_by("started_at"))
     tasks = _tasks(area, since, until, drills)
     mobilisations = Mobilisation.objects.filter(_related_areas_q(area), is_drill=drills, notified_at__range=(since, until))
-    return AfterActionReport(
+    return add_resources_and_warnings(AfterActionReport(
         area=area, since=since, until=until, drills=drills,
         timeline=_timeline(area, since, until, drills, alerts, checks),
         safety_checks=[_review_check(check, area) for check in checks],
         tasks=_task_review(tasks), people=_people(tasks, mobilisations),
         messages=message_review(area.path, alerts, checks, tasks, mobilisations, drills),
         breakdown=area_breakdown(area, checks, tasks), open_work=open_work(area, checks, tasks, viewer),
-    )
+    ))
 
 
 def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, alerts: QuerySet[Alert],
@@ -260,3 +267,27 @@ def _people(tasks: QuerySet[Task], mobilisations: QuerySet[Mobilisation]) -> Peo
         review.answered_available += row["n"] if row["response"] == MobilisationResponse.AVAILABLE else 0
         review.answered_unavailable += row["n"] if row["response"] == MobilisationResponse.UNAVAILABLE else 0
     return review
+
+
+def add_resources_and_warnings(report: AfterActionReport) -> AfterActionReport:
+    """The report's sections on supplies, shelters and incoming warnings, from their apps."""
+    area, since, until, drills = report.area, report.since, report.until, report.drills
+    report.supplies = supplies_review(area, since, until, drills=drills)
+    report.shelters = shelters_review(area, since, until, drills=drills)
+    report.warnings = warnings_review(area, since, until, drills=drills)
+    report.timeline = sorted(report.timeline + _warning_entries(report.warnings) + _facility_entries(report.shelters),
+                             key=lambda e: e.at)
+    return report
+
+
+def _warning_entries(review: WarningsReview) -> list[TimelineEntry]:
+    return [TimelineEntry(e.warning.received_at, "warning", "、".join(e.areas) or "—",
+                          f"{e.warning.msg_type}: {e.warning.headline or e.warning.event}",
+                          f"{e.warning.severity}/{e.warning.urgency} ({e.warning.sender})")
+            for e in review.entries]
+
+
+def _facility_entries(shelters: list[ShelterReview]) -> list[TimelineEntry]:
+    """Shelters opening and closing (check-ins are in the occupancy curves)."""
+    return [TimelineEntry(e.at, "facility", s.facility.area.name, f"{s.facility.name} {e.kind}", e.reason)
+            for s in shelters for e in s.status_changes]

@@ -19,6 +19,7 @@ from .review_areas import AreaRow
 from .review_charts import line_chart, stacked_bars
 from .review_labels import Labels, labels
 from .review_messages import KEYS, LANES
+from .review_resources_html import resources_and_warnings_context
 
 MESSAGE_COLUMNS = KEYS
 
@@ -65,6 +66,7 @@ def report_context(report: AfterActionReport, L: Labels) -> dict[str, Any]:
                      for name, values in report.messages.by_channel().items()],
         "purposes": [Row(L.purpose(p), [v[k] for k in MESSAGE_COLUMNS]) for p, v in sorted(report.messages.by_purpose.items())],
         "messages_chart": messages_chart(report, L),
+        **resources_and_warnings_context(report, L),
     }
 
 

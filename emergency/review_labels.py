@@ -114,6 +114,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "alert": ("预警", "Alert"),
     "safety_check": ("报平安", "Safety check"),
     "wind_down": ("收尾", "Wind-down"),
+    "warning": ("外部预警", "Incoming warning"),
+    "facility": ("设施", "Facility"),
     "wind_down_detail": ("取消任务 {tasks_cancelled}，撤回派单 {offers_withdrawn}，作废短信 {messages_superseded}，"
                          "解除预警 {alerts_cancelled}，预警到期 {alerts_expired}，结束报平安 {safety_checks_closed}；"
                          "仍在进行 {kept}",

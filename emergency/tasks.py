@@ -26,6 +26,9 @@ from .models import Alert, PlanRun, SafetyCheck, WindDown
 from .plans import plan_run_chunk
 from .safety import safety_check_chunk
 from .safety_answers import request_welfare_checks
+from .warnings.feeds import poll_due_feeds
+from .warnings.proposals import expire_proposals
+from .warnings.signing import forget_old_nonces
 from .winddown import wind_down_chunk
 
 JOBS: tuple[tuple[str, type[fanout.Job], Chunk], ...] = (
@@ -81,6 +84,16 @@ def sweep_welfare_checks() -> int:
     """Periodic: vulnerable residents silent past their check's welfare time get a
     welfare-check task at their address (idempotent per resident and check)."""
     return request_welfare_checks()
+
+
+@shared_task(name="emergency.tasks.poll_warning_feeds", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def poll_warning_feeds() -> dict[str, int]:
+    """Periodic: poll the CAP feeds that are due (each at its own interval), expire proposals
+    whose warning ran out undecided, and forget webhook nonces past their window."""
+    taken = {code: result.taken for code, result in poll_due_feeds().items()}
+    expire_proposals()
+    forget_old_nonces()
+    return taken
 
 
 def run_pending_emergency_jobs(max_rounds: int = 1000) -> int:

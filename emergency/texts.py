@@ -43,3 +43,19 @@ def register_emergency_templates() -> None:
     register_template("emergency.mobilise.reply.yes", zh="谢谢！已记录您可以参加，请留意任务派单。",
                       en="Thank you! You are marked available; watch for task offers.", max_segments=1)
     register_template("emergency.mobilise.reply.no", zh="好的，已记录。注意安全。", en="Noted. Stay safe.", max_segments=1)
+    # warnings that come in: a proposal to the commanders, or the switch a plan made by itself
+    register_template("emergency.warning.proposal.title", zh="外部预警：{headline}", en="Incoming warning: {headline}",
+                      max_segments=2)
+    register_template(
+        "emergency.warning.proposal",
+        zh="{event}（{severity}）覆盖{area}。是否将{area}切换为{mode}状态并启动{plan}？请在App中决定。",
+        en="{event} ({severity_en}) covers {area}. Switch {area} to {mode_en} and run {plan}? Decide in the app.",
+        max_segments=5,
+    )
+    register_template("emergency.warning.switched.title", zh="已自动切换：{area}", en="Switched: {area}", max_segments=2)
+    register_template(
+        "emergency.warning.switched",
+        zh="{event}（{severity}）覆盖{area}，已按预案自动切换为{mode}状态并启动{plan}。",
+        en="{event} ({severity_en}) covers {area}; as its plan says, {area} was switched to {mode_en} and {plan} started.",
+        max_segments=5,
+    )

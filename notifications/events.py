@@ -22,6 +22,8 @@ OFFER_CREATED = "offer.created"
 OFFER_UPDATED = "offer.updated"
 ALERT_ISSUED = "alert.issued"
 SAFETY_CHECK_UPDATED = "safety_check.updated"
+FACILITY_UPDATED = "facility.updated"
+WARNING_PROPOSED = "warning.proposed"
 
 EVENT_TYPES = {
     AREA_MODE_CHANGED: "An area's mode was switched; reaches subscribers of the area and of its descendants.",
@@ -34,6 +36,10 @@ EVENT_TYPES = {
     OFFER_UPDATED: "A user's offer changed (accepted, late, declined, expired, withdrawn); to user.<id>.",
     ALERT_ISSUED: "An alert (or its update or cancellation) was issued for an area; to area.<id> of that area.",
     SAFETY_CHECK_UPDATED: "A safety check started, got an answer or closed; to safety_check.<id> (staff counts).",
+    FACILITY_UPDATED: "A facility opened or closed, or people checked in or out of a shelter (live occupancy); "
+                      "to facility.<id> and area.<id> of its area and every ancestor.",
+    WARNING_PROPOSED: "An incoming warning matched an area: a proposal to switch its mode was made (or the plan "
+                      "switched it by itself); to area.<id> of that area and every ancestor.",
 }
 
 
@@ -51,6 +57,10 @@ def task_group(task_id: int) -> str:
 
 def safety_check_group(check_id: int) -> str:
     return f"safety_check.{check_id}"
+
+
+def facility_group(facility_id: int) -> str:
+    return f"facility.{facility_id}"
 
 
 def make_event(event_type: str, **payload: Any) -> dict[str, Any]:

@@ -16,22 +16,27 @@ from .emergency.subscriptions import EmergencySubscriptions
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
+from .resources.mutations import ResourcesMutations
+from .resources.queries import ResourcesQueries
+from .resources.subscriptions import ResourcesSubscriptions
 from .volunteers.mutations import VolunteersMutations
 from .volunteers.queries import VolunteersQueries
 from .volunteers.subscriptions import VolunteersSubscriptions
 
 
 # Bases spelled out (not unpacked from a tuple) so that mypy can read the classes.
-class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, VolunteersQueries, graphene.ObjectType):
+class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, ResourcesQueries, VolunteersQueries,
+            graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, VolunteersMutations, graphene.ObjectType):
+class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, ResourcesMutations, VolunteersMutations,
+               graphene.ObjectType):
     pass
 
 
-class Subscription(CommunitySubscriptions, EmergencySubscriptions, NotificationsSubscriptions, VolunteersSubscriptions,
-                   graphene.ObjectType):
+class Subscription(CommunitySubscriptions, EmergencySubscriptions, NotificationsSubscriptions, ResourcesSubscriptions,
+                   VolunteersSubscriptions, graphene.ObjectType):
     pass
 
 

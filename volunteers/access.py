@@ -24,6 +24,7 @@ from .models import (
     ServiceActivity,
     Task,
     TaskAssignment,
+    Team,
     Volunteer,
     VolunteerStatus,
 )
@@ -237,3 +238,30 @@ def visible_assignments(user: User) -> QuerySet[TaskAssignment]:
     if _everywhere(user, Action.MANAGE_TASKS):
         return TaskAssignment.objects.all()
     return TaskAssignment.objects.filter(Q(user=user) | scope_q(user, Action.MANAGE_TASKS, "task__area__path"))
+
+
+# --- teams --------------------------------------------------------------------------------
+def visible_teams(user: User) -> QuerySet[Team]:
+    """Staff see the teams of their areas; a leader their own team, a member with an
+    account the teams they belong to."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if _everywhere(user, Action.VIEW_PEOPLE):
+        return Team.objects.all()
+    return Team.objects.filter(Q(leader=user) | Q(members__user=user) | scope_q(user, Action.VIEW_PEOPLE, "area__path")).distinct()
+
+
+def can_manage_team(user: User, team_or_area: Team | Area) -> bool:
+    """Keep the roster and details: staff of the team's area."""
+    area = team_or_area.area if isinstance(team_or_area, Team) else team_or_area
+    return can(user, Action.MANAGE_RESOURCES, area)
+
+
+def can_set_team_duty(user: User, team: Team) -> bool:
+    """The leader reports their team's duty status; staff of its area may too."""
+    return team.leader_id == user.pk or can_manage_team(user, team)
+
+
+def can_see_team_members(user: User, team: Team) -> bool:
+    """Members' phones: the leader, and staff who may see personal data there."""
+    return team.leader_id == user.pk or can(user, Action.VIEW_PERSONAL_DATA, team.area)

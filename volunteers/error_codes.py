@@ -63,3 +63,8 @@ class VolunteersErrorCode(StrEnum):
     INVALID_ASSIGNMENT_STATUS = "invalid_assignment_status"
     LOCATION_OUTSIDE_AREA = "location_outside_area"
     INVALID_POOL_AREA = "invalid_pool_area"
+    # teams
+    NOT_ENOUGH_PLACES = "not_enough_places"
+    INVALID_PEOPLE = "invalid_people"
+    TEAM_INACTIVE = "team_inactive"
+    NOT_A_TEAM_OFFER = "not_a_team_offer"

@@ -35,8 +35,30 @@ from .safety import (
     SafetyState,
     SafetyStatus,
 )
+from .warnings import (
+    CapStatus,
+    IncomingWarning,
+    ProposalStatus,
+    Sensor,
+    SensorKind,
+    SensorReading,
+    WarningProposal,
+    WarningSource,
+    WarningSourceKind,
+    WebhookNonce,
+)
 
 __all__ = [
+    "CapStatus",
+    "IncomingWarning",
+    "ProposalStatus",
+    "Sensor",
+    "SensorKind",
+    "SensorReading",
+    "WarningProposal",
+    "WarningSource",
+    "WarningSourceKind",
+    "WebhookNonce",
     "Alert",
     "AnswerChannel",
     "CapCategory",

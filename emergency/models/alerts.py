@@ -105,6 +105,8 @@ class Alert(FanoutState):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     plan_step = models.OneToOneField("emergency.PlanStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="alert")
     superseded_at = models.DateTimeField(null=True, blank=True, help_text="A later update or cancellation replaced it.")
+    shelters = models.ManyToManyField("resources.Facility", blank=True, related_name="alerts",
+                                      help_text="Where residents are told to go.")
 
     class Meta:
         db_table = "community_alert"  # the table it had before the emergency app

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from community.models import Area, Mode, ModeSwitch
 
+from .alerts import CapSeverity
 from .fanout import FanoutState
 
 
@@ -25,6 +26,7 @@ class PlanAction(models.TextChoices):
     MOBILISE = "MOBILISE", "志愿者和党员待命/集结"
     SET_DISPATCH = "SET_DISPATCH", "调整派单参数"
     CREATE_TASKS = "CREATE_TASKS", "创建预设任务"
+    FACILITIES = "FACILITIES", "开放/关闭避难场所等设施"
 
 
 class ImmutableVersionError(RuntimeError):
@@ -41,6 +43,10 @@ class ResponsePlan(models.Model):
     description = models.TextField(blank=True)
     actions = models.JSONField(default=list, help_text='[{"type": "ALERT", "params": {...}}, ...]')
     is_enabled = models.BooleanField(default=True, help_text="False: this version withdraws the plan.")
+    auto_switch_severity = models.CharField(
+        max_length=16, choices=CapSeverity.choices, blank=True,
+        help_text="An incoming warning of at least this severity switches the area into this mode by itself "
+                  "(blank: the commander is asked).")
     change_note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

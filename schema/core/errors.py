@@ -19,6 +19,7 @@ from community.geo import GeoErrorCode
 from core.errors import CoreErrorCode
 from emergency.error_codes import EmergencyErrorCode
 from notifications.error_codes import NotificationsErrorCode
+from resources.error_codes import ResourcesErrorCode
 from volunteers.error_codes import VolunteersErrorCode
 
 
@@ -36,7 +37,7 @@ class CommonErrorCode(StrEnum):
 # Every app's error-code enum, so that ErrorCode lists every code in one enum.
 APP_ERROR_CODES: tuple[type[StrEnum], ...] = (
     CommonErrorCode, CoreErrorCode, CommunityErrorCode, GeoErrorCode, VolunteersErrorCode, EmergencyErrorCode,
-    NotificationsErrorCode,
+    NotificationsErrorCode, ResourcesErrorCode,
 )
 ALL_CODES: frozenset[str] = frozenset(member.value for enum_cls in APP_ERROR_CODES for member in enum_cls)
 

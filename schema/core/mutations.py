@@ -163,7 +163,9 @@ class BaseMutation(graphene.Mutation):
                 continue
             value = getattr(payload, name, None)
             if isinstance(value, models.Model):
-                out[name] = {"$model": value._meta.label, "pk": value.pk}
+                out[name] = _model_ref(value)
+            elif isinstance(value, list | tuple) and value and all(isinstance(v, models.Model) for v in value):
+                out[name] = [_model_ref(v) for v in value]
             else:
                 out[name] = value
         return out
@@ -173,10 +175,19 @@ class BaseMutation(graphene.Mutation):
         values = {}
         for name, value in stored.items():
             if isinstance(value, dict) and "$model" in value:
-                model = apps.get_model(value["$model"])
-                value = model.objects.filter(pk=value["pk"]).first()
+                value = _from_ref(value)
+            elif isinstance(value, list) and value and all(isinstance(v, dict) and "$model" in v for v in value):
+                value = [row for row in (_from_ref(v) for v in value) if row is not None]
             values[name] = value
         return cls(errors=[], **values)
+
+
+def _model_ref(row: models.Model) -> dict:
+    return {"$model": row._meta.label, "pk": row.pk}
+
+
+def _from_ref(ref: dict):
+    return apps.get_model(ref["$model"]).objects.filter(pk=ref["pk"]).first()
 
 
 class _RollbackWithPayload(Exception):

@@ -37,9 +37,10 @@ from .types import (
     SafetyStatusType,
     answerable_q,
 )
+from .warning_queries import WarningQueries
 
 
-class EmergencyQueries(graphene.ObjectType):
+class EmergencyQueries(WarningQueries, graphene.ObjectType):
     response_plans = DjangoConnectionField(
         ResponsePlanType, area_id=graphene.ID(required=True), mode=ModeEnum(),
         all_versions=graphene.Boolean(default_value=False),

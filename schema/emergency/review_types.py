@@ -21,6 +21,7 @@ from ..core.errors import UserFacingError
 from ..core.lookup import get_node_or_error
 from ..core.permissions import require
 from ..core.types import plain
+from .review_resources_types import ShelterReviewType, SuppliesReviewType, WarningsReviewType
 from .types import SafetyCheckType
 
 ReportFormatEnum = graphene.Enum("AfterActionReportFormat", [(f.name, f.value) for f in ReportFormat],
@@ -29,7 +30,7 @@ ReportFormatEnum = graphene.Enum("AfterActionReportFormat", [(f.name, f.value) f
 
 class TimelineEntryType(graphene.ObjectType):
     at = graphene.DateTime(required=True)
-    kind = graphene.String(required=True, description="switch, alert, safety_check or wind_down")
+    kind = graphene.String(required=True, description="switch, alert, safety_check, wind_down, warning or facility")
     area = graphene.String(required=True)
     title = graphene.String(required=True)
     detail = graphene.String(required=True)
@@ -178,6 +179,9 @@ class AfterActionReportType(graphene.ObjectType):
     help_to_site_p90_seconds = graphene.Float()
     generated_at = graphene.DateTime(required=True)
     language = graphene.String(required=True, description="The language of html and the files: zh-hans or en.")
+    supplies = graphene.Field(SuppliesReviewType, required=True, description="Supplies used and distributed.")
+    shelters = graphene.List(graphene.NonNull(ShelterReviewType), required=True, description="Shelter occupancy over time.")
+    warnings = graphene.Field(WarningsReviewType, required=True, description="Warnings received and the time to decide.")
     html = graphene.String(required=True, description="The report as a self-contained HTML document with SVG charts, "
                                                       "every label in `language`.")
     download_url = graphene.String(
@@ -250,6 +254,9 @@ def resolve_after_action_report(info, area_id, since, until, drills, language=No
         silent_vulnerable_total=report.open_work.silent_vulnerable_total,
         help_to_site_p50_seconds=report.total.help_to_site_p50, help_to_site_p90_seconds=report.total.help_to_site_p90,
         generated_at=report.generated_at, language=request_language(info, plain(language)),
+        supplies=SuppliesReviewType.build(report.supplies),
+        shelters=[ShelterReviewType.build(s) for s in report.shelters],
+        warnings=WarningsReviewType.build(report.warnings),
     )
     result._report = report
     return result

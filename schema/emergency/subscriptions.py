@@ -9,13 +9,15 @@ import graphene
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from emergency.models import Alert, SafetyCheck
+from community.permissions import Action, can
+from emergency.models import Alert, SafetyCheck, WarningProposal
 from notifications import events
 
 from ..core.errors import NotAuthenticated, PermissionDenied
 from ..core.permissions import visible_area
 from ..core.types import decode_id
 from .types import AlertType, SafetyCounts, counts_payload, may_watch
+from .warning_types import WarningProposalType
 
 
 def _staff_check(user, check_id: str) -> SafetyCheck:
@@ -98,3 +100,37 @@ class EmergencySubscriptions(graphene.ObjectType):
 
     def resolve_area_alerts(root, info, area_id):
         return root
+
+    warning_proposed = graphene.Field(
+        WarningProposalType, area_id=graphene.ID(required=True),
+        description="Staff: each proposal (or automatic switch) an incoming warning makes for this area or below it.",
+    )
+
+    async def subscribe_warning_proposed(root, info, area_id):
+        user = info.context.user
+        area = await sync_to_async(visible_area)(user, area_id)
+        if not await sync_to_async(can)(user, Action.VIEW_AREA, area):
+            raise PermissionDenied("No such area, or you may not see it.", code="NOT_FOUND")
+        stream = await info.context.listen([events.area_group(area.pk)]).open()
+
+        async def generate():
+            try:
+                async for event in stream:
+                    if event.get("type") != events.WARNING_PROPOSED:
+                        continue
+                    proposal = await sync_to_async(_proposal_for)(user, event.get("proposalId"))
+                    if proposal is not None:
+                        yield proposal
+            finally:
+                await stream.close()
+
+        return generate()
+
+    def resolve_warning_proposed(root, info, area_id):
+        return root
+
+
+def _proposal_for(user, proposal_id) -> WarningProposal | None:
+    proposals = WarningProposal.objects.filter(pk=proposal_id).select_related("area", "warning", "plan")
+    proposal = proposals.first()
+    return proposal if proposal is not None and can(user, Action.VIEW_AREA, proposal.area) else None

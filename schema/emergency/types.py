@@ -88,6 +88,8 @@ class ResponsePlanType(DjangoObjectType):
     mode = graphene.Field(ModeEnum, required=True)
     actions = graphene.List(graphene.NonNull(PlanActionType), required=True)
     created_by_name = graphene.String()
+    auto_switch_severity = graphene.Field(
+        lambda: CapSeverityEnum, description="An incoming warning at least this severe switches the area by itself.")
 
     class Meta:
         model = ResponsePlan
@@ -110,6 +112,9 @@ class ResponsePlanType(DjangoObjectType):
 
     def resolve_created_by_name(self, info):
         return str(self.created_by) if self.created_by_id else None
+
+    def resolve_auto_switch_severity(self, info):
+        return self.auto_switch_severity or None
 
 
 class PlanStepType(DjangoObjectType):
@@ -235,6 +240,8 @@ class AlertType(DjangoObjectType):
     cap_xml = graphene.String(required=True, description="This alert as an OASIS CAP 1.2 XML document.")
     fanout_status = graphene.Field(FanoutStatusEnum, required=True)
     delivery = GenericScalar(required=True, description="Staff: {residents, pushed, sms, unreachable} so far.")
+    shelters = graphene.List(graphene.NonNull("schema.resources.types.FacilityType"), required=True,
+                             description="Where residents are told to go.")
 
     class Meta:
         model = Alert
@@ -268,6 +275,9 @@ class AlertType(DjangoObjectType):
 
     def resolve_delivery(self, info):
         return self.fanout_counts if can(_user(info), Action.VIEW_AREA, self.area) else {}
+
+    def resolve_shelters(self, info):
+        return list(self.shelters.all())
 
 
 # --- safety checks --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from volunteers.models import (
     PartyMemberRegistration,
     ServiceActivity,
     Skill,
+    Team,
     Volunteer,
     nearest_volunteers,
 )
@@ -26,6 +27,7 @@ from ..core.scalars import LocationInput, location_to_wgs84
 from ..core.types import plain
 from .activity_types import HoursBucket, HoursPeriodEnum, ServiceActivityType, ServiceHoursSummary
 from .task_queries import TaskQueries
+from .team_types import TeamDutyStatusEnum, TeamKindEnum, TeamType
 from .types import (
     PartyMemberRegistrationType,
     PartyRegistrationStatusEnum,
@@ -92,6 +94,11 @@ class VolunteersQueries(TaskQueries, graphene.ObjectType):
     """Volunteers, Party members, activities, service hours, tasks and offers."""
 
     skills = DjangoConnectionField(SkillType, description="The managed list of skills.")
+    teams = DjangoConnectionField(
+        TeamType, area_id=graphene.ID(description="Serving in this area's subtree."), kind=TeamKindEnum(),
+        duty_status=TeamDutyStatusEnum(),
+        description="Emergency teams: staff see their areas' teams; a leader or member their own teams.",
+    )
     my_volunteer_profile = graphene.Field(VolunteerType, description="Your volunteer profile, or null.")
     volunteers = DjangoConnectionField(
         VolunteerType,
@@ -161,6 +168,18 @@ class VolunteersQueries(TaskQueries, graphene.ObjectType):
         qs = filter_volunteers(qs, status=status, area=_area_arg(area_id, "area_id"), skills=skills,
                                available_now=available_now, on_duty=on_duty, search=search)
         return qs.order_by("-signed_up_at", "-id")
+
+    def resolve_teams(root, info, area_id=None, kind=None, duty_status=None, **kwargs):
+        current_user(info)
+        qs = Team.objects.filter(is_active=True).order_by("area__path", "name", "id")
+        area = _area_arg(area_id, "area_id")
+        if area is not None:
+            qs = qs.filter(area__path__startswith=area.path)
+        if kind is not None:
+            qs = qs.filter(kind=plain(kind))
+        if duty_status is not None:
+            qs = qs.filter(duty_status=plain(duty_status))
+        return qs
 
     def resolve_nearby_volunteers(root, info, location, radius_m, skills=None, available_only=True, **kwargs):
         user = current_user(info)

@@ -239,6 +239,9 @@ class OfferType(_PersonOnTask, DjangoObjectType):
     distance_m = graphene.Float(description="From the person's place to the task; to the nearest 100 m where the phone is masked.")
     sms_code = graphene.String(description="The reply code printed in the SMS (yours only).")
     seconds_left = graphene.Int(required=True, description="Until expiresAt; 0 once past or answered.")
+    team = graphene.Field("schema.volunteers.team_types.TeamType",
+                          description="A team offer: the team the leader answers for (respondToTeamOffer).")
+    people = graphene.Int(description="A team offer: how many people the leader accepted for.")
 
     class Meta:
         model = Offer
@@ -246,7 +249,7 @@ class OfferType(_PersonOnTask, DjangoObjectType):
         interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "status", "wave", "rank", "distance_m", "offered_at", "expires_at", "answered_at",
-                  "answered_via", "withdrawn_reason", "is_drill", "pool", "via", "task")
+                  "answered_via", "withdrawn_reason", "is_drill", "pool", "via", "task", "people")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -279,6 +282,9 @@ class OfferType(_PersonOnTask, DjangoObjectType):
     def resolve_withdrawn_reason(self, info):
         return plain(self.withdrawn_reason)
 
+    def resolve_team(self, info):
+        return self.team if self.team_id else None
+
     def resolve_sms_code(self, info):
         return (self.sms_code or None) if self.user_id == _viewer(info).pk else None
 
@@ -296,6 +302,8 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
                                         "they hold this place on an open task and you may see personal data in its area.")
     hours = graphene.Decimal(description="Service hours credited when completed.")
     added_by_staff = graphene.Boolean(required=True)
+    team = graphene.Field("schema.volunteers.team_types.TeamType", description="The team this place is held for.")
+    people = graphene.Int(required=True, description="Places held: 1, or the people a team sends.")
 
     class Meta:
         model = TaskAssignment
@@ -303,7 +311,7 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
         interfaces = (Node,)
         connection_class = CountedConnection
         fields = ("id", "status", "assigned_at", "en_route_at", "on_site_at", "on_site_distance_m", "completed_at",
-                  "ended_at", "end_reason", "task")
+                  "ended_at", "end_reason", "task", "people")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -324,6 +332,9 @@ class TaskAssignmentType(_PersonOnTask, DjangoObjectType):
 
     def resolve_added_by_staff(self, info):
         return self.added_by_id is not None
+
+    def resolve_team(self, info):
+        return self.team if self.team_id else None
 
 
 class TaskType(DjangoObjectType):
@@ -347,6 +358,8 @@ class TaskType(DjangoObjectType):
         graphene.NonNull(TaskAssignmentType), required=True, active_only=graphene.Boolean(default_value=False),
         description="Staff: everyone who held a place. Others: empty (see myAssignment).",
     )
+    supplies = graphene.List(graphene.NonNull("schema.resources.types.TaskSupplyType"), required=True,
+                             description="What the task carries (addTaskSupply): reserved, then distributed when done.")
     my_offer = graphene.Field(OfferType, description="Your offer for this task, if any.")
     my_assignment = graphene.Field(TaskAssignmentType, description="Your place on this task, if any (the latest).")
     metrics = graphene.Field(TaskMetricsType, description="Staff: how dispatch went.")
@@ -441,6 +454,9 @@ class TaskType(DjangoObjectType):
             return []
         people = _related(self, "assignments")
         return [a for a in people if a.is_active] if active_only else people
+
+    def resolve_supplies(self, info):
+        return list(self.supplies.select_related("item", "warehouse", "household", "task").order_by("id"))
 
     def resolve_my_offer(self, info):
         viewer = _viewer(info)

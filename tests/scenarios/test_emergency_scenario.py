@@ -1,9 +1,12 @@
-"""End to end on the demo city, through the public API and the SMS webhook: 清波街道 runs a
-drill while a real typhoon hits 湖滨街道. The commander declares the real emergency: the
-subdistrict's plan alerts residents, starts a safety check and calls volunteers in, and each
-community's own plan runs too (its hazard patrols and visits to elderly living alone);
+"""End to end on the demo city, through the public API, the signed warning webhook and the SMS
+webhook: 清波街道 runs a drill while a real typhoon hits 湖滨街道. A warning comes in from the
+weather bureau and becomes a proposal to the commander, who accepts it into EMERGENCY: the
+subdistrict's plan opens its shelter, alerts residents (naming the shelter), starts a safety
+check and calls volunteers in, and each community's own plan runs too (its hazard patrols and
+visits to elderly living alone); a household checks into the shelter;
 residents answer by app, by SMS and through their grid worker (two calls for help from one
-flat make one task for two people); volunteers take the tasks. Meanwhile the drill never
+flat make one task for two people); volunteers take the tasks, one of them carrying water
+from the subdistrict's store, distributed when it is closed. Meanwhile the drill never
 touches real state, and ending it winds it down. Recovery winds the real footing down — what
 nobody holds is cancelled, what runs is listed — and the commander closes the rest in bulk;
 the after-action report shows it all, by area down to each grid, as HTML, PDF and XLSX."""
@@ -24,12 +27,15 @@ from emergency.models import (
     PlanRun,
     SafetyCheck,
     SafetyStatus,
+    WarningSource,
     WindDown,
 )
 from emergency.safety_answers import request_welfare_checks
 from emergency.tasks import run_pending_emergency_jobs
 from notifications.models import InboundSms, Notification, SmsMessage
 from notifications.tasks import process_inbound
+from resources.models import Facility, Stock, StockMovement
+from tests.emergency.cap_documents import cap, post_signed
 from tests.emergency.emergency_support import ALERT_PARAMS, _emergency_isolation, gid  # noqa: F401
 from tests.notifications.helpers import PUBLIC, inbound_params, send_queued, signed_post
 from tests.operations import operation
@@ -51,6 +57,16 @@ ACCEPT = operation("tasks/RespondToOffer")
 ACTIVE_DRILL = operation("emergency/ActiveDrill")
 WIND_DOWNS = operation("emergency/WindDowns")
 CLOSE = operation("emergency/CloseTasks")
+PROPOSALS = operation("emergency/WarningProposals")
+DECIDE = operation("emergency/DecideWarningProposal")
+SAVE_FACILITY = operation("resources/SaveFacility")
+CHECK_IN = operation("resources/CheckInToShelter")
+SAVE_ITEM = operation("resources/SaveSupplyItem")
+SAVE_WAREHOUSE = operation("resources/SaveWarehouse")
+RECEIVE = operation("resources/ReceiveStock")
+CARRY = operation("resources/AddTaskSupply")
+BEFORE_AND_DURING = operation("emergency/AfterActionResources")
+WEATHER_KEY = "key-shared-with-the-weather-bureau"
 
 
 def accept_first_offer(gql, task: Task) -> None:
@@ -59,6 +75,30 @@ def accept_first_offer(gql, task: Task) -> None:
     assert offer is not None, f"nobody was offered task {task.pk}"
     result = gql.data(ACCEPT, {"offerId": gid("Offer", offer), "accept": True}, user=offer.user)["respondToOffer"]
     assert result["outcome"] == "ACCEPTED", result
+
+
+def prepare_shelter_and_store(gql, sub: Area, commander) -> dict:
+    """Before: the commander registers the subdistrict's shelter (closed) and stocks water."""
+    community = Area.objects.get(code="hz-sc-1-1")
+    school = gql.data(SAVE_FACILITY, {"input": {
+        "areaId": gid("Area", community), "code": "hz-sc-1-school", "kind": "SHELTER", "name": "东坡小学避难场所",
+        "location": {"latitude": community.center_lat, "longitude": community.center_lng}, "address": "东坡路1号",
+        "capacity": 200, "wheelchairAccessible": True}}, user=commander)["saveFacility"]["facility"]
+    item = gql.data(SAVE_ITEM, {"input": {"code": "water", "name": "矿泉水", "unit": "箱", "category": "WATER"}},
+                    user=commander)["saveSupplyItem"]["item"]
+    store = gql.data(SAVE_WAREHOUSE, {"areaId": gid("Area", sub), "code": "hz-sc-1-store", "name": "湖滨街道物资仓库"},
+                     user=commander)["saveWarehouse"]["warehouse"]
+    gql.data(RECEIVE, {"warehouseId": store["id"], "itemId": item["id"], "quantity": 20, "reason": "区应急局调拨"}, user=commander)
+    return {"school": school, "item": item, "store": store}
+
+
+def warning_comes_in(client, sub: Area) -> None:
+    """The weather bureau posts a red rainstorm warning for 湖滨街道, signed."""
+    WarningSource.objects.create(code="hz-weather", name="杭州市气象台", kind="CAP_WEBHOOK", secret=WEATHER_KEY)
+    body = cap("hz-rain-red-1", event="暴雨", headline="杭州市气象台发布暴雨红色预警", severity="Severe", urgency="Immediate",
+               circle=f"{sub.center_lat:.6f},{sub.center_lng:.6f} 0.3")
+    response = post_signed(client, "/warnings/cap/hz-weather/", body, WEATHER_KEY)
+    assert response.status_code == 200 and response.json()["proposals"] == 1, response.content
 
 
 def switch(gql, user, area, mode, **extra) -> dict:
@@ -93,17 +133,25 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     assert dispatch_parameters(a_real_task_there).answer_seconds == answer_time  # the drill's 120 s are not applied
     assert not AreaDispatchOverride.objects.exists()
 
-    # The commander prepares the plan and declares the real emergency in 湖滨街道.
-    plan = [{"type": "ALERT", "params": ALERT_PARAMS},
+    # The commander prepares the shelter, the store and the plan.
+    before = prepare_shelter_and_store(gql, sub, commander)
+    plan = [{"type": "FACILITIES", "params": {"status": "OPEN"}},
+            {"type": "ALERT", "params": {**ALERT_PARAMS, "shelter_codes": ["hz-sc-1-school"]}},
             {"type": "SAFETY_CHECK", "params": {"title": "台风报平安", "welfare_after_minutes": 30}},
             {"type": "MOBILISE", "params": {"level": "CALL_IN", "message": "请到社区集合"}}]
     saved = gql.data(SAVE_PLAN, {"areaId": gid("Area", sub), "mode": "EMERGENCY", "name": "防台风预案", "actions": plan},
                      user=commander)["saveResponsePlan"]
     assert saved["errors"] == []
-    declared = switch(gql, commander, sub, "EMERGENCY", reason="台风登陆", key="s1")
-    assert declared["switch"]["planRun"]["planVersion"] == 1 and declared["area"]["mode"] == "EMERGENCY"
-    assert {r["area"]["name"] for r in declared["switch"]["planRun"]["descendantRuns"]} == {"东坡社区", "岳王社区"}
+    # A warning comes in: "switch 湖滨街道 to STANDBY?" The commander declares the emergency instead.
+    warning_comes_in(client, sub)
+    (proposal,) = gql.data(PROPOSALS, {"status": "PENDING"}, user=commander)["warningProposals"]["edges"]
+    assert (proposal["node"]["area"]["name"], proposal["node"]["mode"]) == ("湖滨街道", "STANDBY")
+    declared = gql.data(DECIDE, {"proposalId": proposal["node"]["id"], "accept": True, "mode": "EMERGENCY", "key": "s1"},
+                        user=commander)["decideWarningProposal"]["proposal"]
+    assert declared["modeSwitch"]["planRun"]["planVersion"] == 1 and declared["area"]["mode"] == "EMERGENCY"
+    assert {r["area"]["name"] for r in declared["modeSwitch"]["planRun"]["descendantRuns"]} == {"东坡社区", "岳王社区"}
     run_pending_emergency_jobs()
+    assert Facility.objects.get(code="hz-sc-1-school").status == "OPEN"  # the plan opened the shelter
 
     # One real alert and one real safety check (the communities' own were covered by the
     # subdistrict's); the communities' patrols and visits to elderly living alone are tasks.
@@ -115,6 +163,14 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     assert Notification.objects.filter(kind="alert", is_drill=False).count() == len(app_users) > 0
     texted = SmsMessage.objects.filter(purpose="alert", is_drill=False).count()
     assert texted == sum(1 for r in residents if r.sms_phone and (r.is_vulnerable or not r.uses_app))
+    assert all("避难场所：东坡小学避难场所（东坡路1号）" in m.body for m in SmsMessage.objects.filter(purpose="alert", is_drill=False))
+
+    # A household with a vulnerable member goes to the shelter.
+    sheltered = next(r for r in residents if r.is_vulnerable and r.household_id)
+    arrived = gql.data(CHECK_IN, {"facilityId": before["school"]["id"], "householdId": gid("Household", sheltered.household_id)},
+                       user=commander)["checkInToShelter"]
+    in_shelter = Resident.objects.filter(household_id=sheltered.household_id).count()
+    assert arrived["errors"] == [] and arrived["facility"]["occupancy"] == in_shelter and arrived["stays"][0]["isVulnerable"]
     plan_tasks = Task.objects.filter(source="PLAN", is_drill=False)
     plan_count = plan_tasks.count()
     assert plan_count > 0 and {Area.objects.get_parent(t.area).name for t in plan_tasks} == {"东坡社区", "岳王社区"}
@@ -164,6 +220,12 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     accept_first_offer(gql, need_help_task)
     accept_first_offer(gql, welfare_task)
     assert Task.objects.filter(pk__in=[need_help_task.pk, welfare_task.pk], status="STAFFED").count() == 2
+    # The call for help takes two boxes of water to the household: reserved now.
+    carried = gql.data(CARRY, {"taskId": gid("Task", need_help_task), "warehouseId": before["store"]["id"],
+                               "itemId": before["item"]["id"], "quantity": 2,
+                               "householdId": gid("Household", needs_help.household_id) if needs_help.household_id else None},
+                       user=commander)["addTaskSupply"]
+    assert carried["errors"] == [] and carried["taskSupply"]["status"] == "RESERVED"
 
     # The drill ends while the typhoon goes on: its part winds down, the real one is untouched.
     real_before = list(Task.objects.filter(is_drill=False).order_by("pk").values_list("pk", "status"))
@@ -200,6 +262,11 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     closed = gql.data(CLOSE, {"areaId": gid("Area", sub), "filter": {"windDownId": summary["id"]}, "reason": "台风已过境",
                               "key": "close-all"}, user=commander)["closeTasks"]
     assert (closed["closed"], closed["cancelled"], closed["remaining"]) == (dry["closed"], dry["cancelled"], 0)
+    # The call for help was done: its water is distributed, from the reservation.
+    assert Task.objects.get(pk=need_help_task.pk).status == "DONE"
+    water = Stock.objects.get(item__code="water")
+    assert (water.quantity, water.reserved) == (18, 0)
+    assert StockMovement.objects.get(kind="DISTRIBUTED").task_id == need_help_task.pk
     switch(gql, commander, sub, "NORMAL", reason="恢复平时")
     run_pending_emergency_jobs()
     assert WindDown.objects.filter(area=sub).count() == 2
@@ -209,6 +276,7 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     report = gql.data(REPORT, {"areaId": gid("Area", sub), "since": since.isoformat(), "until": until},
                       user=commander)["afterActionReport"]
     switches = [e["title"] for e in report["timeline"] if e["kind"] == "switch"]
+    assert [e["kind"] for e in report["timeline"]][:2] == ["warning", "switch"]  # the warning came first
     assert switches == ["NORMAL → EMERGENCY", "EMERGENCY → RECOVERY", "RECOVERY → NORMAL"]
     assert [e["title"].split(":")[0] for e in report["timeline"] if e["kind"] == "alert"] == ["Alert", "Cancel"]
     assert [e["title"] for e in report["timeline"] if e["kind"] == "wind_down"] == ["RECOVERY", "NORMAL"]
@@ -222,6 +290,17 @@ def test_a_typhoon_beside_a_drill_from_declaration_to_wind_down_and_review(gql, 
     assert rows["东坡社区"]["residents"] + rows["岳王社区"]["residents"] == residents.count()
     assert report["messages"]["byPurpose"]["alert"]["written"] == SmsMessage.objects.filter(purpose="alert", is_drill=False).count()
     assert "<svg" in report["html"] and "台风报平安" in report["html"] and "分区域情况" in report["html"]
+    assert "东坡小学避难场所" in report["html"] and "杭州市气象台发布暴雨红色预警" in report["html"]
+    # ... with what came before and during: the warning and the time to decide, the shelter, the water.
+    extra = gql.data(BEFORE_AND_DURING, {"areaId": gid("Area", sub), "since": since.isoformat(), "until": until},
+                     user=commander)["afterActionReport"]
+    assert (extra["warnings"]["received"], extra["warnings"]["accepted"]) == (1, 1)
+    assert extra["warnings"]["entries"][0]["warning"]["identifier"] == "hz-rain-red-1"
+    assert extra["warnings"]["medianSecondsToDecide"] is not None
+    (shelter_review,) = extra["shelters"]
+    assert (shelter_review["peak"], shelter_review["checkIns"]) == (in_shelter, in_shelter)
+    assert [(i["item"]["code"], i["received"], i["distributed"], i["byTasks"]) for i in extra["supplies"]["items"]] == [
+        ("water", 20, 2, 2)]
     # ... as files a browser downloads from the signed links, without the token.
     html = client.get(path_of(report["downloadUrl"]))
     assert html.status_code == 200 and html["Content-Disposition"].startswith("attachment;") and alert.headline in html.content.decode()

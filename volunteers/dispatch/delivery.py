@@ -58,6 +58,12 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
     for offer in offers:
         user = users[offer.user_id]
         context = _context(task, offer, user.preferred_language)
+        if offer.team_id is not None:  # the leader answers for the team, in the app
+            context["team"] = offer.team.name if offer.team else ""
+            notify_template(user, "task.team_offer", context, kind="task.team_offer", data=offer_data(offer), related=offer,
+                            is_drill=task.is_drill)
+            publish_offer(offer, created=True)
+            continue
         notify_template(user, "task.offer", context, kind="task.offer", data=offer_data(offer), related=offer, is_drill=task.is_drill)
         publish_offer(offer, created=True)
         if offer.user_id in texted:

@@ -41,6 +41,12 @@ def register_task_templates() -> None:
         zh="{area}需要{headcount}人：{task}。距您约{distance}，请在{minutes}分钟内答复。",
         en="{area} needs {headcount}: {task}. About {distance} from you; please answer within {minutes} min.",
     )
+    register_template("task.team_offer.title", zh="队伍任务：{task}", en="Team task: {task}", max_segments=1)
+    register_template(
+        "task.team_offer",
+        zh="{team}：{area}的任务“{task}”需要{headcount}人，请在{minutes}分钟内答复可派出多少人。",
+        en="{team}: \"{task}\" in {area} needs {headcount}. Within {minutes} min, answer how many people you can send.",
+    )
     register_template("task.offer.withdrawn.title", zh="任务已不需要人手", en="Task no longer needs people", max_segments=1)
     register_template(
         "task.offer.withdrawn",

@@ -43,6 +43,7 @@ from ..models import (
     TaskEvent,
     TaskEventKind,
     TaskStatus,
+    Team,
 )
 from . import pool, timeline
 from .delivery import alert_unstaffed, deliver_offers
@@ -137,13 +138,14 @@ def find_candidates(task: Task, params: DispatchParameters, wanted: int, now: dt
 
 
 def make_offers(task: Task, chosen: list[Candidate], params: DispatchParameters, now: dt.datetime, *,
-                wave: int, via: str = OfferVia.ENGINE, offered_by: User | None = None) -> list[Offer]:
-    """Write the offers (one INSERT), their timeline, and deliver them after commit."""
+                wave: int, via: str = OfferVia.ENGINE, offered_by: User | None = None, team: Team | None = None) -> list[Offer]:
+    """Write the offers (one INSERT), their timeline, and deliver them after commit. With
+    `team`, the one candidate is its leader, answering for the team."""
     expires = now + dt.timedelta(seconds=params.answer_seconds)
     offers = [
         Offer(task=task, user_id=c.user_id, volunteer_id=c.volunteer_id, pool=c.pool, via=via, offered_by=offered_by,
               wave=wave, rank=i, distance_m=None if c.distance_m == float("inf") else round(c.distance_m, 1),
-              offered_at=now, expires_at=expires, is_drill=task.is_drill)
+              offered_at=now, expires_at=expires, is_drill=task.is_drill, team=team)
         for i, c in enumerate(chosen, start=1)
     ]
     offers = Offer.objects.bulk_create(offers)

@@ -32,6 +32,7 @@ from .task import (
     TaskSource,
     TaskStatus,
 )
+from .team import Team, TeamDutyStatus, TeamKind, TeamMember
 from .time import LOCAL_TZ, local_date, local_time
 from .volunteer import (
     AvailabilityWindow,
@@ -67,6 +68,10 @@ __all__ = [
     "TaskPriority",
     "TaskSource",
     "TaskStatus",
+    "Team",
+    "TeamDutyStatus",
+    "TeamKind",
+    "TeamMember",
     "WithdrawReason",
     "ActivityCheckIn",
     "ActivitySignup",

@@ -32,6 +32,7 @@ class OfferStatus(models.TextChoices):
 class OfferPool(models.TextChoices):
     VOLUNTEER = "VOLUNTEER", "志愿者"
     PARTY_MEMBER = "PARTY_MEMBER", "报到党员"
+    TEAM = "TEAM", "应急队伍"
 
 
 class OfferVia(models.TextChoices):
@@ -71,6 +72,9 @@ class Offer(models.Model):
     sms_message = models.ForeignKey("notifications.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sms_code = models.CharField(max_length=4, blank=True)
     is_drill = models.BooleanField(default=False)
+    # A team offer goes to the leader (`user`), who accepts for a number of people.
+    team = models.ForeignKey("volunteers.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="offers")
+    people = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Team offers: how many the leader accepted for.")
 
     class Meta:
         ordering = ["offered_at", "id"]
@@ -82,6 +86,7 @@ class Offer(models.Model):
         constraints = [
             # Waves are idempotent: a re-run never offers a task to anyone twice.
             models.UniqueConstraint(fields=["task", "user"], name="one_offer_per_person_and_task"),
+            models.UniqueConstraint(fields=["task", "team"], condition=Q(team__isnull=False), name="one_offer_per_team_and_task"),
         ]
 
     def __str__(self) -> str:

@@ -177,6 +177,9 @@ class TaskAssignment(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True, help_text="Withdrawn, removed, released or cancelled.")
     end_reason = models.CharField(max_length=500, blank=True)
     hours_entry = models.OneToOneField("volunteers.ServiceHoursEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="task_assignment")
+    # A team's leader holds one assignment for the people the team sends: `people` places.
+    team = models.ForeignKey("volunteers.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
+    people = models.PositiveSmallIntegerField(default=1, help_text="Places this assignment holds (a team: how many it sends).")
 
     class Meta:
         ordering = ["assigned_at", "id"]
@@ -186,6 +189,7 @@ class TaskAssignment(models.Model):
                 fields=["task", "user"], condition=Q(status__in=["ACCEPTED", "EN_ROUTE", "ON_SITE", "COMPLETED"]),
                 name="one_active_assignment_per_person_and_task",
             ),
+            models.CheckConstraint(condition=Q(people__gte=1), name="assignment_people_positive"),
         ]
 
     def __str__(self) -> str:

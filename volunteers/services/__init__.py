@@ -5,7 +5,9 @@ input, changing nothing.
 
 Tasks for other apps (a response plan, a safety check): create_task(TaskSpec(...), area=...); dispatch
 parameters per area and priority: dispatch_parameters(...), set_area_dispatch_override(...),
-clear_area_dispatch_override(...); metrics for an after-action review: task_metrics(task),
+clear_area_dispatch_override(...); what happens when a task closes:
+register_task_closed_handler(name, handler); teams: save_team(...), offer_task_to_team(...),
+respond_to_team_offer(...); metrics for an after-action review: task_metrics(task),
 area_dispatch_metrics(area, ...)."""
 
 from ..dispatch.parameters import (
@@ -55,6 +57,7 @@ from .profiles import (
     do_update_volunteer_profile,
     record_offer_outcome,
 )
+from .task_closed import TaskClosing, register_task_closed_handler
 from .task_closing import ClosingResult, close_tasks, is_held, join_help_request, stop_recruiting
 from .task_metrics import (
     AreaDispatchMetrics,
@@ -77,8 +80,26 @@ from .tasks import (
     set_task_headcount,
     start_dispatch,
 )
+from .teams import (
+    TeamSpec,
+    add_team_member,
+    offer_task_to_team,
+    remove_team_member,
+    respond_to_team_offer,
+    save_team,
+    set_team_duty_status,
+)
 
 __all__ = [
+    "TaskClosing",
+    "TeamSpec",
+    "add_team_member",
+    "offer_task_to_team",
+    "register_task_closed_handler",
+    "remove_team_member",
+    "respond_to_team_offer",
+    "save_team",
+    "set_team_duty_status",
     "ActivitySpec",
     "ClosingResult",
     "close_tasks",

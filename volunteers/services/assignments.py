@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from community.geo import distance_m
@@ -46,6 +46,7 @@ from ..models import (
 )
 from .hours import MAX_ENTRY_HOURS, record_service_hours
 from .profiles import record_offer_outcome
+from .task_closed import TaskClosing, task_closed
 
 MIN_CREDIT = Decimal("0.25")
 
@@ -139,7 +140,7 @@ def _complete(task: Task, assignment: TaskAssignment, sources: tuple[str, ...], 
 
 def _all_places_done(task: Task) -> bool:
     people = TaskAssignment.objects.filter(task=task)
-    done = people.filter(status=AssignmentStatus.COMPLETED).count()
+    done = people.filter(status=AssignmentStatus.COMPLETED).aggregate(n=Sum("people"))["n"] or 0
     return done >= task.headcount and not people.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).exists()
 
 
@@ -185,8 +186,9 @@ def _free_place(assignment: TaskAssignment, to: str, now: dt.datetime, *, reason
     task = lock_task(assignment.task_id)
     require_open(task)
     _move(assignment, ACTIVE_ASSIGNMENT_STATUSES, to, ended_at=now, end_reason=(reason or "").strip())
-    Task.objects.filter(pk=task.pk, filled_count__gt=0).update(filled_count=F("filled_count") - 1, updated_at=now)
-    task.filled_count = max(0, task.filled_count - 1)
+    places = assignment.people  # a team's assignment holds several
+    Task.objects.filter(pk=task.pk, filled_count__gte=places).update(filled_count=F("filled_count") - places, updated_at=now)
+    task.filled_count = max(0, task.filled_count - places)
     return task
 
 
@@ -196,8 +198,9 @@ def end_active_assignments(task: Task, to: str, now: dt.datetime, *, by: User | 
     if not active:
         return 0
     TaskAssignment.objects.filter(pk__in=[a.pk for a in active], status__in=ACTIVE_ASSIGNMENT_STATUSES).update(status=to, ended_at=now)
-    Task.objects.filter(pk=task.pk).update(filled_count=F("filled_count") - len(active))
-    task.filled_count -= len(active)
+    places = sum(a.people for a in active)
+    Task.objects.filter(pk=task.pk).update(filled_count=F("filled_count") - places)
+    task.filled_count -= places
     for assignment in active:
         assignment.status = to
         tell_assignment_ended(task, assignment, str(to))
@@ -213,4 +216,5 @@ def finish_task(task: Task, now: dt.datetime, *, by: User | None) -> None:
     complete_on_site(task, now, by=by)
     end_active_assignments(task, AssignmentStatus.RELEASED, now, by=by)
     timeline.record(task, TaskEventKind.CLOSED, actor=by, at=now)
+    task_closed(task, TaskClosing(status=TaskStatus.DONE, at=now, by=by))
     timeline.publish_task(task, TaskEventKind.CLOSED)

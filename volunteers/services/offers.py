@@ -74,13 +74,16 @@ def _refusal(offer: Offer, now: dt.datetime) -> ValidationError:
     return ValidationError(f"This offer was already answered ({offer.get_status_display()}).", code=Code.OFFER_ALREADY_ANSWERED)
 
 
-def respond_to_offer(offer: Offer, *, accept: bool, via: str = AnswerChannel.APP, now: dt.datetime | None = None) -> OfferAnswer:
-    """Accept or decline. The caller has checked that the answer comes from the offer's person."""
+def respond_to_offer(offer: Offer, *, accept: bool, via: str = AnswerChannel.APP, now: dt.datetime | None = None,
+                     people: int = 1) -> OfferAnswer:
+    """Accept or decline. The caller has checked that the answer comes from the offer's person.
+    A team's leader accepts for `people` places (volunteers.services.teams checks the number);
+    everyone else takes one."""
     now = now or timezone.now()
     with transaction.atomic():
         if not accept:
             return _decline(offer, via, now)
-        return _accept(offer, via, now)
+        return _accept(offer, via, now, people)
 
 
 def _close(offer: Offer, to: str, via: str, now: dt.datetime) -> bool:
@@ -104,29 +107,40 @@ def _decline(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
     return OfferAnswer(offer, AnswerOutcome.DECLINED)
 
 
-def _accept(offer: Offer, via: str, now: dt.datetime) -> OfferAnswer:
+def _accept(offer: Offer, via: str, now: dt.datetime, people: int = 1) -> OfferAnswer:
     if not _close(offer, OfferStatus.ACCEPTED, via, now) and not _reclaim_withdrawn(offer, via, now):
         raise _refusal(offer, now)
-    _check_load(offer)
-    claimed = Task.objects.filter(pk=offer.task_id, filled_count__lt=F("headcount")).exclude(
-        status__in=CLOSED_TASK_STATUSES).update(filled_count=F("filled_count") + 1, updated_at=now)
+    if offer.team_id is None:  # a team's leader answers for the team, not for their own load
+        _check_load(offer)
+    claimed = Task.objects.filter(pk=offer.task_id, filled_count__lte=F("headcount") - people).exclude(
+        status__in=CLOSED_TASK_STATUSES).update(filled_count=F("filled_count") + people, updated_at=now)
     if not claimed:
         task = Task.objects.get(pk=offer.task_id)
         if task.is_closed:
             raise ValidationError("The task is over; no answer needed.", code=Code.OFFER_WITHDRAWN)
+        if 0 < task.places_left < people:  # raising rolls the offer's answer back: it stays open
+            raise ValidationError({"people": f"Only {task.places_left} places are left; accept for at most that many."},
+                                  code=Code.NOT_ENOUGH_PLACES)
         Offer.objects.filter(pk=offer.pk).update(status=OfferStatus.LATE)
         return _late(offer, via, now)
     task = lock_task(offer.task_id)  # the claim's UPDATE holds the row already: this only reads it
     Offer.objects.filter(pk=offer.pk).exclude(withdrawn_reason="").update(withdrawn_reason="")
+    if offer.team_id is not None:
+        Offer.objects.filter(pk=offer.pk).update(people=people)
     offer.refresh_from_db()
     assignment = TaskAssignment.objects.create(
         task=task, user_id=offer.user_id, volunteer_id=offer.volunteer_id, offer=offer, assigned_at=now,
+        team_id=offer.team_id, people=people,
     )
     record_answers([offer.volunteer_id], OfferOutcome.ACCEPTED)
     if task.first_accepted_at is None:
         task.first_accepted_at = now
         Task.objects.filter(pk=task.pk).update(first_accepted_at=now)
-    timeline.record(task, TaskEventKind.ACCEPTED, offer=offer, wave=offer.wave, at=now, via=via)
+    if offer.team_id is None:
+        timeline.record(task, TaskEventKind.ACCEPTED, offer=offer, wave=offer.wave, at=now, via=via)
+    else:
+        timeline.record(task, TaskEventKind.ACCEPTED, offer=offer, wave=offer.wave, at=now, via=via, team=offer.team_id,
+                        people=people)
     if not staff_if_full(task, now):
         after_answer(task, now)
     timeline.publish_offer(offer)

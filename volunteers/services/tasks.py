@@ -55,6 +55,7 @@ from ..models import (
 )
 from .assignments import end_active_assignments, finish_task
 from .errors import Errors
+from .task_closed import TaskClosing, task_closed
 
 TASK_AREA_KINDS = {AreaKind.GRID, AreaKind.COMMUNITY}
 MAX_SKILLS = 10
@@ -467,6 +468,7 @@ def _cancel(task: Task, now: dt.datetime, *, by: User | None, reason: str) -> No
 
     end_active_assignments(task, AssignmentStatus.CANCELLED, now, by=by)
     timeline.record(task, TaskEventKind.CANCELLED, actor=by, at=now, reason=reason)
+    task_closed(task, TaskClosing(status=TaskStatus.CANCELLED, at=now, by=by))
     timeline.publish_task(task, TaskEventKind.CANCELLED)
 
 

@@ -9,6 +9,7 @@ from .mobilisation import RespondToMobilisation
 from .plans import SaveResponsePlan
 from .safety_checks import AnswerSafetyCheck, CloseSafetyCheck, StartSafetyCheck
 from .switch_area_mode import SwitchAreaMode
+from .warnings import DecideWarningProposal, SaveSensor
 
 
 class EmergencyMutations(graphene.ObjectType):
@@ -22,4 +23,6 @@ class EmergencyMutations(graphene.ObjectType):
     close_safety_check = CloseSafetyCheck.Field()
     answer_safety_check = AnswerSafetyCheck.Field()
     respond_to_mobilisation = RespondToMobilisation.Field()
+    decide_warning_proposal = DecideWarningProposal.Field()
+    save_sensor = SaveSensor.Field()
     close_tasks = CloseTasks.Field()

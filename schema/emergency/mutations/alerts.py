@@ -6,14 +6,17 @@ import graphene
 
 from community.models import Area
 from community.permissions import Action
+from core.errors import CoreErrorCode
+from core.errors import ValidationError as CodedValidationError
 from emergency.alerts import cancel_alert, issue_alert, preview_alert, update_alert
 from emergency.cap import alert_to_cap
 from emergency.models import Alert
+from resources.models import Facility
 
 from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import require
-from ...core.types import plain
+from ...core.types import decode_id, plain
 from ..types import (
     AlertType,
     CapCategoryEnum,
@@ -58,9 +61,18 @@ def _alert_data(value) -> dict:
     return {k: plain(v) for k, v in dict(value).items() if v is not None or k in ("onset", "expires")}
 
 
+def _shelters(ids: list[str] | None) -> list[Facility]:
+    wanted = [decode_id(i, "Facility", "shelter_ids") for i in (ids or [])[:20]]
+    found = Facility.objects.in_bulk(wanted)
+    if len(found) != len(set(wanted)):
+        raise CodedValidationError({"shelter_ids": "No such facility."}, code=CoreErrorCode.NOT_FOUND)
+    return [found[pk] for pk in dict.fromkeys(wanted)]
+
+
 class IssueAlert(BaseMutation):
     """Issue an alert to the residents of an area (push, and SMS to those without the app or
-    vulnerable). Staff with ISSUE_ALERTS. Drill alerts are exported with CAP status Exercise."""
+    vulnerable). Staff with ISSUE_ALERTS. Drill alerts are exported with CAP status Exercise.
+    shelterIds name the shelters to go to: their names (and addresses) follow the instruction."""
 
     alert = graphene.Field(AlertType)
 
@@ -68,15 +80,17 @@ class IssueAlert(BaseMutation):
         area_id = graphene.ID(required=True)
         input = AlertInput(required=True)
         is_drill = graphene.Boolean(default_value=False)
+        shelter_ids = graphene.List(graphene.NonNull(graphene.ID), description="Facilities of kind SHELTER (at most 10).")
 
     class Meta:
         idempotent = True
 
     @classmethod
-    def perform_mutation(cls, root, info, area_id, input, is_drill=False):
+    def perform_mutation(cls, root, info, area_id, input, is_drill=False, shelter_ids=None):
         area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.ISSUE_ALERTS, area)
-        return cls(errors=[], alert=issue_alert(area, _alert_data(input), by=user, is_drill=is_drill))
+        return cls(errors=[], alert=issue_alert(area, _alert_data(input), by=user, is_drill=is_drill,
+                                                shelters=_shelters(shelter_ids)))
 
 
 class UpdateAlert(BaseMutation):

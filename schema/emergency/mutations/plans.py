@@ -16,6 +16,7 @@ from ...core.permissions import require
 from ...core.types import plain
 from ..plan_params import params_in
 from ..types import (
+    CapSeverityEnum,
     PlanActionEnum,
     ResponsePlanType,
 )
@@ -43,17 +44,22 @@ class SaveResponsePlan(BaseMutation):
         actions = graphene.List(graphene.NonNull(PlanActionInput), required=True)
         is_enabled = graphene.Boolean(default_value=True)
         change_note = graphene.String(default_value="")
+        auto_switch_severity = CapSeverityEnum(
+            description="STANDBY and EMERGENCY plans: an incoming warning at least this severe switches the area into "
+                        "the mode by itself (omit: commanders are asked to decide).")
 
     class Meta:
         idempotent = True
 
     @classmethod
-    def perform_mutation(cls, root, info, area_id, mode, name, actions, description="", is_enabled=True, change_note=""):
+    def perform_mutation(cls, root, info, area_id, mode, name, actions, description="", is_enabled=True, change_note="",
+                         auto_switch_severity=None):
         area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.MANAGE_PLANS, area)
         plain_actions = [{"type": plain(a.get("type")), "params": params_in(a.get("params"))} for a in actions]
         plan = save_plan_version(area, plain(mode), name=name, actions=plain_actions, by=user, description=description,
-                                 is_enabled=is_enabled, change_note=change_note)
+                                 is_enabled=is_enabled, change_note=change_note,
+                                 auto_switch_severity=plain(auto_switch_severity) or "")
         return cls(errors=[], plan=plan)
 
 

@@ -34,6 +34,14 @@ from .tasks import (
     StartDispatch,
     UpdateTask,
 )
+from .teams import (
+    AddTeamMember,
+    OfferTaskToTeam,
+    RemoveTeamMember,
+    RespondToTeamOffer,
+    SaveTeam,
+    SetTeamDutyStatus,
+)
 from .volunteer_profile import (
     SetOnDuty,
     SetTemporaryLocation,
@@ -81,3 +89,9 @@ class VolunteersMutations(graphene.ObjectType):
     check_in_on_site = CheckInOnSite.Field()
     complete_task_assignment = CompleteTaskAssignment.Field()
     withdraw_from_task = WithdrawFromTask.Field()
+    save_team = SaveTeam.Field()
+    set_team_duty_status = SetTeamDutyStatus.Field()
+    add_team_member = AddTeamMember.Field()
+    remove_team_member = RemoveTeamMember.Field()
+    offer_task_to_team = OfferTaskToTeam.Field()
+    respond_to_team_offer = RespondToTeamOffer.Field()

@@ -32,6 +32,7 @@ CALLERS: dict[str, tuple[str | None, str]] = {
     "suspended_volunteer": ("suspended_volunteer", "the suspended volunteer"),
     "party_member": ("party_member", "the Party member"),
     "party_pending": ("party_pending", "the Party member awaiting confirmation"),
+    "team_leader": ("team_leader", "an emergency team's leader"),
     "worker": ("worker_a1", "grid worker"),
     "worker_other_grid": ("worker_a2", "grid worker of another grid"),
     "worker_other_community": ("worker_b1", "grid worker of another community"),

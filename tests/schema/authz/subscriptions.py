@@ -21,13 +21,19 @@ from graphql_relay import to_global_id
 from community.models import Area, Resident, Role
 from community.reports import do_submit_report
 from emergency.alerts import issue_alert
+from emergency.models import WarningSource
 from emergency.safety import start_safety_check
 from emergency.switching import switch_mode
 from emergency.tasks import run_pending_emergency_jobs
+from emergency.warnings.ingest import ingest_cap
 from notifications import events
 from notifications.models import Notification
 from notifications.realtime import publish
 from notifications.services import notify
+from resources.facilities import check_in, set_facility_status
+from resources.models import Facility
+from tests.emergency.cap_documents import cap
+from tests.resources.conftest import shelter
 from tests.world import World, build_world, give_role, make_user
 from volunteers.models import Volunteer, VolunteerStatus
 from volunteers.services import TaskSpec, create_task, offer_task_to, set_task_headcount
@@ -84,6 +90,34 @@ def build_live_world() -> LiveWorld:
     w.rows["check"] = start_safety_check(b.com_a, by=b.admin_a, title="甲社区报平安-秘密", is_drill=True)
     run_pending_emergency_jobs()  # one status row per resident
     return w
+
+
+# --- before and during: facilities and warnings, made on first use ----------------------------------
+def live_facility(w, name: str = "closed") -> Facility:
+    """The live world's facilities, made on first use: a closed shelter of grid 甲一 (staff
+    only) and an open one of community 甲."""
+    key = f"facility_{name}"
+    if key not in w.rows:
+        b = w.base
+        if name == "closed":
+            w.rows[key] = shelter(b.grid_a1, "live-a1-closed", name="甲一网格备用避难所-秘密", at=A_POINT, open_=False)
+        else:
+            w.rows[key] = shelter(b.com_a, "live-a-school", name="甲社区避难场所-实时", at=A_POINT, capacity=50)
+    return w.rows[key]
+
+
+def live_open(w) -> None:
+    set_facility_status(live_facility(w, "closed"), "OPEN", by=None)
+
+
+def live_check_in(w) -> None:
+    check_in(live_facility(w, "open"), walk_ins=["路人甲"], by=None)
+
+
+def live_warning(w) -> None:
+    source, _ = WarningSource.objects.get_or_create(code="live-cma", defaults={"name": "气象台", "kind": "CAP_WEBHOOK", "secret": "k"})
+    ingest_cap(cap(f"live-{timezone.now().timestamp()}", circle="30.270000,120.150000 1", headline="甲社区暴雨预警-秘密"),
+               source=source)
 
 
 def user_for(w: LiveWorld, caller: str):
@@ -172,6 +206,23 @@ ENTRIES = [
              refused={"anonymous": WsForm.CLOSED, "stranger": WsForm.ERROR, "other_resident": WsForm.ERROR,
                       "worker_other_community": WsForm.ERROR},
              secrets=("甲社区演练切换-秘密",)),
+    SubEntry("Subscription.facilityUpdated", "resources/OnFacilityUpdated",
+             lambda w: {"facilityId": gid("Facility", live_facility(w))},
+             group=lambda w: events.facility_group(live_facility(w).pk), trigger=live_open,
+             allowed={"worker": _has('"capacity": 4'), "admin": _has('"capacity": 4')},  # its state, at once
+             refused={"anonymous": WsForm.CLOSED, "resident": WsForm.ERROR, "other_resident": WsForm.ERROR,
+                      "worker_other_community": WsForm.ERROR, "admin_other": WsForm.ERROR}),
+    SubEntry("Subscription.facilitiesInArea", "resources/OnFacilitiesInArea", lambda w: {"areaId": gid("Area", w.com_a)},
+             group=lambda w: events.area_group(w.com_a.pk), trigger=live_check_in,
+             allowed={"admin": _has("甲社区避难场所-实时")},
+             refused={"anonymous": WsForm.CLOSED, "resident": WsForm.ERROR, "worker": WsForm.ERROR,
+                      "worker_other_community": WsForm.ERROR, "admin_other": WsForm.ERROR}),
+    SubEntry("Subscription.warningProposed", "emergency/OnWarningProposed", lambda w: {"areaId": gid("Area", w.com_a)},
+             group=lambda w: events.area_group(w.com_a.pk), trigger=live_warning,
+             allowed={"admin": _has("甲社区暴雨预警-秘密")},
+             refused={"anonymous": WsForm.CLOSED, "resident": WsForm.ERROR, "worker": WsForm.ERROR,
+                      "worker_other_community": WsForm.ERROR, "admin_other": WsForm.ERROR},
+             secrets=("甲社区暴雨预警-秘密",)),
     SubEntry("Subscription.myNotifications", "notifications/OnMyNotification", lambda w: {},
              group=lambda w: events.user_group(w.base.resident.pk), trigger=_notify_resident,
              allowed={"resident": _has("给王秀英的私人通知")},

@@ -31,13 +31,28 @@ from community.models import (
 )
 from community.reports import do_submit_report
 from emergency.alerts import issue_alert
-from emergency.models import Drill, Mobilisation, PlanRun, SafetyStatus, WindDown
+from emergency.models import (
+    Drill,
+    Mobilisation,
+    PlanRun,
+    SafetyStatus,
+    Sensor,
+    WarningProposal,
+    WarningSource,
+    WindDown,
+)
 from emergency.plans import save_plan_version
 from emergency.safety import start_safety_check
 from emergency.safety_answers import answer_safety_check
 from emergency.switching import switch_mode
 from emergency.tasks import run_pending_emergency_jobs
+from emergency.warnings.ingest import ingest_cap
 from notifications.services import notify
+from resources.deliveries import add_task_supply
+from resources.facilities import FacilitySpec, check_in, save_facility, set_facility_status
+from resources.models import Facility, Stock
+from resources.supplies import ItemSpec, distribute, receive, save_item, save_warehouse
+from tests.emergency.cap_documents import cap
 from tests.world import World, build_world, give_role, make_user
 from volunteers.models import (
     ActivitySignup,
@@ -54,12 +69,16 @@ from volunteers.models import (
 )
 from volunteers.services import (
     TaskSpec,
+    TeamSpec,
     add_person,
+    add_team_member,
     close_task,
     create_task,
     do_check_in,
     offer_task_to,
+    offer_task_to_team,
     record_service_hours,
+    save_team,
 )
 
 A_POINT = (30.271, 120.151)  # grid 甲一's centre
@@ -351,6 +370,61 @@ def _build_notifications(w: AuthzWorld) -> None:
     w.secrets["notification"] = Secrets([], ["给王秀英的私人通知", "您的药已送达-甲", w.qgid("notification")])
 
 
+# --- before and during: facilities, supplies, teams, warnings in ----------------------------------
+EXTREME_AROUND_A = dict(circle="30.270000,120.150000 1", severity="Extreme", headline="甲社区暴雨预警-秘密")
+
+
+def _shelter(area, code: str, name: str, point, *, open_: bool = True, capacity: int = 50) -> Facility:
+    facility = save_facility(FacilitySpec(code=code, kind="SHELTER", name=name, location=point, capacity=capacity,
+                                          address="学院路1号"), area=area, by=None)
+    return set_facility_status(facility, "OPEN", by=None) if open_ else facility
+
+
+def _build_resources(w: AuthzWorld) -> None:
+    """Facilities, supplies, teams, an incoming warning and a sensor (issue 20)."""
+    b = w.base
+    w.rows["shelter"] = _shelter(b.com_a, "authz-a-school", "甲社区避难场所", A_POINT)
+    check_in(w.shelter, household=w.home, by=b.admin_a)  # 王秀英 and 李建国 are inside
+    w.rows["shelter_closed"] = _shelter(b.com_a, "authz-a-closed", "甲社区备用避难所-关闭", A_POINT, open_=False)
+    w.rows["shelter_b"] = _shelter(b.com_b, "authz-b-school", "乙社区避难场所", B_POINT)
+    w.rows["item"] = save_item(ItemSpec(code="authz-water", name="矿泉水", unit="箱", category="WATER"))
+    w.rows["store"] = save_warehouse(area=b.com_a, code="authz-a-store", name="甲社区物资仓库-秘密")
+    w.rows["store_b"] = save_warehouse(area=b.com_b, code="authz-b-store", name="乙社区物资仓库")
+    receive(w.store, w.item, 30, by=b.admin_a, reason="甲社区入库-秘密")
+    receive(w.store_b, w.item, 10, by=b.admin_b)
+    distribute(w.store, w.item, 1, household=w.home, by=b.admin_a)
+    w.rows["stock"] = Stock.objects.get(warehouse=w.store, item=w.item)
+    w.rows["task_supply"] = add_task_supply(w.task, w.store, w.item, 2, household=w.home, by=b.admin_a)
+    w.rows["team"] = _team(b.com_a, "甲社区救援队-秘密", _person(w, "team_leader", "张队长", "+8613600009000"))
+    w.rows["member"] = add_team_member(w.team, name="队员甲", phone="+8613600009001")
+    _team(b.com_b, "乙社区救援队", w.users["volunteer_b"])
+    w.rows["team_task"] = create_task(TaskSpec(title="甲任务-转移住户", location=A_POINT, headcount=3), area=b.grid_a1,
+                                      created_by=b.worker_a1, dispatch=False)
+    w.rows["team_task_2"] = create_task(TaskSpec(title="甲任务-排涝", location=A_POINT, headcount=3), area=b.grid_a1,
+                                        created_by=b.worker_a1, dispatch=False)
+    w.rows["team_offer"] = offer_task_to_team(w.team_task, w.team, by=b.admin_a)
+    source = WarningSource.objects.create(code="authz-cma", name="气象台", kind="CAP_WEBHOOK", secret="k")
+    w.rows["warning"] = ingest_cap(cap("authz-a-1", **EXTREME_AROUND_A), source=source).warning
+    w.rows["proposal"] = WarningProposal.objects.get(warning=w.warning, area=b.com_a)
+    gauges = WarningSource.objects.create(code="authz-gauges", name="水位站", kind="SENSOR_WEBHOOK", secret="k")
+    sensor = Sensor(source=gauges, code="authz-wl-1", name="甲社区水位站-秘密", kind="WATER_LEVEL", unit="m", area=b.com_a,
+                    thresholds=[{"value": 3.0, "severity": "Moderate", "event": ""}])
+    sensor.set_location(*A_POINT)
+    sensor.save()
+    w.rows["sensor"] = sensor
+    w.secrets["stays"] = Secrets(["李建国"], [])  # who is inside the shelter: for those who check people in
+    w.secrets["closed_shelter"] = Secrets([], ["甲社区备用避难所-关闭"])
+    w.secrets["store"] = Secrets([], ["甲社区物资仓库-秘密", "甲社区入库-秘密"])
+    w.secrets["team"] = Secrets(["13600009001"], ["甲社区救援队-秘密"])
+    w.secrets["warning"] = Secrets([], ["甲社区暴雨预警-秘密"])
+    w.secrets["sensor"] = Secrets([], ["甲社区水位站-秘密"])
+
+
+def _team(area, name: str, leader):
+    return save_team(TeamSpec(name=name, kind="RESCUE", leader=leader), area=area, by=None)
+
+
+
 def build_authz_world() -> AuthzWorld:
     w = AuthzWorld(base=build_world())
     _build_people(w)
@@ -362,6 +436,7 @@ def build_authz_world() -> AuthzWorld:
     _build_tasks(w)
     _build_activities_and_hours(w)
     _build_notifications(w)
+    _build_resources(w)
     w.secrets["grid"] = Secrets([], ["甲一网格", w.qgid("grid_a1")])
     for key, user in w.users.items():
         w.users[key] = User.objects.get(pk=user.pk)  # fresh: no cached roles or homes
