@@ -185,6 +185,9 @@ class _Item:
 class AliyunTransport(Transport):
     name = "aliyun"
     max_batch = MAX_NUMBERS_PER_SEND
+    unsubscribed_codes = UNSUBSCRIBED_CODES
+    unreachable_codes = UNREACHABLE_CODES
+    per_number_limit_codes = frozenset({"isv.BUSINESS_LIMIT_CONTROL"})  # minute/hour/day caps per number
 
     def __init__(self) -> None:
         key_id, secret = settings.ALIYUN_ACCESS_KEY_ID, settings.ALIYUN_ACCESS_KEY_SECRET

@@ -106,6 +106,12 @@ THROTTLE_CODES = frozenset({
     "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
     "LimitExceeded.PhoneNumberThirtySecondLimit", "FailedOperation.MarketingSendTimeConstraint",
 })
+# The frequency limits of one number (30 s, 1 h, 1 day, same content): not the account's.
+PER_NUMBER_LIMIT_CODES = frozenset({
+    "LimitExceeded.DeliveryFrequencyLimit", "LimitExceeded.PhoneNumberDailyLimit",
+    "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
+    "LimitExceeded.PhoneNumberThirtySecondLimit",
+})
 # Treat like Twilio 21610 (opt-out): "手机号在免打扰名单库中，通常是用户退订…" at send time,
 # and the carriers' blacklist receipt codes.
 UNSUBSCRIBED_CODES = frozenset({"FailedOperation.PhoneNumberInBlacklist", "MBBLACK", "DBBLACK", "TDBLACK", "BLACK"})
@@ -154,6 +160,9 @@ class _Item:
 class TencentTransport(Transport):
     name = "tencent"
     max_batch = MAX_NUMBERS_PER_SEND
+    unsubscribed_codes = UNSUBSCRIBED_CODES
+    unreachable_codes = UNREACHABLE_CODES
+    per_number_limit_codes = PER_NUMBER_LIMIT_CODES
 
     def __init__(self) -> None:
         secret_id, secret_key = settings.TENCENT_SECRET_ID, settings.TENCENT_SECRET_KEY

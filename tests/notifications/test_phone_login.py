@@ -183,12 +183,14 @@ def test_an_invalid_number_is_a_typed_error_and_nothing_is_sent(db, login, phone
     assert not LoginCode.objects.exists() and locmem.outbox == []
 
 
-def test_an_opted_out_number_gets_the_same_answer_but_no_text(world, login):
+def test_an_opted_out_number_is_told_how_to_opt_back_in_and_nothing_is_sent(world, login):
     from notifications.consent import opt_out
 
     opt_out("+8613900000001")
-    assert login.request("+8613900000001")["errors"] == []
-    assert SmsMessage.objects.get().status == SmsStatus.REFUSED and locmem.outbox == []
+    answer = login.request("+8613900000001")
+    assert answer["sent"] is None and answer["errors"][0]["code"] == "OPTED_OUT"
+    assert "订阅" in answer["errors"][0]["message"] and "START" in answer["errors"][0]["message"]
+    assert not LoginCode.objects.exists() and not SmsMessage.objects.exists() and locmem.outbox == []
 
 
 def test_a_disabled_account_cannot_log_in(world, login):
