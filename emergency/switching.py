@@ -25,8 +25,9 @@ from notifications import events
 from notifications.realtime import publish_on_commit
 
 from .fanout import ADVANCE_PLAN_RUN
-from .models import SafetyCheck, SafetyCheckStatus
+from .models import SafetyCheck
 from .plans import start_plan_run
+from .safety import close_checks
 
 
 def switch_mode(
@@ -56,13 +57,12 @@ def switch_mode(
 
 
 def _close_checks_if_normal(area: Area, by: User | None, now: dt.datetime) -> None:
-    """Back to normal footing: safety checks in the subtree stop their welfare sweeps (late
-    answers are still recorded and still raise need-help tasks)."""
+    """Back to normal footing: safety checks in the subtree stop their fan-outs and welfare
+    sweeps and drop the questions not yet sent (late answers are still recorded and still
+    raise need-help tasks)."""
     if area.effective_mode() != Mode.NORMAL:
         return
-    SafetyCheck.objects.filter(area__path__startswith=area.path, status=SafetyCheckStatus.ACTIVE).update(
-        status=SafetyCheckStatus.CLOSED, closed_at=now, closed_by=by,
-    )
+    close_checks(SafetyCheck.objects.filter(area__path__startswith=area.path), by=by, now=now)
 
 
 def _publish_switch(area: Area, switch: ModeSwitch, now: dt.datetime) -> None:

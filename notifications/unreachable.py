@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import SmsUnreachableNumber
@@ -27,6 +27,11 @@ def _current_q(now: dt.datetime | None = None) -> Q:
     now = now or timezone.now()
     forget = now - dt.timedelta(days=settings.SMS_UNREACHABLE_FORGET_DAYS)
     return Q(unreachable_since__isnull=False, last_failed_at__gt=forget)
+
+
+def marked_numbers(now: dt.datetime | None = None) -> QuerySet[SmsUnreachableNumber]:
+    """The numbers marked unreachable now (for Exists(...) subqueries of other apps)."""
+    return SmsUnreachableNumber.objects.filter(_current_q(now))
 
 
 def note_unreachable(phone: str, code: str, *, now: dt.datetime | None = None) -> bool:

@@ -33,6 +33,7 @@ from .safety import (
     SafetyCheckStatus,
     SafetyState,
     SafetyStatus,
+    UnreachableReason,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "SafetyCheckStatus",
     "SafetyState",
     "SafetyStatus",
+    "UnreachableReason",
 ]

@@ -215,6 +215,7 @@ class TaskEventKind(models.TextChoices):
     CLOSED = "CLOSED", "结束任务"
     CANCELLED = "CANCELLED", "取消任务"
     RESIDENT_SAFE = "RESIDENT_SAFE", "居民已报平安"
+    UNDELIVERABLE = "UNDELIVERABLE", "派单短信无法送达"
 
 
 class TaskEvent(models.Model):
