@@ -118,8 +118,10 @@ def _keyword(inbound: InboundSms, word: str) -> str:
         # Nothing more may be sent but the confirmation, which Twilio sends itself.
         opt_out(inbound.phone, source="keyword", keyword=normalize(inbound.body)[:32])
         if inbound.provider not in PROVIDERS_CONFIRMING_OPT_OUT:
+            # "TD" is a Chinese habit, not a sign of English: the person's own language, else Chinese.
             queue_sms(template="sms.stop", context={}, purpose="sms_opt_out_confirmation",
-                      idempotency_key=f"sms-stop:{inbound.message_sid}", phone=inbound.phone, language=language)
+                      idempotency_key=f"sms-stop:{inbound.message_sid}", phone=inbound.phone,
+                      language=_language_for(inbound.phone))
         return "opted_out"
     if word == "start":
         opt_in(inbound.phone)

@@ -177,6 +177,8 @@ def _build(item: SmsItem, *, taken_codes: dict[str, set[str]], opted_out: set[st
         code = new_reply_code(taken_codes.setdefault(phone, set()))
         taken_codes[phone].add(code)
         context["code"] = code
+    elif item.get("expects_reply"):
+        context.setdefault("code", "")  # refused below for want of a number: nothing to answer
     is_drill = bool(item.get("is_drill"))
     body = render(item["template"], context, language=language, is_drill=is_drill)
     redact = item.get("redact") or ()

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from core.enqueue import enqueue_on_commit
 from core.text import strip_unprintable
@@ -104,10 +103,8 @@ def _apply(message: SmsMessage, to_status: str, *, sid: str | None, provider_sta
     moved = advance(message.pk, to_status, source="callback", sid=sid, provider_status=provider_status[:32],
                     error_code=error_code if bad else "")
     if moved:
-        message.status = to_status
-        message.status_changed_at = timezone.now()
+        message.refresh_from_db(fields=["status", "status_changed_at", "error_code"])
         if bad:
-            message.error_code = error_code
             outcomes.failed([message])
         elif to_status == SmsStatus.DELIVERED:
             outcomes.delivered([message])

@@ -323,6 +323,12 @@ class AliyunTransport(Transport):
             day += timedelta(days=1)
 
 
+# Identical messages go together by SendSms when at least this many share the values; fewer
+# ride in a SendBatchSms with the others (reply codes make most prompts differ: pairs that
+# happen to share a code would otherwise cost a call each).
+SHARED_MIN = 10
+
+
 def _plan(items: list[_Item]) -> list[list[_Item]]:
     """Calls to make: identical (template, sign, values) together by SendSms; the rest by
     SendBatchSms per template code; never one number twice in a call."""
@@ -332,10 +338,10 @@ def _plan(items: list[_Item]) -> list[list[_Item]]:
     calls: list[list[_Item]] = []
     singles: dict[str, list[_Item]] = {}
     for group in groups.values():
-        if len(group) > 1:
+        if len(group) >= SHARED_MIN:
             calls.extend(_chunks(group, MAX_NUMBERS_PER_SEND))
         else:
-            singles.setdefault(group[0].template.code, []).append(group[0])
+            singles.setdefault(group[0].template.code, []).extend(group)
     for same_code in singles.values():
         calls.extend(_chunks(same_code, MAX_NUMBERS_PER_BATCH))
     return calls
