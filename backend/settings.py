@@ -168,11 +168,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+if CELERY_BROKER_URL.startswith("memory://"):
+    # The in-memory broker polls; its default (1 s) would delay every task — a life-safety
+    # drainer too — by up to a second on the embedded footing. Redis needs no polling.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.05
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -374,9 +378,10 @@ SMS_AMBIGUOUS_SETTLE_SECONDS = env.float("SMS_AMBIGUOUS_SETTLE_SECONDS", default
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_REQUEUE_AFTER_SECONDS = env.int("SMS_REQUEUE_AFTER_SECONDS", default=60)
 SMS_DRAIN_SECONDS = env.float("SMS_DRAIN_SECONDS", default=60.0)
-# Drainers hold a worker thread each for up to SMS_DRAIN_SECONDS: on the embedded footing
-# (4 worker threads) one, so alerts, waves and sweeps keep running during a burst.
-SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=1 if LINLI_EMBEDDED_WORKER else 2)
+# Drainers hold a worker thread each for up to SMS_DRAIN_SECONDS (never while waiting long for
+# a slow account's tokens): one per route sends hundreds a second in batches, and leaves the
+# other threads to fan-outs, waves and sweeps. Life-safety drainers have slots of their own.
+SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=1)
 SMS_WEBHOOK_MAX_BYTES = env.int("SMS_WEBHOOK_MAX_BYTES", default=16384)
 SMS_INBOUND_PER_SENDER_PER_HOUR = env.int("SMS_INBOUND_PER_SENDER_PER_HOUR", default=60)
 LOGIN_CODE_TTL_SECONDS = env.int("LOGIN_CODE_TTL_SECONDS", default=300)
@@ -452,7 +457,8 @@ SMS_PROVIDER_RATES = {
 SMS_BATCH_SECONDS = env.float("SMS_BATCH_SECONDS", default=0.25)  # a claim/call carries this much of the rate
 SMS_MAX_CLAIM = env.int("SMS_MAX_CLAIM", default=500)
 SMS_PROVIDER_COOLDOWN_SECONDS = env.float("SMS_PROVIDER_COOLDOWN_SECONDS", default=60.0)  # after credentials/balance errors
-SMS_PROVIDER_PAUSE_SECONDS = env.float("SMS_PROVIDER_PAUSE_SECONDS", default=2.0)  # after a throttled or refused call
+SMS_PROVIDER_PAUSE_SECONDS = env.float("SMS_PROVIDER_PAUSE_SECONDS", default=5.0)  # after a refused call (connection)
+SMS_PROVIDER_THROTTLE_SECONDS = env.float("SMS_PROVIDER_THROTTLE_SECONDS", default=0.5)  # after a throttled call
 SMS_LIFE_SAFETY_DRAINERS = env.int("SMS_LIFE_SAFETY_DRAINERS", default=1)  # per route, on the life_safety queue
 SMS_UNREACHABLE_AFTER_FAILURES = env.int("SMS_UNREACHABLE_AFTER_FAILURES", default=3)
 SMS_UNREACHABLE_FORGET_DAYS = env.int("SMS_UNREACHABLE_FORGET_DAYS", default=30)

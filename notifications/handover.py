@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -189,7 +189,8 @@ def _may_go_elsewhere(error: TransportError) -> bool:
 def _pause_if_down(provider: Provider, errors: list[TransportError], *, everything: bool) -> bool:
     """Pause a provider that refused for account-wide reasons: operator errors (credentials,
     balance) long; a call refused as a whole for a passing reason that is not one number's
-    limit (throttling, connection refused) briefly. True when it was paused."""
+    limit briefly (connection refused: SMS_PROVIDER_PAUSE_SECONDS; throttled, a second or
+    less: SMS_PROVIDER_THROTTLE_SECONDS). True when it was paused."""
     account = next((e for e in errors if e.operator and not e.permanent), None)
     if account is not None:
         routing.pause(provider.name, float(settings.SMS_PROVIDER_COOLDOWN_SECONDS), error=account)
@@ -197,7 +198,9 @@ def _pause_if_down(provider: Provider, errors: list[TransportError], *, everythi
     per_number = provider.transport.per_number_limit_codes
     passing = [e for e in errors if not e.permanent and not e.operator and e.code not in per_number]
     if everything and passing and len(passing) == len(errors):
-        routing.pause(provider.name, float(settings.SMS_PROVIDER_PAUSE_SECONDS), error=passing[0])
+        throttled = all(e.code in provider.transport.throttle_codes for e in passing)
+        seconds = settings.SMS_PROVIDER_THROTTLE_SECONDS if throttled else settings.SMS_PROVIDER_PAUSE_SECONDS
+        routing.pause(provider.name, float(seconds), error=passing[0])
         return True
     return False
 
@@ -220,7 +223,7 @@ def _leftovers(pending: list[SmsMessage], last_error: Mapping[int, TransportErro
         else:
             result[message.pk] = _record_failure(message, error, provider=name, failed=failed)
     if waiting:
-        delay = provider_wait(waiting[0].route)
+        delay = routing.seconds_until_available(waiting[0].route)
         release_unsent(waiting, delay=delay, source="no_provider", errors=last_error)
         for message in waiting:
             result[message.pk] = Outcome("retry", retry_in=delay)
@@ -243,35 +246,59 @@ def _sent_fields(message: SmsMessage, provider: str, now: datetime) -> dict[str,
     return extra
 
 
+RECORD_CHUNK = 500  # rows per executemany and per SELECT of what moved
+
+
 def _record_sent(sent: list[tuple[SmsMessage, SendResult]], *, provider: str, source: str) -> list[SmsMessage]:
-    """Store each SID with sending -> sent, one transaction for the batch; returns the
-    messages handed over (with their fields updated in memory)."""
+    """Store each SID with sending -> sent, a few UPDATEs and one transaction for the batch;
+    returns the messages handed over (with their fields updated in memory)."""
     if not sent:
         return []
     now = timezone.now()
-    handed: list[SmsMessage] = []
-    slow: list[tuple[SmsMessage, SendResult]] = []
     taken = set(SmsMessage.objects.filter(provider_sid__in=[r.sid for _, r in sent]).values_list("provider_sid", flat=True))
-    with transaction.atomic():
-        events = []
-        for message, answer in sent:
-            extra = _sent_fields(message, provider, now)
-            # The common case in one UPDATE: our claim still holds and no SID is stored yet.
-            if answer.sid not in taken and SmsMessage.objects.filter(
-                    pk=message.pk, status=SmsStatus.SENDING, provider_sid__isnull=True).update(
-                    status=SmsStatus.SENT, provider_sid=answer.sid, provider_status=answer.provider_status,
-                    status_changed_at=now, **extra):
-                events.append(SmsStatusEvent(message_id=message.pk, from_status=SmsStatus.SENDING, to_status=SmsStatus.SENT,
-                                             provider_status=answer.provider_status, source=source, at=now))
-                _mark(message, SmsStatus.SENT, answer.sid, extra)
-                handed.append(message)
-            else:
-                slow.append((message, answer))
-        SmsStatusEvent.objects.bulk_create(events)
+    # Secrets (login codes) have their body masked at the same time: those go one by one.
+    quick = [(m, r) for m, r in sent if r.sid not in taken and not m.body_redacted]
+    slow = [(m, r) for m, r in sent if r.sid in taken or m.body_redacted]
+    handed: list[SmsMessage] = []
+    try:
+        with transaction.atomic():
+            for start in range(0, len(quick), RECORD_CHUNK):
+                moved = _record_chunk(quick[start:start + RECORD_CHUNK], provider=provider, source=source, now=now)
+                handed.extend(moved)
+                done = {m.pk for m in moved}
+                slow.extend(pair for pair in quick[start:start + RECORD_CHUNK] if pair[0].pk not in done)
+    except IntegrityError:  # a SID stored elsewhere meanwhile (never in practice): one by one
+        handed, slow = [], list(sent)
     for message, answer in slow:
         record_sent_slowly(message, answer, provider=provider, source=source, now=now)
         handed.append(message)
     return handed
+
+
+def _record_chunk(pairs: list[tuple[SmsMessage, SendResult]], *, provider: str, source: str,
+                  now: datetime) -> list[SmsMessage]:
+    """One conditional UPDATE per row whose claim still holds and that has no SID yet (the
+    common case: a callback that got there first is rare), sent as one executemany — the hot
+    path at hundreds of messages a second, where building an ORM query per row costs more than
+    the database does. Returns the messages it moved."""
+    table = connection.ops.quote_name(SmsMessage._meta.db_table)
+    at = connection.ops.adapt_datetimefield_value(now)
+    sql = (f"UPDATE {table} SET status = %s, provider_sid = %s, provider_status = %s, status_changed_at = %s, "
+           f"sent_at = %s, reconcile_since = NULL, claim_token = '', provider = %s "
+           f"WHERE id = %s AND status = %s AND provider_sid IS NULL")
+    rows = [(SmsStatus.SENT, r.sid, r.provider_status[:32], at, at, provider, m.pk, SmsStatus.SENDING) for m, r in pairs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    ids = [m.pk for m, _ in pairs]
+    stored = dict(SmsMessage.objects.filter(pk__in=ids, status=SmsStatus.SENT, status_changed_at=now)
+                  .values_list("pk", "provider_sid"))
+    moved = [(m, r) for m, r in pairs if stored.get(m.pk) == r.sid]
+    SmsStatusEvent.objects.bulk_create([
+        SmsStatusEvent(message_id=m.pk, from_status=SmsStatus.SENDING, to_status=SmsStatus.SENT,
+                       provider_status=r.provider_status, source=source, at=now) for m, r in moved])
+    for m, r in moved:
+        _mark(m, SmsStatus.SENT, r.sid, _sent_fields(m, provider, now))
+    return [m for m, _ in moved]
 
 
 def record_sent_slowly(message: SmsMessage, answer: SendResult, *, provider: str, source: str, now: datetime) -> None:
@@ -351,11 +378,6 @@ def _release_for_retry(message: SmsMessage, error: TransportError, delay: float,
         if released:
             SmsStatusEvent.objects.create(message_id=message.pk, from_status=SmsStatus.SENDING, to_status=SmsStatus.QUEUED,
                                           error_code=error.code, source="retry", at=now)
-
-
-def provider_wait(route: str) -> float:
-    # Over the claim's one-second tolerance, so a re-run before then finds nothing due.
-    return max(2.0, routing.seconds_until_available(route))
 
 
 def release_unsent(messages: list[SmsMessage], *, delay: float = 0.0, source: str = "released",

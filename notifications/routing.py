@@ -125,6 +125,20 @@ def known_providers() -> list[str]:
     return names
 
 
+def warm_up() -> list[str]:
+    """Build every routed provider's client now (a worker starting), so the first
+    life-safety message does not wait for an SDK to import (Aliyun's takes a second or more).
+    Returns the providers that could not be built (logged: their settings are wrong)."""
+    broken = []
+    for name in known_providers():
+        try:
+            provider(name)
+        except Exception:  # ImproperlyConfigured and whatever an SDK raises: reported, not fatal
+            logger.exception("SMS provider %s cannot be built; its routes fail over", name)
+            broken.append(name)
+    return broken
+
+
 # --- pausing a provider -----------------------------------------------------------------------
 def pause(name: str, seconds: float, *, error: TransportError) -> None:
     """Take a provider out of its routes for `seconds` (every worker sees it)."""

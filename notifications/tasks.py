@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.utils import timezone
 
@@ -30,6 +31,12 @@ logger = logging.getLogger(__name__)
 # visibility timeout (research R4.4); the database row keeps the real due time, and the
 # sweep re-drives anything whose task was lost.
 MAX_COUNTDOWN = 300
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]  # celery ships no type information
+def _warm_up_providers(**kwargs: object) -> None:
+    """A worker builds its SMS providers' clients before the first message needs them."""
+    routing.warm_up()
 
 
 def _send(task: Task, message_id: int) -> str:
@@ -66,8 +73,8 @@ def _drain(task: Task, route: str, *, life_safety: bool) -> int:
     for message_id, delay in report.retries:
         retry = send_life_safety_sms if message_id in report.life_safety_retries else send_sms
         enqueue_later(retry, message_id, countdown=min(delay, MAX_COUNTDOWN))
-    if report.paused_for:
-        enqueue_later(task, route, countdown=min(report.paused_for, MAX_COUNTDOWN))
+    if report.paused_for or report.come_back_in:
+        enqueue_later(task, route, countdown=min(max(report.paused_for, report.come_back_in), MAX_COUNTDOWN))
     elif report.exhausted_time:
         enqueue_now(task, route)
     return report.attempted

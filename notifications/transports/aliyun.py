@@ -57,7 +57,7 @@ from .base import (
     Transport,
     TransportError,
 )
-from .provider_templates import ProviderTemplate, choose_template
+from .provider_templates import ProviderTemplate, choose_template, provider_entries
 
 logger = logging.getLogger(__name__)
 # The SDK's core dumps whole requests (numbers, values) at DEBUG, to its own stderr handler,
@@ -188,6 +188,7 @@ class AliyunTransport(Transport):
     unsubscribed_codes = UNSUBSCRIBED_CODES
     unreachable_codes = UNREACHABLE_CODES
     per_number_limit_codes = frozenset({"isv.BUSINESS_LIMIT_CONTROL"})  # minute/hour/day caps per number
+    throttle_codes = frozenset({"Throttling", "Throttling.User", "Throttling.Api"})
 
     def __init__(self) -> None:
         key_id, secret = settings.ALIYUN_ACCESS_KEY_ID, settings.ALIYUN_ACCESS_KEY_SECRET
@@ -216,10 +217,12 @@ class AliyunTransport(Transport):
 
     def send_batch(self, messages: list[OutgoingSms]) -> list[SendResult | TransportError]:
         results: list[SendResult | TransportError | None] = [None] * len(messages)
+        entries = provider_entries(PROVIDER)  # once per batch: merging the settings is not free
         items: list[_Item] = []
         for index, message in enumerate(messages):
             try:
-                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS)
+                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS,
+                                           entries=entries)
                 items.append(_Item(index, message, provider_phone(message.to), template))
             except TransportError as exc:
                 results[index] = exc

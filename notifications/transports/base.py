@@ -105,6 +105,8 @@ class Transport:
     # Throttling codes about one number (its own hourly/daily caps), not the whole account:
     # another provider may take the message, but this one is not paused for everyone.
     per_number_limit_codes: frozenset[str] = frozenset()
+    # The account's request rate was exceeded: pause the provider briefly (a second, not an outage).
+    throttle_codes: frozenset[str] = frozenset({"20429", "429"})
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
         raise NotImplementedError

@@ -134,9 +134,11 @@ class ProviderTemplate:
         return [value for _, value in self.values]
 
 
-def choose_template(provider: str, message: OutgoingSms, *, sign: str, default_limit: int) -> ProviderTemplate:
-    """The provider template for `message`; TransportError (permanent) when there is none."""
-    entries = provider_entries(provider)
+def choose_template(provider: str, message: OutgoingSms, *, sign: str, default_limit: int,
+                    entries: Mapping[str, Mapping[str, Any]] | None = None) -> ProviderTemplate:
+    """The provider template for `message`; TransportError (permanent) when there is none.
+    `entries` is provider_entries(provider), when the caller has it for a whole batch."""
+    entries = provider_entries(provider) if entries is None else entries
     entry = entries.get(message.template)
     if entry is None:
         raise _no_template(provider, message, "no entry")

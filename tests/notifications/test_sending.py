@@ -52,7 +52,7 @@ def test_running_the_send_task_twice_sends_once(fake_twilio):
 def test_a_429_pauses_the_provider_and_the_message_waits_without_losing_an_attempt(fake_twilio, settings):
     """A 429 is the account's pace, not the message's fault: the provider is paused for every
     worker and the message waits for it with its attempts intact."""
-    settings.SMS_PROVIDER_PAUSE_SECONDS = 5
+    settings.SMS_PROVIDER_THROTTLE_SECONDS = 5
     fake_twilio.script("429")
     message = queue()
     before = timezone.now()
