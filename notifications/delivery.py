@@ -65,6 +65,7 @@ from .handover import (
 from .lanes import Lane
 from .models import SmsMessage, SmsStatus, SmsStatusEvent
 from .outbox import CONSENT_EXEMPT_PURPOSES
+from .routing import Provider
 from .status import advance
 from .transports import TransportError
 
@@ -206,37 +207,58 @@ def drain(*, route: str = routing.ANY, max_lane: int | None = None, max_seconds:
     while True:
         if heartbeat is not None:
             heartbeat()
-        providers = routing.providers_for(route)
-        if not providers:
-            wait = routing.seconds_until_available(route)
-            if wait <= SLEEP_THROUGH_PAUSE_SECONDS and time.monotonic() + wait < deadline:
-                time.sleep(wait + 0.01)  # a throttle's short pause: cheaper than handing over to a new task
-                continue
-            report.paused_for = max(1.0, wait)
+        providers = _providers_or_pause(route, deadline, report)
+        if providers is None:
             return report
+        if not providers:
+            continue
         if not _has_due(route, max_lane):
             return report
         size = providers[0].batch_size
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            report.exhausted_time = True
-            return report
-        # Tokens first, then the claim: side-by-side drainers hand over in claim order. A
-        # drainer does not sit on a worker thread waiting for a slow account's tokens (Twilio
-        # at 1/s): it hands over to a task due when they are there.
-        if not providers[0].pace(size, timeout=min(remaining, DRAIN_YIELD_SECONDS)):
-            report.come_back_in = 1.0 / max(providers[0].rate, 0.01) * size
+        if not _tokens(providers[0], size, deadline, report):
             return report
         batch = _claim_batch(size, route=route, max_lane=max_lane)
         if not batch:
             return report
         report.attempted += len(batch)
-        lanes = {m.pk: m.lane for m in batch}
-        for message_id, outcome in send_claimed(batch, providers).items():
-            if outcome.retry_in is not None:
-                report.retries.append((message_id, outcome.retry_in))
-                if lanes.get(message_id, Lane.STANDARD) <= Lane.LIFE_SAFETY:
-                    report.life_safety_retries.add(message_id)
+        _note_retries(report, batch, send_claimed(batch, providers))
+
+
+def _note_retries(report: DrainReport, batch: list[SmsMessage], outcomes_by_id: dict[int, Outcome]) -> None:
+    lanes = {m.pk: m.lane for m in batch}
+    for message_id, outcome in outcomes_by_id.items():
+        if outcome.retry_in is not None:
+            report.retries.append((message_id, outcome.retry_in))
+            if lanes.get(message_id, Lane.STANDARD) <= Lane.LIFE_SAFETY:
+                report.life_safety_retries.add(message_id)
+
+
+def _providers_or_pause(route: str, deadline: float, report: DrainReport) -> list[Provider] | None:
+    """The route's providers; [] after sleeping through a short pause (a throttle: cheaper
+    than handing over to a new task); None when they are all paused for longer."""
+    providers = routing.providers_for(route)
+    if providers:
+        return providers
+    wait = routing.seconds_until_available(route)
+    if wait <= SLEEP_THROUGH_PAUSE_SECONDS and time.monotonic() + wait < deadline:
+        time.sleep(wait + 0.01)
+        return []
+    report.paused_for = max(1.0, wait)
+    return None
+
+
+def _tokens(provider: Provider, size: int, deadline: float, report: DrainReport) -> bool:
+    """Tokens for a batch, before it is claimed: side-by-side drainers hand over in claim
+    order. A drainer does not sit on a worker thread waiting for a slow account's tokens
+    (Twilio at 1/s): it hands over to a task due when they are there."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        report.exhausted_time = True
+        return False
+    if not provider.pace(size, timeout=min(remaining, DRAIN_YIELD_SECONDS)):
+        report.come_back_in = size / max(provider.rate, 0.01)
+        return False
+    return True
 
 
 def backlog_exceeds(n: int, *, route: str | None = None) -> bool:
