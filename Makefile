@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lock schema worker life-safety-worker web migrate demo bench clean
+.PHONY: run test lint lock schema worker life-safety-worker web migrate demo bench clean browser console-test system-deps
 
 # The versions CI tested: requirements.lock (with hashes) pins every package; `make lock`
 # re-resolves it from pyproject.toml's ranges.
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $(STAMP)
 
+# What the machine itself needs: pango for WeasyPrint (after-action reports as PDF) and the
+# Noto CJK fonts to print Chinese with. Installed with apt-get where missing (Debian/Ubuntu);
+# elsewhere it says what to install.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium
+system-deps:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(SYSTEM_PACKAGES); \
+	  else echo "install pango and a CJK font (Noto Sans CJK SC) for PDF reports: $(SYSTEM_PACKAGES)"; fi; }
+
 lock:
 	@test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet pip-tools
 	$(VENV)/bin/pip-compile --quiet --upgrade --extra dev --generate-hashes --strip-extras --allow-unsafe \
@@ -23,7 +34,7 @@ lock:
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-demo: migrate
+demo: migrate system-deps
 	$(PY) manage.py load_demo_data --if-empty
 
 run: demo
@@ -34,8 +45,16 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-test: lint
+test: lint system-deps
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The console's browser tests drive Debian's chromium (Playwright, no browser download);
+# CJK fonts make their screenshots readable. Installing needs root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+
+console-test: browser $(STAMP)
+	$(PY) -m pytest -q tests/console
 
 schema: $(STAMP)
 	$(PY) manage.py export_schema

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "community",
     "volunteers",
     "emergency",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -328,6 +329,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # PDF rendering of after-action reports: its progress lines are noise.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -590,6 +594,21 @@ CAP_FEED_PER_ADDRESS_PER_MINUTE = env.int("CAP_FEED_PER_ADDRESS_PER_MINUTE", def
 # After-action reports: the signed download link lasts this long; downloads per person per minute.
 AFTER_ACTION_LINK_MAX_AGE = env.int("AFTER_ACTION_LINK_MAX_AGE", default=600)
 AFTER_ACTION_DOWNLOADS_PER_MINUTE = env.int("AFTER_ACTION_DOWNLOADS_PER_MINUTE", default=10)
+
+# --- Web console (/console/) -------------------------------------------------------------------
+# The base map: a Leaflet tile URL template ({z}/{x}/{y}, {s} for a subdomain), its attribution,
+# and the datum its tiles are drawn in: WGS84 (OpenStreetMap, Tianditu) or GCJ02 (AMap), so that
+# points land where they are. Empty URL: no base map (areas and markers only; tests run so,
+# offline). Where the map opens before an area with a centre is chosen: "lat,lng" and a zoom.
+CONSOLE_TILE_URL = env.str("CONSOLE_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+CONSOLE_TILE_ATTRIBUTION = env.str("CONSOLE_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+CONSOLE_TILE_SUBDOMAINS = env.str("CONSOLE_TILE_SUBDOMAINS", default="abc")
+CONSOLE_TILE_DATUM = env.str("CONSOLE_TILE_DATUM", default="WGS84")
+if CONSOLE_TILE_DATUM not in ("WGS84", "GCJ02"):
+    raise ImproperlyConfigured("CONSOLE_TILE_DATUM must be WGS84 or GCJ02.")
+CONSOLE_TILE_MAX_ZOOM = env.int("CONSOLE_TILE_MAX_ZOOM", default=19)
+CONSOLE_MAP_CENTER = tuple(float(v) for v in env.list("CONSOLE_MAP_CENTER", default=["30.2741", "120.1551"]))
+CONSOLE_MAP_ZOOM = env.int("CONSOLE_MAP_ZOOM", default=14)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)

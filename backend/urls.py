@@ -11,6 +11,7 @@ from .health import healthz, livez
 urlpatterns = [
     path("admin/login/", throttled_admin_login, name="admin-login"),  # before the admin's own
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),  # the web console (static ES modules + one shell)
     path("graphql/", LinliGraphQLView.as_view(), name="graphql"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),

@@ -3,6 +3,7 @@
     issue_alert(area, data, by=user, is_drill=False)      # data: see check_alert_data
     update_alert(alert, changes, by=user)                 # a new Update referencing it
     cancel_alert(alert, by=user, note="...")              # a new Cancel referencing it
+    preview_alert(area, data, is_drill=False)             # the same, unsaved (CAP preview)
 
 The row is written in the caller's transaction; after commit ALERT_ISSUED goes to the area's
 group and the fan-out starts in Celery (the life_safety queue): residents of the area's
@@ -42,6 +43,7 @@ from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 from notifications.templates import normalize_language
 
+from .drills import covering_drill
 from .error_codes import EmergencyErrorCode as Code
 from .fanout import FAN_OUT_ALERT, bump
 from .models import (
@@ -52,6 +54,7 @@ from .models import (
     CapResponseType,
     CapSeverity,
     CapUrgency,
+    Drill,
     PlanStep,
 )
 
@@ -140,16 +143,27 @@ def new_identifier(area: Area) -> str:
 
 
 def issue_alert(area: Area, data: dict[str, Any], *, by: User | None, is_drill: bool = False,
-                plan_step: PlanStep | None = None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT) -> Alert:
-    """Write an alert and fan it out after commit."""
+                plan_step: PlanStep | None = None, references: Alert | None = None, msg_type: str = CapMsgType.ALERT,
+                drill: Drill | None = None) -> Alert:
+    """Write an alert and fan it out after commit. A drill alert is tied to `drill`, else to
+    the drill covering the area (if any), so that the drill's end winds it down."""
     values = check_alert_data(data)
+    if is_drill and drill is None:
+        drill = covering_drill(area)
     with transaction.atomic():
         alert = Alert.objects.create(
             identifier=new_identifier(area), area=area, msg_type=msg_type, references=references,
-            is_drill=is_drill, issued_by=by, plan_step=plan_step, **values,
+            is_drill=is_drill, drill=drill if is_drill else None, issued_by=by, plan_step=plan_step, **values,
         )
         _announce(alert)
     return alert
+
+
+def preview_alert(area: Area, data: dict[str, Any], *, is_drill: bool = False) -> Alert:
+    """The alert issue_alert would write, checked the same way but not saved: what a
+    commander reads (as its CAP document) before sending it to every resident."""
+    values = check_alert_data(data)
+    return Alert(identifier=new_identifier(area), area=area, msg_type=CapMsgType.ALERT, is_drill=is_drill, **values)
 
 
 def _announce(alert: Alert) -> None:
@@ -177,24 +191,68 @@ def _follow_up(alert: Alert, values: dict[str, Any], *, by: User | None, msg_typ
         supersede_messages(alert, reason="alert cancelled" if msg_type == CapMsgType.CANCEL else "alert updated")
         data = {name: getattr(alert, name) for name in COPIED}
         data.update(values)
+        if not data.get("headline_en"):  # no English headline: no English info at all
+            data.update(headline_en="", description_en="", instruction_en="")
         if data.get("expires") is not None and data["expires"] <= timezone.now():
             data["expires"] = None
-        return issue_alert(alert.area, data, by=by, is_drill=alert.is_drill, references=alert, msg_type=msg_type)
+        return issue_alert(alert.area, data, by=by, is_drill=alert.is_drill, references=alert, msg_type=msg_type,
+                           drill=alert.drill)
+
+
+# Each Chinese text and its English counterpart: an update that rewrites one language's text
+# and not the other's drops the other's, so no language keeps saying what is no longer true.
+TEXT_PAIRS = (("headline", "headline_en"), ("description", "description_en"), ("instruction", "instruction_en"))
 
 
 def update_alert(alert: Alert, changes: dict[str, Any], *, by: User | None) -> Alert:
-    """A new Update message replacing `alert`; `changes` are validated like an alert."""
+    """A new Update message replacing `alert`; `changes` are validated like an alert. Text
+    given in one language and not the other clears the other (it would say the old thing):
+    a Chinese-only update goes out in Chinese to everyone."""
     changes = check_alert_data(changes, partial=True)
+    for zh, en in TEXT_PAIRS:
+        if zh in changes and en not in changes:
+            changes[en] = ""
     return _follow_up(alert, changes, by=by, msg_type=CapMsgType.UPDATE)
 
 
-def cancel_alert(alert: Alert, *, by: User | None, note: str = "") -> Alert:
-    """A Cancel message: residents who were told are told it is over."""
-    note = clean_text(note, "note", 1000)
-    # An all-clear says so in every language: never the old instruction ("close the windows").
-    values = {"response_types": [CapResponseType.ALL_CLEAR], "instruction": note or "预警已解除。",
-              "instruction_en": "This alert has been cancelled." if alert.headline_en else "",
-              "urgency": CapUrgency.PAST}
+CATEGORY_EN = {"Geo": "geological", "Met": "weather", "Safety": "public safety", "Security": "security",
+               "Rescue": "rescue", "Fire": "fire", "Health": "health", "Env": "environmental", "Transport": "transport",
+               "Infra": "infrastructure", "CBRNE": "hazardous materials", "Other": ""}
+
+
+def all_clear_texts(alert: Alert) -> dict[str, str]:
+    """The template of a Cancel: says the alert is over, never what it warned of."""
+    sent = timezone.localtime(alert.sent_at)
+    kind = " ".join(w for w in (CATEGORY_EN.get(c, "") for c in alert.categories[:1]) if w)
+    return {
+        "headline": f"{alert.event}预警解除"[:160],
+        "description": f"{alert.area.name}{sent:%m月%d日%H:%M}发布的{alert.event}预警已解除。",
+        "instruction": "预警已解除。",
+        "headline_en": "All clear: alert lifted",
+        "description_en": f"The {kind + ' ' if kind else ''}alert issued at {sent:%H:%M} on {sent:%d %b} has been lifted.",
+        "instruction_en": "This alert has been cancelled.",
+    }
+
+
+def cancel_alert(alert: Alert, *, by: User | None, note: str = "", headline: str = "", description: str = "",
+                 headline_en: str = "", description_en: str = "", note_en: str = "") -> Alert:
+    """A Cancel message: residents who were told are told it is over. Its headline and
+    description are an all-clear in every language the alert had (or the commander's text,
+    which may add English): never the warning's own words ("close the windows")."""
+    given = check_alert_data({k: v for k, v in {"headline": headline, "description": description, "headline_en": headline_en,
+                                                "description_en": description_en}.items() if v}, partial=True)
+    note, note_en = clean_text(note, "note", 1000), clean_text(note_en, "note_en", 1000)
+    template = all_clear_texts(alert)
+    english = bool(alert.headline_en or given.get("headline_en") or given.get("description_en") or note_en)
+    values: dict[str, Any] = {
+        "response_types": [CapResponseType.ALL_CLEAR], "urgency": CapUrgency.PAST,
+        "headline": given.get("headline") or template["headline"],
+        "description": given.get("description") or template["description"],
+        "instruction": note or template["instruction"],
+        "headline_en": (given.get("headline_en") or template["headline_en"]) if english else "",
+        "description_en": (given.get("description_en") or template["description_en"]) if english else "",
+        "instruction_en": (note_en or template["instruction_en"]) if english else "",
+    }
     return _follow_up(alert, values, by=by, msg_type=CapMsgType.CANCEL)
 
 
@@ -205,9 +263,9 @@ PREFIX = {CapMsgType.ALERT: ("", ""), CapMsgType.UPDATE: ("【更新】", "UPDAT
 
 def alert_chunk(alert: Alert) -> bool:
     """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first.
-    An alert replaced by an update or a cancellation is not fanned out any further."""
-    if alert.superseded_at is not None:
-        return True
+    An alert replaced by an update or a cancellation, or expired, is not fanned out further."""
+    if alert.superseded_at is not None or (alert.expires is not None and alert.expires <= timezone.now()):
+        return True  # replaced, cancelled or over: the rest are not told something no longer true
     phase = alert.fanout_phase or PHASES[0]
     residents = list(
         Resident.objects.in_area(alert.area).filter(is_vulnerable=phase == "vulnerable", pk__gt=alert.fanout_cursor)

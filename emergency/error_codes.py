@@ -15,3 +15,6 @@ class EmergencyErrorCode(StrEnum):
     SAFETY_CHECK_CLOSED = "safety_check_closed"
     NOT_IN_SAFETY_CHECK = "not_in_safety_check"
     INVALID_PERIOD = "invalid_period"
+    # drills and wind-downs
+    DRILL_NOT_ACTIVE = "drill_not_active"
+    MODE_TRANSITION_NOT_ALLOWED = "mode_transition_not_allowed"

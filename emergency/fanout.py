@@ -32,6 +32,7 @@ from .models import FanoutState, FanoutStatus
 FAN_OUT_ALERT = "community.tasks.fan_out_alert"
 FAN_OUT_SAFETY_CHECK = "community.tasks.fan_out_safety_check"
 ADVANCE_PLAN_RUN = "community.tasks.advance_plan_run"
+WIND_DOWN = "emergency.tasks.wind_down"
 
 Job = FanoutState
 Chunk = Callable[[Any], bool]

@@ -115,7 +115,8 @@ def _sms(step: PlanStep, mobilisation: Mobilisation, user: User, level: str, con
 
 def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now: dt.datetime | None = None) -> Mobilisation:
     """Record "I can come" / "I cannot"; a later answer replaces an earlier one. A volunteer who
-    can come is put on duty so that dispatch offers them tasks."""
+    can come is put on duty so that dispatch offers them tasks — for real only: a drill's
+    call-in never changes who real dispatch asks."""
     now = now or timezone.now()
     if mobilisation.level != MobilisationLevel.CALL_IN:
         raise field_error("mobilisation_id", "Standby needs no answer.", Code.INVALID)
@@ -124,7 +125,7 @@ def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now:
         Mobilisation.objects.filter(pk=mobilisation.pk).update(response=response, responded_at=now)
         mobilisation.response, mobilisation.responded_at = response, now
         supersede_messages(mobilisation, reason="answered")  # the call-in SMS, if no carrier has it yet
-        if available and mobilisation.kind == MobilisationKind.VOLUNTEER:
+        if available and mobilisation.kind == MobilisationKind.VOLUNTEER and not mobilisation.is_drill:
             _put_on_duty(mobilisation.user, now)
     return mobilisation
 

@@ -10,7 +10,9 @@
                     min_severity?, vulnerability_flags?}
 
 check_actions(actions) returns the normalised list or raises one ValidationError naming
-every problem as actions.<i>.<param> with code invalid_plan_action (or the field's own code).
+every problem of every action at once, as actions.<i>.params.<param> (snake_case here; the
+API spells paths in camelCase: actions.2.params.welfareAfterMinutes) with code
+invalid_plan_action (or the alert field's own code).
 """
 
 from __future__ import annotations
@@ -42,120 +44,145 @@ class CheckedAction(TypedDict):
     params: Params
 
 
-def _bad(name: str, message: str) -> ValidationError:
-    return field_error(name, message, Code.INVALID_PLAN_ACTION)
+class Problems:
+    """Every problem of one action's params, by param name (None: the params as a whole)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str | None, list[ValidationError]] = {}
+
+    def add(self, name: str | None, message: str, code: str = Code.INVALID_PLAN_ACTION) -> None:
+        self.by_name.setdefault(name, []).append(ValidationError(message, code=code))
+
+    def take(self, exc: ValidationError) -> None:
+        """A field-keyed error from another check (the alert fields')."""
+        for name, items in exc.error_dict.items():
+            self.by_name.setdefault(name, []).extend(items)
 
 
-def _only(params: Params, allowed: set[str]) -> None:
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise _bad(unknown[0], f"Unknown parameter; use {', '.join(sorted(allowed))}.")
+def _only(params: Params, allowed: set[str], problems: Problems) -> None:
+    for name in sorted(set(params) - allowed):
+        problems.add(name, f"Unknown parameter; use {', '.join(sorted(allowed))}.")
 
 
-def _int(params: Params, name: str, low: int, high: int, default: int | None = None) -> int | None:
+def _int(params: Params, name: str, low: int, high: int, problems: Problems, default: int | None = None) -> int | None:
     value = params.get(name, default)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _bad(name, f"A whole number between {low} and {high}.")
+        problems.add(name, f"A whole number between {low} and {high}.")
+        return default
     return value
 
 
-def _text(params: Params, name: str, longest: int, *, required: bool = False) -> str:
+def _text(params: Params, name: str, longest: int, problems: Problems, *, required: bool = False) -> str:
     value = params.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > longest:
-        raise _bad(name, f"Text of at most {longest} characters{' (required)' if required else ''}.")
+        problems.add(name, f"Text of at most {longest} characters{' (required)' if required else ''}.")
+        return ""
     return value.strip()
 
 
-def _choices(params: Params, name: str, allowed: Collection[str], *, many: bool = False,
+def _choices(params: Params, name: str, allowed: Collection[str], problems: Problems, *, many: bool = False,
              default: str | list[str] | None = None) -> Any:
     value: Any = params.get(name, default)  # JSON: one choice, or a list of them (many)
-    values = value if many else [value]
     if many and not isinstance(value, list):
-        raise _bad(name, "Give a list.")
-    for v in values:
-        if v not in allowed:
-            raise _bad(name, f"Use {', '.join(str(a) for a in allowed)}.")
+        problems.add(name, "Give a list.")
+        return default
+    bad = [v for v in (value if many else [value]) if v not in allowed]
+    if bad:
+        problems.add(name, f"Use {', '.join(str(a) for a in allowed)}.")
+        return default
     return value
 
 
-def check_alert(params: Params) -> Params:
-    if "expires" in params or "onset" in params:
-        raise _bad("expires", "A plan gives expires_in_minutes, not a fixed time.")
-    check_alert_data(dict(params))
+def check_alert(params: Params, problems: Problems) -> Params:
+    for name in ("expires", "onset"):
+        if name in params:
+            problems.add(name, "A plan gives expires_in_minutes, not a fixed time.")
+    try:
+        check_alert_data({k: v for k, v in params.items() if k not in ("expires", "onset")})
+    except ValidationError as exc:
+        problems.take(exc)
     return params
 
 
-def check_safety_check(params: Params) -> Params:
-    _only(params, {"title", "welfare_after_minutes"})
-    return {"title": _text(params, "title", 100), "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, 60)}
+def check_safety_check(params: Params, problems: Problems) -> Params:
+    _only(params, {"title", "welfare_after_minutes"}, problems)
+    return {"title": _text(params, "title", 100, problems),
+            "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
 
 
-def check_mobilise(params: Params) -> Params:
-    _only(params, {"level", "include_party_members", "message"})
+def check_mobilise(params: Params, problems: Problems) -> Params:
+    _only(params, {"level", "include_party_members", "message"}, problems)
     include = params.get("include_party_members", True)
     if not isinstance(include, bool):
-        raise _bad("include_party_members", "true or false.")
-    return {"level": _choices(params, "level", MobilisationLevel.values), "include_party_members": include,
-            "message": _text(params, "message", 200)}
+        problems.add("include_party_members", "true or false.")
+    return {"level": _choices(params, "level", MobilisationLevel.values, problems), "include_party_members": include,
+            "message": _text(params, "message", 200, problems)}
 
 
-def check_set_dispatch(params: Params) -> Params:
+def check_set_dispatch(params: Params, problems: Problems) -> Params:
     if not params:
-        raise _bad("params", "Give at least one dispatch parameter.")
-    _only(params, set(PARAMETER_RANGES))
+        problems.add(None, "Give at least one dispatch parameter.")
+    _only(params, set(PARAMETER_RANGES), problems)
     out: dict[str, Any] = {}
     for name, raw in params.items():
+        if name not in PARAMETER_RANGES:
+            continue
         low, high = PARAMETER_RANGES[name]
         values = raw if isinstance(raw, dict) else {None: raw}
         if isinstance(raw, dict) and (not raw or set(raw) - set(PRIORITIES)):
-            raise _bad(name, "Per priority: ROUTINE, URGENT, LIFE_SAFETY.")
-        for value in values.values():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not low <= value <= high:
-                raise _bad(name, f"Between {low:g} and {high:g}.")
+            problems.add(name, "Per priority: ROUTINE, URGENT, LIFE_SAFETY.")
+            continue
+        if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not low <= v <= high
+               for v in values.values()):
+            problems.add(name, f"Between {low:g} and {high:g}.")
+            continue
         cast = int if name in INTEGER_PARAMETERS else float
         out[name] = {p: cast(v) for p, v in raw.items()} if isinstance(raw, dict) else cast(raw)
     return out
 
 
-def check_create_tasks(params: Params) -> Params:
+def check_create_tasks(params: Params, problems: Problems) -> Params:
     _only(params, {"target", "title", "description", "priority", "headcount", "required_skills", "deadline_minutes",
-                   "hazard_kinds", "min_severity", "vulnerability_flags"})
-    target = _choices(params, "target", TARGETS)
+                   "hazard_kinds", "min_severity", "vulnerability_flags"}, problems)
+    target = _choices(params, "target", TARGETS, problems)
     out: Params = {
-        "target": target, "title": _text(params, "title", 100, required=True),
-        "description": _text(params, "description", 2000),
-        "priority": _choices(params, "priority", PRIORITIES, default="URGENT"),
-        "headcount": _int(params, "headcount", 1, 20, 1), "deadline_minutes": _int(params, "deadline_minutes", 10, 7 * 24 * 60),
-        "required_skills": _skills(params.get("required_skills", [])),
+        "target": target, "title": _text(params, "title", 100, problems, required=True),
+        "description": _text(params, "description", 2000, problems),
+        "priority": _choices(params, "priority", PRIORITIES, problems, default="URGENT"),
+        "headcount": _int(params, "headcount", 1, 20, problems, 1),
+        "deadline_minutes": _int(params, "deadline_minutes", 10, 7 * 24 * 60, problems),
+        "required_skills": _skills(params.get("required_skills", []), problems),
     }
     if target == "HAZARD_POINTS":
-        out["hazard_kinds"] = _choices(params, "hazard_kinds", HazardKind.values, many=True, default=[])
-        out["min_severity"] = _int(params, "min_severity", min(Severity.values), max(Severity.values), 1)
-    else:
-        out["vulnerability_flags"] = _choices(params, "vulnerability_flags", VULNERABILITY_FLAGS, many=True,
+        out["hazard_kinds"] = _choices(params, "hazard_kinds", HazardKind.values, problems, many=True, default=[])
+        out["min_severity"] = _int(params, "min_severity", min(Severity.values), max(Severity.values), problems, 1)
+    elif target == "VULNERABLE_RESIDENTS":
+        out["vulnerability_flags"] = _choices(params, "vulnerability_flags", VULNERABILITY_FLAGS, problems, many=True,
                                               default=["elderly_living_alone"]) or ["elderly_living_alone"]
     return out
 
 
-def _skills(codes: object) -> list[str]:
+def _skills(codes: object, problems: Problems) -> list[str]:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise _bad("required_skills", "Give a list of skill codes.")
+        problems.add("required_skills", "Give a list of skill codes.")
+        return []
     known = set(Skill.objects.filter(code__in=codes).values_list("code", flat=True))
-    missing = [c for c in codes if c not in known]
-    if missing:
-        raise _bad("required_skills", f"Unknown skill {missing[0]!r}.")
-    return list(dict.fromkeys(codes))
+    for code in [c for c in codes if c not in known]:
+        problems.add("required_skills", f"Unknown skill {code!r}.")
+    return [c for c in dict.fromkeys(codes) if c in known]
 
 
-CHECKERS: dict[str, Callable[[Params], Params]] = {
+CHECKERS: dict[str, Callable[[Params, Problems], Params]] = {
     PlanAction.ALERT: check_alert, PlanAction.SAFETY_CHECK: check_safety_check, PlanAction.MOBILISE: check_mobilise,
     PlanAction.SET_DISPATCH: check_set_dispatch, PlanAction.CREATE_TASKS: check_create_tasks,
 }
 
 
 def check_actions(actions: object) -> list[CheckedAction]:
+    """Every problem of every action in one error, keyed actions.<i>.type,
+    actions.<i>.params or actions.<i>.params.<name> (the API spells them in camelCase)."""
     if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
         raise field_error("actions", f"Give a list of at most {MAX_ACTIONS} actions.", Code.INVALID_PLAN_ACTION)
     errors: dict[str, list[ValidationError]] = {}
@@ -165,15 +192,15 @@ def check_actions(actions: object) -> list[CheckedAction]:
         params = action.get("params") if isinstance(action, dict) else None
         if kind not in PlanAction.values:
             errors.setdefault(f"actions.{index}.type", []).append(ValidationError("Unknown action.", code=Code.INVALID_PLAN_ACTION))
-            continue
         if not isinstance(params, dict):
             errors.setdefault(f"actions.{index}.params", []).append(ValidationError("Give an object.", code=Code.INVALID_PLAN_ACTION))
+        if kind not in PlanAction.values or not isinstance(params, dict):
             continue
-        try:
-            out.append({"type": kind, "params": CHECKERS[PlanAction(kind)](params)})
-        except ValidationError as exc:
-            for field, items in exc.error_dict.items():
-                errors.setdefault(f"actions.{index}.params.{field}", []).extend(items)
+        problems = Problems()
+        checked = CHECKERS[PlanAction(kind)](params, problems)
+        for name, items in problems.by_name.items():
+            errors.setdefault(f"actions.{index}.params" + (f".{name}" if name else ""), []).extend(items)
+        out.append({"type": kind, "params": checked})
     if errors:
         raise ValidationError(errors)
     return out

@@ -6,10 +6,14 @@
                                                   # hands over to the ancestors)
 
 A switch that enters a mode writes a PlanRun (the version that ran, one step per action) in
-its own transaction (start_plan_run); Celery then runs the steps in order, each in chunks
-with its cursor in the database (plan_run_chunk, driven by emergency.fanout). A newer
-switch of the same area supersedes the run: steps not yet started are skipped. Dispatch
-overrides a plan set are cleared when the area leaves that mode.
+its own transaction (start_plan_run), and one for each descendant that has its own plan for
+that mode (descendant_plans: a community's patrols run when its subdistrict declares; what
+the switched area's plan already does for everyone is recorded as covered, not done twice).
+Celery then runs the steps in order, each in chunks with its cursor in the database
+(plan_run_chunk, driven by emergency.fanout). A newer switch of the same area and footing (the
+real one, or its drill) supersedes the run: steps not yet started are skipped, a running one
+stops at its next chunk. Dispatch overrides a plan set are cleared when the area leaves that
+mode; a drill's plan never sets one (it records what it would set).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from community.models import Area, HazardPoint, Mode, ModeSwitch, Resident, User
+from community.models import MODE_SEVERITY, Area, HazardPoint, Mode, ModeSwitch, Resident, User
 from core.errors import field_error
 from core.text import clean_text
 from volunteers.services import (
@@ -35,7 +39,15 @@ from volunteers.services import (
 from .alerts import issue_alert
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import mobilise_chunk
-from .models import PlanAction, PlanRun, PlanRunStatus, PlanStep, PlanStepStatus, ResponsePlan
+from .models import (
+    Drill,
+    PlanAction,
+    PlanRun,
+    PlanRunStatus,
+    PlanStep,
+    PlanStepStatus,
+    ResponsePlan,
+)
 from .plan_actions import Params, check_actions
 from .safety import start_safety_check
 
@@ -77,26 +89,97 @@ def plan_for(area: Area, mode: str) -> ResponsePlan | None:
 
 
 # --- runs -------------------------------------------------------------------------------------
-def start_plan_run(switch: ModeSwitch, area: Area) -> PlanRun:
-    """In the switch transaction (the area row is locked): supersede the area's earlier runs,
-    clear a dispatch override the mode being left had set, and write the new run and steps."""
+ACTIVE_RUN_STATUSES = (PlanRunStatus.PENDING, PlanRunStatus.RUNNING)
 
-    previous = PlanRun.objects.filter(area=area).order_by("-created_at", "-id").first()
-    active = PlanRun.objects.filter(area=area, status__in=[PlanRunStatus.PENDING, PlanRunStatus.RUNNING])
-    PlanStep.objects.filter(run__in=active, status=PlanStepStatus.PENDING).update(
-        status=PlanStepStatus.SKIPPED, error=f"superseded by switch {switch.pk}")
-    active.update(status=PlanRunStatus.SUPERSEDED)
-    cleared = bool(previous and _set_an_override(previous) and clear_area_dispatch_override(area))
+
+def footing_q(drill: Drill | None) -> Q:
+    """Runs of one footing: the area's real one, or one drill (a drill never supersedes or
+    clears what the real footing started, nor the other way round)."""
+    return Q(drill=drill) if drill is not None else Q(is_drill=False)
+
+
+def start_plan_run(switch: ModeSwitch, area: Area, *, drill: Drill | None = None, before: str | None = None) -> PlanRun:
+    """In the switch transaction (the area row is locked): supersede the area's earlier runs of
+    the same footing, clear a dispatch override the mode being left had set, and write the new
+    run and steps — and a run for each descendant that has its own plan for the mode
+    (descendant_runs). `before` is the area's mode before a real switch."""
+
+    supersede_runs(area, drill, reason=f"superseded by switch {switch.pk}")
+    cleared = False
+    if drill is None:
+        previous = PlanRun.objects.filter(area=area, parent__isnull=True, is_drill=False).order_by("-created_at", "-id").first()
+        if previous is not None:
+            cleared = _set_an_override(previous) and clear_area_dispatch_override(area)
+            for below in previous.descendant_runs.select_related("area"):
+                if _set_an_override(below):
+                    clear_area_dispatch_override(below.area)
     plan = plan_for(area, switch.to_mode)
-    run = PlanRun.objects.create(
-        mode_switch=switch, area=area, mode=switch.to_mode, is_drill=switch.is_drill, plan=plan,
-        plan_version=plan.version if plan else None, cleared_dispatch_override=cleared,
-    )
-    PlanStep.objects.bulk_create([
-        PlanStep(run=run, position=i, action=action["type"], params=action["params"])
-        for i, action in enumerate(plan.actions if plan else [])
-    ])
+    run = _write_run(area, switch.to_mode, plan, drill=drill, is_drill=switch.is_drill, mode_switch=switch,
+                     cleared_dispatch_override=cleared)
+    covered = {a["type"]: i for i, a in reversed(list(enumerate(plan.actions if plan else []))) if a["type"] in PEOPLE_WIDE}
+    for own in descendant_plans(area, switch.to_mode, before=before if drill is None else None):
+        _write_run(own.area, switch.to_mode, own, drill=drill, is_drill=switch.is_drill, parent=run, covered=covered)
     return run
+
+
+# Actions that reach every resident or volunteer of the area: a descendant's own plan skips
+# them when the switched area's plan already has one (it covers the descendant's people too —
+# asking a resident "are you safe?" twice makes two answers to give and doubles the SMS).
+PEOPLE_WIDE = (PlanAction.ALERT, PlanAction.SAFETY_CHECK, PlanAction.MOBILISE)
+
+
+def _write_run(area: Area, mode: str, plan: ResponsePlan | None, *, drill: Drill | None, is_drill: bool,
+               mode_switch: ModeSwitch | None = None, parent: PlanRun | None = None,
+               cleared_dispatch_override: bool = False, covered: dict[str, int] | None = None) -> PlanRun:
+    """`covered`: {action type: position} of the ancestor's run whose steps reach this area's
+    people already; this run records those steps as skipped."""
+    run = PlanRun.objects.create(
+        mode_switch=mode_switch, parent=parent, area=area, mode=mode, is_drill=is_drill, drill=drill, plan=plan,
+        plan_version=plan.version if plan else None, cleared_dispatch_override=cleared_dispatch_override,
+    )
+    steps = []
+    for i, action in enumerate(plan.actions if plan else []):
+        step = PlanStep(run=run, position=i, action=action["type"], params=action["params"])
+        if covered and action["type"] in covered and parent is not None:
+            step.status = PlanStepStatus.SKIPPED
+            step.error = f"covered by step {covered[action['type']]} of {parent.area.name}'s plan (run {parent.pk})"
+        steps.append(step)
+    PlanStep.objects.bulk_create(steps)
+    return run
+
+
+def supersede_runs(area: Area, drill: Drill | None, *, reason: str) -> list[PlanRun]:
+    """Stop the area's unfinished runs of this footing (and their descendants' runs): steps
+    not started are skipped. Returns the runs stopped."""
+    roots = PlanRun.objects.filter(footing_q(drill), area=area, parent__isnull=True, status__in=ACTIVE_RUN_STATUSES)
+    active = list(PlanRun.objects.filter(Q(pk__in=roots) | Q(parent__in=roots), status__in=ACTIVE_RUN_STATUSES))
+    PlanStep.objects.filter(run__in=active, status=PlanStepStatus.PENDING).update(status=PlanStepStatus.SKIPPED, error=reason[:500])
+    PlanRun.objects.filter(pk__in=[r.pk for r in active]).update(status=PlanRunStatus.SUPERSEDED)
+    return active
+
+
+def descendant_plans(area: Area, mode: str, *, before: str | None) -> list[ResponsePlan]:
+    """The plans of `area`'s descendants that have their own (latest version enabled) for
+    `mode`, nearest first. For a real switch (`before` = the area's mode before it) only those
+    whose footing this switch changes: not already in `mode` before, in it after (a community
+    in its own EMERGENCY does not run its STANDBY plan when the subdistrict declares STANDBY)."""
+    rows = (ResponsePlan.objects.filter(area__path__startswith=area.path, area__depth__gt=area.depth, mode=mode)
+            .select_related("area").order_by("area__path", "-version"))
+    latest: dict[int, ResponsePlan] = {}
+    for plan in rows:
+        latest.setdefault(plan.area_id, plan)
+    plans = [p for p in latest.values() if p.is_enabled]
+    if before is None or not plans:
+        return plans
+    modes = dict(Area.objects.filter(path__in={p for plan in plans for p in plan.area.ancestor_paths()})
+                 .values_list("path", "mode"))
+    after = {**modes, area.path: mode}
+    modes[area.path] = before
+
+    def effective(plan: ResponsePlan, known: dict[str, str]) -> str:
+        return max((known[p] for p in plan.area.ancestor_paths() if p in known), key=lambda m: MODE_SEVERITY[Mode(m)])
+
+    return [p for p in plans if effective(p, modes) != mode and effective(p, after) == mode]
 
 
 def _set_an_override(run: PlanRun) -> bool:
@@ -111,6 +194,10 @@ def plan_run_chunk(run: PlanRun) -> bool:
         PlanRun.objects.filter(pk=run.pk).exclude(status=PlanRunStatus.SUPERSEDED).update(status=PlanRunStatus.DONE, finished_at=now)
         PlanRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(finished_at=now)
         return True
+    if run.status == PlanRunStatus.SUPERSEDED:  # a newer switch, or the footing ended: stop mid-step too
+        PlanStep.objects.filter(pk=step.pk).update(status=PlanStepStatus.SKIPPED, finished_at=timezone.now(),
+                                                   error=step.error or "superseded while running")
+        return False
     PlanRun.objects.filter(pk=run.pk, status=PlanRunStatus.PENDING).update(status=PlanRunStatus.RUNNING)
     if step.status == PlanStepStatus.PENDING:
         if not PlanStep.objects.filter(pk=step.pk, status=PlanStepStatus.PENDING).update(
@@ -140,12 +227,13 @@ def _run_step(step: PlanStep) -> None:
 
 
 def _actor(step: PlanStep) -> User | None:
-    return step.run.mode_switch.switched_by
+    return step.run.switch.switched_by
 
 
 def run_alert(step: PlanStep) -> bool:
     params = dict(step.params)
-    alert = issue_alert(step.run.area, params, by=_actor(step), is_drill=step.run.is_drill, plan_step=step)
+    alert = issue_alert(step.run.area, params, by=_actor(step), is_drill=step.run.is_drill, plan_step=step,
+                        drill=step.run.drill)
     step.result = {"alert_id": alert.pk}
     return True
 
@@ -153,24 +241,31 @@ def run_alert(step: PlanStep) -> bool:
 def run_safety_check(step: PlanStep) -> bool:
     check = start_safety_check(
         step.run.area, by=_actor(step), title=step.params.get("title", ""), is_drill=step.run.is_drill,
-        welfare_after_minutes=step.params.get("welfare_after_minutes"), plan_step=step,
+        welfare_after_minutes=step.params.get("welfare_after_minutes"), plan_step=step, drill=step.run.drill,
     )
     step.result = {"safety_check_id": check.pk}
     return True
 
 
 def run_set_dispatch(step: PlanStep) -> bool:
-    """Set the override only while this run is the area's latest and the mode still holds
-    (under the area's row lock, which a switch also takes)."""
+    """Set the override only while this run's switch is its area's latest and the mode still
+    holds (under the switched area's row lock, which a switch also takes). A drill never sets
+    one: overrides apply to every task in the area, real ones included."""
 
     run = step.run
-    area = Area.objects.select_for_update().get(pk=run.area_id)
-    latest = PlanRun.objects.filter(area=area).order_by("-created_at", "-id").values_list("pk", flat=True).first()
-    if latest != run.pk or area.mode != run.mode:
+    if run.is_drill:
+        step.result = {"set": False, "reason": "drill: dispatch overrides apply to real tasks, so a drill records them only",
+                       "would_set": dict(step.params)}
+        return True
+    root = run.parent if run.parent is not None else run
+    switched = Area.objects.select_for_update().get(pk=root.area_id)
+    latest = (PlanRun.objects.filter(area=switched, parent__isnull=True, is_drill=False).order_by("-created_at", "-id")
+              .values_list("pk", flat=True).first())
+    if latest != root.pk or switched.mode != run.mode:
         step.result = {"set": False, "reason": "the area left the mode"}
         return True
     name = run.plan.name if run.plan else ""
-    set_area_dispatch_override(area, by=_actor(step), reason=f"预案 {name} v{run.plan_version}", **step.params)
+    set_area_dispatch_override(run.area, by=_actor(step), reason=f"预案 {name} v{run.plan_version}", **step.params)
     step.result = {"set": True}
     return True
 

@@ -1,12 +1,15 @@
 """After-action review (复盘): what happened in an area during an emergency or a drill.
 
-    after_action_report(area, since, until, drills=False) -> AfterActionReport
+    after_action_report(area, since, until, drills=False, viewer=user) -> AfterActionReport
 
 Drill data and real data are never mixed: `drills` selects one or the other. The report
 reads the records themselves — switches, alerts, safety-check rows, tasks and offers (issue
 6's data), mobilisation calls, outbox rows — so its numbers are the database's. Safety
-checks started on an ancestor area count only the residents of this area's subtree.
-emergency.review_html renders it as a self-contained HTML document with inline SVG charts.
+checks started on an ancestor area count only the residents of this area's subtree. By
+area down to each grid and the work still open: emergency.review_areas; messages by
+purpose, lane and channel: emergency.review_messages. emergency.review_html renders it as a
+self-contained HTML document with inline SVG charts, in the viewer's language;
+emergency.review_files as PDF (the same HTML, by WeasyPrint) and XLSX.
 """
 
 from __future__ import annotations
@@ -17,14 +20,12 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Count, Model, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from community.models import Area, ModeSwitch
+from community.models import Area, ModeSwitch, User
 from core.errors import field_error
-from notifications.models import Notification, SmsMessage
-from volunteers.models import Offer, Task, TaskAssignment
+from volunteers.models import Task, TaskAssignment
 
 from .error_codes import EmergencyErrorCode as Code
 from .models import (
@@ -35,7 +36,10 @@ from .models import (
     SafetyCheck,
     SafetyState,
     SafetyStatus,
+    WindDown,
 )
+from .review_areas import AreaRow, OpenWork, area_breakdown, open_work
+from .review_messages import MessageReview, message_review
 
 MAX_PERIOD = dt.timedelta(days=366)
 CURVE_POINTS = 48
@@ -44,10 +48,11 @@ CURVE_POINTS = 48
 @dataclass
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # "switch" | "alert" | "safety_check"
+    kind: str  # "switch" | "alert" | "safety_check" | "wind_down"
     area: str
     title: str
     detail: str = ""
+    codes: dict[str, Any] = field(default_factory=dict)  # the codes behind title/detail, for labels
 
 
 @dataclass
@@ -94,15 +99,6 @@ class PeopleReview:
 
 
 @dataclass
-class MessageReview:
-    by_purpose: dict[str, dict[str, int]] = field(default_factory=dict)
-    pushes: int = 0
-
-    def total(self, key: str) -> int:
-        return sum(row.get(key, 0) for row in self.by_purpose.values())
-
-
-@dataclass
 class AfterActionReport:
     area: Area
     since: dt.datetime
@@ -113,6 +109,13 @@ class AfterActionReport:
     tasks: TaskReview
     people: PeopleReview
     messages: MessageReview
+    breakdown: list[AreaRow]  # the area itself first (the total), then every area below it to the grids
+    open_work: OpenWork
+    generated_at: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def total(self) -> AreaRow:
+        return self.breakdown[0]
 
 
 def check_period(since: dt.datetime, until: dt.datetime) -> None:
@@ -125,7 +128,10 @@ def _related_areas_q(area: Area, prefix: str = "area__path") -> Q:
     return Q(**{f"{prefix}__startswith": area.path}) | Q(**{f"{prefix}__in": area.ancestor_paths()})
 
 
-def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, drills: bool = False) -> AfterActionReport:
+def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, drills: bool = False,
+                        viewer: User | None = None) -> AfterActionReport:
+    """`viewer`: whose eyes (names of silent vulnerable residents are masked for staff who may
+    not see that grid's personal data)."""
     check_period(since, until)
     alerts = Alert.objects.filter(_related_areas_q(area), is_drill=drills, sent_at__range=(since, until))
     checks = list(SafetyCheck.objects.filter(_related_areas_q(area), is_drill=drills, started_at__range=(since, until))
@@ -137,21 +143,41 @@ def after_action_report(area: Area, since: dt.datetime, until: dt.datetime, *, d
         timeline=_timeline(area, since, until, drills, alerts, checks),
         safety_checks=[_review_check(check, area) for check in checks],
         tasks=_task_review(tasks), people=_people(tasks, mobilisations),
-        messages=_messages(area, alerts, checks, tasks, mobilisations, drills),
+        messages=message_review(area.path, alerts, checks, tasks, mobilisations, drills),
+        breakdown=area_breakdown(area, checks, tasks), open_work=open_work(area, checks, tasks, viewer),
     )
 
 
 def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, alerts: QuerySet[Alert],
               checks: list[SafetyCheck]) -> list[TimelineEntry]:
     entries = [
-        TimelineEntry(s.switched_at, "switch", s.area.name, f"{s.from_mode} → {s.to_mode}", s.reason)
+        TimelineEntry(s.switched_at, "switch", s.area.name, f"{s.from_mode} → {s.to_mode}", s.reason,
+                      {"from": s.from_mode, "to": s.to_mode})
         for s in ModeSwitch.objects.filter(_related_areas_q(area), is_drill=drills, switched_at__range=(since, until))
         .select_related("area")
     ]
-    entries += [TimelineEntry(a.sent_at, "alert", a.area.name, f"{a.msg_type}: {a.headline}", f"{a.severity}/{a.urgency}")
+    entries += [TimelineEntry(a.sent_at, "alert", a.area.name, f"{a.msg_type}: {a.headline}", f"{a.severity}/{a.urgency}",
+                              {"msg_type": a.msg_type, "headline": a.headline, "severity": a.severity, "urgency": a.urgency})
                 for a in alerts.select_related("area")]
-    entries += [TimelineEntry(c.started_at, "safety_check", c.area.name, c.title, "") for c in checks]
+    entries += [TimelineEntry(c.started_at, "safety_check", c.area.name, c.title, "", {}) for c in checks]
+    entries += [TimelineEntry(w.created_at, "wind_down", w.area.name, w.cause, _wind_down_detail(w),
+                              {"cause": w.cause, **_closed(w)})
+                for w in WindDown.objects.filter(_related_areas_q(area), is_drill=drills, created_at__range=(since, until))
+                .select_related("area")]
     return sorted(entries, key=lambda e: e.at)
+
+
+WIND_DOWN_COUNTS = ("tasks_cancelled", "offers_withdrawn", "messages_superseded", "alerts_cancelled", "alerts_expired",
+                    "safety_checks_closed")
+
+
+def _closed(wind_down: WindDown) -> dict[str, int]:
+    counts = wind_down.fanout_counts or {}
+    return {**{k: int(counts.get(k, 0)) for k in WIND_DOWN_COUNTS}, "kept": len(wind_down.kept)}
+
+
+def _wind_down_detail(wind_down: WindDown) -> str:
+    return ", ".join(f"{k}={v}" for k, v in _closed(wind_down).items())
 
 
 def _review_check(check: SafetyCheck, area: Area) -> SafetyCheckReview:
@@ -234,35 +260,3 @@ def _people(tasks: QuerySet[Task], mobilisations: QuerySet[Mobilisation]) -> Peo
         review.answered_available += row["n"] if row["response"] == MobilisationResponse.AVAILABLE else 0
         review.answered_unavailable += row["n"] if row["response"] == MobilisationResponse.UNAVAILABLE else 0
     return review
-
-
-SENT = ("sent", "delivered", "undelivered", "failed")
-
-
-def _messages(area: Area, alerts: QuerySet[Alert], checks: list[SafetyCheck], tasks: QuerySet[Task],
-              mobilisations: QuerySet[Mobilisation], drills: bool) -> MessageReview:
-    def ids(qs: QuerySet[Model]) -> QuerySet[Model, dict[str, Any]]:
-        # (The plugin cannot type annotate() on a queryset of any model: it says Any.)
-        keys: QuerySet[Model, dict[str, Any]] = qs.annotate(key=Cast("pk", CharField())).values("key")
-        return keys
-
-    status_rows = SafetyStatus.objects.filter(safety_check__in=[c.pk for c in checks], grid__path__startswith=area.path)
-    related = (_rel(Alert, ids(alerts)) | _rel(SafetyStatus, ids(status_rows)) | _rel(Mobilisation, ids(mobilisations))
-               | Q(pk__in=Offer.objects.filter(task__in=tasks, sms_message__isnull=False).values("sms_message_id")))
-    review = MessageReview()
-    rows = SmsMessage.objects.filter(related, is_drill=drills).values("purpose", "status").annotate(n=Count("pk"))
-    for row in rows:
-        bucket = review.by_purpose.setdefault(row["purpose"], {"written": 0, "sent": 0, "delivered": 0, "failed": 0, "refused": 0})
-        bucket["written"] += row["n"]
-        bucket["sent"] += row["n"] if row["status"] in SENT else 0
-        bucket["delivered"] += row["n"] if row["status"] == "delivered" else 0
-        bucket["failed"] += row["n"] if row["status"] in ("failed", "undelivered") else 0
-        bucket["refused"] += row["n"] if row["status"] == "refused" else 0
-    review.pushes = Notification.objects.filter(
-        _rel(Alert, ids(alerts)) | _rel(SafetyCheck, ids(SafetyCheck.objects.filter(pk__in=[c.pk for c in checks]))),
-        is_drill=drills).count()
-    return review
-
-
-def _rel(model: type[Model], keys: QuerySet[Model, dict[str, Any]]) -> Q:
-    return Q(related_type=ContentType.objects.get_for_model(model), related_id__in=keys)

@@ -40,9 +40,11 @@ from notifications.outbox import SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 
+from .drills import covering_drill
 from .error_codes import EmergencyErrorCode as Code
 from .fanout import FAN_OUT_SAFETY_CHECK, bump
 from .models import (
+    Drill,
     PlanStep,
     SafetyCheck,
     SafetyCheckStatus,
@@ -66,12 +68,17 @@ def check_start(title: str, welfare_after_minutes: object) -> tuple[str, int]:
 
 
 def start_safety_check(area: Area, *, by: User | None, title: str = "", is_drill: bool = False,
-                       welfare_after_minutes: int | None = None, plan_step: PlanStep | None = None) -> SafetyCheck:
+                       welfare_after_minutes: int | None = None, plan_step: PlanStep | None = None,
+                       drill: Drill | None = None) -> SafetyCheck:
+    """A drill check is tied to `drill`, else to the drill covering the area (if any)."""
     title, minutes = check_start(title, welfare_after_minutes)
     now = timezone.now()
+    if is_drill and drill is None:
+        drill = covering_drill(area)
     with transaction.atomic():
         check = SafetyCheck.objects.create(
-            area=area, title=title or f"{area.name}报平安", is_drill=is_drill, started_by=by, plan_step=plan_step,
+            area=area, title=title or f"{area.name}报平安", is_drill=is_drill, drill=drill if is_drill else None,
+            started_by=by, plan_step=plan_step,
             started_at=now, welfare_after_minutes=minutes, welfare_due_at=now + dt.timedelta(minutes=minutes),
             reply_until=now + dt.timedelta(hours=settings.SAFETY_REPLY_HOURS),
             resident_count=Resident.objects.in_area(area).count(),
@@ -93,24 +100,38 @@ def close_safety_check(check: SafetyCheck, *, by: User | None) -> SafetyCheck:
     """Stop the fan-out and the welfare sweep, and drop the questions not yet handed to a
     carrier; late answers are still recorded (and still raise tasks)."""
     with transaction.atomic():
-        closed = close_checks(SafetyCheck.objects.filter(pk=check.pk), by=by, now=timezone.now())
-        if not closed:
+        if not close_with_counts(check, by=by):
             raise field_error("safety_check_id", "This safety check is already closed.", Code.SAFETY_CHECK_CLOSED)
         check.refresh_from_db()
-        publish_check_event(check, "closed")
     return check
 
 
-def close_checks(checks: QuerySet[SafetyCheck], *, by: User | None, now: dt.datetime) -> int:
-    """Close the active checks among `checks` (one UPDATE) and supersede their questions
-    still queued; returns how many were closed."""
-    active = list(checks.filter(status=SafetyCheckStatus.ACTIVE).values_list("pk", flat=True))
-    if not active:
-        return 0
-    closed = SafetyCheck.objects.filter(pk__in=active, status=SafetyCheckStatus.ACTIVE).update(
-        status=SafetyCheckStatus.CLOSED, closed_at=now, closed_by=by)
-    supersede_messages(SafetyStatus.objects.filter(safety_check_id__in=active), reason="safety check closed")
-    return closed
+def close_with_counts(check: SafetyCheck, *, by: User | None) -> bool:
+    """Close the check if it is active (True then) and keep its counts as they were at that
+    moment (final_counts; also for a check a switch closed before, without them). Its
+    questions not yet handed to a carrier are dropped: nobody is asked about a closed check."""
+    with transaction.atomic():
+        closed = SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.ACTIVE).update(
+            status=SafetyCheckStatus.CLOSED, closed_at=timezone.now(), closed_by=by)
+        if closed or not check.final_counts:
+            check.final_counts = tally_dict(safety_counts(check).overall)
+            SafetyCheck.objects.filter(pk=check.pk).update(final_counts=check.final_counts)
+        if closed:
+            check.status = SafetyCheckStatus.CLOSED
+            supersede_messages(SafetyStatus.objects.filter(safety_check=check), reason="safety check closed")
+            publish_check_event(check, "closed")
+    return bool(closed)
+
+
+def close_checks(checks: QuerySet[SafetyCheck], *, by: User | None) -> int:
+    """close_with_counts for each active check among `checks`; how many were closed."""
+    return sum(close_with_counts(check, by=by) for check in checks.filter(status=SafetyCheckStatus.ACTIVE))
+
+
+def tally_dict(tally: Tally) -> dict[str, int]:
+    return {"total": tally.total, "safe": tally.safe, "need_help": tally.need_help, "unanswered": tally.unanswered,
+            "vulnerable": tally.vulnerable, "vulnerable_accounted": tally.vulnerable_accounted,
+            "unreachable": tally.unreachable}
 
 
 # --- fan-out ----------------------------------------------------------------------------------
@@ -147,8 +168,8 @@ def _create_rows(check: SafetyCheck) -> bool:
 
 
 def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
-    if check.status != SafetyCheckStatus.ACTIVE:
-        return True  # closed: nobody more is asked
+    if SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.CLOSED).exists():
+        return True  # closed (the check, or the footing ended): nobody else is asked
     rows = list(
         SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
         .select_related("resident__user").order_by("pk")[: settings.EMERGENCY_FANOUT_CHUNK]

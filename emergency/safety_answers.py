@@ -31,7 +31,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from community.models import EmergencyContact, Resident, User
+from community.models import Area, EmergencyContact, Resident, User
 from community.permissions import Action, can
 from core.errors import ValidationError, field_error
 from core.text import clean_text
@@ -41,8 +41,14 @@ from notifications.outbox import supersede_messages
 from notifications.outcomes import register_delivery_handler
 from notifications.replies import Reply
 from notifications.templates import render
-from volunteers.models import SERVING_ASSIGNMENT_STATUSES, TaskAssignment
-from volunteers.services import TaskSpec, create_task, resident_reported_safe
+from volunteers.models import (
+    ACTIVE_TASK_STATUSES,
+    SERVING_ASSIGNMENT_STATUSES,
+    Task,
+    TaskAssignment,
+    TaskPriority,
+)
+from volunteers.services import TaskSpec, create_task, join_help_request, resident_reported_safe
 
 from .error_codes import EmergencyErrorCode as Code
 from .mobilise import handle_mobilisation_reply
@@ -130,7 +136,8 @@ def answer_safety_check(
             first = SafetyAnswer.objects.get(status_row=row, answered_by=by, client_key=client_key)
             return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
         previous = _move(row, status, channel=channel, by=by, note=note, lat=lat, lng=lng, now=now)
-        supersede_messages(row, reason="answered")  # their question, if no carrier has it yet
+        if channel != AnswerChannel.SMS:  # answered: their question, if no carrier has it yet, is not sent
+            supersede_messages(row, reason="answered")
         SafetyAnswer.objects.filter(pk=answer.pk).update(previous_status=previous)
         answer.previous_status = previous
         current = SafetyStatus.objects.select_related("safety_check", "resident", "grid").get(pk=row.pk)
@@ -163,12 +170,39 @@ def _move(row: SafetyStatus, status: str, *, channel: str, by: User | None, note
 
 
 def _need_help_task(row: SafetyStatus, *, by: User | None, note: str, location: tuple[float, float] | None) -> None:
+    """One open help request per household or address at a time: a second NEED_HELP from the
+    same flat joins the open one (one more person to help, on its timeline) instead of
+    sending a second team to the same door. The grid row is locked so that two answers from
+    one flat at once cannot both find nothing and both create."""
     check = row.safety_check
     resident = row.resident
+    Area.objects.select_for_update().filter(pk=row.grid_id).first()
+    if row.need_help_task_id is None:
+        shared = open_help_request(row)
+        if shared is not None:
+            join_help_request(shared, by=by, note=note, resident_id=resident.pk)
+            SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=shared.pk)
+            row.need_help_task_id = shared.pk
+            return
     point = location or resident.point
     task = create_task(TaskSpec(title="报平安求助：居民需要帮助", description=note or "居民在报平安中选择了“需要帮助”。", location=point, address=resident.address, priority="LIFE_SAFETY"), area=row.grid, source="SAFETY_CHECK", source_object=row, created_by=by, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:need-help")
     SafetyStatus.objects.filter(pk=row.pk, need_help_task_id__isnull=True).update(need_help_task_id=task.pk)
     row.need_help_task_id = row.need_help_task_id or task.pk
+
+
+def open_help_request(row: SafetyStatus) -> Task | None:
+    """The open LIFE_SAFETY help request of the row's household or address (same grid, same
+    footing: a drill's never absorbs a real one), if there is one."""
+    resident = row.resident
+    same_door = Q(pk__in=[])
+    if resident.household_id:
+        same_door |= Q(resident__household_id=resident.household_id)
+    if resident.address.strip():
+        same_door |= Q(grid_id=row.grid_id, resident__address=resident.address.strip())
+    neighbours = SafetyStatus.objects.filter(same_door, need_help_task_id__isnull=False).exclude(pk=row.pk)
+    return (Task.objects.filter(pk__in=neighbours.values("need_help_task_id"), priority=TaskPriority.LIFE_SAFETY,
+                                status__in=ACTIVE_TASK_STATUSES, is_drill=row.safety_check.is_drill)
+            .order_by("created_at").first())
 
 
 def _welfare_answered(row: SafetyStatus, *, by: User | None, channel: str, now: dt.datetime) -> None:

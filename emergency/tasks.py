@@ -13,16 +13,26 @@ from core.enqueue import enqueue_now
 
 from . import fanout
 from .alerts import alert_chunk
-from .fanout import ADVANCE_PLAN_RUN, FAN_OUT_ALERT, FAN_OUT_SAFETY_CHECK, Chunk, drive, due
-from .models import Alert, PlanRun, SafetyCheck
+from .fanout import (
+    ADVANCE_PLAN_RUN,
+    FAN_OUT_ALERT,
+    FAN_OUT_SAFETY_CHECK,
+    WIND_DOWN,
+    Chunk,
+    drive,
+    due,
+)
+from .models import Alert, PlanRun, SafetyCheck, WindDown
 from .plans import plan_run_chunk
 from .safety import REQUEST_WELFARE_CHECKS, safety_check_chunk
 from .safety_answers import request_welfare_checks
+from .winddown import wind_down_chunk
 
 JOBS: tuple[tuple[str, type[fanout.Job], Chunk], ...] = (
     (ADVANCE_PLAN_RUN, PlanRun, plan_run_chunk),
     (FAN_OUT_ALERT, Alert, alert_chunk),
     (FAN_OUT_SAFETY_CHECK, SafetyCheck, safety_check_chunk),
+    (WIND_DOWN, WindDown, wind_down_chunk),
 )
 
 
@@ -48,9 +58,14 @@ def advance_plan_run(run_id: int) -> str:
     return _drive_and_continue(advance_plan_run, PlanRun, run_id, plan_run_chunk)
 
 
+@shared_task(name=WIND_DOWN, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def wind_down(wind_down_id: int) -> str:
+    return _drive_and_continue(wind_down, WindDown, wind_down_id, wind_down_chunk)
+
+
 @shared_task(name="community.tasks.sweep_emergency", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_emergency() -> dict[str, int]:
-    """Periodic: re-drive plan runs, alert and safety-check fan-outs nobody is working on
+    """Periodic: re-drive plan runs, alert and safety-check fan-outs and wind-downs nobody is working on
     (their message was lost, or their worker died and its lease ran out)."""
     found = {}
     for name, model, _ in JOBS:

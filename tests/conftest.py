@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 
@@ -14,16 +15,22 @@ pytest_plugins = ["tests.live", "tests.fake_aliyun_sms", "tests.fake_tencent_sms
                   "tests.fake_apns", "tests.fake_fcm", "tests.fake_jpush"]
 
 
-SERVICE_MARKERS = ("postgres", "redis")
+SERVICE_MARKERS = ("postgres", "redis", "browser")
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright drives it (never its own download)
+
+
+def _browser_available() -> bool:
+    return os.path.exists(CHROMIUM) and importlib.util.find_spec("playwright") is not None
 
 
 def _missing_services() -> set[str]:
-    missing = {"postgres": not settings.USING_POSTGRES, "redis": not settings.REDIS_URL}
+    missing = {"postgres": not settings.USING_POSTGRES, "redis": not settings.REDIS_URL,
+               "browser": not _browser_available()}
     return {name for name, absent in missing.items() if absent}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres`/`redis` need that service. Under CI's LINLI_REQUIRE_SERVICES=1
+    """Tests marked `postgres`/`redis`/`browser` need that service (chromium for `browser`). Under CI's LINLI_REQUIRE_SERVICES=1
     a missing service fails them; on the embedded footing (no services) they are not
     collected, and the run says how many and why — nothing is skipped silently."""
     missing = _missing_services()
@@ -41,8 +48,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if elsewhere:
         count, missing = elsewhere
         terminalreporter.write_line(
-            f"{count} tests need {' and '.join(missing)} and run on the services footing "
-            "(DATABASE_URL/REDIS_URL set; .ci/run runs both footings)")
+            f"{count} tests need {' and '.join(missing)} and run where it is present "
+            "(DATABASE_URL/REDIS_URL set, /usr/bin/chromium installed; .ci/run provides both)")
 
 
 def pytest_runtest_setup(item):

@@ -36,19 +36,20 @@ import hmac
 import json
 import random
 import re
-import threading
 import time
 import urllib.request
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.loopback import LoopbackFake
 
 ACCESS_KEY_ID = "LTAI5tFakeLinli0000000000"
 ACCESS_KEY_SECRET = "fake-aliyun-access-key-secret-0123"
@@ -103,7 +104,9 @@ class FakeSms:
         return f"【{self.sign}】{self.template_code} " + " ".join(f"{k}={v}" for k, v in self.params.items())
 
 
-class FakeAliyunSms:
+class FakeAliyunSms(LoopbackFake):
+    thread_name = "fake-aliyun-sms"
+
     def __init__(self, access_key_id: str = ACCESS_KEY_ID, access_key_secret: str = ACCESS_KEY_SECRET):
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
@@ -114,7 +117,6 @@ class FakeAliyunSms:
         self.calls: list[RecordedCall] = []  # every authenticated call
         self.rejected_signatures = 0
         self.throttled = 0  # calls refused for going over set_rate_limit()
-        self._script: deque[Any] = deque()
         self._fail_to: dict[str, str] = {}
         self._undeliverable: dict[str, str] = {}
         self.calls_per_second: float | None = None
@@ -122,29 +124,9 @@ class FakeAliyunSms:
         self._recent_calls: deque[float] = deque()
         self._recent_messages: deque[tuple[float, int]] = deque()
         self._random = random.Random(11)
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-aliyun-sms", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeAliyunSms:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_to(self, phone: str, code: str) -> None:
         """Every call that includes `phone` fails with this code (Aliyun fails the whole call)."""

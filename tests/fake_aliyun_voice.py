@@ -31,21 +31,20 @@ import hmac
 import json
 import random
 import re
-import sys
-import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+
+from tests.loopback import LoopbackFake
 
 ACCESS_KEY_ID = "LTAIfakevoice0001"
 ACCESS_KEY_SECRET = "fake-aliyun-voice-secret-0123456789"
@@ -97,13 +96,6 @@ class RecordedRequest:
     at: float = field(default_factory=time.monotonic)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (a scripted delay past its timeout) is not an error here.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 def via_client(client: Any) -> Post:
@@ -127,7 +119,9 @@ def _now(offset: float = 0) -> str:
     return (datetime.now(SHANGHAI) + timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class FakeAliyunVoice:
+class FakeAliyunVoice(LoopbackFake):
+    thread_name = "fake-aliyun-voice"
+
     def __init__(self, access_key_id: str = ACCESS_KEY_ID, access_key_secret: str = ACCESS_KEY_SECRET,
                  callback_url: str = f"{PUBLIC}/voice/aliyun/report/?t={CALLBACK_TOKEN}",
                  templates: dict[str, Any] | None = None, flow_control: bool = False):
@@ -139,33 +133,16 @@ class FakeAliyunVoice:
         self.flow_control = flow_control
         self.calls: list[dict[str, Any]] = []  # accepted calls, in order
         self.requests: list[RecordedRequest] = []
-        self._script: deque[Any] = deque()
         self._fail_to: dict[str, str] = {}
         self._nonces: set[str] = set()
         self._random = random.Random(11)
-        self._lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-aliyun-voice", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------------
     @property
     def endpoint(self) -> str:
         host, port = self.server.server_address[:2]
         return f"{host}:{port}"
-
-    def start(self) -> FakeAliyunVoice:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_to(self, number: str, code: str) -> None:
         """Every call to `number` (Aliyun's form: 139..., not +86) answers this code."""

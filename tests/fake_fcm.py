@@ -26,11 +26,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -40,6 +38,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fake_pacing import Pacer
+from tests.loopback import LoopbackFake
 
 PROJECT_ID = "linli-test"
 CLIENT_EMAIL = "linli-push@linli-test.iam.gserviceaccount.com"
@@ -83,7 +82,9 @@ def _grpc_error(status: int, grpc_status: str, text: str) -> tuple[int, dict[str
     return status, {"error": {"code": status, "message": text, "status": grpc_status}}
 
 
-class FakeFCM:
+class FakeFCM(LoopbackFake):
+    thread_name = "fake-fcm"
+
     def __init__(self, *, project_id: str = PROJECT_ID, rate: float | None = None, record: bool = True,
                  token_lifetime: int = 3600, retry_after: int = 30) -> None:
         self.project_id = project_id
@@ -101,19 +102,10 @@ class FakeFCM:
         self.accepted = 0
         self.connections = 0
         self.tokens: dict[str, float] = {}  # issued access token -> expiry (time.time())
-        self._script: deque[Any] = deque()
         self._fail: dict[str, Any] = {}
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-fcm", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def token_uri(self) -> str:
@@ -126,18 +118,6 @@ class FakeFCM:
         return {"type": "service_account", "project_id": self.project_id, "private_key_id": self.key_id,
                 "private_key": pem, "client_email": CLIENT_EMAIL, "client_id": "1234567890",
                 "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": self.token_uri}
-
-    def start(self) -> FakeFCM:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_token(self, token: str, answer: Any) -> None:
         self._fail[token] = answer

@@ -26,16 +26,15 @@ from __future__ import annotations
 import base64
 import json
 import random
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from tests.fake_pacing import Pacer
+from tests.loopback import LoopbackFake
 
 APP_KEY = "7d431e42dfa6a6d693ac2d04"
 MASTER_SECRET = "5e987ac6d2e04d95a9d8f0d1"
@@ -74,7 +73,9 @@ def _error(code: int) -> tuple[int, dict[str, Any]]:
     return status, {"error": {"code": code, "message": message}}
 
 
-class FakeJPush:
+class FakeJPush(LoopbackFake):
+    thread_name = "fake-jpush"
+
     def __init__(self, *, app_key: str = APP_KEY, master_secret: str = MASTER_SECRET, rate: float | None = None,
                  record: bool = True, rate_limit: int = 600, rate_limit_reset: int = 42) -> None:
         self.app_key, self.master_secret = app_key, master_secret
@@ -87,35 +88,14 @@ class FakeJPush:
         self.connections = 0
         self._dead: set[str] = set()
         self._malformed: set[str] = set()
-        self._script: deque[Any] = deque()
-        self._lock = threading.Lock()
         self._random = random.Random(11)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-jpush", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
 
     @property
     def pushes(self) -> list[RecordedCall]:
         return [c for c in self.calls if c.status == 200]
-
-    def start(self) -> FakeJPush:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        with self._lock:
-            self._script.extend(answers)
 
     def unregister(self, *registration_ids: str) -> None:
         """These ids match no device any more (uninstalled app, expired registration)."""

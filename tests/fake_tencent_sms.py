@@ -33,18 +33,19 @@ import hmac
 import json
 import random
 import re
-import threading
 import time
 import urllib.request
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.loopback import LoopbackFake
 
 SECRET_ID = "AKIDfakeLinliTencent0000000000000000"
 SECRET_KEY = "fake-tencent-secret-key-0123456789"
@@ -86,7 +87,9 @@ class FakeSms:
     description: str = "DELIVRD"
 
 
-class FakeTencentSms:
+class FakeTencentSms(LoopbackFake):
+    thread_name = "fake-tencent-sms"
+
     def __init__(self, secret_id: str = SECRET_ID, secret_key: str = SECRET_KEY, sdk_app_id: str = SDK_APP_ID):
         self.secret_id, self.secret_key, self.sdk_app_id = secret_id, secret_key, sdk_app_id
         self.signs = {SIGN_NAME}
@@ -97,7 +100,6 @@ class FakeTencentSms:
         self.rejected_signatures = 0
         self._pending_receipts: deque[FakeSms] = deque()
         self._pending_replies: deque[dict[str, Any]] = deque()
-        self._script: deque[Any] = deque()
         self._fail_to: dict[str, str] = {}
         self._undeliverable: dict[str, str] = {}
         self.calls_per_second: float | None = None
@@ -105,29 +107,9 @@ class FakeTencentSms:
         self._recent_calls: deque[float] = deque()
         self._recent_messages: deque[float] = deque()
         self._random = random.Random(13)
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-tencent-sms", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeTencentSms:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_to(self, phone: str, code: str) -> None:
         """This number's SendStatus answers `code`; the other numbers of the call go out."""

@@ -30,16 +30,16 @@ import base64
 import json
 import random
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from tests.loopback import LoopbackFake
 
 ACCOUNT_SID = "AC" + "f" * 32
 AUTH_TOKEN = "fake-twilio-auth-token-0123456789"
@@ -79,41 +79,21 @@ def _rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True).replace("GMT", "+0000")
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackFake):
+    thread_name = "fake-twilio"
+
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.messages: list[dict] = []  # accepted creates, in order (Twilio's resource shape)
         self.create_times: list[float] = []  # time.monotonic() of each accepted create
         self.requests: list[RecordedRequest] = []
-        self._script: deque = deque()
         self._fail_to: dict[str, int] = {}
         self.random_answers: dict[str, float] = {}  # e.g. {"429": 0.05}: answered at random
         self._random = random.Random(7)
-        self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-twilio", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeTwilio:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers) -> None:
-        """Answers for the next creates, in order; afterwards every create succeeds."""
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_to(self, phone: str, code: int) -> None:
         """Every create to `phone` answers this Twilio error code."""

@@ -31,15 +31,12 @@ import http.client
 import json
 import re
 import secrets
-import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -48,6 +45,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.loopback import LoopbackFake
 
 FROM_NUMBER = "+15005550006"
 PUBLIC = "https://linli.example"
@@ -103,13 +101,6 @@ def _unescape(value: str) -> str:
     return value.replace("&amp;", "&").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (a scripted delay past its timeout) is not an error here.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 def via_client(client: Any) -> Post:
@@ -131,39 +122,19 @@ def via_http(timeout: float = 10.0) -> Post:
     return post
 
 
-class FakeTwilioVoice:
+class FakeTwilioVoice(LoopbackFake):
+    thread_name = "fake-twilio-voice"
+
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN, forward_to: str = ""):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.forward_to = forward_to.rstrip("/")
         self.calls: list[dict[str, Any]] = []  # accepted creates, in order
         self.requests: list[RecordedRequest] = []
-        self._script: deque[Any] = deque()
         self._fail_to: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="fake-twilio-voice", daemon=True)
+        super().__init__()
 
     # --- control ------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeTwilioVoice:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, *answers: Any) -> None:
-        """Answers for the next creates, in order; afterwards every create succeeds."""
-        with self._lock:
-            self._script.extend(answers)
 
     def fail_to(self, phone: str, code: int) -> None:
         """Every create to `phone` answers this Twilio error code."""

@@ -12,6 +12,7 @@ from .alerts import (
     CapSeverity,
     CapUrgency,
 )
+from .drills import Drill, WindDown, WindDownCause
 from .fanout import FanoutState, FanoutStatus
 from .plans import (
     ImmutableVersionError,
@@ -45,6 +46,7 @@ __all__ = [
     "CapResponseType",
     "CapSeverity",
     "CapUrgency",
+    "Drill",
     "FanoutState",
     "FanoutStatus",
     "ImmutableVersionError",
@@ -64,4 +66,6 @@ __all__ = [
     "SafetyState",
     "SafetyStatus",
     "UnreachableReason",
+    "WindDown",
+    "WindDownCause",
 ]

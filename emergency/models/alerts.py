@@ -85,6 +85,7 @@ class Alert(FanoutState):
         help_text="The alert this one updates or cancels.",
     )
     is_drill = models.BooleanField(default=False, help_text="CAP status Exercise.")
+    drill = models.ForeignKey("emergency.Drill", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     categories = models.JSONField(default=list)
     event = models.CharField(max_length=100)
     urgency = models.CharField(max_length=16, choices=CapUrgency.choices)

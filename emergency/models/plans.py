@@ -70,12 +70,19 @@ class PlanRunStatus(models.TextChoices):
 
 class PlanRun(FanoutState):
     """The plan that ran (or no plan) when a switch entered a mode. fanout_phase holds the
-    position of the step being worked on."""
+    position of the step being worked on.
 
-    mode_switch = models.OneToOneField(ModeSwitch, on_delete=models.CASCADE, related_name="plan_run")
+    A switch writes one run for its own area (mode_switch) and one for each descendant that
+    has its own plan for the mode (parent: the switched area's run; mode_switch empty), so a
+    community's patrols run when its subdistrict declares."""
+
+    mode_switch = models.OneToOneField(ModeSwitch, null=True, blank=True, on_delete=models.CASCADE, related_name="plan_run")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="descendant_runs",
+                               help_text="The switched ancestor's run this descendant's run belongs to.")
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="plan_runs")
     mode = models.CharField(max_length=16, choices=Mode.choices)
     is_drill = models.BooleanField(default=False)
+    drill = models.ForeignKey("emergency.Drill", null=True, blank=True, on_delete=models.CASCADE, related_name="plan_runs")
     plan = models.ForeignKey(ResponsePlan, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
     plan_version = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=PlanRunStatus.choices, default=PlanRunStatus.PENDING)
@@ -93,6 +100,14 @@ class PlanRun(FanoutState):
 
     def __str__(self) -> str:
         return f"plan run {self.pk} ({self.area_id} -> {self.mode})"
+
+    @property
+    def switch(self) -> ModeSwitch:
+        """The switch that started this run (for a descendant's run, its ancestor's)."""
+        run = self.parent if self.parent_id else self
+        if run is None or run.mode_switch is None:  # pragma: no cover - every root run has its switch
+            raise ValueError(f"plan run {self.pk} has no switch")
+        return run.mode_switch
 
 
 class PlanStepStatus(models.TextChoices):

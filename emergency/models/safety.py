@@ -32,6 +32,7 @@ class SafetyCheck(FanoutState):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="safety_checks")
     title = models.CharField(max_length=100)
     is_drill = models.BooleanField(default=False)
+    drill = models.ForeignKey("emergency.Drill", null=True, blank=True, on_delete=models.SET_NULL, related_name="safety_checks")
     status = models.CharField(max_length=8, choices=SafetyCheckStatus.choices, default=SafetyCheckStatus.ACTIVE)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     plan_step = models.OneToOneField("emergency.PlanStep", null=True, blank=True, on_delete=models.SET_NULL, related_name="safety_check")
@@ -42,6 +43,7 @@ class SafetyCheck(FanoutState):
     resident_count = models.PositiveIntegerField(default=0, help_text="Residents in the area when it started.")
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    final_counts = models.JSONField(default=dict, blank=True, help_text="The counts when it closed (total, safe, need_help, ...).")
 
     class Meta:
         db_table = "community_safetycheck"  # the table it had before the emergency app

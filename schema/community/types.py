@@ -5,6 +5,7 @@ from graphene_django import DjangoObjectType
 
 from community.models import Area, AreaKind, Language, Mode, Role, RoleAssignment, User
 from community.permissions import can_view_area, visible_areas_q
+from emergency.drills import covering_drill
 
 from ..core.types import CountedConnection, Node
 
@@ -23,6 +24,11 @@ class AreaType(DjangoObjectType):
         ModeEnum,
         required=True,
         description="The most severe of the area's own mode and its ancestors' modes.",
+    )
+    active_drill = graphene.Field(
+        "schema.emergency.drill_types.DrillType",
+        description="The drill running on this area or the nearest ancestor that has one (null: none). A drill is an "
+                    "overlay: `mode` and `effectiveMode` stay the real ones.",
     )
     parent = graphene.Field(lambda: AreaType)
     ancestors = graphene.List(graphene.NonNull(lambda: AreaType), required=True, description="Root first.")
@@ -47,6 +53,9 @@ class AreaType(DjangoObjectType):
 
     def resolve_effective_mode(self, info):
         return self.effective_mode()
+
+    def resolve_active_drill(self, info):
+        return covering_drill(self)
 
     def resolve_parent(self, info):
         parent = Area.objects.get_parent(self)

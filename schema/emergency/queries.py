@@ -11,19 +11,22 @@ from community.models import Area
 from community.permissions import Action
 from emergency.models import (
     Alert,
+    Drill,
     Mobilisation,
     PlanRun,
     ResponsePlan,
     SafetyCheck,
     SafetyCheckStatus,
     SafetyStatus,
+    WindDown,
 )
 from emergency.plans import plan_for
 
-from ..community.types import ModeEnum
+from ..community.types import LanguageEnum, ModeEnum
 from ..core.lookup import get_node_or_error
 from ..core.permissions import current_user, require, require_view_area
 from ..core.types import plain
+from .drill_types import DrillType, WindDownType
 from .review_types import AfterActionReportType, resolve_after_action_report
 from .types import (
     AlertType,
@@ -60,9 +63,19 @@ class EmergencyQueries(graphene.ObjectType):
         description="Safety checks asking about you, or about someone you may answer for (household, linked contact).",
     )
     my_mobilisations = DjangoConnectionField(MobilisationType, description="Standby and call-in requests sent to you.")
+    wind_downs = DjangoConnectionField(
+        WindDownType, area_id=graphene.ID(required=True),
+        description="Staff: wind-downs of this area's subtree (drills' and real), newest first: what each closed and "
+                    "what still runs.",
+    )
+    drills = DjangoConnectionField(
+        DrillType, area_id=graphene.ID(required=True), active_only=graphene.Boolean(default_value=False),
+        description="Staff: drills on this area's subtree, newest first.",
+    )
     after_action_report = graphene.Field(
         AfterActionReportType, area_id=graphene.ID(required=True), since=graphene.DateTime(required=True),
         until=graphene.DateTime(required=True), drills=graphene.Boolean(default_value=False),
+        language=LanguageEnum(description="Of html and the files; default: the request's Accept-Language, else yours."),
         description="Staff: what happened in the area in the period; drill data only when drills is true.",
     )
 
@@ -118,5 +131,16 @@ class EmergencyQueries(graphene.ObjectType):
         user = current_user(info)
         return Mobilisation.objects.filter(user=user).order_by("-notified_at", "-id")
 
-    def resolve_after_action_report(root, info, area_id, since, until, drills=False):
-        return resolve_after_action_report(info, area_id, since, until, drills)
+    def resolve_wind_downs(root, info, area_id, **kwargs):
+        area = get_node_or_error(Area, area_id, "area_id")
+        require(info, Action.VIEW_AREA, area)
+        return WindDown.objects.filter(area__path__startswith=area.path).order_by("-created_at", "-id")
+
+    def resolve_drills(root, info, area_id, active_only=False, **kwargs):
+        area = get_node_or_error(Area, area_id, "area_id")
+        require(info, Action.VIEW_AREA, area)
+        qs = Drill.objects.filter(area__path__startswith=area.path).select_related("area").order_by("-started_at", "-id")
+        return qs.filter(ended_at__isnull=True) if active_only else qs
+
+    def resolve_after_action_report(root, info, area_id, since, until, drills=False, language=None):
+        return resolve_after_action_report(info, area_id, since, until, drills, language)

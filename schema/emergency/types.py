@@ -13,6 +13,7 @@ from community.models import Area, EmergencyContact, ModeSwitch
 from community.permissions import Action, can, scope_paths, scope_q, visible_areas_q
 from community.privacy import may_see_personal_data
 from emergency.cap import alert_to_cap
+from emergency.drills import drill_of
 from emergency.models import (
     Alert,
     AnswerChannel,
@@ -36,6 +37,7 @@ from emergency.models import (
     SafetyCheckStatus,
     SafetyState,
     SafetyStatus,
+    WindDown,
 )
 from emergency.safety import safety_counts, statuses_vulnerable_first
 
@@ -43,6 +45,7 @@ from ..community.people_types import ResidentType
 from ..community.types import AreaType, ModeEnum
 from ..core.scalars import Location
 from ..core.types import CountedConnection, Node, decode_id, plain
+from .plan_params import params_out
 
 PlanActionEnum = graphene.Enum.from_enum(PlanAction, description="What a plan does on entering its mode")
 PlanRunStatusEnum = graphene.Enum.from_enum(PlanRunStatus)
@@ -77,7 +80,7 @@ def plain_resolver(name: str):
 # --- plans --------------------------------------------------------------------------------------
 class PlanActionType(graphene.ObjectType):
     type = graphene.Field(PlanActionEnum, required=True)
-    params = GenericScalar(required=True, description="The action's parameters (see mobile_api_docs/emergency.md).")
+    params = GenericScalar(required=True, description="The action's parameters, camelCase keys (see mobile_api_docs/emergency.md).")
 
 
 class ResponsePlanType(DjangoObjectType):
@@ -103,7 +106,7 @@ class ResponsePlanType(DjangoObjectType):
         return plan if plan and can(_user(info), Action.VIEW_AREA, plan.area) else None
 
     def resolve_actions(self, info):
-        return [PlanActionType(type=a["type"], params=a["params"]) for a in self.actions]
+        return [PlanActionType(type=a["type"], params=params_out(a["params"])) for a in self.actions]
 
     def resolve_created_by_name(self, info):
         return str(self.created_by) if self.created_by_id else None
@@ -121,6 +124,9 @@ class PlanStepType(DjangoObjectType):
         name = "PlanStep"
         fields = ("position", "action", "status", "error", "started_at", "finished_at")
 
+    def resolve_params(self, info):
+        return params_out(self.params)
+
 
 
 class PlanRunType(DjangoObjectType):
@@ -131,6 +137,10 @@ class PlanRunType(DjangoObjectType):
     plan = graphene.Field(ResponsePlanType, description="The plan that ran (null: no plan for this mode).")
     plan_area = graphene.Field(AreaType, description="Where that plan is defined (the area or an ancestor).")
     steps = graphene.List(graphene.NonNull(PlanStepType), required=True)
+    triggered_by = graphene.Field(lambda: PlanRunType, description="For a descendant's own plan: the run of the ancestor whose switch started it.")
+    descendant_runs = graphene.List(graphene.NonNull(lambda: PlanRunType), required=True,
+                                    description="The runs of descendants' own plans this switch started, one per area.")
+    drill = graphene.Field("schema.emergency.drill_types.DrillType", description="The drill this run belongs to (isDrill).")
 
     class Meta:
         model = PlanRun
@@ -159,6 +169,15 @@ class PlanRunType(DjangoObjectType):
     def resolve_steps(self, info):
         return list(self.steps.all())
 
+    def resolve_triggered_by(self, info):
+        return self.parent
+
+    def resolve_descendant_runs(self, info):
+        return list(self.descendant_runs.select_related("area", "plan__area").order_by("area__path"))
+
+    def resolve_drill(self, info):
+        return self.drill
+
 
 # --- alerts -------------------------------------------------------------------------------------
 
@@ -170,6 +189,11 @@ class ModeSwitchType(DjangoObjectType):
         "schema.emergency.types.PlanRunType",
         description="The response plan run this switch started (null when the mode did not change).",
     )
+    drill = graphene.Field("schema.emergency.drill_types.DrillType",
+                           description="isDrill: the drill this switch started, changed or ended.")
+    wind_down = graphene.Field(
+        "schema.emergency.drill_types.WindDownType",
+        description="Ending a drill, or entering RECOVERY or NORMAL: what it closes and what still runs (in the background).")
 
     class Meta:
         model = ModeSwitch
@@ -189,6 +213,12 @@ class ModeSwitchType(DjangoObjectType):
 
     def resolve_plan_run(self, info):
         return PlanRun.objects.select_related("plan").filter(mode_switch=self).first()
+
+    def resolve_drill(self, info):
+        return drill_of(self) if self.is_drill else None
+
+    def resolve_wind_down(self, info):
+        return WindDown.objects.filter(mode_switch=self).select_related("area", "drill").first()
 
 
 class AlertType(DjangoObjectType):

@@ -290,7 +290,7 @@ class TaskType(DjangoObjectType):
         name = "Task"
         interfaces = (Node,)
         connection_class = CountedConnection
-        fields = ("id", "title", "description", "headcount", "filled_count", "priority", "source", "status", "is_drill",
+        fields = ("id", "title", "description", "headcount", "filled_count", "people_to_help", "priority", "source", "status", "is_drill",
                   "starts_at", "deadline", "checkin_radius_m", "version", "created_at", "updated_at", "auto_dispatch",
                   "wave_count", "radius_m", "dispatch_started_at", "first_accepted_at", "staffed_at", "started_at",
                   "closed_at", "status_reason", "area")

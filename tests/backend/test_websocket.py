@@ -138,7 +138,8 @@ def test_mode_switch_by_http_mutation_reaches_websocket_subscriber(world, live_s
     event = message["payload"]["data"]["areaModeChanged"]
     assert event["area"]["name"] == "甲一网格"
     assert event["switchedArea"]["name"] == "甲社区"
-    assert (event["mode"], event["fromMode"], event["effectiveMode"]) == ("EMERGENCY", "NORMAL", "EMERGENCY")
+    # A drill is an overlay: the event carries the drill's mode, the area's effective mode stays real.
+    assert (event["mode"], event["fromMode"], event["effectiveMode"]) == ("EMERGENCY", "NORMAL", "NORMAL")
     assert event["isDrill"] is True and event["reason"] == "台风"
 
 

@@ -27,6 +27,7 @@ ISSUE = operation("emergency/IssueAlert")
 UPDATE = operation("emergency/UpdateAlert")
 CANCEL = operation("emergency/CancelAlert")
 ALERTS = operation("emergency/AreaAlerts")
+PREVIEW = operation("emergency/PreviewAlert")
 
 DATA = {k: v for k, v in ALERT_PARAMS.items() if k != "expires_in_minutes"}
 INPUT = {"categories": ["MET"], "event": "台风", "urgency": "IMMEDIATE", "severity": "SEVERE", "certainty": "LIKELY",
@@ -166,6 +167,26 @@ def test_bad_alert_input_is_a_typed_error_and_nothing_is_issued(world, gql, chan
     assert not Alert.objects.exists()
 
 
+def test_a_preview_is_the_cap_document_that_would_be_issued_and_nothing_is_sent(world, gql):
+    resident(world.grid_a1, "居民", app=True)
+    body = gql.data(PREVIEW, {"areaId": gid("Area", world.com_a), "input": INPUT, "isDrill": True}, user=world.admin_a)["previewAlert"]
+    assert body["errors"] == [] and validate_cap(body["capXml"].encode()) == []
+    root = etree.fromstring(body["capXml"].encode())
+    assert text(root, "c:status") == ["Exercise"] and text(root, "c:info/c:headline")[0] == INPUT["headline"]
+    assert not Alert.objects.exists() and not Notification.objects.exists() and not SmsMessage.objects.exists()
+
+
+def test_a_preview_answers_the_errors_issuing_would(world, gql):
+    body = gql.data(PREVIEW, {"areaId": gid("Area", world.com_a), "input": {**INPUT, "headline": ""}}, user=world.admin_a)["previewAlert"]
+    assert (body["errors"][0]["field"], body["errors"][0]["code"]) == ("headline", "REQUIRED") and body["capXml"] is None
+
+
+@pytest.mark.parametrize("who", ["worker_a1", "admin_b", "resident"])
+def test_only_entitled_staff_preview_alerts(world, gql, who):
+    status, body = gql(PREVIEW, {"areaId": gid("Area", world.com_a), "input": INPUT}, user=getattr(world, who))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and not Alert.objects.exists()
+
+
 @pytest.mark.parametrize("who", ["worker_a1", "admin_b", "resident"])
 def test_only_entitled_staff_issue_alerts(world, gql, who):
     status, body = gql(ISSUE, {"areaId": gid("Area", world.com_a), "input": INPUT}, user=getattr(world, who))
@@ -199,3 +220,64 @@ def test_every_bad_alert_field_is_reported_at_once():
     with pytest.raises(ValidationError) as refused:
         check_alert_data({**DATA, "urgency": "Whenever", "severity": "Apocalyptic", "headline": ""})
     assert sorted(refused.value.error_dict) == ["headline", "severity", "urgency"]
+
+
+# --- the end of an alert says it is over (issue 16, finding 5) -----------------------------------------
+WARNING = {**DATA, "description": "预计未来3小时仍有强降雨", "headline_en": "Typhoon Muifa is coming",
+           "description_en": "Heavy rain for three more hours", "instruction_en": "Stay indoors"}
+
+
+def infos(alert) -> dict[str, dict[str, str]]:
+    return {i.findtext(f"{{{NS}}}language"): {k: i.findtext(f"{{{NS}}}{k}") for k in ("headline", "description", "instruction")}
+            for i in cap(alert).findall(f"{{{NS}}}info")}
+
+
+def test_a_cancel_is_an_all_clear_in_every_language_and_everywhere_it_is_shown(world, client):
+    app_user = resident(world.grid_a1, "用App", app=True)
+    english = resident(world.grid_a1, "Tom", app=True, language="en")
+    texted = resident(world.grid_a1, "无App")
+    warning = issue_alert(world.com_a, WARNING, by=world.admin_a)
+    run_jobs()
+    cancel = cancel_alert(warning, by=world.admin_a)
+    run_jobs()
+    texts = infos(cancel)
+    assert texts["zh-CN"]["headline"] == "台风预警解除" and "已解除" in texts["zh-CN"]["description"]
+    assert texts["en-US"]["headline"] == "All clear: alert lifted" and "has been lifted" in texts["en-US"]["description"]
+    everything = str(texts)
+    assert "预计未来3小时" not in everything and "Heavy rain" not in everything and "Typhoon Muifa" not in everything
+    assert validate_cap(alert_to_cap(cancel)) == []
+    feed = client.get("/cap/feed.atom").content.decode()
+    assert "<title>台风预警解除</title>" in feed and "预计未来3小时" not in feed.split("台风预警解除", 1)[1].split("</entry>")[0]
+    push = Notification.objects.get(kind="alert", user=app_user.user, related_id=str(cancel.pk))
+    assert push.title == "【解除】台风预警解除" and "预计未来3小时" not in push.body
+    assert Notification.objects.get(kind="alert", user=english.user, related_id=str(cancel.pk)).title == \
+        "CANCELLED: All clear: alert lifted"
+    sms = SmsMessage.objects.filter(purpose="alert", phone=str(texted.phone)).order_by("id").last()
+    assert "台风预警解除" in sms.body and "预计未来3小时" not in sms.body
+
+
+def test_the_commander_may_write_the_all_clear(world, gql):
+    warning = issue_alert(world.com_a, DATA, by=world.admin_a)
+    body = gql.data(CANCEL, {"alertId": gid("Alert", warning), "headline": "台风已过境，预警解除", "description": "感谢大家配合。",
+                             "note": "请注意道路积水", "headlineEn": "The typhoon has passed"}, user=world.admin_a)["cancelAlert"]
+    alert = body["alert"]
+    assert (alert["headline"], alert["description"], alert["instruction"]) == ("台风已过境，预警解除", "感谢大家配合。", "请注意道路积水")
+    assert alert["headlineEn"] == "The typhoon has passed" and alert["descriptionEn"].startswith("The weather alert issued")
+    assert alert["instructionEn"] == "This alert has been cancelled."  # the alert had no English: the commander added it
+
+
+def test_an_update_replaces_the_text_of_every_language(world, gql):
+    warning = issue_alert(world.com_a, WARNING, by=world.admin_a)
+    chinese_only = update_alert(warning, {"headline": "台风升级为强台风"}, by=world.admin_a)
+    assert (chinese_only.headline_en, chinese_only.description_en, chinese_only.instruction_en) == ("", "", "")
+    assert list(infos(chinese_only)) == ["zh-CN"]  # no English info left saying the old thing
+    both = gql.data(UPDATE, {"alertId": gid("Alert", chinese_only), "changes": {
+        "headline": "台风减弱", "headlineEn": "The typhoon is weakening"}}, user=world.admin_a)["updateAlert"]["alert"]
+    assert (both["headline"], both["headlineEn"]) == ("台风减弱", "The typhoon is weakening")
+    assert infos(Alert.objects.get(pk=decode(both["id"])))["en-US"]["headline"] == "The typhoon is weakening"
+
+
+def decode(global_id: str) -> int:
+    from graphql_relay import from_global_id
+
+    return int(from_global_id(global_id)[1])

@@ -230,3 +230,36 @@ def test_english_speakers_are_called_in_in_english(world):
     assert "is in emergency mode and needs you" in sms.body and "应急" not in sms.body
     push = Notification.objects.get(kind="mobilisation", user=english.user)
     assert push.title.startswith("Call-in:") and "emergency mode" in push.body
+
+
+# --- every problem at once, on one convention of field paths (issue 16, finding 7) -----------------
+def test_every_problem_of_every_action_is_listed_at_once_on_camel_case_paths(world, gql):
+    actions = [
+        {"type": "SAFETY_CHECK", "params": {"welfareAfterMinutes": 0, "title": "x" * 101}},
+        {"type": "CREATE_TASKS", "params": {"target": "EVERYONE", "title": "", "headcount": 99, "requiredSkills": ["flying"]}},
+        {"type": "SET_DISPATCH", "params": {"answer_seconds": 5, "warp_speed": 1}},
+        {"type": "ALERT", "params": {**ALERT_PARAMS, "severity": "Apocalyptic", "urgency": "Whenever"}},
+        {"type": "SET_DISPATCH", "params": {}},
+    ]
+    variables = {"areaId": gid("Area", world.com_a), "mode": "EMERGENCY", "name": "预案", "actions": actions}
+    errors = gql.data(SAVE, variables, user=world.admin_a)["saveResponsePlan"]["errors"]
+    assert {e["field"] for e in errors} == {
+        "actions.0.params.welfareAfterMinutes", "actions.0.params.title", "actions.1.params.target",
+        "actions.1.params.title", "actions.1.params.headcount", "actions.1.params.requiredSkills",
+        "actions.2.params.answerSeconds", "actions.2.params.warpSpeed", "actions.3.params.severity",
+        "actions.3.params.urgency", "actions.4.params",
+    }
+    assert not ResponsePlan.objects.exists()
+
+
+def test_plan_params_are_camel_case_in_and_out_as_the_rest_of_the_api(world, gql):
+    actions = [{"type": "SAFETY_CHECK", "params": {"title": "报平安", "welfareAfterMinutes": 45}},
+               {"type": "SET_DISPATCH", "params": {"radiusMaxM": {"URGENT": 8000}}},
+               {"type": "MOBILISE", "params": {"level": "STANDBY", "include_party_members": False}}]  # snake_case still taken
+    variables = {"areaId": gid("Area", world.com_a), "mode": "EMERGENCY", "name": "预案", "actions": actions}
+    saved = gql.data(SAVE, variables, user=world.admin_a)["saveResponsePlan"]
+    assert saved["errors"] == []
+    assert [a["params"] for a in saved["plan"]["actions"]] == [
+        {"title": "报平安", "welfareAfterMinutes": 45}, {"radiusMaxM": {"URGENT": 8000}},
+        {"level": "STANDBY", "includePartyMembers": False, "message": ""}]
+    assert ResponsePlan.objects.get().actions[0]["params"] == {"title": "报平安", "welfare_after_minutes": 45}

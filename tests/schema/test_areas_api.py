@@ -107,9 +107,15 @@ def test_unentitled_switch_is_refused_and_changes_nothing(world, gql, who, area)
 
 
 def test_commander_switches_a_subdistrict(world, gql):
-    result = gql.data(SWITCH, {"areaId": gid(world.sub_b), "mode": "STANDBY", "isDrill": True}, user=world.commander)["switchAreaMode"]
-    assert result["errors"] == [] and result["switch"]["isDrill"] is True
+    result = gql.data(SWITCH, {"areaId": gid(world.sub_b), "mode": "STANDBY"}, user=world.commander)["switchAreaMode"]
+    assert result["errors"] == [] and result["switch"]["isDrill"] is False
     assert Area.objects.get(pk=world.grid_b2.pk).effective_mode() == "STANDBY"
+
+
+def test_a_drill_switch_leaves_the_real_mode_alone(world, gql):
+    result = gql.data(SWITCH, {"areaId": gid(world.sub_b), "mode": "STANDBY", "isDrill": True}, user=world.commander)["switchAreaMode"]
+    assert result["errors"] == [] and result["switch"]["isDrill"] is True and result["drill"]["mode"] == "STANDBY"
+    assert Area.objects.get(pk=world.grid_b2.pk).effective_mode() == "NORMAL"
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def _link_sms(offers: list[Offer], items: list[SmsItem]) -> None:
 
 def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
     """Push to everyone whose offer was withdrawn; SMS only to those whose offer SMS reached a
-    carrier (one still queued was superseded: they never heard of the task)."""
+    carrier (one still queued was superseded, or refused: they never heard of the task)."""
     users = User.objects.in_bulk([o.user_id for o in offers])
     texted = handed_over([o.sms_message_id for o in offers])
     items: list[SmsItem] = []

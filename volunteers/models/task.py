@@ -68,6 +68,8 @@ class Task(Located):
     address = models.CharField(max_length=255, blank=True, help_text="Shown only to staff and to the people on the task.")
     required_skills = models.ManyToManyField("volunteers.Skill", blank=True, related_name="+")
     headcount = models.PositiveSmallIntegerField(default=1)
+    people_to_help = models.PositiveSmallIntegerField(
+        default=1, help_text="People the task is for (a help request a neighbour joined: 2), not volunteers.")
     filled_count = models.PositiveSmallIntegerField(default=0, help_text="Places taken; claimed with a conditional UPDATE.")
     priority = models.CharField(max_length=16, choices=TaskPriority.choices, default=TaskPriority.ROUTINE)
     source = models.CharField(max_length=16, choices=TaskSource.choices, default=TaskSource.STAFF)
@@ -215,6 +217,8 @@ class TaskEventKind(models.TextChoices):
     CLOSED = "CLOSED", "结束任务"
     CANCELLED = "CANCELLED", "取消任务"
     RESIDENT_SAFE = "RESIDENT_SAFE", "居民已报平安"
+    HELP_JOINED = "HELP_JOINED", "同户/同址又有人求助"
+    RECRUITING_STOPPED = "RECRUITING_STOPPED", "停止招募"
     UNDELIVERABLE = "UNDELIVERABLE", "派单短信无法送达"
 
 

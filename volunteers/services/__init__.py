@@ -55,6 +55,7 @@ from .profiles import (
     do_update_volunteer_profile,
     record_offer_outcome,
 )
+from .task_closing import ClosingResult, close_tasks, is_held, join_help_request, stop_recruiting
 from .task_metrics import (
     AreaDispatchMetrics,
     DrillFilter,
@@ -78,6 +79,11 @@ from .tasks import (
 
 __all__ = [
     "ActivitySpec",
+    "ClosingResult",
+    "close_tasks",
+    "is_held",
+    "join_help_request",
+    "stop_recruiting",
     "AnswerOutcome",
     "AreaDispatchMetrics",
     "DrillFilter",

@@ -389,9 +389,10 @@ def set_task_headcount(task: Task, headcount: int, *, by: User, expected_version
     return task
 
 
-def cancel_task(task: Task, *, by: User, reason: str = "", expected_version: int | None = None,
+def cancel_task(task: Task, *, by: User | None, reason: str = "", expected_version: int | None = None,
                 now: dt.datetime | None = None) -> Task:
-    """Stop everything: pending offers withdrawn, people on it released and told."""
+    """Stop everything: pending offers withdrawn, people on it released and told. `by` None:
+    the system (a wind-down with nobody to name)."""
     now = now or timezone.now()
     errors = Errors()
     _check_text(errors, "reason", reason, 500)

@@ -30,6 +30,7 @@ class Command(BaseCommand):
                 [
                     "",
                     "Linli 邻里 is running.",
+                    f"  Web console:         {base}/console/",
                     f"  GraphQL + GraphiQL:  {base}/graphql/",
                     f"  Subscriptions (WS):  ws://{host}:{port}/graphql/  (graphql-transport-ws)",
                     f"  Admin:               {base}/admin/",

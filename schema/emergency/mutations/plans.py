@@ -14,6 +14,7 @@ from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import require
 from ...core.types import plain
+from ..plan_params import params_in
 from ..types import (
     PlanActionEnum,
     ResponsePlanType,
@@ -22,12 +23,15 @@ from ..types import (
 
 class PlanActionInput(graphene.InputObjectType):
     type = PlanActionEnum(required=True)
-    params = GenericScalar(required=True, description="See mobile_api_docs/emergency.md for each action's params.")
+    params = GenericScalar(required=True, description="See mobile_api_docs/emergency.md for each action's params "
+                                                      "(camelCase keys; snake_case is accepted too).")
 
 
 class SaveResponsePlan(BaseMutation):
     """Write the next version of an area's plan for a mode (old versions never change).
-    Staff with MANAGE_PLANS over the area. isEnabled false withdraws the plan."""
+    Staff with MANAGE_PLANS over the area. isEnabled false withdraws the plan. Every problem
+    of every action comes back at once, each on its camelCase path
+    (actions.2.params.welfareAfterMinutes); nothing is saved then."""
 
     plan = graphene.Field(ResponsePlanType)
 
@@ -47,7 +51,7 @@ class SaveResponsePlan(BaseMutation):
     def perform_mutation(cls, root, info, area_id, mode, name, actions, description="", is_enabled=True, change_note=""):
         area = get_node_or_error(Area, area_id, "area_id")
         user = require(info, Action.MANAGE_PLANS, area)
-        plain_actions = [{"type": plain(a.get("type")), "params": a.get("params")} for a in actions]
+        plain_actions = [{"type": plain(a.get("type")), "params": params_in(a.get("params"))} for a in actions]
         plan = save_plan_version(area, plain(mode), name=name, actions=plain_actions, by=user, description=description,
                                  is_enabled=is_enabled, change_note=change_note)
         return cls(errors=[], plan=plan)

@@ -79,6 +79,11 @@ ALERTS = [
           variant="(on their own grid)", refused={"worker": FORBID}),
     Entry("Mutation.issueAlert", "emergency/IssueAlert", lambda w: {"areaId": w.gid("district"), "input": ALERT_INPUT},
           variant="(the area above theirs)", allowed={"commander": done("alert")}, refused={"admin": FORBID}),
+    Entry("Mutation.previewAlert", "emergency/PreviewAlert", lambda w: {"areaId": w.gid("com_a"), "input": ALERT_INPUT},
+          allowed={"admin": done("capXml"), "commander": done("capXml")},
+          refused=community_admin_refusals()),
+    Entry("Mutation.previewAlert", "emergency/PreviewAlert", lambda w: {"areaId": w.gid("grid_a1"), "input": ALERT_INPUT},
+          variant="(on their own grid)", refused={"worker": FORBID}),
     Entry("Mutation.updateAlert", "emergency/UpdateAlert",
           lambda w: {"alertId": w.gid("alert"), "changes": {"headline": "台风预警升级"}},
           allowed={"admin": done("alert"), "commander": done("alert")},
@@ -126,4 +131,16 @@ MOBILISATION = [
           secrets=("mobilisation",)),
 ]
 
-ENTRIES = PLANS + ALERTS + SAFETY + MOBILISATION
+DRILLS = [
+    Entry("Query.drills", "emergency/Drills", lambda w: {"areaId": w.gid("com_a")},
+          allowed={"admin": sees("drill"), "commander": sees("drill")},
+          refused=community_admin_refusals(), secrets=("switch",)),
+    Entry("Query.windDowns", "emergency/WindDowns", lambda w: {"areaId": w.gid("grid_a1")},
+          allowed={"worker": sees("wind_down"), "admin": sees("wind_down"), "commander": sees("wind_down")},
+          refused=grid_staff_refusals()),
+    Entry("Mutation.closeTasks", "emergency/CloseTasks", lambda w: {"areaId": w.gid("grid_a1"), "reason": "收尾"},
+          allowed={"worker": done("taskIds"), "admin": done("taskIds"), "commander": done("taskIds")},
+          refused=grid_staff_refusals()),
+]
+
+ENTRIES = PLANS + ALERTS + SAFETY + MOBILISATION + DRILLS

@@ -31,7 +31,7 @@ from community.models import (
 )
 from community.reports import do_submit_report
 from emergency.alerts import issue_alert
-from emergency.models import Mobilisation, PlanRun, SafetyStatus
+from emergency.models import Drill, Mobilisation, PlanRun, SafetyStatus, WindDown
 from emergency.plans import save_plan_version
 from emergency.safety import start_safety_check
 from emergency.safety_answers import answer_safety_check
@@ -254,6 +254,12 @@ def _build_emergency(w: AuthzWorld) -> None:
     w.secrets["alert"] = Secrets([], ["甲社区台风预警-秘密"])
     w.secrets["check"] = Secrets([], ["甲社区报平安-秘密"])
     w.secrets["mobilisation"] = Secrets([], [w.qgid("mobilisation")])
+    # A drill practised and ended on grid A1: its wind-down (com_a's own drill runs on).
+    switch_mode(b.grid_a1, "EMERGENCY", by=b.admin_a, reason="甲一网格演练", is_drill=True)
+    ended = switch_mode(b.grid_a1, "NORMAL", by=b.admin_a, reason="甲一网格演练结束-秘密", is_drill=True)
+    run_pending_emergency_jobs()
+    w.rows["wind_down"] = WindDown.objects.get(mode_switch=ended)
+    w.rows["drill"] = Drill.objects.get(area=b.com_a)
 
 
 # --- tasks, activities, hours, notifications ---------------------------------------------------

@@ -16,7 +16,7 @@ def asked_when_started(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('emergency', '0001_initial'),
+        ('emergency', '0002_drills_and_wind_downs'),
     ]
 
     operations = [
