@@ -432,9 +432,23 @@ SMS_PROVIDER_TEMPLATES = {
 }
 
 # --- SMS: lanes, routes, providers, undeliverable numbers (notifications/lanes.py, routing.py) ---
-# Lanes: purpose -> LOGIN / LIFE_SAFETY / STANDARD / COURTESY, or qualifiers (see lanes.py for
-# the defaults); this JSON is merged over them per purpose.
-SMS_LANES = env.json("SMS_LANES", default={})
+# Lanes: purpose -> LOGIN / LIFE_SAFETY / STANDARD / COURTESY, or qualifiers (alert severity,
+# offer priority, welfare visit); "*" for the rest. The SMS_LANES environment JSON is merged
+# over this table per purpose (notifications/lanes.py reads it).
+SMS_LANES = {
+    "login_code": "LOGIN",
+    "safety_check": "LIFE_SAFETY",
+    "alert": {"severity": {"Extreme": "LIFE_SAFETY", "Severe": "LIFE_SAFETY"}, "default": "STANDARD"},
+    "task_offer": {"priority": {"LIFE_SAFETY": "LIFE_SAFETY"}, "welfare_visit": "LIFE_SAFETY", "default": "STANDARD"},
+    "mobilisation": "STANDARD",
+    "task_assignment_ended": "STANDARD",
+    "task_assignment_added": "STANDARD",
+    "task_offer_withdrawn": "COURTESY",
+    "sms_reply": "COURTESY",
+    "sms_opt_out_confirmation": "COURTESY",
+    "*": "STANDARD",
+    **env.json("SMS_LANES", default={}),
+}
 # Routes by destination, providers in failover order: +86 to the domestic providers (Twilio
 # carries no replies from mainland numbers), the rest to Twilio. Both empty: everything goes
 # to SMS_BACKEND at SMS_RATE_PER_SECOND (development, tests).

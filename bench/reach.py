@@ -143,7 +143,7 @@ class FakeAliyunProcess:
     """tests/fake_aliyun_sms.py in its own process (its CPU is not ours)."""
 
     def __init__(self, rate: float | None):
-        command = [sys.executable, str(ROOT / "tests" / "fake_aliyun_sms.py")]
+        command = [sys.executable, "-m", "tests.fake_aliyun_sms"]  # a module: it imports tests.loopback
         if rate:
             command += ["--messages-per-second", str(rate)]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -298,110 +298,113 @@ def main() -> None:  # noqa: C901 - one report, read top to bottom
     actions.append({"type": "SAFETY_CHECK", "params": {"title": "台风报平安"}})
     save_plan_version(sub, Mode.EMERGENCY, name="防台风预案", actions=actions, by=commander)
 
-    workers = start_workers(args) if scratch else []
-    if not scratch:
-        start_embedded_worker(concurrency=args.workers, beat=False)
-    t0 = time.time()
-    switch_mode(Area.objects.get(pk=sub.pk), Mode.EMERGENCY, by=commander, reason="台风")
-    cancelled = None
-    deadline = time.monotonic() + args.timeout
-    check_id = None
-    samples: list[tuple[float, int, int]] = []  # (seconds, handed over, waiting) on the domestic route
-    while not (questions_out(check_id) and everything_out()):
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        samples.append(sample(t0))
-        check = SafetyCheck.objects.filter(area=sub).first()
-        if check is not None and check.fanout_status == FanoutStatus.DONE:
-            check_id = check.pk
-        alert = Alert.objects.filter(area=sub, msg_type="Alert").first()
-        if args.cancel_after and cancelled is None and alert is not None and time.time() - t0 >= args.cancel_after:
-            cancelled = cancel_alert(alert, by=commander, note="台风已转向，预警解除。")
-            print(f"  alert cancelled at {time.time() - t0:.1f} s")
-        time.sleep(0.25)
-    finished = time.time() - t0
+    workers: list[subprocess.Popen] = []
+    try:
+        workers = start_workers(args) if scratch else []
+        if not scratch:
+            start_embedded_worker(concurrency=args.workers, beat=False)
+        t0 = time.time()
+        switch_mode(Area.objects.get(pk=sub.pk), Mode.EMERGENCY, by=commander, reason="台风")
+        cancelled = None
+        deadline = time.monotonic() + args.timeout
+        check_id = None
+        samples: list[tuple[float, int, int]] = []  # (seconds, handed over, waiting) on the domestic route
+        while not (questions_out(check_id) and everything_out()):
+            if time.monotonic() > deadline:
+                raise SystemExit("timed out")
+            samples.append(sample(t0))
+            check = SafetyCheck.objects.filter(area=sub).first()
+            if check is not None and check.fanout_status == FanoutStatus.DONE:
+                check_id = check.pk
+            alert = Alert.objects.filter(area=sub, msg_type="Alert").first()
+            if args.cancel_after and cancelled is None and alert is not None and time.time() - t0 >= args.cancel_after:
+                cancelled = cancel_alert(alert, by=commander, note="台风已转向，预警解除。")
+                print(f"  alert cancelled at {time.time() - t0:.1f} s")
+            time.sleep(0.25)
+        finished = time.time() - t0
 
-    questions = SmsMessage.objects.filter(purpose="safety_check")
-    print(f"\nsafety questions: {questions.count():,} (status: {dict(Counter(questions.values_list('status', flat=True)))})")
-    report: dict[str, float] = {}
-    for route, label in (("+86", "domestic (Aliyun)"), ("*", "international (Twilio)")):
-        rows = questions.filter(route=route)
-        if not rows.exists():
-            continue
-        vulnerable = rows.filter(is_vulnerable=True).aggregate(first=Min("sent_at"), last=Max("sent_at"))
-        everyone = rows.aggregate(first=Min("sent_at"), last=Max("sent_at"))
-        report[f"{route} vulnerable"] = seconds_from(t0, vulnerable["last"])
-        report[f"{route} everyone"] = seconds_from(t0, everyone["last"])
-        print(f"  {label:24} {rows.count():>6,} questions: first handed over at {seconds_from(t0, everyone['first']):6.1f} s; "
-              f"last vulnerable at {seconds_from(t0, vulnerable['last']):6.1f} s; last of everyone at "
-              f"{seconds_from(t0, everyone['last']):6.1f} s")
+        questions = SmsMessage.objects.filter(purpose="safety_check")
+        print(f"\nsafety questions: {questions.count():,} (status: {dict(Counter(questions.values_list('status', flat=True)))})")
+        report: dict[str, float] = {}
+        for route, label in (("+86", "domestic (Aliyun)"), ("*", "international (Twilio)")):
+            rows = questions.filter(route=route)
+            if not rows.exists():
+                continue
+            vulnerable = rows.filter(is_vulnerable=True).aggregate(first=Min("sent_at"), last=Max("sent_at"))
+            everyone = rows.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+            report[f"{route} vulnerable"] = seconds_from(t0, vulnerable["last"])
+            report[f"{route} everyone"] = seconds_from(t0, everyone["last"])
+            print(f"  {label:24} {rows.count():>6,} questions: first handed over at {seconds_from(t0, everyone['first']):6.1f} s; "
+                  f"last vulnerable at {seconds_from(t0, vulnerable['last']):6.1f} s; last of everyone at "
+                  f"{seconds_from(t0, everyone['last']):6.1f} s")
 
-    first_rows = {p: seconds_from(t0, SmsMessage.objects.filter(purpose=p).aggregate(t=Min("created_at"))["t"])
-                  for p in ("alert", "safety_check")}
-    first_sent = {p: seconds_from(t0, SmsMessage.objects.filter(purpose=p).aggregate(t=Min("sent_at"))["t"])
-                  for p in ("alert", "safety_check")}
-    print(f"  timeline: first alert text written {first_rows['alert']:.1f} s, handed over {first_sent['alert']:.1f} s; "
-          f"first question written {first_rows['safety_check']:.1f} s, handed over {first_sent['safety_check']:.1f} s")
-    domestic = SmsMessage.objects.filter(route="+86", provider="aliyun", status=SmsStatus.SENT)
-    fanned = max(seconds_from(t0, m) for m in (Alert.objects.filter(area=sub).aggregate(t=Max("fanout_finished_at"))["t"],
-                                             SafetyCheck.objects.filter(area=sub).aggregate(t=Max("fanout_finished_at"))["t"]))
-    achieved, busy = backlog_rate(samples, args.rate)
-    during, during_s = backlog_rate(samples, args.rate, before=fanned)
-    after, after_s = backlog_rate(samples, args.rate, after=fanned)
-    print(f"  fan-outs (alert, safety check) finished at {fanned:.1f} s")
-    print(f"\ndomestic route: {domestic.count():,} messages handed over; while a backlog waited ({busy:.1f} s) "
-          f"{achieved:,.1f} msg/s = {achieved / args.rate:.3f} x the configured {args.rate:g}/s (goal >= 0.9): "
-          f"{during:,.1f}/s while the fan-outs ran ({during_s:.1f} s), {after:,.1f}/s = {after / args.rate:.3f} x "
-          f"after ({after_s:.1f} s)")
-    print(f"baseline (raw SDK round trips, no outbox): {raw:,.0f} msg/s -> the paced outbox uses "
-          f"{achieved / raw:.3f} of it")
+        first_rows = {p: seconds_from(t0, SmsMessage.objects.filter(purpose=p).aggregate(t=Min("created_at"))["t"])
+                      for p in ("alert", "safety_check")}
+        first_sent = {p: seconds_from(t0, SmsMessage.objects.filter(purpose=p).aggregate(t=Min("sent_at"))["t"])
+                      for p in ("alert", "safety_check")}
+        print(f"  timeline: first alert text written {first_rows['alert']:.1f} s, handed over {first_sent['alert']:.1f} s; "
+              f"first question written {first_rows['safety_check']:.1f} s, handed over {first_sent['safety_check']:.1f} s")
+        domestic = SmsMessage.objects.filter(route="+86", provider="aliyun", status=SmsStatus.SENT)
+        fanned = max(seconds_from(t0, m) for m in (Alert.objects.filter(area=sub).aggregate(t=Max("fanout_finished_at"))["t"],
+                                                 SafetyCheck.objects.filter(area=sub).aggregate(t=Max("fanout_finished_at"))["t"]))
+        achieved, busy = backlog_rate(samples, args.rate)
+        during, during_s = backlog_rate(samples, args.rate, before=fanned)
+        after, after_s = backlog_rate(samples, args.rate, after=fanned)
+        print(f"  fan-outs (alert, safety check) finished at {fanned:.1f} s")
+        print(f"\ndomestic route: {domestic.count():,} messages handed over; while a backlog waited ({busy:.1f} s) "
+              f"{achieved:,.1f} msg/s = {achieved / args.rate:.3f} x the configured {args.rate:g}/s (goal >= 0.9): "
+              f"{during:,.1f}/s while the fan-outs ran ({during_s:.1f} s), {after:,.1f}/s = {after / args.rate:.3f} x "
+              f"after ({after_s:.1f} s)")
+        print(f"baseline (raw SDK round trips, no outbox): {raw:,.0f} msg/s -> the paced outbox uses "
+              f"{achieved / raw:.3f} of it")
 
-    # Vulnerable first: per kind of message (the questions; the alert) and route, in one lane,
-    # no other resident's message before the last vulnerable resident's.
-    violations = 0
-    for purpose in ("safety_check", "alert"):
-        for route in ("+86", "*"):
-            for lane in Lane:
-                rows = SmsMessage.objects.filter(purpose=purpose, route=route, lane=lane, sent_at__isnull=False)
-                if purpose == "alert" and cancelled is not None:
-                    rows = rows.exclude(related_id=str(cancelled.pk))
-                last_vulnerable = rows.filter(is_vulnerable=True).aggregate(last=Max("sent_at"))["last"]
-                if last_vulnerable is not None:
-                    violations += rows.filter(is_vulnerable=False, sent_at__lt=last_vulnerable).count()
-    print(f"vulnerable first: {violations} other resident(s) handed over before the last vulnerable one "
-          f"(per message kind, route and lane)")
+        # Vulnerable first: per kind of message (the questions; the alert) and route, in one lane,
+        # no other resident's message before the last vulnerable resident's.
+        violations = 0
+        for purpose in ("safety_check", "alert"):
+            for route in ("+86", "*"):
+                for lane in Lane:
+                    rows = SmsMessage.objects.filter(purpose=purpose, route=route, lane=lane, sent_at__isnull=False)
+                    if purpose == "alert" and cancelled is not None:
+                        rows = rows.exclude(related_id=str(cancelled.pk))
+                    last_vulnerable = rows.filter(is_vulnerable=True).aggregate(last=Max("sent_at"))["last"]
+                    if last_vulnerable is not None:
+                        violations += rows.filter(is_vulnerable=False, sent_at__lt=last_vulnerable).count()
+        print(f"vulnerable first: {violations} other resident(s) handed over before the last vulnerable one "
+              f"(per message kind, route and lane)")
 
-    # Lost, doubled, superseded-but-sent: what each fake accepted against what we recorded as
-    # handed over, per (number, template); a superseded row whose key the fake has more often
-    # than we sent it was sent after all.
-    recorded = aliyun.recorded()
-    codes = {name: variants["zh-hans"] for name, variants in template_codes().items()}
-    at_fake = Counter((m["phone"], m["template_code"]) for m in recorded["messages"])
-    at_fake.update((m["to"], m["body"]) for m in twilio.recorded()["messages"])
+        # Lost, doubled, superseded-but-sent: what each fake accepted against what we recorded as
+        # handed over, per (number, template); a superseded row whose key the fake has more often
+        # than we sent it was sent after all.
+        recorded = aliyun.recorded()
+        codes = {name: variants["zh-hans"] for name, variants in template_codes().items()}
+        at_fake = Counter((m["phone"], m["template_code"]) for m in recorded["messages"])
+        at_fake.update((m["to"], m["body"]) for m in twilio.recorded()["messages"])
 
-    def key(m: SmsMessage) -> tuple[str, str]:
-        return (aliyun_phone(m.phone), codes.get(m.template, "")) if m.provider == "aliyun" else (m.phone, m.body)
+        def key(m: SmsMessage) -> tuple[str, str]:
+            return (aliyun_phone(m.phone), codes.get(m.template, "")) if m.provider == "aliyun" else (m.phone, m.body)
 
-    ours = Counter(key(m) for m in SmsMessage.objects.filter(status=SmsStatus.SENT))
-    superseded = list(SmsMessage.objects.filter(status=SmsStatus.SUPERSEDED))
-    superseded_keys = {(aliyun_phone(m.phone), codes.get(m.template, "")) if m.route == "+86" else (m.phone, m.body)
-                       for m in superseded}
-    extra = {k: n - ours.get(k, 0) for k, n in at_fake.items() if n > ours.get(k, 0)}
-    superseded_sent = sum(n for k, n in extra.items() if k in superseded_keys)
-    doubled = sum(n for k, n in extra.items() if k not in superseded_keys)
-    lost = sum(n - at_fake.get(k, 0) for k, n in ours.items() if n > at_fake.get(k, 0))
-    unsent = SmsMessage.objects.exclude(status__in=[SmsStatus.SENT, SmsStatus.SUPERSEDED]).count()
-    all_clear = SmsMessage.objects.filter(purpose="alert", related_id=str(cancelled.pk)).count() if cancelled else 0
-    print(f"superseded (never to be sent): {len(superseded):,}; all-clear texts {all_clear:,} (only to those told)")
-    print(f"provider calls {recorded['calls']:,}, throttled {recorded['throttled']:,}")
-    print(f"lost {lost + unsent}, doubled {doubled}, superseded sent {superseded_sent}; "
-          f"everything out at {finished:.1f} s")
-    aliyun.stop()
-    twilio.stop()
-    for worker in workers:
-        stop(worker)
-    if scratch:
-        drop_database(*scratch)
+        ours = Counter(key(m) for m in SmsMessage.objects.filter(status=SmsStatus.SENT))
+        superseded = list(SmsMessage.objects.filter(status=SmsStatus.SUPERSEDED))
+        superseded_keys = {(aliyun_phone(m.phone), codes.get(m.template, "")) if m.route == "+86" else (m.phone, m.body)
+                           for m in superseded}
+        extra = {k: n - ours.get(k, 0) for k, n in at_fake.items() if n > ours.get(k, 0)}
+        superseded_sent = sum(n for k, n in extra.items() if k in superseded_keys)
+        doubled = sum(n for k, n in extra.items() if k not in superseded_keys)
+        lost = sum(n - at_fake.get(k, 0) for k, n in ours.items() if n > at_fake.get(k, 0))
+        unsent = SmsMessage.objects.exclude(status__in=[SmsStatus.SENT, SmsStatus.SUPERSEDED]).count()
+        all_clear = SmsMessage.objects.filter(purpose="alert", related_id=str(cancelled.pk)).count() if cancelled else 0
+        print(f"superseded (never to be sent): {len(superseded):,}; all-clear texts {all_clear:,} (only to those told)")
+        print(f"provider calls {recorded['calls']:,}, throttled {recorded['throttled']:,}")
+        print(f"lost {lost + unsent}, doubled {doubled}, superseded sent {superseded_sent}; "
+              f"everything out at {finished:.1f} s")
+    finally:  # whatever happened, nothing is left running
+        aliyun.stop()
+        twilio.stop()
+        for worker in workers:
+            stop(worker)
+        if scratch:
+            drop_database(*scratch)
     ok = lost + unsent + doubled + superseded_sent == 0 and violations == 0
     threading.Timer(0.1, lambda: os._exit(0 if ok else 1)).start()
 

@@ -7,8 +7,8 @@
 
 Workers claim queued messages by lane (lower first), then vulnerable recipients first, then
 the oldest (notifications/delivery.py), so a courtesy reply never delays a life-safety
-message. The table is settings.SMS_LANES (defaults below, overridable with the SMS_LANES
-environment JSON); a purpose maps to a lane name, or to qualifiers:
+message. The table is settings.SMS_LANES (backend/settings.py, overridable per purpose with
+the SMS_LANES environment JSON); a purpose maps to a lane name, or to qualifiers:
 
     "alert": {"severity": {"Extreme": "LIFE_SAFETY", "Severe": "LIFE_SAFETY"}, "default": "STANDARD"}
     "task_offer": {"priority": {"LIFE_SAFETY": "LIFE_SAFETY"}, "welfare_visit": "LIFE_SAFETY",
@@ -34,25 +34,9 @@ class Lane(IntEnum):
     COURTESY = 3  # replies to what people texted, confirmations, "no longer needed"
 
 
-DEFAULT_LANES: dict[str, object] = {
-    "login_code": "LOGIN",
-    "safety_check": "LIFE_SAFETY",
-    "alert": {"severity": {"Extreme": "LIFE_SAFETY", "Severe": "LIFE_SAFETY"}, "default": "STANDARD"},
-    "task_offer": {"priority": {"LIFE_SAFETY": "LIFE_SAFETY"}, "welfare_visit": "LIFE_SAFETY", "default": "STANDARD"},
-    "mobilisation": "STANDARD",
-    "task_assignment_ended": "STANDARD",
-    "task_assignment_added": "STANDARD",
-    "task_offer_withdrawn": "COURTESY",
-    "sms_reply": "COURTESY",
-    "sms_opt_out_confirmation": "COURTESY",
-    "*": "STANDARD",
-}
-
-
-def lane_table() -> dict[str, object]:
-    """DEFAULT_LANES with settings.SMS_LANES merged over it (per purpose)."""
-    configured = getattr(settings, "SMS_LANES", None) or {}
-    return {**DEFAULT_LANES, **(configured if isinstance(configured, Mapping) else {})}
+def lane_table() -> Mapping[str, object]:
+    table = getattr(settings, "SMS_LANES", None)
+    return table if isinstance(table, Mapping) else {}
 
 
 def lane_named(name: object, fallback: Lane = Lane.STANDARD) -> Lane:
@@ -66,7 +50,7 @@ def lane_for(purpose: str, *, severity: str = "", priority: str = "", welfare_vi
     """The lane of a message of `purpose`, given what qualifies it: an alert's CAP severity,
     an offer's task priority, whether the offer is a welfare visit to a silent resident."""
     table = lane_table()
-    rule = table.get(purpose, table.get("*", "STANDARD"))
+    rule = table.get(purpose, table.get("*", "STANDARD"))  # a purpose the table does not name: "*"
     if not isinstance(rule, Mapping):
         return lane_named(rule)
     default = lane_named(rule.get("default", table.get("*", "STANDARD")))
