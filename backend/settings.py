@@ -472,7 +472,7 @@ SMS_PROVIDER_RATES = {
     "console": 1000.0,
     "locmem": 1000.0,
 }
-SMS_BATCH_SECONDS = env.float("SMS_BATCH_SECONDS", default=0.25)  # a claim/call carries this much of the rate
+SMS_BATCH_SECONDS = env.float("SMS_BATCH_SECONDS", default=0.1)  # a claim/call carries this much of the rate
 SMS_MAX_CLAIM = env.int("SMS_MAX_CLAIM", default=500)
 SMS_PROVIDER_COOLDOWN_SECONDS = env.float("SMS_PROVIDER_COOLDOWN_SECONDS", default=60.0)  # after credentials/balance errors
 SMS_PROVIDER_PAUSE_SECONDS = env.float("SMS_PROVIDER_PAUSE_SECONDS", default=5.0)  # after a refused call (connection)

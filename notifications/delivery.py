@@ -255,6 +255,12 @@ def _tokens(provider: Provider, size: int, deadline: float, report: DrainReport)
     if remaining <= 0:
         report.exhausted_time = True
         return False
+    now = provider.try_pace(size)
+    if now.allowed:
+        return True
+    if now.retry_after > min(remaining, DRAIN_YIELD_SECONDS):
+        report.come_back_in = now.retry_after
+        return False
     if not provider.pace(size, timeout=min(remaining, DRAIN_YIELD_SECONDS)):
         report.come_back_in = size / max(provider.rate, 0.01)
         return False

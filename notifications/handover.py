@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ CONTENT_REVIEW_CODES = {"30007"}
 # A provider about to answer for a message that failed over waits at most this long for
 # tokens in its own bucket before the message goes back to the queue.
 FAILOVER_PACE_SECONDS = 5.0
+THROTTLE_RETRIES = 2  # a throttled batch with nowhere else to go is sent again this often after a short wait
 
 
 @dataclass
@@ -69,20 +71,14 @@ def send_claimed(messages: list[SmsMessage], providers: list[Provider], *, paced
             break
         if index > 0 and paced and not provider.pace(len(pending), timeout=FAILOVER_PACE_SECONDS):
             continue
-        answers = _send_through(provider, pending)
-        elsewhere: list[SmsMessage] = []
-        sent: list[tuple[SmsMessage, SendResult]] = []
-        for message, answer in zip(pending, answers, strict=True):
-            if isinstance(answer, SendResult):
-                sent.append((message, answer))
-            elif _may_go_elsewhere(answer):
-                elsewhere.append(message)
-                last_error[message.pk] = answer
-            else:
-                result[message.pk] = _record_failure(message, answer, provider=provider.name, failed=failed)
-        handed.extend(_record_sent(sent, provider=provider.name, source="worker"))
-        for message, _ in sent:
-            result[message.pk] = Outcome("sent")
+        last = index == len(providers) - 1
+        for retry in range(THROTTLE_RETRIES + 1):
+            elsewhere = _try(provider, pending, result, handed, failed, last_error)
+            if not (last and retry < THROTTLE_RETRIES and _throttled(provider, pending, elsewhere, last_error)):
+                break
+            # The account's window is full and nobody else can carry them: the same claimed
+            # batch goes again once the window has moved on (cheaper than queue and claim).
+            time.sleep(float(settings.SMS_PROVIDER_THROTTLE_SECONDS))
         provider_down = _pause_if_down(provider, [last_error[m.pk] for m in elsewhere],
                                        everything=len(elsewhere) == len(pending))
         pending = elsewhere
@@ -90,6 +86,33 @@ def send_claimed(messages: list[SmsMessage], providers: list[Provider], *, paced
     outcomes.handed_over(handed)
     outcomes.failed(failed)
     return result
+
+
+def _try(provider: Provider, pending: list[SmsMessage], result: dict[int, Outcome], handed: list[SmsMessage],
+         failed: list[SmsMessage], last_error: dict[int, TransportError]) -> list[SmsMessage]:
+    """One round with one provider; returns the messages another provider may still carry."""
+    answers = _send_through(provider, pending)
+    elsewhere: list[SmsMessage] = []
+    sent: list[tuple[SmsMessage, SendResult]] = []
+    for message, answer in zip(pending, answers, strict=True):
+        if isinstance(answer, SendResult):
+            sent.append((message, answer))
+        elif _may_go_elsewhere(answer):
+            elsewhere.append(message)
+            last_error[message.pk] = answer
+        else:
+            result[message.pk] = _record_failure(message, answer, provider=provider.name, failed=failed)
+    handed.extend(_record_sent(sent, provider=provider.name, source="worker"))
+    for message, _ in sent:
+        result[message.pk] = Outcome("sent")
+    return elsewhere
+
+
+def _throttled(provider: Provider, pending: list[SmsMessage], elsewhere: list[SmsMessage],
+               last_error: Mapping[int, TransportError]) -> bool:
+    """The whole call was refused for the account's rate (not one number's limits)."""
+    codes = provider.transport.throttle_codes
+    return bool(elsewhere) and len(elsewhere) == len(pending) and all(last_error[m.pk].code in codes for m in elsewhere)
 
 
 def _refuse_blocked(messages: list[SmsMessage], result: dict[int, Outcome], failed: list[SmsMessage]) -> list[SmsMessage]:

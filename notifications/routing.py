@@ -56,6 +56,10 @@ class Provider:
         share = int(self.rate * float(settings.SMS_BATCH_SECONDS))
         return max(1, min(self.transport.max_batch, int(settings.SMS_MAX_CLAIM), share or 1))
 
+    def try_pace(self, count: int) -> ratelimit.Allowance:
+        """Take `count` tokens if they are there now; else how long until they are."""
+        return ratelimit.take(self.bucket, rate=self.rate, burst=max(self.burst, float(count)), tokens=count)
+
     def pace(self, count: int, *, timeout: float | None) -> bool:
         """Take `count` tokens from the account's bucket, waiting up to `timeout` seconds."""
         return ratelimit.acquire(self.bucket, rate=self.rate, burst=max(self.burst, float(count)), tokens=count,

@@ -69,7 +69,7 @@ def test_one_provider_call_carries_many_numbers(providers):
 
 def test_a_message_everyone_shares_goes_by_sendsms_with_up_to_1000_numbers(providers, settings):
     settings.SMS_MAX_CLAIM = 1000
-    settings.SMS_PROVIDER_RATES = {**settings.SMS_PROVIDER_RATES, "aliyun": 4000.0}
+    settings.SMS_PROVIDER_RATES = {**settings.SMS_PROVIDER_RATES, "aliyun": 20000.0}
     queue_sms_bulk([dict(template="sms.help", context={}, purpose="t", idempotency_key=f"h{i}", phone=f"+86139{i:08d}")
                     for i in range(1000)])
     drain_all("+86")
@@ -132,6 +132,17 @@ def test_with_no_provider_left_messages_wait_without_losing_an_attempt(providers
     drain_all("+86")
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
+
+
+def test_a_throttled_batch_with_nowhere_else_to_go_is_sent_again_after_a_moment(providers, settings):
+    settings.SMS_ROUTES = {"+86": ["aliyun"], "*": ["twilio"]}
+    settings.SMS_PROVIDER_THROTTLE_SECONDS = 0.05
+    providers["aliyun"].script("throttle")
+    queue_sms_bulk([safety_question(f"q{i}", f"+86139{i:08d}") for i in range(3)])
+    drain_all("+86")
+    rows = SmsMessage.objects.all()
+    assert {(m.status, m.attempts, m.provider) for m in rows} == {("sent", 1, "aliyun")}
+    assert [c.action for c in providers["aliyun"].calls] == ["SendBatchSms", "SendBatchSms"]  # the same batch again
 
 
 def test_one_numbers_own_limit_fails_over_without_pausing_the_provider(providers, settings):

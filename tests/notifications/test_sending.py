@@ -49,14 +49,25 @@ def test_running_the_send_task_twice_sends_once(fake_twilio):
     assert len(fake_twilio.messages) == 1
 
 
-def test_a_429_pauses_the_provider_and_the_message_waits_without_losing_an_attempt(fake_twilio, settings):
-    """A 429 is the account's pace, not the message's fault: the provider is paused for every
-    worker and the message waits for it with its attempts intact."""
+def test_a_429_is_sent_again_after_a_moment_without_losing_an_attempt(fake_twilio, settings):
+    """A 429 is the account's pace, not the message's fault: with no other provider the same
+    claimed message goes again once the window has moved on."""
+    settings.SMS_PROVIDER_THROTTLE_SECONDS = 0.05
+    fake_twilio.script("429")
+    message = queue()
+    send_sms(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (SmsStatus.SENT, 1)
+    assert len(fake_twilio.requests) == 2 and len(fake_twilio.messages) == 1
+
+
+def test_a_429_that_persists_pauses_the_provider_and_the_message_waits(fake_twilio, settings, monkeypatch):
+    monkeypatch.setattr("notifications.handover.THROTTLE_RETRIES", 0)  # it persists: no second try
     settings.SMS_PROVIDER_THROTTLE_SECONDS = 5
     fake_twilio.script("429")
     message = queue()
     before = timezone.now()
-    send_sms(message.pk)
+    delivery.send_claimed([delivery._claim(message.pk)], routing.providers_for("*"), paced=False)
     message.refresh_from_db()
     assert message.status == SmsStatus.QUEUED and message.error_code == "20429" and message.attempts == 0
     assert before + timedelta(seconds=4) <= message.next_attempt_at <= timezone.now() + timedelta(seconds=6)
