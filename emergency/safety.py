@@ -5,9 +5,9 @@
     statuses_vulnerable_first(check)              # the staff list
 
 Starting writes the SafetyCheck row only (fast, whatever the size of the area); the fan-out
-then runs in Celery (the life_safety queue), chunked and resumable: first one UNANSWERED
-status row per resident (bulk, idempotent on (check, resident)), then the question —
-vulnerable residents first — by push to those using the app and by SMS (expects_reply,
+then runs in Celery (the life_safety queue), chunked and resumable: one UNANSWERED status row
+per resident (bulk, idempotent on (check, resident)) and the question — the vulnerable
+residents' rows and questions first, then everybody else's — by push to those using the app and by SMS (expects_reply,
 purpose "safety_check", lane LIFE_SAFETY, vulnerable first within it) to those without the app
 or flagged vulnerable. Each row's `asked_at` is when the question reached them (the push, or
 the SMS handed to a carrier: notifications.outcomes, registered in safety_answers); a
@@ -135,25 +135,36 @@ def tally_dict(tally: Tally) -> dict[str, int]:
 
 
 # --- fan-out ----------------------------------------------------------------------------------
-PHASES = ("rows", "ask_vulnerable", "ask_others")
+# The vulnerable residents' rows, then their questions — out within seconds, whatever the size
+# of the area —, then everybody else's rows and questions. ("rows", all residents at once, is
+# the first phase of checks started before this order; it goes on to ask_vulnerable.)
+PHASES = ("rows_vulnerable", "ask_vulnerable", "rows_others", "ask_others")
+NEXT_PHASE = {**dict(zip(PHASES, PHASES[1:], strict=False)), "rows": "ask_vulnerable"}
+ROWS_OF_PHASE: dict[str, bool | None] = {"rows_vulnerable": True, "rows_others": False, "rows": None}
 
 
 def safety_check_chunk(check: SafetyCheck) -> bool:
     phase = check.fanout_phase or PHASES[0]
     check.fanout_phase = phase
-    done_with_phase = _create_rows(check) if phase == "rows" else _ask(check, vulnerable=phase == "ask_vulnerable")
+    if phase in ROWS_OF_PHASE:
+        done_with_phase = _create_rows(check, vulnerable=ROWS_OF_PHASE[phase])
+    else:
+        done_with_phase = _ask(check, vulnerable=phase == "ask_vulnerable")
     if not done_with_phase:
         return False
-    if phase == PHASES[-1]:
+    if phase not in NEXT_PHASE:
         return True
-    check.fanout_phase, check.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
+    check.fanout_phase, check.fanout_cursor = NEXT_PHASE[phase], 0
     return False
 
 
-def _create_rows(check: SafetyCheck) -> bool:
+def _create_rows(check: SafetyCheck, *, vulnerable: bool | None) -> bool:
+    """One chunk of status rows: of the vulnerable residents, the others, or (None) all."""
+    residents_qs = Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor)
+    if vulnerable is not None:
+        residents_qs = residents_qs.filter(is_vulnerable=vulnerable)
     residents = list(
-        Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor).order_by("pk")
-        .values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
+        residents_qs.order_by("pk").values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
     )
     if not residents:
         return True
