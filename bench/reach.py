@@ -33,6 +33,7 @@ life_safety queue and one for the default queue, as the Procfile runs them.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -65,6 +66,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--baseline", type=int, default=5_000, help="messages for the raw baseline")
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--drain-only", type=int, default=0, metavar="N",
+                        help="instead: N questions already queued, one drainer, no fan-out (the outbox's own pace)")
     args = parser.parse_args()
     if args.full:
         args.residents = 50_000
@@ -260,6 +263,32 @@ def backlog_rate(samples: list[tuple[float, int, int]], rate: float, *, after: f
     return (sent / seconds if seconds else float("nan")), seconds
 
 
+def drain_only(args, aliyun: FakeAliyunProcess) -> None:
+    """N safety questions already in the outbox and one drainer on the domestic route: the
+    rate the outbox itself reaches against the provider's limit, with no fan-out beside it."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from notifications import delivery
+    from notifications.lanes import Lane
+    from notifications.models import SmsMessage, SmsStatus
+    from notifications.outbox import queue_sms_bulk
+
+    until = timezone.now() + datetime.timedelta(hours=1)
+    with transaction.atomic():
+        queue_sms_bulk([dict(template="emergency.safety.sms", context={"title": "台风报平安"}, purpose="safety_check",
+                             idempotency_key=f"drain:{i}", phone=f"+86136{i:08d}", expects_reply=True, reply_until=until,
+                             lane=Lane.LIFE_SAFETY, is_vulnerable=i % 10 == 0) for i in range(args.drain_only)])
+    started = time.perf_counter()
+    while SmsMessage.objects.filter(status=SmsStatus.QUEUED).exists():
+        delivery.drain(route="+86", max_seconds=60)
+    took = time.perf_counter() - started
+    sent = SmsMessage.objects.filter(status=SmsStatus.SENT).count()
+    print(f"drain only: {sent:,} of {args.drain_only:,} handed over in {took:.1f} s = {sent / took:,.1f} msg/s = "
+          f"{sent / took / args.rate:.3f} x the configured {args.rate:g}/s; provider throttled "
+          f"{aliyun.recorded()['throttled']} call(s)")
+
+
 def seconds_from(t0: float, moment) -> float:
     return moment.timestamp() - t0 if moment is not None else float("nan")
 
@@ -270,6 +299,17 @@ def main() -> None:  # noqa: C901 - one report, read top to bottom
 
     aliyun, twilio = FakeAliyunProcess(args.rate), RemoteFake()
     vendor, scratch = setup_django(environment(args, aliyun.base_url, twilio.base_url))
+    if args.drain_only:
+        try:
+            drain_only(args, aliyun)
+        finally:
+            aliyun.stop()
+            twilio.stop()
+            if scratch:
+                from bench.footing import drop_database
+
+                drop_database(*scratch)
+        return
     from django.db.models import Max, Min
 
     from backend.embedded import start_embedded_worker
