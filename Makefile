@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lock schema worker web migrate demo bench clean browser console-test system-deps
+.PHONY: run test lint lock schema worker life-safety-worker web migrate demo bench clean browser console-test system-deps
 
 # The versions CI tested: requirements.lock (with hashes) pins every package; `make lock`
 # re-resolves it from pyproject.toml's ranges.
@@ -64,8 +64,13 @@ web: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py serve --no-worker --host $${HOST:-127.0.0.1} --port $${PORT:-8000} --workers $${WEB_CONCURRENCY:-2}
 
+# One box: every queue (the default one and life_safety) with beat.
 worker: $(STAMP)
 	$(VENV)/bin/celery -A backend worker -B --loglevel INFO --concurrency $${WORKER_CONCURRENCY:-4}
+
+# More boxes: workers of the life_safety queue alone (alerts, safety checks, their SMS).
+life-safety-worker: $(STAMP)
+	$(VENV)/bin/celery -A backend worker -Q life_safety --hostname life_safety@%h --loglevel INFO --concurrency $${LIFE_SAFETY_CONCURRENCY:-4}
 
 bench: $(STAMP)
 	@ls bench/*.py | sed 's/^/  /'; echo "run one with: $(PY) bench/<name>.py"

@@ -11,6 +11,7 @@ from typing import Any
 import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from backend.secret_key import local_secret_key
 
@@ -184,11 +185,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+if CELERY_BROKER_URL.startswith("memory://"):
+    # The in-memory broker polls; its default (1 s) would delay every task — a life-safety
+    # drainer too — by up to a second on the embedded footing. Redis needs no polling.
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.05
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -199,6 +204,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "community-geocode-sweep": {"task": "community.tasks.sweep_geocoding", "schedule": 300.0},
     # notifications: recover SMS stuck in "sending", restart draining a forgotten backlog.
     "notifications-sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
+    # notifications: receipts and replies from providers with pull APIs (Tencent).
+    "notifications-pull-sms": {"task": "notifications.tasks.pull_sms_reports",
+                               "schedule": env.float("SMS_PULL_SECONDS", default=10.0)},
     # volunteers: tidy expired on-duty switches and temporary locations; auto check-out.
     "volunteers-expired-availability": {"task": "volunteers.tasks.sweep_expired_availability", "schedule": 60.0},
     "volunteers-forgotten-checkouts": {"task": "volunteers.tasks.sweep_forgotten_checkouts", "schedule": 900.0},
@@ -209,6 +217,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "emergency-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
     # warnings in: poll CAP feeds that are due (each has its own interval), expire proposals.
     "emergency-warning-feeds": {"task": "emergency.tasks.poll_warning_feeds", "schedule": 30.0},
+}
+# Background work in lanes: life-safety fan-outs and life-safety SMS run on the "life_safety"
+# queue, consumed by workers of their own (Procfile: life_safety), so a bulk job or a long
+# import never holds them up. A worker started without -Q consumes both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("life_safety"))
+_LIFE_SAFETY = {"queue": "life_safety"}
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.send_life_safety_sms": _LIFE_SAFETY,
+    "notifications.tasks.drain_life_safety": _LIFE_SAFETY,
+    "community.tasks.fan_out_alert": _LIFE_SAFETY,
+    "community.tasks.fan_out_safety_check": _LIFE_SAFETY,
+    "community.tasks.advance_plan_run": _LIFE_SAFETY,
+    "community.tasks.sweep_emergency": _LIFE_SAFETY,
+    "community.tasks.sweep_welfare_checks": _LIFE_SAFETY,
+    "community.tasks.request_welfare_checks": _LIFE_SAFETY,
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -417,9 +441,10 @@ SMS_AMBIGUOUS_SETTLE_SECONDS = env.float("SMS_AMBIGUOUS_SETTLE_SECONDS", default
 SMS_CLAIM_TIMEOUT_SECONDS = env.int("SMS_CLAIM_TIMEOUT_SECONDS", default=120)
 SMS_REQUEUE_AFTER_SECONDS = env.int("SMS_REQUEUE_AFTER_SECONDS", default=60)
 SMS_DRAIN_SECONDS = env.float("SMS_DRAIN_SECONDS", default=60.0)
-# Drainers hold a worker thread each for up to SMS_DRAIN_SECONDS: on the embedded footing
-# (4 worker threads) one, so alerts, waves and sweeps keep running during a burst.
-SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=1 if LINLI_EMBEDDED_WORKER else 2)
+# Drainers hold a worker thread each for up to SMS_DRAIN_SECONDS (never while waiting long for
+# a slow account's tokens): one per route sends hundreds a second in batches, and leaves the
+# other threads to fan-outs, waves and sweeps. Life-safety drainers have slots of their own.
+SMS_MAX_DRAINERS = env.int("SMS_MAX_DRAINERS", default=1)
 SMS_WEBHOOK_MAX_BYTES = env.int("SMS_WEBHOOK_MAX_BYTES", default=16384)
 SMS_INBOUND_PER_SENDER_PER_HOUR = env.int("SMS_INBOUND_PER_SENDER_PER_HOUR", default=60)
 LOGIN_CODE_TTL_SECONDS = env.int("LOGIN_CODE_TTL_SECONDS", default=300)
@@ -428,6 +453,12 @@ LOGIN_CODE_RESEND_SECONDS = env.int("LOGIN_CODE_RESEND_SECONDS", default=60)
 LOGIN_CODES_PER_PHONE_PER_HOUR = env.int("LOGIN_CODES_PER_PHONE_PER_HOUR", default=5)
 LOGIN_CODES_PER_ADDRESS_PER_HOUR = env.int("LOGIN_CODES_PER_ADDRESS_PER_HOUR", default=30)
 LOGIN_VERIFY_PER_ADDRESS_PER_HOUR = env.int("LOGIN_VERIFY_PER_ADDRESS_PER_HOUR", default=60)
+# SMS pumping (issue 13.9): login codes only to these country codes, within a budget for the
+# whole service per hour and a limit per block of numbers (all but the last N digits).
+LOGIN_CODE_COUNTRY_CODES = env.list("LOGIN_CODE_COUNTRY_CODES", default=["86"])
+LOGIN_CODES_PER_HOUR = env.int("LOGIN_CODES_PER_HOUR", default=2000)
+LOGIN_CODES_PER_PREFIX_PER_HOUR = env.int("LOGIN_CODES_PER_PREFIX_PER_HOUR", default=20)
+LOGIN_CODE_PREFIX_DIGITS = env.int("LOGIN_CODE_PREFIX_DIGITS", default=4)
 # Token buckets (SMS pacing, login throttles) live here so every worker shares them.
 RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)
 RATE_LIMIT_PREFIX = env.str("RATE_LIMIT_PREFIX", default="linli:rl:")
@@ -455,6 +486,61 @@ SMS_PROVIDER_TEMPLATES = {
     "aliyun": env.json("ALIYUN_SMS_TEMPLATES", default={}),
     "tencent": env.json("TENCENT_SMS_TEMPLATES", default={}),
 }
+
+# --- SMS: lanes, routes, providers, undeliverable numbers (notifications/lanes.py, routing.py) ---
+# Lanes: purpose -> LOGIN / LIFE_SAFETY / STANDARD / COURTESY, or qualifiers (alert severity,
+# offer priority, welfare visit); "*" for the rest. The SMS_LANES environment JSON is merged
+# over this table per purpose (notifications/lanes.py reads it).
+SMS_LANES = {
+    "login_code": "LOGIN",
+    "safety_check": "LIFE_SAFETY",
+    "alert": {"severity": {"Extreme": "LIFE_SAFETY", "Severe": "LIFE_SAFETY"}, "default": "STANDARD"},
+    "task_offer": {"priority": {"LIFE_SAFETY": "LIFE_SAFETY"}, "welfare_visit": "LIFE_SAFETY", "default": "STANDARD"},
+    "mobilisation": "STANDARD",
+    "task_assignment_ended": "STANDARD",
+    "task_assignment_added": "STANDARD",
+    "task_offer_withdrawn": "COURTESY",
+    "sms_reply": "COURTESY",
+    "sms_opt_out_confirmation": "COURTESY",
+    "*": "STANDARD",
+    **env.json("SMS_LANES", default={}),
+}
+# Routes by destination, providers in failover order: +86 to the domestic providers (Twilio
+# carries no replies from mainland numbers), the rest to Twilio. Both empty: everything goes
+# to SMS_BACKEND at SMS_RATE_PER_SECOND (development, tests).
+SMS_ROUTES = {
+    "+86": env.list("SMS_ROUTE_DOMESTIC", default=[]),  # e.g. aliyun,tencent
+    "*": env.list("SMS_ROUTE_INTERNATIONAL", default=[]),  # e.g. twilio
+}
+SMS_PROVIDER_BACKENDS = {
+    "twilio": "notifications.transports.twilio.TwilioTransport",
+    "aliyun": "notifications.transports.aliyun.AliyunTransport",
+    "tencent": "notifications.transports.tencent.TencentTransport",
+    "console": "notifications.transports.console.ConsoleTransport",
+    "locmem": "notifications.transports.locmem.LocmemTransport",
+}
+# Messages per second per provider account (the carriers' channels are the real limit:
+# providers advise about 500/s; Twilio counts per sender, 1/s for a long code).
+SMS_PROVIDER_RATES = {
+    "aliyun": env.float("ALIYUN_SMS_RATE_PER_SECOND", default=100.0),
+    "tencent": env.float("TENCENT_SMS_RATE_PER_SECOND", default=100.0),
+    "twilio": env.float("TWILIO_SMS_RATE_PER_SECOND", default=SMS_RATE_PER_SECOND),
+    "console": 1000.0,
+    "locmem": 1000.0,
+}
+# Paced a little under each account's limit: providers count it over a sliding second as calls
+# arrive, and calls never arrive exactly on schedule.
+SMS_PROVIDER_RATE_MARGIN = env.float("SMS_PROVIDER_RATE_MARGIN", default=0.95)
+SMS_BATCH_SECONDS = env.float("SMS_BATCH_SECONDS", default=0.1)  # a claim/call carries this much of the rate
+SMS_MAX_CLAIM = env.int("SMS_MAX_CLAIM", default=500)
+SMS_PROVIDER_COOLDOWN_SECONDS = env.float("SMS_PROVIDER_COOLDOWN_SECONDS", default=60.0)  # after credentials/balance errors
+SMS_PROVIDER_PAUSE_SECONDS = env.float("SMS_PROVIDER_PAUSE_SECONDS", default=5.0)  # after a refused call (connection)
+SMS_PROVIDER_THROTTLE_SECONDS = env.float("SMS_PROVIDER_THROTTLE_SECONDS", default=0.5)  # after a throttled call
+SMS_LIFE_SAFETY_DRAINERS = env.int("SMS_LIFE_SAFETY_DRAINERS", default=1)  # per route, on the life_safety queue
+SMS_UNREACHABLE_AFTER_FAILURES = env.int("SMS_UNREACHABLE_AFTER_FAILURES", default=3)
+SMS_UNREACHABLE_FORGET_DAYS = env.int("SMS_UNREACHABLE_FORGET_DAYS", default=30)
+# A bare "1" answers only a prompt delivered, or handed over at least this long before it.
+SMS_BARE_REPLY_MIN_AGE_SECONDS = env.int("SMS_BARE_REPLY_MIN_AGE_SECONDS", default=60)
 
 # --- Notifications: voice calls (Twilio Voice abroad, Aliyun IvrCall for +86) ----------------
 # Dotted paths per role (notifications.voice.get_voice_transport): console prints in development,

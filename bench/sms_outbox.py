@@ -64,7 +64,7 @@ class RemoteFake:
     def __init__(self):
         import subprocess
 
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_twilio.py")],
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.fake_twilio"],  # a module: it imports tests.loopback
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         self.base_url = self.process.stdout.readline().strip()
 

@@ -7,9 +7,16 @@
     preview_alert(area, data, is_drill=False)             # the same, unsaved (CAP preview)
 
 The row is written in the caller's transaction; after commit ALERT_ISSUED goes to the area's
-group and the fan-out starts in Celery: residents of the area's subtree, vulnerable people
-first, get a push (those using the app) and an SMS (those without the app, or vulnerable;
-queue_sms_bulk, one idempotency key per alert and resident), in chunks (emergency.fanout).
+group and the fan-out starts in Celery (the life_safety queue): residents of the area's
+subtree, vulnerable people first, get a push (those using the app) and an SMS (those without
+the app, or vulnerable; queue_sms_bulk, one idempotency key per alert and resident), in chunks
+(emergency.fanout). SMS of Extreme and Severe alerts go in the life-safety lane, vulnerable
+recipients first (notifications/lanes.py).
+
+An update or a cancellation replaces what the alert said: the alert's SMS still queued are
+dropped (superseded, never sent) and its fan-out stops; the update goes to everyone instead,
+and a cancellation (the all-clear) goes by SMS only to those whose earlier SMS of the chain
+reached a carrier — nobody is told "it is over" about a warning they never got.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
-from notifications.outbox import SmsItem, queue_sms_bulk
+from notifications.lanes import lane_for
+from notifications.models import SmsMessage
+from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 from notifications.templates import normalize_language
@@ -189,6 +198,8 @@ def _follow_up(alert: Alert, values: dict[str, Any], *, by: User | None, msg_typ
         if not claimed:
             raise field_error("alert_id", "This alert was already updated or cancelled.", Code.ALERT_NOT_ACTIVE)
         alert.superseded_at = now  # the payload's `references` shows it inactive at once
+        # What it said is no longer true: its texts not yet handed over go no more.
+        supersede_messages(alert, reason="alert cancelled" if msg_type == CapMsgType.CANCEL else "alert updated")
         data = {name: getattr(alert, name) for name in COPIED}
         data.update(values)
         if not data.get("headline_en"):  # no English headline: no English info at all
@@ -263,7 +274,8 @@ PREFIX = {CapMsgType.ALERT: ("", ""), CapMsgType.UPDATE: ("【更新】", "UPDAT
 
 
 def alert_chunk(alert: Alert) -> bool:
-    """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first."""
+    """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first.
+    An alert replaced by an update or a cancellation, or expired, is not fanned out further."""
     if alert.superseded_at is not None or (alert.expires is not None and alert.expires <= timezone.now()):
         return True  # replaced, cancelled or over: the rest are not told something no longer true
     phase = alert.fanout_phase or PHASES[0]
@@ -324,13 +336,36 @@ def _push(alert: Alert, users: list[User], shelters: Sequence[Facility]) -> None
 
 def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility]) -> list[SmsItem]:
     items: list[SmsItem] = []
+    lane = lane_for("alert", severity=alert.severity)
+    told = _told(alert, residents) if alert.msg_type == CapMsgType.CANCEL else None
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.uses_app and not resident.is_vulnerable):
             continue
+        if told is not None and resident.pk not in told:
+            continue
         items.append(SmsItem(
             template="emergency.alert.sms", context=texts_for(alert, resident.language, shelters), purpose="alert",
             idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
-            related=alert, is_drill=alert.is_drill,
+            related=alert, is_drill=alert.is_drill, lane=lane, is_vulnerable=resident.is_vulnerable,
         ))
     return items
+
+
+MAX_CHAIN = 50
+
+
+def _told(alert: Alert, residents: list[Resident]) -> set[int]:
+    """Residents whose SMS about an earlier alert of this chain reached a carrier."""
+    earlier: list[int] = []
+    current = alert.references_id
+    while current is not None and len(earlier) < MAX_CHAIN:
+        earlier.append(current)
+        current = Alert.objects.filter(pk=current).values_list("references_id", flat=True).first()
+    keys = {f"alert:{a}:{r.pk}": r.pk for a in earlier for r in residents}
+    told: set[int] = set()
+    names = list(keys)
+    for start in range(0, len(names), 900):
+        sent = SmsMessage.objects.filter(idempotency_key__in=names[start:start + 900], status__in=HANDED_OVER)
+        told.update(keys[key] for key in sent.values_list("idempotency_key", flat=True))
+    return told

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -106,6 +106,7 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
             if time.monotonic() >= deadline:
                 release(model, pk, token)
                 return "more"
+            _let_other_writers_in()
     except LeaseLost:
         logger.warning("%s %s: lease lost to another worker; chunk rolled back", model.__name__, pk)
         return "lost"
@@ -115,6 +116,15 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
 
 
 MAX_ATTEMPTS = 5
+# SQLite has one writer at a time and does not queue the others fairly: a fan-out that begins
+# its next chunk the moment it commits keeps the SMS drainers (which must write to claim and
+# record) waiting until it is finished. A pause between chunks lets them in (embedded footing).
+SQLITE_WRITER_GAP_SECONDS = 0.1
+
+
+def _let_other_writers_in() -> None:
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_WRITER_GAP_SECONDS)
 
 
 def _record_failure(model: type[Job], pk: int, token: str, exc: Exception) -> None:

@@ -21,7 +21,7 @@ from graphql_relay import to_global_id
 from community.models import Mode, User
 from core.errors import field_error
 from notifications.models import SmsMessage
-from notifications.outbox import SmsItem, queue_sms_bulk
+from notifications.outbox import SmsItem, queue_sms_bulk, supersede_messages
 from notifications.replies import Reply
 from notifications.services import notify_many
 from notifications.templates import render
@@ -124,6 +124,7 @@ def respond_to_mobilisation(mobilisation: Mobilisation, available: bool, *, now:
     with transaction.atomic():
         Mobilisation.objects.filter(pk=mobilisation.pk).update(response=response, responded_at=now)
         mobilisation.response, mobilisation.responded_at = response, now
+        supersede_messages(mobilisation, reason="answered")  # the call-in SMS, if no carrier has it yet
         if available and mobilisation.kind == MobilisationKind.VOLUNTEER and not mobilisation.is_drill:
             _put_on_duty(mobilisation.user, now)
     return mobilisation

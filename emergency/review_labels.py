@@ -128,8 +128,9 @@ WORDS: dict[str, tuple[str, str]] = {
 
 MODE_EN = {Mode.NORMAL: "Normal", Mode.STANDBY: "Standby", Mode.EMERGENCY: "Emergency", Mode.RECOVERY: "Recovery"}
 LANES: dict[str, tuple[str, str]] = {
+    "login": ("登录验证码", "Login codes"),
     "life_safety": ("生命安全", "Life safety"),
-    "offers": ("派单与动员", "Offers and call-ins"),
+    "standard": ("派单、动员及其他", "Offers, call-ins and other"),
     "courtesy": ("回复与通知", "Replies and notices"),
 }
 PURPOSES: dict[str, tuple[str, str]] = {

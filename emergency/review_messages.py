@@ -2,8 +2,8 @@
 counted at report time — including what is still queued then and what was superseded
 (dropped unsent because it was no longer true).
 
-Lanes follow the urgency order of the outbox (issue 14): life safety (alerts, safety
-questions), offers and call-ins, replies and notices.
+Lanes are the outbox's own (notifications/lanes.py): each message is counted in the lane it
+was queued in — login, life safety, standard, courtesy.
 """
 
 from __future__ import annotations
@@ -15,22 +15,23 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, Count, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
+from notifications.lanes import Lane
 from notifications.models import Notification, SmsMessage, SmsStatus
 from volunteers.models import Offer, Task
 
 from .models import Alert, Mobilisation, SafetyCheck, SafetyStatus
-from .outbox_shim import SUPERSEDED_CODE
 
 KEYS = ("written", "queued_now", "sent", "delivered", "failed", "refused", "superseded")
 HANDED_OVER = (SmsStatus.SENT, SmsStatus.DELIVERED, SmsStatus.UNDELIVERED, SmsStatus.FAILED)
 WAITING = (SmsStatus.QUEUED, SmsStatus.SENDING)
-LANE_OF_PURPOSE = {"alert": "life_safety", "safety_check": "life_safety", "task_offer": "offers",
-                   "mobilisation": "offers"}
-LANES = ("life_safety", "offers", "courtesy")
+LANES = tuple(lane.name.lower() for lane in Lane)  # "login", "life_safety", "standard", "courtesy"
 
 
-def lane_of(purpose: str) -> str:
-    return LANE_OF_PURPOSE.get(purpose, "courtesy")
+def lane_of(lane: int) -> str:
+    try:
+        return Lane(lane).name.lower()
+    except ValueError:
+        return Lane.STANDARD.name.lower()
 
 
 def _empty() -> dict[str, int]:
@@ -68,23 +69,22 @@ def message_review(area_path: str, alerts: QuerySet[Alert], checks: list[SafetyC
     related = (_rel(Alert, _keys(alerts)) | _rel(SafetyStatus, _keys(status_rows)) | _rel(Mobilisation, _keys(mobilisations))
                | Q(pk__in=Offer.objects.filter(task__in=tasks, sms_message__isnull=False).values("sms_message_id")))
     review = MessageReview()
-    rows = (SmsMessage.objects.filter(related, is_drill=drills).values("purpose", "status", "error_code")
+    rows = (SmsMessage.objects.filter(related, is_drill=drills).values("purpose", "lane", "status")
             .annotate(n=Count("pk")))
     for row in rows:
         for bucket in (review.by_purpose.setdefault(row["purpose"], _empty()),
-                       review.by_lane.setdefault(lane_of(row["purpose"]), _empty())):
-            _count(bucket, row["status"], row["error_code"], row["n"])
+                       review.by_lane.setdefault(lane_of(row["lane"]), _empty())):
+            _count(bucket, row["status"], row["n"])
     review.pushes = Notification.objects.filter(
         _rel(Alert, _keys(alerts)) | _rel(SafetyCheck, _keys(SafetyCheck.objects.filter(pk__in=[c.pk for c in checks]))),
         is_drill=drills).count()
     return review
 
 
-def _count(bucket: dict[str, int], status: str, error_code: str, n: int) -> None:
+def _count(bucket: dict[str, int], status: str, n: int) -> None:
     bucket["written"] += n
-    superseded = status == "superseded" or (status == SmsStatus.REFUSED and error_code == SUPERSEDED_CODE)
-    bucket["superseded"] += n if superseded else 0
-    bucket["refused"] += n if status == SmsStatus.REFUSED and not superseded else 0
+    bucket["superseded"] += n if status == SmsStatus.SUPERSEDED else 0
+    bucket["refused"] += n if status == SmsStatus.REFUSED else 0
     bucket["queued_now"] += n if status in WAITING else 0
     bucket["sent"] += n if status in HANDED_OVER else 0
     bucket["delivered"] += n if status == SmsStatus.DELIVERED else 0

@@ -5,10 +5,16 @@
     statuses_vulnerable_first(check)              # the staff list
 
 Starting writes the SafetyCheck row only (fast, whatever the size of the area); the fan-out
-then runs in Celery, chunked and resumable: first one UNANSWERED status row per resident
-(bulk, idempotent on (check, resident)), then the question — vulnerable residents first — by
-push to those using the app and by SMS (expects_reply, purpose "safety_check") to those
-without the app or flagged vulnerable. Answers: emergency.safety_answers.
+then runs in Celery (the life_safety queue), chunked and resumable: one UNANSWERED status row
+per resident (bulk, idempotent on (check, resident)) and the question — the vulnerable
+residents' rows and questions first, then everybody else's — by push to those using the app and by SMS (expects_reply,
+purpose "safety_check", lane LIFE_SAFETY, vulnerable first within it) to those without the app
+or flagged vulnerable. Each row's `asked_at` is when the question reached them (the push, or
+the SMS handed to a carrier: notifications.outcomes, registered in safety_answers); a
+resident who cannot be asked at all (no app, no phone, opted out, a number carriers report
+dead) is `unreachable_at` at once, and a vulnerable one goes straight to the welfare-visit
+list. Closing the check stops its fan-out and drops the questions not yet handed over.
+Answers: emergency.safety_answers.
 """
 
 from __future__ import annotations
@@ -27,15 +33,28 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 from core.text import clean_text
 from notifications import events
-from notifications.consent import opted_out_phones
-from notifications.outbox import SmsItem, queue_sms_bulk
+from notifications.error_codes import SmsErrorCode
+from notifications.lanes import lane_for
+from notifications.models import SmsMessage, SmsStatus
+from notifications.outbox import SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
 from notifications.services import notify_many
 
 from .drills import covering_drill
 from .error_codes import EmergencyErrorCode as Code
 from .fanout import FAN_OUT_SAFETY_CHECK, bump
-from .models import Drill, PlanStep, SafetyCheck, SafetyCheckStatus, SafetyState, SafetyStatus
+from .models import (
+    Drill,
+    PlanStep,
+    SafetyCheck,
+    SafetyCheckStatus,
+    SafetyState,
+    SafetyStatus,
+    UnreachableReason,
+)
+
+# The Celery task that raises welfare visits for one check now (emergency/tasks.py).
+REQUEST_WELFARE_CHECKS = "community.tasks.request_welfare_checks"
 
 MAX_WELFARE_MINUTES = 7 * 24 * 60
 
@@ -78,7 +97,8 @@ def publish_check_event(check: SafetyCheck, change: str, **extra: object) -> Non
 
 
 def close_safety_check(check: SafetyCheck, *, by: User | None) -> SafetyCheck:
-    """Stop the welfare sweep; late answers are still recorded (and still raise tasks)."""
+    """Stop the fan-out and the welfare sweep, and drop the questions not yet handed to a
+    carrier; late answers are still recorded (and still raise tasks)."""
     with transaction.atomic():
         if not close_with_counts(check, by=by):
             raise field_error("safety_check_id", "This safety check is already closed.", Code.SAFETY_CHECK_CLOSED)
@@ -88,7 +108,8 @@ def close_safety_check(check: SafetyCheck, *, by: User | None) -> SafetyCheck:
 
 def close_with_counts(check: SafetyCheck, *, by: User | None) -> bool:
     """Close the check if it is active (True then) and keep its counts as they were at that
-    moment (final_counts; also for a check a switch closed before, without them)."""
+    moment (final_counts; also for a check a switch closed before, without them). Its
+    questions not yet handed to a carrier are dropped: nobody is asked about a closed check."""
     with transaction.atomic():
         closed = SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.ACTIVE).update(
             status=SafetyCheckStatus.CLOSED, closed_at=timezone.now(), closed_by=by)
@@ -97,35 +118,53 @@ def close_with_counts(check: SafetyCheck, *, by: User | None) -> bool:
             SafetyCheck.objects.filter(pk=check.pk).update(final_counts=check.final_counts)
         if closed:
             check.status = SafetyCheckStatus.CLOSED
+            supersede_messages(SafetyStatus.objects.filter(safety_check=check), reason="safety check closed")
             publish_check_event(check, "closed")
     return bool(closed)
 
 
+def close_checks(checks: QuerySet[SafetyCheck], *, by: User | None) -> int:
+    """close_with_counts for each active check among `checks`; how many were closed."""
+    return sum(close_with_counts(check, by=by) for check in checks.filter(status=SafetyCheckStatus.ACTIVE))
+
+
 def tally_dict(tally: Tally) -> dict[str, int]:
     return {"total": tally.total, "safe": tally.safe, "need_help": tally.need_help, "unanswered": tally.unanswered,
-            "vulnerable": tally.vulnerable, "vulnerable_accounted": tally.vulnerable_accounted}
+            "vulnerable": tally.vulnerable, "vulnerable_accounted": tally.vulnerable_accounted,
+            "unreachable": tally.unreachable}
 
 
 # --- fan-out ----------------------------------------------------------------------------------
-PHASES = ("rows", "ask_vulnerable", "ask_others")
+# The vulnerable residents' rows, then their questions — out within seconds, whatever the size
+# of the area —, then everybody else's rows and questions. ("rows", all residents at once, is
+# the first phase of checks started before this order; it goes on to ask_vulnerable.)
+PHASES = ("rows_vulnerable", "ask_vulnerable", "rows_others", "ask_others")
+NEXT_PHASE = {**dict(zip(PHASES, PHASES[1:], strict=False)), "rows": "ask_vulnerable"}
+ROWS_OF_PHASE: dict[str, bool | None] = {"rows_vulnerable": True, "rows_others": False, "rows": None}
 
 
 def safety_check_chunk(check: SafetyCheck) -> bool:
     phase = check.fanout_phase or PHASES[0]
     check.fanout_phase = phase
-    done_with_phase = _create_rows(check) if phase == "rows" else _ask(check, vulnerable=phase == "ask_vulnerable")
+    if phase in ROWS_OF_PHASE:
+        done_with_phase = _create_rows(check, vulnerable=ROWS_OF_PHASE[phase])
+    else:
+        done_with_phase = _ask(check, vulnerable=phase == "ask_vulnerable")
     if not done_with_phase:
         return False
-    if phase == PHASES[-1]:
+    if phase not in NEXT_PHASE:
         return True
-    check.fanout_phase, check.fanout_cursor = PHASES[PHASES.index(phase) + 1], 0
+    check.fanout_phase, check.fanout_cursor = NEXT_PHASE[phase], 0
     return False
 
 
-def _create_rows(check: SafetyCheck) -> bool:
+def _create_rows(check: SafetyCheck, *, vulnerable: bool | None) -> bool:
+    """One chunk of status rows: of the vulnerable residents, the others, or (None) all."""
+    residents_qs = Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor)
+    if vulnerable is not None:
+        residents_qs = residents_qs.filter(is_vulnerable=vulnerable)
     residents = list(
-        Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor).order_by("pk")
-        .values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
+        residents_qs.order_by("pk").values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
     )
     if not residents:
         return True
@@ -141,7 +180,7 @@ def _create_rows(check: SafetyCheck) -> bool:
 
 def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     if SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.CLOSED).exists():
-        return True  # closed (the footing ended): nobody else is asked
+        return True  # closed (the check, or the footing ended): nobody else is asked
     rows = list(
         SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
         .select_related("resident__user").order_by("pk")[: settings.EMERGENCY_FANOUT_CHUNK]
@@ -149,12 +188,10 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     if not rows:
         return True
     check.fanout_cursor = rows[-1].pk
+    now = timezone.now()
     open_rows = [r for r in rows if r.status == SafetyState.UNANSWERED]  # answered early: not asked
     app_rows = [r for r in open_rows if r.resident.uses_app]
     sms_rows = [r for r in open_rows if r.resident.sms_phone and (vulnerable or not r.resident.uses_app)]
-    # A number that texted STOP gets nothing (the outbox records the refusal): not asked by SMS.
-    stopped = opted_out_phones(str(r.resident.sms_phone) for r in sms_rows)
-    texted = [r for r in sms_rows if str(r.resident.sms_phone) not in stopped]
     if app_rows:
         users = [r.resident.user for r in app_rows if r.resident.user is not None]  # uses_app: all of them
         notify_many(users, kind="safety_check", template="emergency.safety.push",
@@ -163,14 +200,47 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
                           "areaId": to_global_id("Area", check.area_id)},
                     related=check, is_drill=check.is_drill)
         SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows]).update(asked_by_push=True)
-    if sms_rows:
-        queue_sms_bulk([_sms_item(check, r) for r in sms_rows])
-        SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True)
-    # Neither the app nor a phone that takes SMS: staff must go in person.
-    unreachable = sum(1 for r in open_rows if not r.resident.uses_app
-                      and (not r.resident.sms_phone or str(r.resident.sms_phone) in stopped))
-    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), unreachable=unreachable)
+        SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows], asked_at__isnull=True).update(asked_at=now)
+    # A number that texted STOP, or that carriers report dead, gets nothing (the outbox
+    # records the refusal): not asked by SMS.
+    refused = _queue_questions(check, sms_rows)
+    texted = [r for r in sms_rows if r.pk not in refused]
+    SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True)
+    # Neither the app nor a phone that takes SMS: staff must go in person, at once.
+    cannot = {r.pk: refused.get(r.pk, UnreachableReason.NO_PHONE) for r in open_rows
+              if not r.resident.uses_app and (not r.resident.sms_phone or r.pk in refused)}
+    mark_unreachable(check, cannot, vulnerable=[r.pk for r in open_rows if r.pk in cannot and r.is_vulnerable], now=now)
+    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), unreachable=len(cannot))
     return False
+
+
+REFUSAL_REASONS: dict[str, str] = {SmsErrorCode.OPTED_OUT: UnreachableReason.OPTED_OUT,
+                                   SmsErrorCode.UNREACHABLE: UnreachableReason.UNDELIVERABLE}
+
+
+def _queue_questions(check: SafetyCheck, rows: list[SafetyStatus]) -> dict[int, str]:
+    """Queue the SMS questions; returns the rows the outbox refused, with why."""
+    if not rows:
+        return {}
+    items = [_sms_item(check, r) for r in rows]
+    queue_sms_bulk(items)
+    by_key = {item["idempotency_key"]: row.pk for item, row in zip(items, rows, strict=True)}
+    refusals = SmsMessage.objects.filter(idempotency_key__in=list(by_key), status=SmsStatus.REFUSED)
+    return {by_key[key]: REFUSAL_REASONS.get(code, UnreachableReason.NO_PHONE)
+            for key, code in refusals.values_list("idempotency_key", "error_code")}
+
+
+def mark_unreachable(check: SafetyCheck, reasons: dict[int, str], *, vulnerable: list[int], now: dt.datetime) -> int:
+    """Rows nobody can ask are unreachable now (counted at once); a vulnerable one is due a
+    welfare visit at once (the request runs after commit)."""
+    marked = 0
+    for reason in set(reasons.values()):
+        ids = [pk for pk, why in reasons.items() if why == reason]
+        marked += SafetyStatus.objects.filter(pk__in=ids, unreachable_at__isnull=True).update(
+            unreachable_at=now, unreachable_reason=reason)
+    if vulnerable and check.status == SafetyCheckStatus.ACTIVE:
+        enqueue_on_commit(REQUEST_WELFARE_CHECKS, check.pk)
+    return marked
 
 
 def _sms_item(check: SafetyCheck, row: SafetyStatus) -> SmsItem:
@@ -179,6 +249,7 @@ def _sms_item(check: SafetyCheck, row: SafetyStatus) -> SmsItem:
         template="emergency.safety.sms", context={"title": check.title}, purpose="safety_check",
         idempotency_key=f"safety:{check.pk}:{resident.pk}", phone=resident.sms_phone, language=resident.language,
         related=row, is_drill=check.is_drill, expects_reply=True, reply_until=check.reply_until,
+        lane=lane_for("safety_check"), is_vulnerable=row.is_vulnerable,
     )
 
 
@@ -190,6 +261,7 @@ class Tally:
     need_help: int = 0
     vulnerable: int = 0
     vulnerable_accounted: int = 0
+    unreachable: int = 0  # unanswered and not reachable at all (no app, no phone that takes SMS)
 
     @property
     def accounted_for(self) -> int:
@@ -200,7 +272,7 @@ class Tally:
         return max(0, self.total - self.accounted_for)
 
     def add(self, other: Tally) -> None:
-        for name in ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted"):
+        for name in ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted", "unreachable"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -228,11 +300,12 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
             need_help=Count("pk", filter=Q(status=SafetyState.NEED_HELP)),
             vulnerable=Count("pk", filter=Q(is_vulnerable=True)),
             vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
+            unreachable=Count("pk", filter=Q(status=SafetyState.UNANSWERED, unreachable_at__isnull=False)),
         )
     )
     per_grid = {
         r["grid_id"]: Tally(total=r["total"], safe=r["safe"], need_help=r["need_help"], vulnerable=r["vulnerable"],
-                            vulnerable_accounted=r["vulnerable_accounted"])
+                            vulnerable_accounted=r["vulnerable_accounted"], unreachable=r["unreachable"])
         for r in rows
     }
     grids = Area.objects.in_bulk(list(per_grid))

@@ -4,13 +4,20 @@ the welfare-check tasks for vulnerable residents who stay silent.
     answer_safety_check(row, "SAFE", by=user, channel=..., client_key=...)
     answering_channel(user, row) -> AnswerChannel | None     # may this user answer for them?
     request_welfare_checks(now=None)                           # the beat sweep
+    register_delivery_handlers()                               # asked_at, unreachable (apps.py)
 
 The status row holds the current answer and is moved by a conditional UPDATE on its version
 (a concurrent answer retries on the fresh row), so counts — aggregates over these rows —
 never count anyone twice. Each answer is also kept (SafetyAnswer); a client key makes an app
 answer idempotent, and the inbound SMS layer deduplicates replies by MessageSid. NEED_HELP
 creates a life-safety task at once (create_task, idempotent per resident and check); SAFE
-after a welfare check was asked for calls that check off if nobody has taken it yet.
+after a welfare check was asked for calls that check off if nobody has taken it yet. An
+answer drops that person's question if it is still waiting for a carrier.
+
+A vulnerable resident is due a welfare visit welfare_after_minutes after THEIR question
+reached them (asked_at), at once when nobody can reach them (unreachable_at: no app and no
+phone that takes SMS, opted out, or their question failed), and, as a last resort, when their
+question has still not gone out twice that long after the check started (every provider down).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from community.models import Area, EmergencyContact, Resident, User
@@ -29,6 +37,8 @@ from core.errors import ValidationError, field_error
 from core.text import clean_text
 from notifications.inbound import register_reply_handler
 from notifications.models import SmsMessage
+from notifications.outbox import supersede_messages
+from notifications.outcomes import register_delivery_handler
 from notifications.replies import Reply
 from notifications.templates import render
 from volunteers.models import (
@@ -55,9 +65,9 @@ from .models import (
     SafetyCheckStatus,
     SafetyState,
     SafetyStatus,
+    UnreachableReason,
 )
-from .outbox_shim import supersede_messages
-from .safety import publish_check_event
+from .safety import REFUSAL_REASONS, mark_unreachable, publish_check_event
 
 logger = logging.getLogger(__name__)
 ANSWERS = (SafetyState.SAFE, SafetyState.NEED_HELP)
@@ -132,7 +142,7 @@ def answer_safety_check(
             first = SafetyAnswer.objects.get(status_row=row, answered_by=by, client_key=client_key)
             return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
         previous = _move(row, status, channel=channel, by=by, note=note, lat=lat, lng=lng, now=now)
-        if channel != AnswerChannel.SMS:  # answered: a question still queued for them is not sent
+        if channel != AnswerChannel.SMS:  # answered: their question, if no carrier has it yet, is not sent
             supersede_messages(row, reason="answered")
         SafetyAnswer.objects.filter(pk=answer.pk).update(previous_status=previous)
         answer.previous_status = previous
@@ -219,21 +229,38 @@ def _welfare_answered(row: SafetyStatus, *, by: User | None, channel: str, now: 
 
 
 # --- welfare checks for the silent ------------------------------------------------------------
-def request_welfare_checks(now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Vulnerable residents still UNANSWERED after their check's welfare time get a
-    welfare-check task at their address. Each row is claimed by a conditional UPDATE in the
-    transaction that creates its task (keyed per check and resident), so a re-run, or two
-    sweeps at once, never make two."""
+def request_welfare_checks(now: dt.datetime | None = None, limit: int = 500, *, check_id: int | None = None) -> int:
+    """Vulnerable residents still UNANSWERED get a welfare-check task at their address:
+    welfare_after_minutes after their question reached them, at once when nobody can reach
+    them. Each row is claimed by a conditional UPDATE in the transaction that creates its task
+    (keyed per check and resident), so a re-run, or two sweeps at once, never make two."""
     now = now or timezone.now()
     created = 0
-    checks = SafetyCheck.objects.filter(status=SafetyCheckStatus.ACTIVE, welfare_due_at__lte=now)
+    checks = SafetyCheck.objects.filter(status=SafetyCheckStatus.ACTIVE)
+    if check_id is not None:
+        checks = checks.filter(pk=check_id)
     for check in checks.select_related("area"):
-        silent = (SafetyStatus.objects.filter(safety_check=check, is_vulnerable=True, status=SafetyState.UNANSWERED,
+        window = dt.timedelta(minutes=check.welfare_after_minutes)
+        # Last resort: a question that has not gone out by twice the window (every provider down).
+        never_asked = Q(asked_at__isnull=True) & Q(unreachable_at__isnull=True) & Q(
+            safety_check__started_at__lte=now - 2 * window)
+        due = Q(unreachable_at__isnull=False) | Q(asked_at__lte=now - window) | never_asked
+        silent = (SafetyStatus.objects.filter(due, safety_check=check, is_vulnerable=True, status=SafetyState.UNANSWERED,
                                               welfare_requested_at__isnull=True)
-                  .select_related("resident", "grid").order_by("pk")[:limit])
+                  .select_related("resident", "grid").order_by(Coalesce("unreachable_at", "asked_at").asc(nulls_last=True),
+                                                                "pk")[:limit])
         for row in silent:
             created += _welfare_task(check, row, now)
     return created
+
+
+def _welfare_reason(check: SafetyCheck, row: SafetyStatus) -> str:
+    if row.unreachable_at is not None:
+        why = UnreachableReason(row.unreachable_reason).label if row.unreachable_reason else "无法联系"
+        return f"{check.title}：无法联系到该居民（{why}），请上门确认其安全。"
+    if row.asked_at is None:
+        return f"{check.title}开始{2 * check.welfare_after_minutes}分钟后仍未能询问到该居民，请上门确认其安全。"
+    return f"{check.title}：询问送达{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。"
 
 
 def _welfare_task(check: SafetyCheck, row: SafetyStatus, now: dt.datetime) -> int:
@@ -245,13 +272,51 @@ def _welfare_task(check: SafetyCheck, row: SafetyStatus, now: dt.datetime) -> in
         resident = row.resident
         try:
             area, point = place_system_task(row.grid, resident.point)
-            task = create_task(TaskSpec(title="上门探访：重点关注居民未报平安", description=f"{check.title}开始{check.welfare_after_minutes}分钟后仍未答复，请上门确认其安全。", location=point, address=resident.address, priority="URGENT"), area=area, source="SAFETY_CHECK", source_object=row, is_drill=check.is_drill, idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare")
+            task = create_task(TaskSpec(title="上门探访：重点关注居民未报平安", description=_welfare_reason(check, row),
+                                        location=point, address=resident.address, priority="URGENT"),
+                               area=area, source="SAFETY_CHECK", source_object=row, is_drill=check.is_drill,
+                               idempotency_key=f"safety:{check.pk}:{resident.pk}:welfare")
         except ValidationError:
             logger.exception("welfare task for safety status %s could not be created", row.pk)
             transaction.set_rollback(True)
             return 0
         SafetyStatus.objects.filter(pk=row.pk).update(welfare_task_id=task.pk)
     return 1
+
+
+# --- what became of the SMS questions (notifications.outcomes) ---------------------------------
+def _row_ids(messages: list[SmsMessage]) -> list[int]:
+    return [pk for pk in (_int(m.related_id) for m in messages) if pk is not None]
+
+
+def questions_handed_over(messages: list[SmsMessage]) -> None:
+    """The silence clock starts when a carrier has the question (if no push asked first)."""
+    now = timezone.now()
+    SafetyStatus.objects.filter(pk__in=_row_ids(messages), asked_at__isnull=True).update(asked_at=now)
+
+
+def questions_delivered(messages: list[SmsMessage]) -> None:
+    """A receipt says the handset has it: the clock starts then (unless the app asked)."""
+    for message in messages:
+        row_id = _int(message.related_id)
+        if row_id is not None:
+            SafetyStatus.objects.filter(pk=row_id, asked_by_push=False).update(asked_at=message.status_changed_at)
+
+
+def questions_failed(messages: list[SmsMessage]) -> None:
+    """The question will not reach them: without the app they cannot be asked at all —
+    unreachable now, and a vulnerable one due a welfare visit at once."""
+    why = {_int(m.related_id): REFUSAL_REASONS.get(m.error_code, UnreachableReason.UNDELIVERABLE) for m in messages}
+    rows = (SafetyStatus.objects.filter(pk__in=_row_ids(messages), asked_by_push=False, status=SafetyState.UNANSWERED,
+                                        unreachable_at__isnull=True).select_related("safety_check"))
+    by_check: dict[int, list[SafetyStatus]] = {}
+    for row in rows:
+        by_check.setdefault(row.safety_check_id, []).append(row)
+    now = timezone.now()
+    for group in by_check.values():
+        check = group[0].safety_check
+        reasons = {r.pk: str(why.get(r.pk, UnreachableReason.UNDELIVERABLE)) for r in group}
+        mark_unreachable(check, reasons, vulnerable=[r.pk for r in group if r.is_vulnerable], now=now)
 
 
 # --- SMS replies: "1" safe, "2" need help ----------------------------------------------------
@@ -278,6 +343,11 @@ def _int(value: str) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def register_delivery_handlers() -> None:
+    register_delivery_handler("safety_check", handed_over=questions_handed_over, delivered=questions_delivered,
+                              failed=questions_failed)
 
 
 def register_reply_handlers() -> None:

@@ -36,8 +36,9 @@ from notifications.realtime import publish_on_commit
 
 from .error_codes import EmergencyErrorCode as Code
 from .fanout import ADVANCE_PLAN_RUN
-from .models import Drill, PlanRun, SafetyCheck, SafetyCheckStatus, WindDownCause
+from .models import Drill, PlanRun, SafetyCheck, WindDownCause
 from .plans import start_plan_run, supersede_runs
+from .safety import close_checks
 from .winddown import real_footing_runs, start_wind_down
 
 ENDING = {Mode.RECOVERY: WindDownCause.RECOVERY, Mode.NORMAL: WindDownCause.NORMAL}
@@ -130,14 +131,12 @@ def _start(run: PlanRun) -> None:
 
 
 def _close_checks_if_normal(area: Area, by: User | None, now: dt.datetime) -> None:
-    """Back to normal footing: real safety checks in the subtree stop their welfare sweeps
-    (late answers are still recorded and still raise need-help tasks). A drill's checks are
-    its own: its end closes them."""
+    """Back to normal footing: real safety checks in the subtree stop their fan-outs and
+    welfare sweeps and drop the questions not yet sent (late answers are still recorded and
+    still raise need-help tasks). A drill's checks are its own: its end closes them."""
     if area.effective_mode() != Mode.NORMAL:
         return
-    SafetyCheck.objects.filter(area__path__startswith=area.path, status=SafetyCheckStatus.ACTIVE, is_drill=False).update(
-        status=SafetyCheckStatus.CLOSED, closed_at=now, closed_by=by,
-    )
+    close_checks(SafetyCheck.objects.filter(area__path__startswith=area.path, is_drill=False), by=by)
 
 
 def _publish_switch(area: Area, switch: ModeSwitch, now: dt.datetime, *, drill: Drill | None = None) -> None:

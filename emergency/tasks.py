@@ -24,7 +24,7 @@ from .fanout import (
 )
 from .models import Alert, PlanRun, SafetyCheck, WindDown
 from .plans import plan_run_chunk
-from .safety import safety_check_chunk
+from .safety import REQUEST_WELFARE_CHECKS, safety_check_chunk
 from .safety_answers import request_welfare_checks
 from .warnings.feeds import poll_due_feeds
 from .warnings.proposals import expire_proposals
@@ -79,10 +79,17 @@ def sweep_emergency() -> dict[str, int]:
     return found
 
 
+@shared_task(name=REQUEST_WELFARE_CHECKS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def request_welfare_checks_now(check_id: int) -> int:
+    """Welfare visits due in one check now (a vulnerable resident nobody can reach)."""
+    return request_welfare_checks(check_id=check_id)
+
+
 @shared_task(name="community.tasks.sweep_welfare_checks", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_welfare_checks() -> int:
-    """Periodic: vulnerable residents silent past their check's welfare time get a
-    welfare-check task at their address (idempotent per resident and check)."""
+    """Periodic: vulnerable residents silent welfare_after_minutes after their question
+    reached them get a welfare-check task at their address (idempotent per resident and
+    check); so do those nobody can reach, if the immediate request was lost."""
     return request_welfare_checks()
 
 

@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from community.models import Area, Mode, ModeSwitch, User
 from core.enqueue import enqueue_on_commit
+from notifications.outbox import supersede_messages
 from volunteers.models import (
     ACTIVE_TASK_STATUSES,
     Offer,
@@ -68,7 +69,6 @@ from .models import (
     WindDown,
     WindDownCause,
 )
-from .outbox_shim import supersede_messages
 from .safety import close_with_counts
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

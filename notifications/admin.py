@@ -5,20 +5,27 @@ from django.contrib import admin
 
 from core.masking import mask_phone
 
-from .models import InboundSms, Notification, SmsMessage, SmsOptOut, SmsStatusEvent
+from .models import (
+    InboundSms,
+    Notification,
+    SmsMessage,
+    SmsOptOut,
+    SmsStatusEvent,
+    SmsUnreachableNumber,
+)
 
 
 class SmsStatusEventInline(admin.TabularInline[SmsStatusEvent, SmsMessage]):
     model = SmsStatusEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("from_status", "to_status", "provider_status", "error_code", "source", "at")
+    readonly_fields = ("from_status", "to_status", "provider_status", "error_code", "source", "note", "at")
 
 
 @admin.register(SmsMessage)
 class SmsMessageAdmin(admin.ModelAdmin[SmsMessage]):
-    list_display = ("id", "purpose", "masked", "status", "error_code", "attempts", "is_drill", "created_at")
-    list_filter = ("status", "purpose", "is_drill")
+    list_display = ("id", "purpose", "lane", "masked", "status", "provider", "error_code", "attempts", "is_drill", "created_at")
+    list_filter = ("status", "lane", "purpose", "provider", "route", "is_drill")
     search_fields = ("idempotency_key", "provider_sid")
     readonly_fields = [f.name for f in SmsMessage._meta.fields if f.name != "phone"]
     exclude = ("phone",)
@@ -31,9 +38,10 @@ class SmsMessageAdmin(admin.ModelAdmin[SmsMessage]):
 
 @admin.register(InboundSms)
 class InboundSmsAdmin(admin.ModelAdmin[InboundSms]):
-    list_display = ("message_sid", "masked", "outcome", "intent", "received_at", "processed_at")
-    list_filter = ("outcome",)
-    readonly_fields = ("message_sid", "to_phone", "body", "received_at", "processed_at", "outcome", "intent", "prompt")
+    list_display = ("message_sid", "provider", "masked", "outcome", "intent", "received_at", "processed_at")
+    list_filter = ("outcome", "provider")
+    readonly_fields = ("message_sid", "provider", "to_phone", "body", "received_at", "processed_at", "outcome", "intent",
+                       "prompt")
     exclude = ("phone",)
 
     @admin.display(description="from")
@@ -45,6 +53,15 @@ class InboundSmsAdmin(admin.ModelAdmin[InboundSms]):
 class SmsOptOutAdmin(admin.ModelAdmin[SmsOptOut]):
     list_display = ("__str__", "source", "keyword", "opted_out_at")
     list_filter = ("source",)
+
+
+@admin.register(SmsUnreachableNumber)
+class SmsUnreachableNumberAdmin(admin.ModelAdmin[SmsUnreachableNumber]):
+    """Numbers carriers keep reporting dead; deleting a row lets the number be texted again."""
+
+    list_display = ("__str__", "failures", "last_code", "unreachable_since", "last_failed_at")
+    readonly_fields = ("failures", "last_code", "first_failed_at", "last_failed_at", "unreachable_since")
+    exclude = ("phone",)
 
 
 @admin.register(Notification)

@@ -12,6 +12,8 @@ class NotificationsErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     INVALID = "invalid"
     USE_PASSWORD_LOGIN = "use_password_login"
+    OPTED_OUT = "opted_out"  # the number texted STOP/退订: no code is sent until it texts START/订阅
+    COUNTRY_NOT_SUPPORTED = "country_not_supported"  # login codes go only to LOGIN_CODE_COUNTRY_CODES
 
 
 class SmsErrorCode(StrEnum):
@@ -21,3 +23,4 @@ class SmsErrorCode(StrEnum):
     INVALID_PHONE = "invalid_phone"
     NO_PHONE = "no_phone"
     RETRIES_EXHAUSTED = "retries_exhausted"
+    UNREACHABLE = "unreachable"  # carriers keep reporting the number unreachable (notifications/unreachable.py)

@@ -4,7 +4,14 @@
   and allows LOGIN_CODE_MAX_ATTEMPTS guesses; a new request replaces the previous code.
 - Requests are throttled per number and per client address, and answer the same whether or
   not the number belongs to an account (the account is created at the first verification).
-- The SMS goes through the outbox; its stored body is masked once the provider has it.
+- SMS pumping (fraudsters requesting codes to premium-rate numbers): codes go only to the
+  country codes in LOGIN_CODE_COUNTRY_CODES (default +86), within a budget for the whole
+  service per hour (LOGIN_CODES_PER_HOUR) and a limit per block of numbers that differ only
+  in their last LOGIN_CODE_PREFIX_DIGITS digits (LOGIN_CODES_PER_PREFIX_PER_HOUR).
+- A number that opted out (STOP/退订) is told so, with how to opt back in (OPTED_OUT): no
+  code could reach it.
+- The SMS goes through the outbox (lane LOGIN: before everything else); its stored body is
+  masked once the provider has it.
 """
 
 from __future__ import annotations
@@ -27,9 +34,10 @@ from django.utils import timezone
 from core.errors import field_error
 
 from . import ratelimit
+from .consent import is_opted_out
 from .error_codes import NotificationsErrorCode
 from .models import LoginCode
-from .outbox import normalize_phone, queue_sms
+from .outbox import normalize_phone, queue_sms, supersede_messages
 
 if TYPE_CHECKING:
     # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
@@ -65,19 +73,46 @@ def _throttle(key: str, *, limit: int, period: int, field: str | None = "phone")
         raise field_error(field, f"Too many requests; try again in {seconds} seconds.", NotificationsErrorCode.RATE_LIMITED)
 
 
+def check_country(phone: str) -> None:
+    """Login codes only to the allowed country codes (SMS pumping goes abroad)."""
+    allowed = [str(c).lstrip("+") for c in settings.LOGIN_CODE_COUNTRY_CODES]
+    if not any(phone.startswith(f"+{code}") for code in allowed if code):
+        shown = ", ".join(f"+{c}" for c in allowed) or "none"
+        raise field_error("phone", f"Login codes are sent only to numbers of {shown}.",
+                          NotificationsErrorCode.COUNTRY_NOT_SUPPORTED)
+
+
+def check_not_opted_out(phone: str) -> None:
+    if is_opted_out(phone):
+        raise field_error(
+            "phone", "This number unsubscribed from our SMS (退订), so no code can reach it. Text 订阅 (or START) "
+            "to the number our messages come from, then ask for a code again. 该号码已退订短信，请发送“订阅”后重试。",
+            NotificationsErrorCode.OPTED_OUT)
+
+
 def request_login_code(phone: str, *, client_address: str = "") -> CodeRequested:
-    """Text a fresh code to `phone`. Same answer for every valid number."""
+    """Text a fresh code to `phone`. Same answer for every valid number that may get one."""
     phone = check_phone(phone)
+    check_country(phone)
     resend = settings.LOGIN_CODE_RESEND_SECONDS
     _throttle(f"login:request:address:{client_address or 'unknown'}",
               limit=settings.LOGIN_CODES_PER_ADDRESS_PER_HOUR, period=3600, field=None)
+    check_not_opted_out(phone)
     _throttle(f"login:request:phone-gap:{phone}", limit=1, period=resend)
     _throttle(f"login:request:phone:{phone}", limit=settings.LOGIN_CODES_PER_PHONE_PER_HOUR, period=3600)
+    digits = max(0, int(settings.LOGIN_CODE_PREFIX_DIGITS))
+    block = phone[:-digits] if digits else phone
+    _throttle(f"login:request:prefix:{block}", limit=settings.LOGIN_CODES_PER_PREFIX_PER_HOUR, period=3600)
+    # Last, so that requests refused above never spend it.
+    _throttle("login:request:all", limit=settings.LOGIN_CODES_PER_HOUR, period=3600, field=None)
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     ttl = settings.LOGIN_CODE_TTL_SECONDS
     with transaction.atomic():
-        LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False).update(superseded=True)
+        replaced = LoginCode.objects.filter(phone=phone, used_at__isnull=True, superseded=False)
+        # A code the provider does not have yet is not worth sending: the new one goes instead.
+        supersede_messages(replaced, reason="a newer login code was requested")
+        replaced.update(superseded=True)
         login_code = LoginCode.objects.create(phone=phone, code_hash=_hash(phone, code), expires_at=now + timedelta(seconds=ttl),
                                               client_address=client_address[:64])
         user = get_user_model().objects.filter(phone=phone).first()

@@ -18,6 +18,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from core.masking import mask_phone
 
+from .lanes import Lane
+
 
 class SmsOptOut(models.Model):
     """A phone number that texted STOP (or was reported unsubscribed by the provider, 21610).
@@ -36,7 +38,8 @@ class SmsOptOut(models.Model):
 
 
 class SmsStatus(models.TextChoices):
-    """queued < sending < sent < delivered | undelivered | failed; refused never leaves."""
+    """queued < sending < sent < delivered | undelivered | failed; refused never leaves;
+    superseded: dropped while still queued because what it said stopped being true."""
 
     QUEUED = "queued", "待发送"
     SENDING = "sending", "发送中"
@@ -45,6 +48,7 @@ class SmsStatus(models.TextChoices):
     UNDELIVERED = "undelivered", "未送达"
     FAILED = "failed", "失败"
     REFUSED = "refused", "拒发"
+    SUPERSEDED = "superseded", "已作废"
 
 
 STATUS_RANK: dict[str, int] = {
@@ -55,6 +59,7 @@ STATUS_RANK: dict[str, int] = {
     SmsStatus.UNDELIVERED: 3,
     SmsStatus.FAILED: 3,
     SmsStatus.REFUSED: 3,
+    SmsStatus.SUPERSEDED: 3,
 }
 TERMINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 3)
 
@@ -88,8 +93,16 @@ class SmsMessage(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now, help_text="due time of the next attempt")
-    priority = models.PositiveSmallIntegerField(
-        default=5, help_text="Lower goes first when messages wait for the provider's pace: login codes 0, replies 1, offers 2.")
+    # Claim order when messages wait for the provider's pace: lane, vulnerable first, oldest.
+    lane = models.PositiveSmallIntegerField(
+        default=int(Lane.STANDARD), choices=[(lane.value, lane.name) for lane in Lane],
+        help_text="0 login, 1 life-safety, 2 standard, 3 courtesy (notifications/lanes.py).")
+    is_vulnerable = models.BooleanField(default=False, help_text="The recipient is a vulnerable resident: first in its lane.")
+    # Template values for providers that send approved templates only (Aliyun, Tencent);
+    # secrets among them are masked with the body once the provider has the message.
+    params = models.JSONField(default=dict, blank=True)
+    route = models.CharField(max_length=16, default="*", help_text="The SMS_ROUTES prefix the number matched.")
+    provider = models.CharField(max_length=16, blank=True, help_text="The provider that has (or may have) it.")
     # Set when an attempt may have reached the provider (timeout, 5xx): the next attempt
     # asks the provider first instead of resending blindly.
     reconcile_since = models.DateTimeField(null=True, blank=True)
@@ -106,7 +119,9 @@ class SmsMessage(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "priority", "next_attempt_at", "id"], name="sms_due_priority_idx"),
+            models.Index(fields=["route", "lane", "-is_vulnerable", "id"], name="sms_claim_order_idx",
+                         condition=Q(status="queued")),
+            models.Index(fields=["status", "next_attempt_at"], name="sms_due_idx"),
             models.Index(fields=["phone", "expects_reply"], name="sms_prompt_idx", condition=Q(expects_reply=True, answered_at__isnull=True)),
             models.Index(fields=["related_type", "related_id"], name="sms_related_idx"),
             models.Index(fields=["status", "claimed_at"], name="sms_claimed_idx"),
@@ -126,6 +141,7 @@ class SmsStatusEvent(models.Model):
     provider_status = models.CharField(max_length=32, blank=True)
     error_code = models.CharField(max_length=32, blank=True)
     source = models.CharField(max_length=16)
+    note = models.CharField(max_length=200, blank=True, help_text="Why, when a person or a rule decided (superseded).")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -139,6 +155,7 @@ class InboundSms(models.Model):
     """An SMS someone sent us, stored once per provider MessageSid (webhooks are retried)."""
 
     message_sid = models.CharField(max_length=64, unique=True)
+    provider = models.CharField(max_length=16, default="twilio", help_text="Who carried it (twilio, aliyun, tencent).")
     phone = models.CharField(max_length=20, help_text="sender, E.164")
     to_phone = models.CharField(max_length=20, blank=True)
     body = models.TextField(blank=True)
@@ -153,6 +170,25 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"inbound {self.message_sid} [{self.outcome or 'pending'}]"
+
+
+class SmsUnreachableNumber(models.Model):
+    """A number carriers keep reporting as not reachable (空号, 停机, unknown handset: Twilio
+    30003/30005/30006, the domestic providers' UNREACHABLE_CODES). After
+    SMS_UNREACHABLE_AFTER_FAILURES failures in a row it is marked (`unreachable_since`):
+    nothing more is texted to it (rows are REFUSED "unreachable", so fan-outs count the
+    person unreachable and go another way) until a delivery succeeds, the number texts us,
+    or SMS_UNREACHABLE_FORGET_DAYS pass."""
+
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164")
+    failures = models.PositiveIntegerField(default=0, help_text="Unreachable reports since the last success.")
+    last_code = models.CharField(max_length=64, blank=True)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+    unreachable_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"unreachable {mask_phone(self.phone)} ({self.failures})"
 
 
 class LoginCode(models.Model):

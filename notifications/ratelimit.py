@@ -117,11 +117,11 @@ def take(key: str, *, rate: float, burst: float = 1.0, tokens: float = 1.0) -> A
     return Allowance(wait <= 0, wait)
 
 
-def acquire(key: str, *, rate: float, burst: float = 1.0, timeout: float | None = None) -> bool:
-    """Wait until a token is taken (True) or `timeout` seconds pass (False)."""
+def acquire(key: str, *, rate: float, burst: float = 1.0, timeout: float | None = None, tokens: float = 1.0) -> bool:
+    """Wait until `tokens` are taken at once (True) or `timeout` seconds pass (False)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        allowance = take(key, rate=rate, burst=burst)
+        allowance = take(key, rate=rate, burst=burst, tokens=tokens)
         if allowance.allowed:
             return True
         pause = allowance.retry_after

@@ -16,6 +16,11 @@ def register_builtin_templates() -> None:
         en="Linli: you have a message to answer. Reply 1 for yes / safe, 2 for no / need help{codes}. Reply STOP to stop texts.",
     )
     register_template(
+        "sms.stop",
+        zh="【邻里】您已退订本平台短信，将不再收到任何短信通知（包括应急通知）。如需恢复，请回复“订阅”。",
+        en="Linli: you are unsubscribed and will get no more texts, including emergency alerts. Reply START to resume.",
+    )
+    register_template(
         "sms.start",
         zh="【邻里】您已恢复接收短信。回复 退订 可随时停止。",
         en="Linli: you will receive texts again. Reply STOP to stop.",

@@ -1,5 +1,10 @@
 """Celery tasks of the notifications app. Each takes IDs, does nothing when its work is already
-done, and leaves the database consistent if it dies at any point (the sweep re-drives)."""
+done, and leaves the database consistent if it dies at any point (the sweep re-drives).
+
+The life-safety variants (send_life_safety_sms, drain_life_safety) do the same work for the
+login and life-safety lanes and are routed to the "life_safety" queue (CELERY_TASK_ROUTES),
+which has workers of its own: a bulk job or a long import never holds them up.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,18 @@ import logging
 from datetime import timedelta
 from typing import TypedDict
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.utils import timezone
 
 from core.enqueue import enqueue_later, enqueue_now
 
-from . import delivery
+from . import delivery, receipts, routing
 from .inbound import process_inbound_sms
+from .lanes import Lane
 from .models import InboundSms
-from .outbox import DRAIN_OUTBOX, SEND_SMS
+from .outbox import DRAIN_LIFE_SAFETY, DRAIN_OUTBOX, SEND_LIFE_SAFETY_SMS, SEND_SMS
 
 logger = logging.getLogger(__name__)
 
@@ -26,33 +33,69 @@ logger = logging.getLogger(__name__)
 MAX_COUNTDOWN = 300
 
 
-@shared_task(name=SEND_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
-def send_sms(message_id: int) -> str:
-    """Send one outbox message now (if it is still queued and due)."""
+@worker_ready.connect  # type: ignore[untyped-decorator]  # celery ships no type information
+def _warm_up_providers(**kwargs: object) -> None:
+    """A worker builds its SMS providers' clients before the first message needs them."""
+    routing.warm_up()
+
+
+def _send(task: Task, message_id: int) -> str:
     outcome = delivery.deliver(message_id)
     if outcome.retry_in is not None:
-        enqueue_later(send_sms, message_id, countdown=min(outcome.retry_in, MAX_COUNTDOWN))
+        enqueue_later(task, message_id, countdown=min(outcome.retry_in, MAX_COUNTDOWN))
     return outcome.status
 
 
-@shared_task(name=DRAIN_OUTBOX, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
-def drain_outbox() -> int:
-    """Send the backlog at the shared pace for up to SMS_DRAIN_SECONDS, then hand over to a
-    fresh task (so other work gets worker time during a long burst)."""
-    slot = delivery.take_drain_slot()
+@shared_task(name=SEND_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def send_sms(message_id: int) -> str:
+    """Send one outbox message now (if it is still queued and due)."""
+    return _send(send_sms, message_id)
+
+
+@shared_task(name=SEND_LIFE_SAFETY_SMS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def send_life_safety_sms(message_id: int) -> str:
+    """send_sms on the life-safety queue (login codes and life-safety messages)."""
+    return _send(send_life_safety_sms, message_id)
+
+
+def _drain(task: Task, route: str, *, life_safety: bool) -> int:
+    slot = delivery.take_drain_slot(route, life_safety=life_safety)
     if slot is None:
-        return 0  # enough drainers are running
-    if delivery.backlog_exceeds(int(settings.SMS_RATE_PER_SECOND * 2) + 1):
-        enqueue_now(drain_outbox)  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
+        return 0  # enough drainers are running on this route
+    if not life_safety and delivery.backlog_exceeds(max(2, _batch_size(route) * 8), route=route):
+        enqueue_now(task, route)  # a big burst: recruit another drainer (up to SMS_MAX_DRAINERS)
     try:
-        report = delivery.drain(max_seconds=settings.SMS_DRAIN_SECONDS, heartbeat=lambda: delivery.keep_drain_slot(slot))
+        report = delivery.drain(route=route, max_lane=Lane.LIFE_SAFETY if life_safety else None,
+                                max_seconds=settings.SMS_DRAIN_SECONDS,
+                                heartbeat=lambda: delivery.keep_drain_slot(slot))
     finally:
         delivery.release_drain_slot(slot)
     for message_id, delay in report.retries:
-        enqueue_later(send_sms, message_id, countdown=min(delay, MAX_COUNTDOWN))
-    if report.exhausted_time:
-        enqueue_now(drain_outbox)
+        retry = send_life_safety_sms if message_id in report.life_safety_retries else send_sms
+        enqueue_later(retry, message_id, countdown=min(delay, MAX_COUNTDOWN))
+    if report.paused_for or report.come_back_in:
+        enqueue_later(task, route, countdown=min(max(report.paused_for, report.come_back_in), MAX_COUNTDOWN))
+    elif report.exhausted_time:
+        enqueue_now(task, route)
     return report.attempted
+
+
+def _batch_size(route: str) -> int:
+    providers = routing.providers_for(route)
+    return providers[0].batch_size if providers else 1
+
+
+@shared_task(name=DRAIN_OUTBOX, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def drain_outbox(route: str = routing.ANY) -> int:
+    """Send the route's backlog, most urgent first, at its providers' pace for up to
+    SMS_DRAIN_SECONDS, then hand over to a fresh task (so other work gets worker time)."""
+    return _drain(drain_outbox, route, life_safety=False)
+
+
+@shared_task(name=DRAIN_LIFE_SAFETY, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def drain_life_safety(route: str = routing.ANY) -> int:
+    """drain_outbox for the login and life-safety lanes only, on the life-safety queue."""
+    return _drain(drain_life_safety, route, life_safety=True)
 
 
 class SweepReport(TypedDict):
@@ -64,16 +107,27 @@ class SweepReport(TypedDict):
 @shared_task(ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_outbox() -> SweepReport:
     """Periodic (CELERY_BEAT_SCHEDULE): recover rows stuck in "sending", restart draining
-    when queued rows wait with nobody sending them, and route inbound SMS whose processing
-    task was lost (the broker was down when the webhook stored them)."""
+    routes whose queued rows wait with nobody sending them, and route inbound SMS whose
+    processing task was lost (the broker was down when the webhook stored them)."""
     recovered = delivery.recover_stuck()
-    overdue = delivery.has_overdue()
-    if recovered or overdue:
-        enqueue_now(drain_outbox)
+    overdue = delivery.overdue_routes()
+    for route, life_safety in overdue.items():
+        if life_safety:
+            enqueue_now(drain_life_safety, route)
+        enqueue_now(drain_outbox, route)
+    if recovered and not overdue:
+        for route in routing.route_keys():
+            enqueue_now(drain_outbox, route)
     unrouted = unprocessed_inbound_ids()
     for inbound_id in unrouted:
         enqueue_now(process_inbound, inbound_id)
-    return {"recovered": recovered, "overdue": overdue, "inbound": len(unrouted)}
+    return {"recovered": recovered, "overdue": bool(overdue), "inbound": len(unrouted)}
+
+
+@shared_task(name="notifications.tasks.pull_sms_reports", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def pull_sms_reports() -> dict[str, int]:
+    """Periodic: delivery receipts and replies from providers with pull APIs (Tencent)."""
+    return receipts.pull_from_providers()
 
 
 def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> list[int]:
@@ -82,7 +136,7 @@ def unprocessed_inbound_ids(older_than_seconds: int = 30, limit: int = 500) -> l
     return list(pending.order_by("received_at").values_list("pk", flat=True)[:limit])
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+@shared_task(name=receipts.PROCESS_INBOUND, acks_late=True, reject_on_worker_lost=True, ignore_result=True,
              autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=120, max_retries=5)  # type: ignore[untyped-decorator]  # celery ships no type information
 def process_inbound(inbound_id: int) -> str:
     """Route one inbound SMS (keywords, replies to prompts); exactly once per MessageSid."""

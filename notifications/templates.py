@@ -77,6 +77,14 @@ def has_template(name: str) -> bool:
     return name in _templates
 
 
+def field_names(name: str) -> frozenset[str]:
+    """The variables template `name` uses in either language (none for an unknown name)."""
+    template = _templates.get(name)
+    if template is None:
+        return frozenset()
+    return frozenset(_field_names(template.zh)) | frozenset(_field_names(template.en))
+
+
 def normalize_language(language: str | None) -> str:
     return "en" if (language or "").lower().startswith("en") else DEFAULT_LANGUAGE
 

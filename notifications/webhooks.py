@@ -25,9 +25,9 @@ from twilio.request_validator import RequestValidator
 from core.enqueue import enqueue_on_commit
 from core.text import storable, strip_unprintable
 
-from .delivery import record_provider_status
 from .models import InboundSms
 from .outbox import normalize_phone
+from .receipts import record_provider_status
 from .tasks import process_inbound
 
 logger = logging.getLogger(__name__)

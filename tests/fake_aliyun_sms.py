@@ -24,7 +24,9 @@ outside `templates`, signs outside `signs` and variables over `variable_limit` c
 refused like Aliyun refuses them. Aliyun has no pull API for receipts or replies (HTTP push):
 report_body() and reply_body() build the pushed JSON, post() sends it to a URL.
 
-Run standalone (`python tests/fake_aliyun_sms.py`) it prints its base URL.
+Run standalone (`python tests/fake_aliyun_sms.py [--messages-per-second N] [--calls-per-second N]`)
+it prints its base URL; GET /__fake__/recorded (no signature, loopback) lists what it accepted
+and how many calls it throttled (benchmarks read it).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class FakeSms:
     sent_at: datetime
     err_code: str = "DELIVERED"
     reported: bool = False
+    accepted_at: float = field(default_factory=time.time)
 
     @property
     def content(self) -> str:
@@ -113,6 +116,7 @@ class FakeAliyunSms(LoopbackFake):
         self.messages: list[FakeSms] = []  # accepted, one per number
         self.calls: list[RecordedCall] = []  # every authenticated call
         self.rejected_signatures = 0
+        self.throttled = 0  # calls refused for going over set_rate_limit()
         self._fail_to: dict[str, str] = {}
         self._undeliverable: dict[str, str] = {}
         self.calls_per_second: float | None = None
@@ -140,6 +144,13 @@ class FakeAliyunSms(LoopbackFake):
 
     def actions(self) -> list[str]:
         return [call.action for call in self.calls]
+
+    def recorded(self) -> dict[str, Any]:
+        """What a benchmark reads: every accepted message, the calls made and throttled."""
+        with self._lock:
+            return {"messages": [{"phone": m.phone, "template_code": m.template_code, "params": m.params,
+                                  "accepted_at": m.accepted_at} for m in self.messages],
+                    "calls": len(self.calls), "throttled": self.throttled}
 
     # --- what Aliyun pushes -------------------------------------------------------------
     def report_body(self, messages: list[FakeSms] | None = None) -> bytes:
@@ -192,6 +203,7 @@ class FakeAliyunSms(LoopbackFake):
         sent = sum(n for _, n in self._recent_messages)
         if (self.calls_per_second is not None and len(self._recent_calls) + 1 > self.calls_per_second) or (
                 self.messages_per_second is not None and sent + count > self.messages_per_second):
+            self.throttled += 1
             return True
         self._recent_calls.append(now)
         self._recent_messages.append((now, count))
@@ -321,6 +333,11 @@ class FakeAliyunSms(LoopbackFake):
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_GET(self) -> None:
+                if urlsplit(self.path).path == "/__fake__/recorded":
+                    return self._answer(200, fake.recorded())
+                return self._answer(404, {"Code": "NotFound"})
+
             def do_POST(self) -> None:
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -390,9 +407,16 @@ def fake_aliyun_sms(settings: Any) -> Any:
 
 
 if __name__ == "__main__":  # run standalone: python tests/fake_aliyun_sms.py  (prints its base URL)
+    import argparse
     import sys
 
-    server = FakeAliyunSms().start()
+    options = argparse.ArgumentParser(description="A fake Alibaba Cloud SMS server on loopback.")
+    options.add_argument("--messages-per-second", type=float, default=None)
+    options.add_argument("--calls-per-second", type=float, default=None)
+    arguments = options.parse_args()
+    server = FakeAliyunSms()
+    server.set_rate_limit(calls_per_second=arguments.calls_per_second, messages_per_second=arguments.messages_per_second)
+    server.start()
     print(server.base_url, flush=True)
     try:
         sys.stdin.read()  # until the parent closes our stdin

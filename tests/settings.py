@@ -20,3 +20,6 @@ PUSH_BACKENDS = {
     provider: os.environ.get(f"PUSH_{provider.upper()}_BACKEND", "notifications.push.locmem.LocmemPushTransport")
     for provider in ("apns", "fcm", "jpush")
 }
+# Tests answer a prompt the instant it is handed over; tests/notifications/test_inbound.py
+# checks the production default (a bare "1" answers only what could have been seen).
+SMS_BARE_REPLY_MIN_AGE_SECONDS = 0

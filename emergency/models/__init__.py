@@ -34,6 +34,7 @@ from .safety import (
     SafetyCheckStatus,
     SafetyState,
     SafetyStatus,
+    UnreachableReason,
 )
 from .warnings import (
     CapStatus,
@@ -86,6 +87,7 @@ __all__ = [
     "SafetyCheckStatus",
     "SafetyState",
     "SafetyStatus",
+    "UnreachableReason",
     "WindDown",
     "WindDownCause",
 ]

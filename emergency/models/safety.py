@@ -4,6 +4,11 @@
 One SafetyStatus row per resident and check holds the current answer (counts are aggregates
 over these rows, so an answer can never be counted twice); every answer, including a later
 change of mind, is kept in SafetyAnswer.
+
+Each resident's silence clock starts when their question reached them — `asked_at`: the push
+was sent, or the SMS was handed to a carrier (moved to the delivery time when a receipt says
+so) — not when the check started. A resident who cannot be reached at all (no app, no phone
+that takes SMS, opted out, undeliverable) is `unreachable_at` at once.
 """
 
 from __future__ import annotations
@@ -70,6 +75,12 @@ class AnswerChannel(models.TextChoices):
     STAFF = "STAFF", "工作人员登记"
 
 
+class UnreachableReason(models.TextChoices):
+    NO_PHONE = "NO_PHONE", "无App且无手机号"
+    OPTED_OUT = "OPTED_OUT", "已退订短信"
+    UNDELIVERABLE = "UNDELIVERABLE", "短信无法送达"
+
+
 class SafetyStatus(models.Model):
     safety_check = models.ForeignKey(SafetyCheck, on_delete=models.CASCADE, related_name="statuses")
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="safety_statuses")
@@ -86,6 +97,10 @@ class SafetyStatus(models.Model):
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every answer (conditional updates).")
     asked_by_push = models.BooleanField(default=False)
     asked_by_sms = models.BooleanField(default=False)
+    asked_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="The question reached them (push sent, SMS handed over or delivered): the silence clock starts.")
+    unreachable_at = models.DateTimeField(null=True, blank=True, help_text="No way to ask them at all: welfare visit at once if vulnerable.")
+    unreachable_reason = models.CharField(max_length=16, choices=UnreachableReason.choices, blank=True)
     # Task ids (volunteers.Task), plain ids: a task outlives the check and is found by its own source.
     need_help_task_id = models.BigIntegerField(null=True, blank=True)
     welfare_task_id = models.BigIntegerField(null=True, blank=True)

@@ -21,7 +21,12 @@ _instances: dict[str, Transport] = {}
 
 
 def get_transport() -> Transport:
-    path = settings.SMS_BACKEND
+    """The default provider's transport (settings.SMS_BACKEND)."""
+    return transport_at(settings.SMS_BACKEND)
+
+
+def transport_at(path: str) -> Transport:
+    """One instance per transport class path (clients keep their HTTP connections)."""
     transport = _instances.get(path)
     if transport is None:
         transport = _instances[path] = import_string(path)()
@@ -36,5 +41,5 @@ def _forget_transports(setting: str, **kwargs: object) -> None:
 
 __all__ = [
     "CallbackError", "DeliveryReceipt", "InboundReply", "OutgoingSms", "SendResult", "Transport", "TransportError",
-    "get_transport",
+    "get_transport", "transport_at",
 ]

@@ -59,7 +59,7 @@ from .base import (
     Transport,
     TransportError,
 )
-from .provider_templates import ProviderTemplate, choose_template
+from .provider_templates import ProviderTemplate, choose_template, provider_entries
 
 logger = logging.getLogger(__name__)
 # The SDK's core dumps whole requests (numbers, values) at DEBUG, to its own stderr handler,
@@ -187,6 +187,10 @@ class _Item:
 class AliyunTransport(Transport):
     name = "aliyun"
     max_batch = MAX_NUMBERS_PER_SEND
+    unsubscribed_codes = UNSUBSCRIBED_CODES
+    unreachable_codes = UNREACHABLE_CODES
+    per_number_limit_codes = frozenset({"isv.BUSINESS_LIMIT_CONTROL"})  # minute/hour/day caps per number
+    throttle_codes = frozenset({"Throttling", "Throttling.User", "Throttling.Api"})
 
     def __init__(self) -> None:
         key_id, secret = settings.ALIYUN_ACCESS_KEY_ID, settings.ALIYUN_ACCESS_KEY_SECRET
@@ -215,10 +219,12 @@ class AliyunTransport(Transport):
 
     def send_batch(self, messages: list[OutgoingSms]) -> list[SendResult | TransportError]:
         results: list[SendResult | TransportError | None] = [None] * len(messages)
+        entries = provider_entries(PROVIDER)  # once per batch: merging the settings is not free
         items: list[_Item] = []
         for index, message in enumerate(messages):
             try:
-                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS)
+                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS,
+                                           entries=entries)
                 items.append(_Item(index, message, provider_phone(message.to), template))
             except TransportError as exc:
                 results[index] = exc
@@ -322,6 +328,12 @@ class AliyunTransport(Transport):
             day += timedelta(days=1)
 
 
+# Identical messages go together by SendSms when at least this many share the values; fewer
+# ride in a SendBatchSms with the others (reply codes make most prompts differ: pairs that
+# happen to share a code would otherwise cost a call each).
+SHARED_MIN = 10
+
+
 def _plan(items: list[_Item]) -> list[list[_Item]]:
     """Calls to make: identical (template, sign, values) together by SendSms; the rest by
     SendBatchSms per template code; never one number twice in a call."""
@@ -331,10 +343,10 @@ def _plan(items: list[_Item]) -> list[list[_Item]]:
     calls: list[list[_Item]] = []
     singles: dict[str, list[_Item]] = {}
     for group in groups.values():
-        if len(group) > 1:
+        if len(group) >= SHARED_MIN:
             calls.extend(_chunks(group, MAX_NUMBERS_PER_SEND))
         else:
-            singles.setdefault(group[0].template.code, []).append(group[0])
+            singles.setdefault(group[0].template.code, []).extend(group)
     for same_code in singles.values():
         calls.extend(_chunks(same_code, MAX_NUMBERS_PER_BATCH))
     return calls

@@ -31,6 +31,7 @@ class OutgoingSms:
     params: dict[str, str] = field(default_factory=dict)  # the template's variables, as strings
     language: str = "zh-hans"
     is_drill: bool = False
+    status_callback: str | None = None  # where a provider that takes one per message reports status (Twilio)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,16 @@ class Transport:
 
     name = "base"
     max_batch: int = 1  # recipients per provider call
+    # Codes (at send time or in receipts) meaning the person unsubscribed (recorded as an
+    # opt-out) or the number cannot be reached (counted towards marking it unreachable).
+    # Twilio's by default: what the outbox always assumed.
+    unsubscribed_codes: frozenset[str] = frozenset({"21610"})
+    unreachable_codes: frozenset[str] = frozenset({"30003", "30005", "30006"})
+    # Throttling codes about one number (its own hourly/daily caps), not the whole account:
+    # another provider may take the message, but this one is not paused for everyone.
+    per_number_limit_codes: frozenset[str] = frozenset()
+    # The account's request rate was exceeded: pause the provider briefly (a second, not an outage).
+    throttle_codes: frozenset[str] = frozenset({"20429", "429"})
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
         raise NotImplementedError
@@ -105,7 +116,7 @@ class Transport:
         results: list[SendResult | TransportError] = []
         for message in messages:
             try:
-                results.append(self.send(to=message.to, body=message.body))
+                results.append(self.send(to=message.to, body=message.body, status_callback=message.status_callback))
             except TransportError as exc:
                 results.append(exc)
         return results
@@ -118,8 +129,10 @@ class Transport:
         """Replies waiting at the provider (providers with a pull API); each is returned once."""
         return []
 
-    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str]) -> SendResult | None:
+    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str],
+                  message: OutgoingSms | None = None) -> SendResult | None:
         """A message with this body sent to `to` since `since`, whose SID is not in
-        `exclude_sids` (reconciling after a crash). None when there is none, or when this
+        `exclude_sids` (reconciling after a crash); `message` is the whole message, for
+        providers that render their own templates. None when there is none, or when this
         transport cannot tell (then the caller resends)."""
         return None

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .base import SendResult, Transport
+from .base import OutgoingSms, SendResult, Transport
 
 
 @dataclass
@@ -39,7 +39,8 @@ class LocmemTransport(Transport):
             outbox.append(sms)
         return SendResult(sid=sms.sid, provider_status="sent")
 
-    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str]) -> SendResult | None:
+    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str],
+                  message: OutgoingSms | None = None) -> SendResult | None:
         with _lock:
             for sms in outbox:
                 if sms.to == to and sms.body == body and sms.at >= since and sms.sid not in exclude_sids:

@@ -51,7 +51,7 @@ suggested provider text is the Linli text without 【邻里】 (the sign adds it
 | sms.text | text (answers to replies: see below) | notice |
 | sms.help.pending / sms.reply.which / sms.reply.unknown_code | codes | notice |
 | sms.reply.unrecognised | code | notice |
-| sms.help, sms.start, sms.reply.nothing_pending, sms.reply.already_answered, sms.reply.received, sms.reply.closed | none | notice |
+| sms.help, sms.start, sms.stop, sms.reply.nothing_pending, sms.reply.already_answered, sms.reply.received, sms.reply.closed | none | notice |
 
 Push-only templates (*.push, *.title, task.offer, task.unstaffed, notification.default.title)
 and the texts rendered into sms.text (emergency.*.reply.*, task reply texts) have no entry:
@@ -93,6 +93,7 @@ SMS_TEMPLATE_PARAMS: dict[str, tuple[list[str], list[str] | None]] = {
     "sms.help": ([], None),
     "sms.help.pending": (["codes"], None),
     "sms.start": ([], None),
+    "sms.stop": ([], None),
     "sms.reply.which": (["codes"], None),
     "sms.reply.unknown_code": (["codes"], None),
     "sms.reply.nothing_pending": ([], None),
@@ -133,9 +134,11 @@ class ProviderTemplate:
         return [value for _, value in self.values]
 
 
-def choose_template(provider: str, message: OutgoingSms, *, sign: str, default_limit: int) -> ProviderTemplate:
-    """The provider template for `message`; TransportError (permanent) when there is none."""
-    entries = provider_entries(provider)
+def choose_template(provider: str, message: OutgoingSms, *, sign: str, default_limit: int,
+                    entries: Mapping[str, Mapping[str, Any]] | None = None) -> ProviderTemplate:
+    """The provider template for `message`; TransportError (permanent) when there is none.
+    `entries` is provider_entries(provider), when the caller has it for a whole batch."""
+    entries = provider_entries(provider) if entries is None else entries
     entry = entries.get(message.template)
     if entry is None:
         raise _no_template(provider, message, "no entry")
@@ -170,6 +173,17 @@ def provider_entries(provider: str) -> dict[str, dict[str, Any]]:
             else:
                 base[key] = value
     return merged
+
+
+def template_variables(name: str) -> frozenset[str]:
+    """The Linli variables any provider's template for `name` takes (every variant)."""
+    found: set[str] = set()
+    for provider in DEFAULT_TEMPLATES:
+        entry = provider_entries(provider).get(name) or {}
+        specs = [entry, *(_as_variant(v) for k, v in entry.items() if _is_variant_key(k))]
+        for spec in specs:
+            found.update(linli for _, linli in _param_pairs(spec.get("params") or []))
+    return frozenset(found)
 
 
 def _variant(entry: Mapping[str, Any], message: OutgoingSms) -> dict[str, Any] | None:

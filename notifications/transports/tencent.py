@@ -59,7 +59,7 @@ from .base import (
     Transport,
     TransportError,
 )
-from .provider_templates import ProviderTemplate, choose_template
+from .provider_templates import ProviderTemplate, choose_template, provider_entries
 
 logger = logging.getLogger(__name__)
 # The SDK logs every request and response (numbers, texts) at DEBUG under this name.
@@ -107,6 +107,12 @@ THROTTLE_CODES = frozenset({
     "RequestLimitExceeded", "LimitExceeded.DeliveryFrequencyLimit", "LimitExceeded.PhoneNumberDailyLimit",
     "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
     "LimitExceeded.PhoneNumberThirtySecondLimit", "FailedOperation.MarketingSendTimeConstraint",
+})
+# The frequency limits of one number (30 s, 1 h, 1 day, same content): not the account's.
+PER_NUMBER_LIMIT_CODES = frozenset({
+    "LimitExceeded.DeliveryFrequencyLimit", "LimitExceeded.PhoneNumberDailyLimit",
+    "LimitExceeded.PhoneNumberOneHourLimit", "LimitExceeded.PhoneNumberSameContentDailyLimit",
+    "LimitExceeded.PhoneNumberThirtySecondLimit",
 })
 # Treat like Twilio 21610 (opt-out): "手机号在免打扰名单库中，通常是用户退订…" at send time,
 # and the carriers' blacklist receipt codes.
@@ -156,6 +162,11 @@ class _Item:
 class TencentTransport(Transport):
     name = "tencent"
     max_batch = MAX_NUMBERS_PER_SEND
+    unsubscribed_codes = UNSUBSCRIBED_CODES
+    unreachable_codes = UNREACHABLE_CODES
+    per_number_limit_codes = PER_NUMBER_LIMIT_CODES
+    throttle_codes = frozenset({"RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded",
+                                "RequestLimitExceeded.GlobalRegionUinLimitExceeded", "RequestLimitExceeded.IPLimitExceeded"})
 
     def __init__(self) -> None:
         secret_id, secret_key = settings.TENCENT_SECRET_ID, settings.TENCENT_SECRET_KEY
@@ -186,12 +197,14 @@ class TencentTransport(Transport):
 
     def send_batch(self, messages: list[OutgoingSms]) -> list[SendResult | TransportError]:
         results: list[SendResult | TransportError | None] = [None] * len(messages)
+        entries = provider_entries(PROVIDER)  # once per batch: merging the settings is not free
         groups: dict[tuple[str, str, tuple[tuple[str, str], ...], bool], list[_Item]] = {}
         for index, message in enumerate(messages):
             try:
                 if not callbacks.E164.match(message.to or ""):
                     raise TransportError("not an E.164 number", "invalid_number", permanent=True)
-                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS)
+                template = choose_template(PROVIDER, message, sign=self.sign, default_limit=VARIABLE_MAX_CHARS,
+                                           entries=entries)
             except TransportError as exc:
                 results[index] = exc
                 continue

@@ -20,7 +20,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from .base import SendResult, Transport, TransportError
+from .base import OutgoingSms, SendResult, Transport, TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def classify(exc: Exception) -> TransportError:
             return TransportError(message, code, permanent=True)
         if exc.status in (401, 403):
             # Credentials or account trouble: an operator must act; retry until they do.
-            return TransportError(message, code or exc.status, permanent=False)
+            return TransportError(message, code or exc.status, permanent=False, operator=True)
         return TransportError(message, code or exc.status, permanent=exc.status < 500)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return TransportError("Twilio connect timeout", "timeout", permanent=False)
@@ -123,17 +123,18 @@ class TwilioTransport(Transport):
             raise classify(exc) from exc
         return SendResult(sid=message.sid, provider_status=message.status or "")
 
-    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str]) -> SendResult | None:
+    def find_sent(self, *, to: str, body: str, since: datetime, exclude_sids: set[str],
+                  message: OutgoingSms | None = None) -> SendResult | None:
         """Ask Twilio for recent messages to `to` (newest first) and match the body."""
         try:
             recent = self.client.messages.list(to=to, limit=50)
         except (TwilioException, requests.exceptions.RequestException) as exc:
             raise classify(exc) from exc
         window_start = since - timedelta(minutes=2)  # clock skew between us and Twilio
-        for message in recent:
-            created = message.date_created
+        for found in recent:
+            created = found.date_created
             if created is not None and created < window_start:
                 continue
-            if message.body == body and message.sid not in exclude_sids:
-                return SendResult(sid=message.sid, provider_status=message.status or "")
+            if found.body == body and found.sid not in exclude_sids:
+                return SendResult(sid=found.sid, provider_status=found.status or "")
         return None

@@ -289,11 +289,15 @@ class SafetyTallyFields:
     unanswered = graphene.Int(required=True)
     vulnerable = graphene.Int(required=True)
     vulnerable_accounted_for = graphene.Int(required=True)
+    unreachable = graphene.Int(
+        required=True, description="Unanswered and not reachable at all (no app, no phone that takes SMS, opted out, "
+                                   "undeliverable): counted at once; vulnerable ones get a welfare visit at once.")
 
 
 def _tally_values(tally) -> dict:
     return dict(total=tally.total, accounted_for=tally.accounted_for, safe=tally.safe, need_help=tally.need_help,
-                unanswered=tally.unanswered, vulnerable=tally.vulnerable, vulnerable_accounted_for=tally.vulnerable_accounted)
+                unanswered=tally.unanswered, vulnerable=tally.vulnerable, vulnerable_accounted_for=tally.vulnerable_accounted,
+                unreachable=tally.unreachable)
 
 
 class AreaSafetyCounts(SafetyTallyFields, graphene.ObjectType):
@@ -340,6 +344,10 @@ class SafetyStatusType(DjangoObjectType):
     need_help_task_id = graphene.ID(description="The life-safety task a NEED_HELP answer created.")
     welfare_task_id = graphene.ID(description="The welfare-check task created because a vulnerable resident stayed silent.")
     safety_check = graphene.Field(lambda: SafetyCheckType, required=True)
+    asked_at = graphene.DateTime(description="When the question reached them (push sent, SMS handed to a carrier, or "
+                                             "delivered): their silence is counted from here. Null until then.")
+    unreachable_reason = graphene.String(description="NO_PHONE, OPTED_OUT or UNDELIVERABLE when nobody could ask them; "
+                                                     "null otherwise.")
 
     class Meta:
         model = SafetyStatus
@@ -348,6 +356,9 @@ class SafetyStatusType(DjangoObjectType):
         connection_class = CountedConnection
         fields = ("id", "resident", "grid", "status", "first_answered_at", "answered_at", "channel", "note",
                   "asked_by_push", "asked_by_sms", "safety_check")
+
+    def resolve_unreachable_reason(self, info):
+        return self.unreachable_reason or None
 
     @classmethod
     def get_queryset(cls, queryset, info):

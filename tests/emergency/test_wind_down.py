@@ -81,7 +81,8 @@ def test_recovery_cancels_what_nobody_holds_and_keeps_people_first(world, gql, e
     assert all(status(t) not in ("CANCELLED", "DONE") for t in emergency["welfare"])  # the silent are still sought
     check = SafetyCheck.objects.get(pk=emergency["check"].pk)
     assert check.status == "CLOSED" and check.final_counts == {
-        "total": 3, "safe": 0, "need_help": 1, "unanswered": 2, "vulnerable": 2, "vulnerable_accounted": 0}
+        "total": 3, "safe": 0, "need_help": 1, "unanswered": 2, "vulnerable": 2, "vulnerable_accounted": 0,
+        "unreachable": 0}
     cancel = Alert.objects.get(msg_type="Cancel")
     assert cancel.headline == "台风预警解除" and cancel.references.msg_type == "Alert"
     summary = gql.data(WIND_DOWNS, {"areaId": gid("Area", world.com_a)}, user=world.admin_a)["windDowns"]["edges"][0]["node"]

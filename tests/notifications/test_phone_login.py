@@ -183,12 +183,14 @@ def test_an_invalid_number_is_a_typed_error_and_nothing_is_sent(db, login, phone
     assert not LoginCode.objects.exists() and locmem.outbox == []
 
 
-def test_an_opted_out_number_gets_the_same_answer_but_no_text(world, login):
+def test_an_opted_out_number_is_told_how_to_opt_back_in_and_nothing_is_sent(world, login):
     from notifications.consent import opt_out
 
     opt_out("+8613900000001")
-    assert login.request("+8613900000001")["errors"] == []
-    assert SmsMessage.objects.get().status == SmsStatus.REFUSED and locmem.outbox == []
+    answer = login.request("+8613900000001")
+    assert answer["sent"] is None and answer["errors"][0]["code"] == "OPTED_OUT"
+    assert "订阅" in answer["errors"][0]["message"] and "START" in answer["errors"][0]["message"]
+    assert not LoginCode.objects.exists() and not SmsMessage.objects.exists() and locmem.outbox == []
 
 
 def test_a_disabled_account_cannot_log_in(world, login):
@@ -210,3 +212,49 @@ def test_a_code_typed_in_full_width_digits_works(world, login, settings):
     assert "10分钟内有效" in [sms.body for sms in locmem.outbox if sms.to == "+8613900000088"][-1]
     code = login.texted_code("+8613900000088").translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     assert login.verify("+8613900000088", code)["token"]
+
+
+# --- SMS pumping (issue 13.9) ------------------------------------------------------------------
+@pytest.mark.parametrize("phone", ["+447911123456", "+2348031234567", "+12025550123"])
+def test_codes_go_only_to_the_allowed_country_codes(db, login, phone):
+    answer = login.request(phone)
+    assert answer["sent"] is None and answer["errors"][0]["code"] == "COUNTRY_NOT_SUPPORTED"
+    assert "+86" in answer["errors"][0]["message"]
+    assert not LoginCode.objects.exists() and not SmsMessage.objects.exists() and locmem.outbox == []
+
+
+def test_the_allowed_country_codes_are_a_setting(db, login, settings):
+    settings.LOGIN_CODE_COUNTRY_CODES = ["86", "852"]
+    assert login.request("+85261234567")["errors"] == []
+    assert login.request("+447911123456")["errors"][0]["code"] == "COUNTRY_NOT_SUPPORTED"
+
+
+def test_a_block_of_neighbouring_numbers_is_limited_per_hour(db, login, settings):
+    """Pumpers walk a range (…0001, …0002, …): numbers that differ only in their last four
+    digits share a limit, whichever address asks."""
+    settings.LOGIN_CODES_PER_PREFIX_PER_HOUR = 3
+    results = [login.request(f"+861390000{i:04d}", address=f"10.0.0.{i}") for i in range(1, 5)]
+    assert [r["errors"] for r in results[:3]] == [[], [], []]
+    assert results[3]["errors"][0]["code"] == "RATE_LIMITED" and LoginCode.objects.count() == 3
+    assert login.request("+8613900010001", address="10.0.1.1")["errors"] == []  # another block
+
+
+def test_the_whole_service_has_an_hourly_budget(db, login, settings):
+    settings.LOGIN_CODES_PER_HOUR = 2
+    results = [login.request(f"+86139{i:04d}0000", address=f"10.1.0.{i}") for i in range(1, 4)]
+    assert [r["errors"] for r in results[:2]] == [[], []]
+    assert results[2]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[2]["errors"][0]["message"]}
+    assert SmsMessage.objects.count() == 2
+
+
+def test_a_refused_request_does_not_spend_the_budget(db, login, settings):
+    settings.LOGIN_CODES_PER_HOUR = 1
+    login.request("+447911123456")  # refused by country: the budget is untouched
+    assert login.request("+8613900000401")["errors"] == []
+
+
+def test_login_codes_go_in_the_login_lane(db, login):
+    from notifications.lanes import Lane
+
+    login.request("+8613900000402")
+    assert SmsMessage.objects.get().lane == Lane.LOGIN

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import delivery
+from notifications import delivery, receipts, routing
 from notifications.consent import is_opted_out, opt_out
+from notifications.lanes import Lane
 from notifications.models import SmsMessage, SmsStatus, SmsStatusEvent
 from notifications.outbox import queue_sms, queue_sms_bulk
 from notifications.tasks import drain_outbox, send_sms, sweep_outbox
@@ -48,23 +49,37 @@ def test_running_the_send_task_twice_sends_once(fake_twilio):
     assert len(fake_twilio.messages) == 1
 
 
-def test_429_is_retried_with_backoff_then_sent(fake_twilio, settings):
-    settings.SMS_RETRY_BASE_SECONDS = 10
+def test_a_429_is_sent_again_after_a_moment_without_losing_an_attempt(fake_twilio, settings):
+    """A 429 is the account's pace, not the message's fault: with no other provider the same
+    claimed message goes again once the window has moved on."""
+    settings.SMS_PROVIDER_THROTTLE_SECONDS = 0.05
+    fake_twilio.script("429")
+    message = queue()
+    send_sms(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (SmsStatus.SENT, 1)
+    assert len(fake_twilio.requests) == 2 and len(fake_twilio.messages) == 1
+
+
+def test_a_429_that_persists_pauses_the_provider_and_the_message_waits(fake_twilio, settings, monkeypatch):
+    monkeypatch.setattr("notifications.handover.THROTTLE_RETRIES", 0)  # it persists: no second try
+    settings.SMS_PROVIDER_THROTTLE_SECONDS = 5
     fake_twilio.script("429")
     message = queue()
     before = timezone.now()
-    send_sms(message.pk)
+    delivery.send_claimed([delivery._claim(message.pk)], routing.providers_for("*"), paced=False)
     message.refresh_from_db()
-    assert message.status == SmsStatus.QUEUED and message.error_code == "20429" and message.attempts == 1
-    assert before + timedelta(seconds=4.9) <= message.next_attempt_at <= timezone.now() + timedelta(seconds=10)
+    assert message.status == SmsStatus.QUEUED and message.error_code == "20429" and message.attempts == 0
+    assert before + timedelta(seconds=4) <= message.next_attempt_at <= timezone.now() + timedelta(seconds=6)
     assert message.reconcile_since is None  # a 429 was certainly not accepted
-    assert fake_twilio.messages == []
+    assert fake_twilio.messages == [] and routing.is_paused("default")
     send_sms(message.pk)  # too early: nothing happens
     assert len(fake_twilio.requests) == 1
+    routing.resume(["default"])
     make_due(message)
     send_sms(message.pk)
     message.refresh_from_db()
-    assert message.status == SmsStatus.SENT and message.attempts == 2 and len(fake_twilio.messages) == 1
+    assert message.status == SmsStatus.SENT and message.attempts == 1 and len(fake_twilio.messages) == 1
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped(settings):
@@ -211,7 +226,7 @@ def test_a_burst_is_paced_at_the_set_rate_across_the_whole_batch(fake_twilio, se
 
 
 def test_every_transition_is_recorded_once(fake_twilio):
-    fake_twilio.script("429")
+    fake_twilio.script("500")
     message = queue()
     send_sms(message.pk)
     make_due(message)
@@ -253,7 +268,7 @@ def test_a_status_callback_before_the_workers_own_write_still_masks_and_records_
 
     def send_then_callback(self, *, to, body, status_callback=None):
         result = original(self, to=to, body=body, status_callback=status_callback)
-        delivery.record_provider_status(sid=result.sid, provider_status="sent",
+        receipts.record_provider_status(sid=result.sid, provider_status="sent",
                                         message_id=int(status_callback.rstrip("/").rsplit("/", 1)[1]))
         return result
 
@@ -270,7 +285,7 @@ def test_a_login_code_never_waits_behind_a_burst(fake_twilio, settings):
     queue_sms_bulk([dict(template="test.alert", context={"text": str(i)}, purpose="alert", idempotency_key=f"b{i}",
                          phone=f"+86139{i:08d}") for i in range(30)])
     code = login_code_to("+8613800009999", "l-urgent")
-    assert code.priority == 0
+    assert code.lane == Lane.LOGIN
     claimed = delivery._claim_batch(5)
     assert claimed[0].pk == code.pk and [m.purpose for m in claimed[1:]] == ["alert"] * 4
     assert [m.idempotency_key for m in claimed[1:]] == ["b0", "b1", "b2", "b3"]  # the rest in written order

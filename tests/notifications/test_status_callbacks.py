@@ -87,3 +87,36 @@ def test_unsigned_callbacks_are_refused(client, sent):
     response = client.post(f"/sms/status/{sent.pk}/", {"MessageSid": sent.provider_sid, "MessageStatus": "failed"})
     assert response.status_code == 403
     assert SmsMessage.objects.get(pk=sent.pk).status == SmsStatus.SENT
+
+
+@pytest.mark.parametrize("code", [30003, 30005, 30006])
+def test_repeated_unreachable_callbacks_mark_the_number_and_stop_texting_it(client, fake_twilio, settings, code):
+    from notifications.unreachable import is_unreachable
+
+    settings.SMS_UNREACHABLE_AFTER_FAILURES = 2
+    for key in ("u1", "u2"):
+        message = queue_sms(template="test.cb", context={"text": key}, purpose="t", idempotency_key=key,
+                            phone="+8613900000002")
+        send_sms(message.pk)
+        message.refresh_from_db()
+        assert not is_unreachable(message.phone)
+        callback(client, message, "undelivered", error_code=code)
+    assert is_unreachable("+8613900000002")
+    refused = queue_sms(template="test.cb", context={"text": "u3"}, purpose="t", idempotency_key="u3",
+                        phone="+8613900000002")
+    assert (refused.status, refused.error_code) == (SmsStatus.REFUSED, "unreachable")
+    login = queue_sms(template="login.code", context={"code": "123456", "minutes": 5}, purpose="login_code",
+                      idempotency_key="u4", phone="+8613900000002", redact=("code",))
+    assert login.status == SmsStatus.QUEUED  # someone asked for it just now
+
+
+def test_a_delivery_clears_earlier_unreachable_reports(client, sent, settings):
+    from notifications.models import SmsUnreachableNumber
+
+    callback(client, sent, "undelivered", error_code=30003)
+    assert SmsUnreachableNumber.objects.get().failures == 1
+    other = queue_sms(template="test.cb", context={"text": "again"}, purpose="t", idempotency_key="k2", phone=sent.phone)
+    send_sms(other.pk)
+    other.refresh_from_db()
+    callback(client, other, "delivered")
+    assert not SmsUnreachableNumber.objects.exists()

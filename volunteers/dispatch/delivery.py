@@ -10,11 +10,13 @@ from graphql_relay import to_global_id
 
 from community.models import Role, RoleAssignment, User
 from notifications.consent import opted_out_phones
+from notifications.lanes import lane_for
 from notifications.models import SmsMessage, SmsStatus
 from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk
 from notifications.services import notify_many, notify_template
+from notifications.unreachable import unreachable_phones
 
-from ..models import ContactChannel, Offer, OfferPool, Task, TaskAssignment
+from ..models import ContactChannel, Offer, OfferPool, Task, TaskAssignment, TaskSource
 from .texts import ENDED_WHY, WITHDRAWN_WHY, distance_text, pick
 from .timeline import publish_offer
 
@@ -38,13 +40,25 @@ def _context(task: Task, offer: Offer, language: str) -> dict[str, object]:
 
 def sms_recipients(offers: list[Offer], users: dict[int, User], channels: dict[int, str]) -> set[int]:
     """User ids to text: volunteers who chose SMS or both, Party members with a phone; never
-    a number that opted out."""
+    a number that opted out or that carriers report dead."""
     wanted = {
         o.user_id for o in offers
         if users[o.user_id].phone and (o.pool == OfferPool.PARTY_MEMBER or channels.get(o.user_id) in SMS_CHANNELS)
     }
-    refused = opted_out_phones(users[uid].phone for uid in wanted)
+    phones = [str(users[uid].phone) for uid in wanted]
+    refused = opted_out_phones(phones) | unreachable_phones(phones)
     return {uid for uid in wanted if str(users[uid].phone) not in refused}
+
+
+def offer_lane(task: Task) -> int:
+    """Life-safety tasks and welfare visits to silent residents go in the life-safety lane."""
+    return lane_for("task_offer", priority=task.priority, welfare_visit=task.source == TaskSource.SAFETY_CHECK)
+
+
+def handed_over(message_ids: list[int | None]) -> set[int]:
+    """Those of the messages a carrier has (or may have): only their people are told more."""
+    ids = [pk for pk in message_ids if pk is not None]
+    return set(SmsMessage.objects.filter(pk__in=ids, status__in=HANDED_OVER).values_list("pk", flat=True)) if ids else set()
 
 
 def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) -> None:
@@ -54,6 +68,7 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
 
     users = User.objects.in_bulk([o.user_id for o in offers])
     texted = sms_recipients(offers, users, channels)
+    lane = offer_lane(task)
     items: list[SmsItem] = []
     for offer in offers:
         user = users[offer.user_id]
@@ -70,6 +85,7 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
             items.append(SmsItem(
                 template="task.offer.sms", context=context, purpose="task_offer", idempotency_key=f"task-offer:{offer.pk}",
                 to_user=user, related=offer, is_drill=task.is_drill, expects_reply=True, reply_until=offer.expires_at,
+                lane=lane,
             ))
     if items:
         _link_sms(offers, items)
@@ -90,11 +106,10 @@ def _link_sms(offers: list[Offer], items: list[SmsItem]) -> None:
 
 
 def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
-    """Push to everyone whose offer was withdrawn; SMS only to those whose offer text was
-    handed to a carrier (one dropped unsent, or refused, needs no "never mind")."""
+    """Push to everyone whose offer was withdrawn; SMS only to those whose offer SMS reached a
+    carrier (one still queued was superseded, or refused: they never heard of the task)."""
     users = User.objects.in_bulk([o.user_id for o in offers])
-    texted = set(SmsMessage.objects.filter(pk__in=[o.sms_message_id for o in offers if o.sms_message_id],
-                                           status__in=HANDED_OVER).values_list("pk", flat=True))
+    texted = handed_over([o.sms_message_id for o in offers])
     items: list[SmsItem] = []
     for offer in offers:
         user = users[offer.user_id]
@@ -118,7 +133,7 @@ def tell_assignment_ended(task: Task, assignment: TaskAssignment, why_key: str) 
     notify_template(user, "task.assignment.ended", context, kind=f"task.assignment.{why_key.lower()}", data=data,
                     related=assignment, is_drill=task.is_drill)
     offer = assignment.offer
-    if offer is not None and offer.sms_message_id:
+    if offer is not None and offer.sms_message_id in handed_over([offer.sms_message_id]):
         queue_sms_bulk([SmsItem(template="task.assignment.ended.sms", context=context, purpose="task_assignment_ended",
                              idempotency_key=f"task-assignment-ended:{assignment.pk}:{why_key}", to_user=user,
                              related=assignment, is_drill=task.is_drill)])

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from community.geo import cells_within
 from community.models import Area, Mode
 from notifications.models import SmsOptOut
+from notifications.unreachable import marked_numbers
 
 from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -93,9 +94,12 @@ def _not_yet_asked(task: Task) -> Q:
 
 
 def reachable_q() -> Q:
-    """The app (APP or BOTH), or SMS to a number that has not opted out."""
+    """The app (APP or BOTH), or SMS to a number that has not opted out and that carriers
+    do not report dead."""
     opted_out = SmsOptOut.objects.filter(phone=OuterRef("user__phone"))
-    by_sms = Q(contact_channel=ContactChannel.SMS) & Q(user__phone__isnull=False) & ~Q(user__phone="") & Q(~Exists(opted_out))
+    dead = marked_numbers().filter(phone=OuterRef("user__phone"))
+    by_sms = (Q(contact_channel=ContactChannel.SMS) & Q(user__phone__isnull=False) & ~Q(user__phone="")
+              & Q(~Exists(opted_out)) & Q(~Exists(dead)))
     return Q(contact_channel__in=[ContactChannel.APP, ContactChannel.BOTH]) | by_sms
 
 

@@ -16,6 +16,7 @@ from django.db.models import F, QuerySet
 from community.models import User
 from core.enqueue import enqueue_on_commit
 from core.errors import ValidationError
+from notifications.outbox import supersede_messages
 
 from ..error_codes import VolunteersErrorCode as Code
 from ..models import Offer, OfferStatus, Task, TaskEventKind, TaskStatus, WithdrawReason
@@ -108,6 +109,9 @@ def withdraw_pending(task: Task, reason: str, now: dt.datetime) -> int:
         offer.status, offer.withdrawn_reason, offer.closed_at = OfferStatus.WITHDRAWN, reason, now
         timeline.publish_offer(offer)
     timeline.record_offers(TaskEventKind.OFFER_WITHDRAWN, locked, at=now, reason=str(reason))
+    # Offer SMS not yet handed over go no more (filled, cancelled, closed); then only those
+    # who were texted are told by SMS.
+    supersede_messages(locked, reason=f"offer withdrawn: {str(reason).lower()}")
     tell_withdrawn(task, locked, reason)
     return len(locked)
 

@@ -22,6 +22,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.enqueue import enqueue_now
+from notifications.outbox import supersede_messages
 
 from ..models import (
     CLOSED_TASK_STATUSES,
@@ -64,6 +65,7 @@ def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None
     for offer in offers:
         offer.status, offer.closed_at = OfferStatus.EXPIRED, now
         timeline.publish_offer(offer)
+    supersede_messages(offers, reason="offer expired")  # an SMS still queued would come too late
     timeline.record_offers(TaskEventKind.EXPIRED, offers, at=now)
     record_answers((o.volunteer_id for o in offers), OfferOutcome.EXPIRED)
     return [o.task_id for o in offers]

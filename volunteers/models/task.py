@@ -228,6 +228,7 @@ class TaskEventKind(models.TextChoices):
     RESIDENT_SAFE = "RESIDENT_SAFE", "居民已报平安"
     HELP_JOINED = "HELP_JOINED", "同户/同址又有人求助"
     RECRUITING_STOPPED = "RECRUITING_STOPPED", "停止招募"
+    UNDELIVERABLE = "UNDELIVERABLE", "派单短信无法送达"
 
 
 class TaskEvent(models.Model):

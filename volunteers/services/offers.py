@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from core.errors import ValidationError
 from notifications.models import SmsMessage
+from notifications.outbox import supersede_messages
 from notifications.replies import Reply
 
 from ..dispatch import timeline
@@ -81,9 +82,10 @@ def respond_to_offer(offer: Offer, *, accept: bool, via: str = AnswerChannel.APP
     everyone else takes one."""
     now = now or timezone.now()
     with transaction.atomic():
-        if not accept:
-            return _decline(offer, via, now)
-        return _accept(offer, via, now, people)
+        answer = _accept(offer, via, now, people) if accept else _decline(offer, via, now)
+        # Answered (in the app, or by SMS): the offer's SMS still queued asks for nothing now.
+        supersede_messages(offer, reason="offer answered")
+        return answer
 
 
 def _close(offer: Offer, to: str, via: str, now: dt.datetime) -> bool:
@@ -188,11 +190,11 @@ _REFUSAL_REPLY: dict[str, str] = {
 
 def handle_offer_reply(prompt: SmsMessage, reply: Reply) -> str | None:
     """The reply router's handler for purpose "task_offer": yes/no to the offer the prompt
-    carried. Runs inside the router's transaction; never raises for a refused answer (the
-    person is told why instead)."""
+    carried (取消, "cancel", is a no). Runs inside the router's transaction; never raises for
+    a refused answer (the person is told why instead)."""
     offer_id = _int(prompt.related_id)
     offer = None if offer_id is None else Offer.objects.select_related("task__area").filter(pk=offer_id).first()
-    if offer is None or reply.intent not in ("yes", "no"):
+    if offer is None or reply.intent not in ("yes", "no", "cancel"):
         logger.warning("SMS reply to task offer prompt %s could not be applied", prompt.pk)
         return None
     context = {"task": offer.task.title, "area": offer.task.area.name}
