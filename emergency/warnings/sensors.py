@@ -123,7 +123,7 @@ def _store(reading: ReadingIn, now: dt.datetime) -> SensorReading | None:
 
 def _evaluate(sensor: Sensor, row: SensorReading, now: dt.datetime) -> Ingested | None:
     """Only the newest reading moves the sensor; a late older one is history."""
-    locked = Sensor.objects.select_for_update().select_related("area", "current_warning").get(pk=sensor.pk)
+    locked = Sensor.objects.select_for_update(of=("self",)).select_related("area", "current_warning").get(pk=sensor.pk)
     if locked.last_reading_at is not None and row.observed_at <= locked.last_reading_at:
         return None
     Sensor.objects.filter(pk=locked.pk).update(last_value=row.value, last_reading_at=row.observed_at)
