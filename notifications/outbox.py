@@ -350,7 +350,7 @@ def supersede_messages(related: Model | Iterable[Model], *, reason: str) -> int:
     token = uuid.uuid4().hex[:32]
     superseded = 0
     for filter_q in _related_filters(related):
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # the caller's transaction: no savepoint round trips
             superseded += _supersede(filter_q, reason=reason, token=token, now=now)
     return superseded
 
