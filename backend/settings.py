@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Realtime events a request causes wait until its response has been sent (REALTIME_PUBLISH_IN_BACKGROUND).
+    "notifications.realtime.PublishAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every HTML page (backend/csp.py); CORS answers before anything
     # else can (django-cors-headers: before WhiteNoise and CommonMiddleware).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +90,26 @@ _publisher: ThreadPoolExecutor | None = None
 _publisher_lock = threading.Lock()
 
 
+_request = threading.local()  # per request: Django runs each request's sync code in a thread of its own
+
+
 def publish_soon(groups: list[str] | str, event: dict[str, Any]) -> None:
     """publish, now or (REALTIME_PUBLISH_IN_BACKGROUND) from this process's one publishing
-    thread, which keeps the order in which the process published."""
+    thread, which keeps the order in which the process published. Inside a request (see
+    PublishAfterResponseMiddleware) the events wait until its response has been sent: an event
+    to a grid's thousands of sockets keeps the server's event loop busy for a while, and the
+    request that caused it answers first."""
     if not settings.REALTIME_PUBLISH_IN_BACKGROUND:
         publish(groups, event)
         return
+    held = getattr(_request, "held", None)
+    if held is not None:
+        held.append((groups, event))
+        return
+    _submit(groups, event)
+
+
+def _submit(groups: list[str] | str, event: dict[str, Any]) -> None:
     global _publisher
     with _publisher_lock:
         if _publisher is None:
@@ -108,3 +124,30 @@ def wait_for_background_publishes(timeout: float = 10.0) -> None:
         publisher = _publisher
     if publisher is not None:
         publisher.submit(lambda: None).result(timeout)
+
+
+def hold_until_response_sent() -> None:
+    """From now until release_held(), this thread's publish_soon events wait (a request)."""
+    release_held()  # anything a request left behind (its response never closed) goes now
+    _request.held = []
+
+
+def release_held(**_signal: object) -> None:
+    """Send what this thread held back (request_finished: the response has been sent)."""
+    held = getattr(_request, "held", None)
+    _request.held = None
+    for groups, event in held or ():
+        _submit(groups, event)
+
+
+class PublishAfterResponseMiddleware:
+    """Holds the request's realtime events until its response has gone out (request_finished,
+    which Django sends when the response is closed, after its last byte)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if settings.REALTIME_PUBLISH_IN_BACKGROUND:
+            hold_until_response_sent()
+        return self.get_response(request)
