@@ -117,10 +117,12 @@ def _on_residents_task(user: User, row: SafetyStatus) -> bool:
 
 
 def answer_rows(*, by: User | None = None, client_key: str = "") -> QuerySet[SafetyStatus]:
-    """Status rows loaded for answering: with their check, resident and grid, and — given the
+    """Status rows loaded for answering: with their check and resident, and — given the
     answerer and a client key — the answer that key already recorded (keyed_answer_id, None if
-    none), so that answering costs no separate look-up for the key."""
-    rows = SafetyStatus.objects.select_related("safety_check", "resident", "grid")
+    none), so that answering costs no separate look-up for the key. (The grid is read only where
+    it is needed — a NEED_HELP task's place, staff answering — and not joined on every answer:
+    compiling the wide query was a large share of an answer's CPU.)"""
+    rows = SafetyStatus.objects.select_related("safety_check", "resident")
     if client_key and by is not None:
         keyed = SafetyAnswer.objects.filter(status_row=OuterRef("pk"), answered_by=by, client_key=client_key)
         rows = rows.annotate(keyed_answer_id=Subquery(keyed.values("pk")[:1]))

@@ -106,9 +106,9 @@ def _status_row(user, safety_check_id: str, resident_id, key: str) -> SafetyStat
     check_pk = decode_id(safety_check_id, "SafetyCheck", "safety_check_id")
     rows = answer_rows(by=user, client_key=key).filter(safety_check_id=check_pk)
     if resident_id:
-        row = rows.filter(resident_id=decode_id(resident_id, "Resident", "resident_id")).first()
+        row = _one(rows.filter(resident_id=decode_id(resident_id, "Resident", "resident_id")))
     else:  # yourself: the surge of residents answering
-        row = rows.filter(resident__user=user).first()
+        row = _one(rows.filter(resident__user=user))
     if row is not None:
         return row
     if not SafetyCheck.objects.filter(pk=check_pk).exists():
@@ -116,3 +116,8 @@ def _status_row(user, safety_check_id: str, resident_id, key: str) -> SafetyStat
     if not resident_id and not Resident.objects.filter(user=user).exists():
         raise field_error("resident_id", "You have no resident profile; say whom you answer for.", Code.NOT_IN_SAFETY_CHECK)
     raise field_error("resident_id", "This person is not part of this safety check.", Code.NOT_IN_SAFETY_CHECK)
+
+
+def _one(rows):
+    """The row, or None: one per (check, resident), and a resident per user, so no ORDER BY."""
+    return next(iter(rows[:1]), None)
