@@ -128,7 +128,7 @@ def test_a_grid_worker_opening_another_grids_url_sees_nothing_of_it(world, open_
     resident(world.grid_b1, "乙网格居民")
     console = open_console()
     page = console.login(world.worker_a1)
-    for screen in ("tasks", "residents", "safety", "reports"):
+    for screen in ("tasks", "residents", "safety", "reports", "modes", "warnings", "facilities", "review"):
         console.go(f"#/{gid('Area', world.grid_b1)}/{screen}")
         expect(page.locator("#no-access")).to_be_visible()
         content = page.content()

@@ -81,6 +81,15 @@ export function render(ctx) {
   function drawSwitch() {
     const target = select(MODES.filter((m) => m !== area.mode).map((m) => [m, t(`mode.${m}`)]), area.mode === 'NORMAL' ? 'EMERGENCY' : 'RECOVERY', { name: 'mode', id: 'target-mode' });
     const drill = h('input', { type: 'checkbox', name: 'isDrill', id: 'is-drill' });
+    // A drill moves from the drill's own mode (NORMAL when none runs here), not the real one.
+    drill.addEventListener('change', () => {
+      const own = area.activeDrill && area.activeDrill.area && area.activeDrill.area.id === areaId ? area.activeDrill.mode : 'NORMAL';
+      const from = drill.checked ? own : area.mode;
+      const keep = target.value;
+      const options = MODES.filter((m) => m !== from);
+      clear(target, options.map((m) => h('option', { value: m, selected: m === keep }, t(`mode.${m}`))));
+      if (!options.includes(keep)) target.value = from === 'NORMAL' ? 'EMERGENCY' : 'NORMAL';
+    });
     const reason = h('input', { name: 'reason', maxlength: 200 });
     const skip = h('input', { type: 'checkbox', name: 'skipRecovery' });
     const previewBox = h('div', { class: 'preview', 'aria-live': 'polite' });
