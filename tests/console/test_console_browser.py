@@ -172,3 +172,8 @@ def test_the_console_fits_a_phone_and_speaks_english_on_request(world, open_cons
     expect(page.locator("#area-badge")).to_contain_text("Normal")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     console.screenshot("phone-english")
+    page.get_by_role("link", name="Shelters").click()
+    expect(page.locator("#facility-list")).to_contain_text("No facilities in this area.")
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("button", name="Set up an authenticator app")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
