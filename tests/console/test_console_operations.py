@@ -67,7 +67,13 @@ def test_a_grid_worker_sets_up_the_authenticator_at_login_and_then_needs_its_cod
     expect(page.locator("#enrol-title")).to_have_text("绑定身份验证器")
     expect(page.locator("#enrol-title")).to_be_focused()
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
-    assert page.locator("#totp-uri").inner_text().startswith("otpauth://totp/")
+    uri = page.locator("#totp-uri").inner_text()
+    assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+    qr = page.get_by_role("img", name="绑定身份验证器的二维码")  # the same URI, to scan
+    expect(qr).to_be_visible()
+    modules = int(qr.get_attribute("data-modules"))
+    assert modules >= 25 and (modules - 17) % 4 == 0  # a QR version big enough for the URI (version 2 and up)
+    console.screenshot("enrol")
     page.fill("input[name=totp-code]", "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
     page.click("#enrol-confirm")
     expect(page.locator(".enrol-form .notice.error")).to_have_text("动态码：动态码不正确或已过期。")

@@ -1,12 +1,13 @@
 // Sign in with username and password. The staff second factor, as the API offers it:
 // OTP_REQUIRED asks for the authenticator's code (or a recovery code); OTP_ENROLMENT_REQUIRED
 // (the deployment requires an app and this account has none) walks through enrolment with the
-// refusal's enrolmentToken: the secret to type into the app, the app's first code, then the
+// refusal's enrolmentToken: a QR code to scan (or the secret to type), the app's first code, then the
 // recovery codes shown once before the console opens.
 
 import { beginTotpEnrolment, confirmTotpEnrolment, login } from '../api.js';
 import { button, clear, field, h } from '../dom.js';
 import { getLang, setLang, t } from '../i18n.js';
+import { qrSvg } from '../qr.js';
 import { notice, showError } from '../widgets.js';
 
 export function renderLogin(app, done) {
@@ -76,7 +77,8 @@ export async function renderEnrolment(container, done, { username = null, enrolm
     h('p', {}, t('enrol.intro')),
     h('ol', { class: 'enrol-steps' },
       h('li', {}, t('enrol.stepApp')),
-      h('li', {}, t('enrol.stepSecret'), ' ', h('code', { id: 'totp-secret', class: 'secret' }, begun.secret.replace(/(.{4})/g, '$1 ').trim()),
+      h('li', {}, t('enrol.stepScan'), h('div', { class: 'qr-box', id: 'totp-qr' }, qrSvg(begun.otpauthUri, { label: t('enrol.qrLabel') })),
+        t('enrol.stepSecret'), ' ', h('code', { id: 'totp-secret', class: 'secret' }, begun.secret.replace(/(.{4})/g, '$1 ').trim()),
         h('br'), h('small', { class: 'hint' }, t('enrol.uriHint'), ' ', h('code', { id: 'totp-uri', class: 'uri' }, begun.otpauthUri))),
       h('li', {}, t('enrol.stepCode'))),
     field(t('enrol.code'), code),
