@@ -1,6 +1,8 @@
 """The console in a real browser for what follows an emergency and what surrounds it: bulk
 close with a dry-run preview, the staff second factor at login, warnings that propose a mode
-switch, shelters with their occupancy, and the after-action report's files."""
+switch, shelters with their occupancy, the after-action report's files, and the daily round
+(a report becomes a task, an overdue inspection is recorded, a Party member's check-in is
+confirmed)."""
 
 from __future__ import annotations
 
@@ -168,3 +170,56 @@ def test_the_after_action_report_offers_its_pdf_and_workbook_by_signed_link(worl
         response = page.request.get(href if href.startswith("http") else f"{console.base_url}{href}")  # no token: the link is the right
         assert response.status == 200 and kind in response.headers["content-type"] and response.body().startswith(magic)
     console.screenshot("review")
+
+
+def test_a_grid_workers_round_a_report_becomes_a_task_and_an_overdue_inspection_is_recorded(world, open_console):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from community.hazards import do_create_hazard_point
+    from community.models import HazardPoint, ResidentReport
+    from community.reports import do_submit_report
+
+    report = do_submit_report(world.resident, kind="hazard", description="3幢门口井盖松动",
+                              location=(world.grid_a1.center_lat, world.grid_a1.center_lng))
+    underpass = do_create_hazard_point(by=world.admin_a, grid=world.grid_a1, location=(world.grid_a1.center_lat, world.grid_a1.center_lng),
+                                       data={"name": "地下通道积水点", "kind": "waterlogging", "severity": 3, "inspection_interval_days": 30})
+    HazardPoint.objects.filter(pk=underpass.pk).update(next_inspection_due=timezone.now() - dt.timedelta(days=3))
+    console = open_console()
+    page = console.login(world.worker_a1, f"#/{gid('Area', world.grid_a1)}/reports")
+    item = page.locator(f"li[data-report-id='{gid('ResidentReport', report)}']")
+    expect(item).to_contain_text("3幢门口井盖松动")
+    item.get_by_role("button", name="转为任务").click()
+    expect(page.locator("#detail-status")).to_be_visible()  # the task board opens on the new task
+    task = Task.objects.get(source="REPORT")
+    assert task.area_id == world.grid_a1.pk and "井盖" in task.title + task.description
+    assert ResidentReport.objects.get(pk=report.pk).status == "converted_to_task"
+
+    page.get_by_role("link", name="风险点").click()
+    overdue = page.locator("section", has_text="逾期").first
+    expect(overdue).to_contain_text("地下通道积水点")
+    overdue.get_by_role("button", name="记录巡查").first.click()
+    page.select_option("form.card select", "ISSUES_FOUND")
+    page.fill("input[name=findings]", "排水口堵塞，已通知物业")
+    page.click("form.card button[type=submit]")
+    expect(page.locator(".notice.ok")).to_have_text("巡查已记录。")
+    underpass.refresh_from_db()
+    inspection = underpass.inspections.get()
+    assert (inspection.result, inspection.findings) == ("issues_found", "排水口堵塞，已通知物业")
+    assert underpass.next_inspection_due > timezone.now()
+
+
+def test_a_community_admin_confirms_a_party_members_check_in(world, open_console):
+    from tests.volunteers.conftest import make_member
+
+    pending = make_member(new_user("党员小李"), world.com_a, status="PENDING")
+    console = open_console()
+    page = console.login(world.admin_a, f"#/{gid('Area', world.com_a)}/party")
+    row = page.locator("tr", has_text="党员小李")
+    expect(row).to_contain_text("第一党支部")
+    row.get_by_role("button", name="确认报到").click()
+    expect(page.locator(".notice.ok")).to_have_text("已确认。")
+    expect(page.locator("tr", has_text="党员小李")).to_have_count(0)
+    pending.refresh_from_db()
+    assert pending.status == "CONFIRMED"
