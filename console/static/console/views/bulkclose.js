@@ -22,7 +22,8 @@ const MAX_CALLS = 20;
  * screen that opened it (a wind-down's "what still runs"); `onDone` runs after a real close.
  */
 export function bulkCloseForm(container, { areaId, areaName, fixed = {}, onDone = () => {}, onBack = null } = {}) {
-  const drill = select([['', t('bulk.drillAny')], ['false', t('bulk.realOnly')], ['true', t('bulk.drillOnly')]], fixed.windDownId ? '' : 'false', { name: 'isDrill' });
+  // Real tasks only by default; a wind-down's or a run's own tasks whatever they are.
+  const drill = select([['', t('bulk.drillAny')], ['false', t('bulk.realOnly')], ['true', t('bulk.drillOnly')]], fixed.windDownId || fixed.planRunId ? '' : 'false', { name: 'isDrill' });
   const source = select([['', t('bulk.sourceAny')], ...SOURCES.map((s) => [s, t(`taskSource.${s}`)])], '', { name: 'source' });
   const priorityBoxes = PRIORITIES.map((p) => h('input', { type: 'checkbox', name: 'priorities', value: p }));
   const reason = h('input', { name: 'reason', maxlength: 200, value: t('bulk.defaultReason') });
@@ -32,6 +33,7 @@ export function bulkCloseForm(container, { areaId, areaName, fixed = {}, onDone 
     h('h3', {}, t('bulk.title')),
     h('p', { class: 'hint' }, t('bulk.intro', { area: areaName })),
     fixed.windDownId ? h('p', { class: 'meta' }, t('bulk.fromWindDown')) : null,
+    fixed.planRunId ? h('p', { class: 'meta' }, t('bulk.fromRun')) : null,
     h('div', { class: 'row' }, field(t('bulk.drill'), drill), field(t('bulk.source'), source), field(t('bulk.reason'), reason)),
     h('fieldset', { class: 'inline-set' }, h('legend', {}, t('bulk.priorities')),
       priorityBoxes.map((box) => h('label', { class: 'inline' }, box, t(`priority.${box.value}`)))),

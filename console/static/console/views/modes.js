@@ -136,7 +136,8 @@ export function render(ctx) {
         h('strong', {}, `${fmtTime(run.createdAt, getLang())} · ${t(`mode.${run.mode}`)}`), run.isDrill ? h('span', { class: 'badge drill' }, t('drill')) : null,
         ` · ${run.plan ? `${run.plan.name} (${t('modes.version', { n: run.planVersion })})` : t('modes.noPlan')} · ${t(`runStatus.${run.status}`)}`,
         h('ol', { class: 'steps' }, run.steps.map((s) => h('li', {}, `${t(`action.${s.action}`)} · ${t(`runStatus.${s.status}`)}`,
-          s.counts && Object.keys(s.counts).length ? h('code', {}, ` ${paramsText(s.counts)}`) : null, s.error ? ` · ${s.error}` : '')))))) : h('p', { class: 'empty' }, t('modes.noRuns')));
+          s.counts && Object.keys(s.counts).length ? h('code', {}, ` ${paramsText(s.counts)}`) : null, s.error ? ` · ${s.error}` : ''))),
+        runCloser(run)))) : h('p', { class: 'empty' }, t('modes.noRuns')));
     } catch (error) { showError(message, error); }
   }
 
@@ -168,6 +169,15 @@ export function render(ctx) {
     draw();
     return h('div', { class: 'plan-mode' }, h('h3', {}, `${t(`mode.${mode}`)} · ${t('modes.versions')}`),
       versions.length > 1 ? h('div', { class: 'row' }, left, right) : null, columns);
+  }
+
+  // The tasks a run created (its descendants' runs and safety checks included), closed in bulk.
+  function runCloser(run) {
+    if (!run.steps.some((step) => step.action === 'CREATE_TASKS' || step.action === 'SAFETY_CHECK')) return null;
+    const box = h('div');
+    return h('div', {}, button(t('modes.closeRunTasks'), () => bulkCloseForm(box, {
+      areaId, areaName: area.name, fixed: { planRunId: run.id }, onDone: () => loadRuns(), onBack: () => clear(box),
+    }), { class: 'link' }), box);
   }
 
   // --- The drill running on this area (or an ancestor) --------------------------------------
