@@ -18,6 +18,7 @@ from tests.console.conftest import elsewhere
 from tests.emergency.cap_documents import cap, post_signed
 from tests.emergency.emergency_support import _emergency_isolation  # noqa: F401
 from tests.resources.conftest import household, shelter
+from tests.shapes import draw_world
 from tests.volunteers.conftest import make_volunteer, new_task, new_user
 from volunteers.models import Task
 from volunteers.services import add_person
@@ -137,8 +138,10 @@ def test_shelters_show_their_occupancy_and_a_community_admin_closes_one(world, o
     shelter(world.com_b, code="b-school", capacity=10, name="乙社区小学")
     wang = household(world.grid_a1, "1幢101", ("王奶奶", {"elderly_living_alone": True}), ("王小明", {}))
     check_in(school, household=wang, by=world.admin_a)
+    draw_world(world)
     console = open_console()
     page = console.login(world.admin_a, f"#/{gid('Area', world.com_a)}/facilities")
+    expect(page.locator("path.grid-boundary")).to_have_count(2)  # the community's two grids on the map
     row = page.locator(f"tr[data-facility-id='{gid('Facility', school)}']")
     expect(row.locator(".occupancy")).to_contain_text("2/4")
     expect(page.locator("#shelter-total")).to_contain_text("开放的避难场所 1 处，共 2/4 人")

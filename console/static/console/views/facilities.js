@@ -8,6 +8,7 @@ import { getLang, t } from '../i18n.js';
 import { createMap, dot, toMap } from '../map.js';
 import { subscribe } from '../ws.js';
 import { confirmStep, notice, showError, showOk } from '../widgets.js';
+import { drawGrids } from './grids.js';
 
 const FIELDS = `id name code kind status address capacity occupancy room wheelchairAccessible elderlyCare statusChangedAt canManage
   area { id name } location { latitude longitude }`;
@@ -97,6 +98,7 @@ export function render(ctx) {
   }
 
   load();
+  drawGrids(map, ctx).catch(() => null);
   map.invalidate();
   const stop = subscribe(ON_FACILITY, { areaId }, {
     next: (payload) => {

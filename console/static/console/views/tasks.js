@@ -6,10 +6,11 @@
 import { gql, mutate } from '../api.js';
 import { button, clear, field, fmtTime, h, nodes, uuid } from '../dom.js';
 import { getLang, t } from '../i18n.js';
-import { createMap, dot, geoJsonLayer, gcj, toMap } from '../map.js';
+import { createMap, dot, toMap } from '../map.js';
 import { subscribe } from '../ws.js';
 import { confirmStep, notice, section, select, showError, showOk } from '../widgets.js';
 import { bulkCloseForm } from './bulkclose.js';
+import { drawGrids } from './grids.js';
 
 const TASK_ROW = `id title status priority headcount filledCount isDrill deadline version canManage createdAt
   address location { latitude longitude } area { id name }`;
@@ -42,16 +43,6 @@ const ON_DUTY = `query ConsoleOnDuty($areaId: ID) {
 }`;
 const OPEN_REPORTS = `query ConsoleMapReports($areaId: ID) {
   reports(areaId: $areaId, first: 100) { edges { node { id kind status description location { latitude longitude } } } }
-}`;
-// Shapes come from the API in the tiles' datum (the server converts), so nothing is shifted here.
-const GRIDS_GEOMETRY = `query ConsoleGrids($datum: Datum, $after: String) {
-  areas(kind: GRID, first: 100, after: $after) {
-    pageInfo { hasNextPage endCursor }
-    edges { node { id name center(datum: $datum) { latitude longitude } boundary(datum: $datum) } }
-  }
-}`;
-const AREA_GEOMETRY = `query ConsoleAreaShape($id: ID!, $datum: Datum) {
-  area(id: $id) { id name center(datum: $datum) { latitude longitude } boundary(datum: $datum) }
 }`;
 const AREA_AT = `query ConsoleAreaAt($location: LocationInput!) {
   areaAt(location: $location) { byBoundary grid { id name } area { id name } }
@@ -171,38 +162,11 @@ export function render(ctx) {
         if (at) { seen.push(at); dot(map.L, at, { color: '#8e44ad', radius: 6, label: `${t(`reportKind.${r.kind}`)}: ${r.description.slice(0, 40)}` }).addTo(reportLayer); }
       });
     }
-    const own = await drawGrids();
+    const own = await drawGrids(map, ctx);
     if (!tasks.size && own && own.center) { map.fit([[own.center.latitude, own.center.longitude]]); return; }
     // An area without a centre: an empty board opens where its people are.
     if (!tasks.size && seen.length) map.fit(seen);
   }
-
-  // The grids of this area (or the grid itself) with their boundaries, and the area's own outline.
-  async function drawGrids() {
-    const datum = gcj ? 'GCJ02' : 'WGS84';
-    const inside = new Set(ctx.state.areas.filter((a) => a.id === areaId || a.ancestors.some((x) => x.id === areaId)).map((a) => a.id));
-    const gridLayer = map.layer('grids', t('layer.grids'));
-    const grids = [];
-    let after = null;
-    for (let page = 0; page < 10; page += 1) {
-      const data = await gql(GRIDS_GEOMETRY, { datum, after });
-      grids.push(...nodes(data.areas).filter((a) => inside.has(a.id)));
-      if (!data.areas.pageInfo.hasNextPage) break;
-      after = data.areas.pageInfo.endCursor;
-    }
-    grids.filter((a) => a.boundary).forEach((a) => {
-      geoJsonLayer(map.L, asJson(a.boundary), { color: '#34495e', weight: 2, fillOpacity: 0.05, className: 'grid-boundary' })
-        .bindTooltip(a.name, { sticky: true }).addTo(gridLayer);
-    });
-    const own = area.kind === 'GRID' ? grids.find((a) => a.id === areaId) : (await gql(AREA_GEOMETRY, { id: areaId, datum })).area;
-    if (own && own.boundary && area.kind !== 'GRID') {
-      geoJsonLayer(map.L, asJson(own.boundary), { color: '#c0392b', weight: 3, fill: false, dashArray: '6 4', interactive: false }).addTo(gridLayer);
-    }
-    gridLayer.eachLayer((layer) => layer.bringToBack && layer.bringToBack());
-    return own;
-  }
-
-  function asJson(value) { return typeof value === 'string' ? JSON.parse(value) : value; }
 
   // Which grid a pin is in, by the API's boundaries (areaAt): the create form preselects it.
   async function whereIs(point) {
