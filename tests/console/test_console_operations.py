@@ -226,3 +226,30 @@ def test_a_community_admin_confirms_a_party_members_check_in(world, open_console
     expect(page.locator("tr", has_text="党员小李")).to_have_count(0)
     pending.refresh_from_db()
     assert pending.status == "CONFIRMED"
+
+
+def test_a_community_admin_issues_an_alert_after_reading_its_cap_document_then_lifts_it(world, open_console):
+    from emergency.models import Alert
+
+    console = open_console()
+    page = console.login(world.admin_a, f"#/{gid('Area', world.com_a)}/alerts")
+    page.click("#issue-alert")
+    page.fill("input[name=event]", "暴雨")
+    page.fill("input[name=headline]", "甲社区暴雨红色预警")
+    page.fill("textarea[name=description]", "今晚有特大暴雨。")
+    page.fill("textarea[name=instruction]", "低洼住户请转移到甲社区小学。")
+    page.click("form.card button[type=submit]")
+    cap_document = page.locator("form.card pre.cap")
+    expect(cap_document).to_contain_text("<headline>甲社区暴雨红色预警</headline>")
+    expect(cap_document).to_contain_text("<status>Actual</status>")
+    assert not Alert.objects.exists()  # the preview sent nothing
+    page.click("form.card .confirm button.danger")
+    expect(page.locator(".notice.ok")).to_have_text("预警已发布。")
+    alert = Alert.objects.get()
+    assert (alert.area_id, alert.headline, alert.is_drill) == (world.com_a.pk, "甲社区暴雨红色预警", False)
+
+    issued = page.locator("section", has_text="甲社区暴雨红色预警")
+    issued.get_by_role("button", name="解除").click()
+    issued.locator(".confirm button.danger").click()
+    expect(page.locator(".notice.ok")).to_have_text("预警已解除。")
+    assert Alert.objects.filter(msg_type="Cancel").count() == 1
