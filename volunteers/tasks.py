@@ -3,13 +3,17 @@ database and are safe to run twice or concurrently."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
+from celery import Task as CeleryTask
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
 from .dispatch import offer_next_wave
+from .dispatch.sweep import EXPIRE_OFFERS
+from .dispatch.sweep import expire_task_offers as expire_offers_of
 from .dispatch.sweep import sweep_dispatch as sweep
 from .models import Volunteer
 from .services.activities import close_forgotten_checkouts
@@ -47,6 +51,18 @@ def run_dispatch(task_id: int) -> str:
     to run twice or concurrently (the task row is locked, offers are unique per person)."""
 
     return offer_next_wave(task_id).outcome
+
+
+@shared_task(name=EXPIRE_OFFERS, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def expire_task_offers(self: CeleryTask, task_id: int, deadline: str) -> int:
+    """At an offer wave's deadline: expire the task's offers still pending past it (see
+    volunteers/dispatch/sweep.py: idempotent, the sweep is the backstop). A message that
+    arrives early (a timer a few milliseconds ahead) waits out the rest."""
+    due = dt.datetime.fromisoformat(deadline)
+    early = (due - timezone.now()).total_seconds()
+    if early > 0 and not self.request.is_eager:
+        raise self.retry(countdown=early, max_retries=3)
+    return expire_offers_of(task_id)
 
 
 @shared_task(name="volunteers.tasks.sweep_dispatch", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information

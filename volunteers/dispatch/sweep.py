@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from core.enqueue import enqueue_now
+from core.enqueue import enqueue_later, enqueue_now, enqueue_on_commit
 from notifications.outbox import supersede_messages
 
 from ..models import (
@@ -38,6 +38,9 @@ from ..models import (
 from . import timeline
 from .record import record_answers
 from .state import RUN_DISPATCH, lock_task, withdraw_pending
+
+# The Celery task that expires one task's offers at their deadline (volunteers/tasks.py).
+EXPIRE_OFFERS = "volunteers.tasks.expire_task_offers"
 
 logger = logging.getLogger(__name__)
 MAX_EXPIRY_BATCHES = 20
@@ -69,6 +72,35 @@ def expire_offers(queryset: QuerySet[Offer], now: dt.datetime, batch: int | None
     timeline.record_offers(TaskEventKind.EXPIRED, offers, at=now)
     record_answers((o.volunteer_id for o in offers), OfferOutcome.EXPIRED)
     return [o.task_id for o in offers]
+
+
+def schedule_expiry(task_id: int, deadline: dt.datetime) -> None:
+    """After commit, ask a worker to expire the task's offers at `deadline` (a countdown
+    message), so an unanswered offer expires on time rather than at the next sweep. A lost
+    message or a killed worker only makes it late: the sweep still expires it."""
+
+    def send() -> None:
+        countdown = max(0.0, (deadline - timezone.now()).total_seconds())
+        enqueue_later(EXPIRE_OFFERS, task_id, deadline.isoformat(), countdown=countdown)
+
+    transaction.on_commit(send)
+
+
+def expire_task_offers(task_id: int, now: dt.datetime | None = None) -> int:
+    """Expire the task's offers whose deadline has passed (the countdown message's work).
+    Idempotent: only offers still PENDING and past their deadline move (the conditional
+    UPDATE of expire_offers), so a redelivered message, the sweep or an answer that got there
+    first leave nothing to do. When some expired, the next wave is asked for now (with the
+    sweep's lease, so the sweep does not ask again) instead of at the next sweep."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        touched = expire_offers(Offer.objects.filter(task_id=task_id), now)
+        if touched:
+            lease = now + dt.timedelta(seconds=settings.DISPATCH_RETRY_AFTER_SECONDS)
+            if Task.objects.filter(pk=task_id, auto_dispatch=True, status__in=DISPATCHABLE_STATUSES).update(
+                    dispatch_due_at=lease):
+                enqueue_on_commit(RUN_DISPATCH, task_id)
+    return len(touched)
 
 
 def claim_due_tasks(now: dt.datetime, batch: int) -> list[int]:
@@ -125,4 +157,5 @@ def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> 
     return SweepReport(expired=expired, dispatched=claimed, tidied=tidied)
 
 
-__all__ = ["SweepReport", "claim_due_tasks", "expire_offers", "sweep_dispatch", "withdraw_stray_offers"]
+__all__ = ["EXPIRE_OFFERS", "SweepReport", "claim_due_tasks", "expire_offers", "expire_task_offers", "schedule_expiry",
+           "sweep_dispatch", "withdraw_stray_offers"]

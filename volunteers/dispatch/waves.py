@@ -50,7 +50,7 @@ from .delivery import alert_unstaffed, deliver_offers
 from .parameters import DispatchParameters, dispatch_parameters
 from .ranking import Candidate, choose
 from .state import locked_tasks, move_task, pending_offers
-from .sweep import expire_offers
+from .sweep import expire_offers, schedule_expiry
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,8 @@ def make_offers(task: Task, chosen: list[Candidate], params: DispatchParameters,
         for offer in offers:
             offer.pk = offer.id = by_user[offer.user_id]
     timeline.record_offers(TaskEventKind.OFFERED, offers, at=now, actor=offered_by, expiresAt=expires.isoformat())
+    if offers:
+        schedule_expiry(task.pk, expires)  # on time; the sweep is the backstop
     deliver_offers(task, offers, {c.user_id: c.channel for c in chosen})
     return offers
 
