@@ -643,6 +643,9 @@ DISPATCH_MAX_HEADCOUNT = env.int("DISPATCH_MAX_HEADCOUNT", default=100)
 # never finished (lost message, dead worker): a delay, never a stall.
 DISPATCH_RETRY_AFTER_SECONDS = env.int("DISPATCH_RETRY_AFTER_SECONDS", default=30)
 DISPATCH_SWEEP_BATCH = env.int("DISPATCH_SWEEP_BATCH", default=500)
+# Each sweep re-sends the countdown message of deadlines due within this many seconds (a
+# killed worker loses the ones it held); a little more than the sweep's 15-s period.
+DISPATCH_EXPIRY_RESEND_SECONDS = env.float("DISPATCH_EXPIRY_RESEND_SECONDS", default=20.0)
 # An UNSTAFFED task is searched again quietly every DISPATCH_UNSTAFFED_RETRY_SECONDS (people
 # come on duty, move, get approved) until its deadline or for DISPATCH_UNSTAFFED_RETRY_HOURS;
 # staff were alerted once when it became unstaffed. 0 turns the retries off.

@@ -7,7 +7,14 @@ task and never stalls it.
 2. tasks whose wave has thus run out, or whose dispatch_due_at passed (a worker never
    finished), are claimed (dispatch_due_at moved on by a conditional UPDATE, so two sweeps
    never hand out one task twice) and handed to workers: offer_next_wave;
-3. pending offers left on tasks that are full or closed are withdrawn.
+3. pending offers left on tasks that are full or closed are withdrawn;
+4. deadlines falling before the next sweep get their countdown message again
+   (resend_expiries): a worker killed while holding countdown messages (Celery holds them
+   until they are due, unacknowledged) would otherwise leave them to be redelivered only
+   after the broker's visibility timeout. Duplicates are harmless: the expiry is idempotent.
+
+Offers normally expire at their deadline by that countdown message (schedule_expiry, sent
+when a wave commits); the sweep is the backstop.
 """
 
 from __future__ import annotations
@@ -86,6 +93,21 @@ def schedule_expiry(task_id: int, deadline: dt.datetime) -> None:
     transaction.on_commit(send)
 
 
+def resend_expiries(now: dt.datetime, horizon_s: float, batch: int) -> int:
+    """Send the countdown message again for each (task, deadline) of pending offers due
+    within `horizon_s` (after the sweep's own expiries, nothing pending is past due)."""
+    due = (
+        Offer.objects.filter(status=OfferStatus.PENDING, expires_at__gt=now,
+                             expires_at__lte=now + dt.timedelta(seconds=horizon_s))
+        .values_list("task_id", "expires_at").distinct().order_by("expires_at", "task_id")[:batch]
+    )
+    sent = 0
+    for task_id, deadline in due:
+        sent += enqueue_later(EXPIRE_OFFERS, task_id, deadline.isoformat(),
+                              countdown=max(0.0, (deadline - timezone.now()).total_seconds()))
+    return sent
+
+
 def expire_task_offers(task_id: int, now: dt.datetime | None = None) -> int:
     """Expire the task's offers whose deadline has passed (the countdown message's work).
     Idempotent: only offers still PENDING and past their deadline move (the conditional
@@ -151,11 +173,12 @@ def sweep_dispatch(now: dt.datetime | None = None, batch: int | None = None) -> 
     claimed = claim_due_tasks(now, batch)
     for task_id in claimed:
         enqueue_now(RUN_DISPATCH, task_id)
+    resend_expiries(now, settings.DISPATCH_EXPIRY_RESEND_SECONDS, batch)
     if expired or claimed or tidied:
         logger.info("dispatch sweep: %d offers expired, %d tasks handed to workers, %d stray offers withdrawn",
                     expired, len(claimed), tidied)
     return SweepReport(expired=expired, dispatched=claimed, tidied=tidied)
 
 
-__all__ = ["EXPIRE_OFFERS", "SweepReport", "claim_due_tasks", "expire_offers", "expire_task_offers", "schedule_expiry",
-           "sweep_dispatch", "withdraw_stray_offers"]
+__all__ = ["EXPIRE_OFFERS", "SweepReport", "claim_due_tasks", "expire_offers", "expire_task_offers", "resend_expiries",
+           "schedule_expiry", "sweep_dispatch", "withdraw_stray_offers"]

@@ -95,3 +95,20 @@ def test_a_lost_expiry_message_leaves_it_to_the_sweep(world, committed, clock, m
         assert sweep_dispatch.delay().get()["expired"] == 2
     assert {o.status for o in wave(task)} == {OfferStatus.EXPIRED} and len(wave(task, 2)) == 2
     assert TaskEvent.objects.filter(task=task, kind="EXPIRED").count() == 2
+
+
+def test_the_sweep_resends_the_message_of_a_deadline_before_the_next_sweep(world, committed, clock, sent):
+    """A killed worker held the countdown message: the sweep before the deadline sends it again."""
+    for i in range(1, 5):
+        helper(world.grid_a1, 100 * i)
+    task = urgent(world, committed)
+    deadline = wave(task)[0].expires_at.isoformat()
+    clock.advance(560)  # 40 s left: beyond the horizon
+    with committed():
+        sweep_dispatch.delay()
+    assert [m for m in sent if m[0] == EXPIRE_OFFERS and m[2] < 590] == []
+    clock.advance(30)  # 10 s left: within it
+    with committed():
+        sweep_dispatch.delay()
+    resent = [m for m in sent if m[0] == EXPIRE_OFFERS and m[2] < 590]
+    assert [(args, round(countdown)) for _, args, countdown in resent] == [((task.pk, deadline), 10)]
