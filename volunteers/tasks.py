@@ -8,8 +8,11 @@ import logging
 
 from celery import Task as CeleryTask
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db.models import Q
 from django.utils import timezone
+
+from core.enqueue import enqueue_now
 
 from .dispatch import offer_next_wave
 from .dispatch.sweep import EXPIRE_OFFERS
@@ -72,3 +75,11 @@ def sweep_dispatch() -> dict[str, int]:
 
     report = sweep()
     return {"expired": report.expired, "dispatched": len(report.dispatched), "tidied": report.tidied}
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator]  # celery ships no type information
+def _sweep_when_a_worker_starts(**_: object) -> None:
+    """A worker (re)started — perhaps replacing one that was killed holding countdown
+    messages: sweep now (expire what is overdue, re-send the near deadlines) rather than at
+    the next beat."""
+    enqueue_now(sweep_dispatch)
