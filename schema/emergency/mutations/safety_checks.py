@@ -10,7 +10,12 @@ from core.errors import CoreErrorCode, field_error
 from emergency.error_codes import EmergencyErrorCode as Code
 from emergency.models import SafetyCheck, SafetyStatus
 from emergency.safety import close_safety_check, start_safety_check
-from emergency.safety_answers import answer_rows, answer_safety_check, answering_channel
+from emergency.safety_answers import (
+    answer_rows,
+    answer_safety_check,
+    answering_channel,
+    own_answer_row,
+)
 
 from ...core.errors import CommonErrorCode, PermissionDenied
 from ...core.lookup import get_node_or_error
@@ -104,11 +109,11 @@ class AnswerSafetyCheck(BaseMutation):
 def _status_row(user, safety_check_id: str, resident_id, key: str) -> SafetyStatus:
     """The row answered, with its check (one query in the common case: yourself, with a key)."""
     check_pk = decode_id(safety_check_id, "SafetyCheck", "safety_check_id")
-    rows = answer_rows(by=user, client_key=key).filter(safety_check_id=check_pk)
     if resident_id:
+        rows = answer_rows(by=user, client_key=key).filter(safety_check_id=check_pk)
         row = _one(rows.filter(resident_id=decode_id(resident_id, "Resident", "resident_id")))
-    else:  # yourself: the surge of residents answering
-        row = _one(rows.filter(resident__user=user))
+    else:  # yourself: the surge of residents answering (one prepared statement, not compiled per call)
+        row = own_answer_row(user, check_pk, key)
     if row is not None:
         return row
     if not SafetyCheck.objects.filter(pk=check_pk).exists():
