@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="ASGI server processes")
     parser.add_argument("--concurrency", type=int, default=64, help="concurrent HTTP clients")
     parser.add_argument("--replays", type=float, default=0.02, help="share of answers retried with the same key")
+    parser.add_argument("--row-loads", type=int, default=3000,
+                        help="in-process: load this many answerers' rows by the ORM query and by the prepared one (CPU per load)")
     args = parser.parse_args()
     database_url, redis_url = require_services()
     raise_open_files(args.concurrency * 4 + 1000)
@@ -160,11 +162,47 @@ def main() -> None:
         base_lat, base_answers, base_seconds = asyncio.run(fire(f"{base}/livez", [(None, {})] * baseline_n, args.concurrency))
         lat, answers, seconds = asyncio.run(fire(f"{base}/graphql/", requests, args.concurrency))
         recorded, duplicates = count_recorded(data["check_pk"])
+        if args.row_loads:
+            row_loads(data["check_pk"], args.row_loads)
         report(args, len(requests), lat, answers, seconds, base_lat, base_answers, base_seconds, recorded, duplicates)
     finally:
         stop(worker)
         stop(server)
         drop_database(admin, scratch)
+
+
+def row_loads(check_pk: int, n: int) -> None:
+    """CPU per load of an answerer's own status row (with its check, resident and the key's
+    earlier answer): the ORM query answerSafetyCheck built on every call until issue 19's second
+    round (baseline) against the prepared statement it uses now, alternating in rounds of 250
+    so the machine's load hits both alike. Both must load the same rows."""
+    from community.models import User
+    from emergency.safety_answers import answer_rows, own_answer_row
+
+    users = list(User.objects.filter(username__startswith="r").order_by("pk")[:n])
+
+    def orm(user):
+        rows = answer_rows(by=user, client_key="k").filter(safety_check_id=check_pk).filter(resident__user=user)
+        return next(iter(rows[:1]), None)
+
+    def prepared(user):
+        return own_answer_row(user, check_pk, "k")
+
+    spent = {"orm": 0.0, "prepared": 0.0}
+    wall = {"orm": 0.0, "prepared": 0.0}
+    for start in range(0, len(users), 250):
+        chunk = users[start:start + 250]
+        for name, load in (("orm", orm), ("prepared", prepared)):
+            cpu, clock = time.process_time(), time.perf_counter()
+            loaded = [load(u) for u in chunk]
+            spent[name] += time.process_time() - cpu
+            wall[name] += time.perf_counter() - clock
+            assert all(row is not None and row.resident.user_id == u.pk for row, u in zip(loaded, chunk, strict=True))
+    k = len(users)
+    print(f"\nloading the answerer's row, {k} loads each (in-process, PostgreSQL; CPU of this process, wall in brackets):")
+    print(f"  ORM query (baseline)   {spent['orm'] / k * 1000:6.3f} ms CPU   ({wall['orm'] / k * 1000:.3f} ms wall)")
+    print(f"  prepared statement     {spent['prepared'] / k * 1000:6.3f} ms CPU   ({wall['prepared'] / k * 1000:.3f} ms wall)")
+    print(f"  ratio                  {spent['prepared'] / spent['orm']:6.2f} of the ORM's CPU", flush=True)
 
 
 def count_recorded(check_pk: int) -> tuple[int, int]:

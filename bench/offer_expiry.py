@@ -264,9 +264,9 @@ def main() -> None:
         sys.exit("set DATABASE_URL (PostgreSQL, a scratch database) and REDIS_URL (a scratch Redis db)")
     setup_django(migrate=True)
     register_naive_task()
-    from backend.celery import app
-
     import redis
+
+    from backend.celery import app
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # the scratch broker: no message of an earlier run
     cleanup()
