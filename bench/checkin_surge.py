@@ -139,6 +139,9 @@ def main() -> None:
     parser.add_argument("--replays", type=float, default=0.02, help="share of answers retried with the same key")
     parser.add_argument("--row-loads", type=int, default=3000,
                         help="in-process: load this many answerers' rows by the ORM query and by the prepared one (CPU per load)")
+    parser.add_argument("--in-process", type=int, default=1000,
+                        help="in-process: this many more answers through Django's test client, half loading the row "
+                             "by the ORM query, half by the prepared statement (CPU per answer)")
     args = parser.parse_args()
     database_url, redis_url = require_services()
     raise_open_files(args.concurrency * 4 + 1000)
@@ -164,6 +167,8 @@ def main() -> None:
         recorded, duplicates = count_recorded(data["check_pk"])
         if args.row_loads:
             row_loads(data["check_pk"], args.row_loads)
+        if args.in_process:
+            in_process_answers(data, args.in_process)
         report(args, len(requests), lat, answers, seconds, base_lat, base_answers, base_seconds, recorded, duplicates)
     finally:
         stop(worker)
@@ -203,6 +208,50 @@ def row_loads(check_pk: int, n: int) -> None:
     print(f"  ORM query (baseline)   {spent['orm'] / k * 1000:6.3f} ms CPU   ({wall['orm'] / k * 1000:.3f} ms wall)")
     print(f"  prepared statement     {spent['prepared'] / k * 1000:6.3f} ms CPU   ({wall['prepared'] / k * 1000:.3f} ms wall)")
     print(f"  ratio                  {spent['prepared'] / spent['orm']:6.2f} of the ORM's CPU", flush=True)
+
+
+def in_process_answers(data: dict, n: int) -> None:
+    """CPU per answerSafetyCheck request handled in this process (Django's test client: the
+    whole middleware, GraphQL and service path, no HTTP server), rounds of 100 alternating the
+    answerer's row loaded by the ORM query (baseline) and by the prepared statement. Residents
+    already answered over HTTP: each of these is a changed mind with a new key (a full answer)."""
+    import json
+
+    from django.test import Client
+
+    from emergency.safety_answers import answer_rows
+    from schema.emergency.mutations import safety_checks
+
+    prepared = safety_checks.own_answer_row
+
+    def orm(user, check_pk, key):
+        rows = answer_rows(by=user, client_key=key).filter(safety_check_id=check_pk).filter(resident__user=user)
+        return next(iter(rows[:1]), None)
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    spent = {"orm": 0.0, "prepared": 0.0}
+    done = {"orm": 0, "prepared": 0}
+    tokens = data["tokens"][:n]
+    try:
+        for start in range(0, len(tokens), 100):
+            name = "orm" if (start // 100) % 2 == 0 else "prepared"
+            safety_checks.own_answer_row = orm if name == "orm" else prepared
+            cpu = time.process_time()
+            for i, token in enumerate(tokens[start:start + 100], start=start):
+                body = {"query": ANSWER, "variables": {"safetyCheckId": data["check_id"], "status": "SAFE",
+                                                       "key": f"in-process-{i}"}}
+                response = client.post("/graphql/", json.dumps(body), content_type="application/json",
+                                       HTTP_AUTHORIZATION=f"Bearer {token}")
+                assert response.status_code == 200 and response.json()["data"]["answerSafetyCheck"]["errors"] == [], \
+                    response.content[:300]
+            spent[name] += time.process_time() - cpu
+            done[name] += len(tokens[start:start + 100])
+    finally:
+        safety_checks.own_answer_row = prepared
+    orm_ms, prepared_ms = spent["orm"] / done["orm"] * 1000, spent["prepared"] / done["prepared"] * 1000
+    print(f"\nanswers handled in-process (test client, PostgreSQL), {done['orm']} + {done['prepared']}, CPU per answer:")
+    print(f"  row by the ORM query (baseline)   {orm_ms:6.2f} ms")
+    print(f"  row by the prepared statement     {prepared_ms:6.2f} ms   ({prepared_ms / orm_ms:.2f} of the baseline)", flush=True)
 
 
 def count_recorded(check_pk: int) -> tuple[int, int]:
