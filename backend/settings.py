@@ -262,6 +262,10 @@ GRAPHQL_JWT = {
     "JWT_ALLOW_ARGUMENT": False,
     "JWT_HIDE_TOKEN_FIELDS": False,
 }
+# A login or refresh whose answer was lost (a mobile network) may be sent again this long
+# after it succeeded and gets the same tokens back (refreshToken: the same new pair instead of
+# the theft response; verifyLoginCode with the same idempotencyKey).
+TOKEN_RETRY_GRACE_SECONDS = env.int("TOKEN_RETRY_GRACE_SECONDS", default=60)
 
 # --- GraphQL ----------------------------------------------------------------------------------
 GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type

@@ -258,3 +258,39 @@ def test_login_codes_go_in_the_login_lane(db, login):
 
     login.request("+8613900000402")
     assert SmsMessage.objects.get().lane == Lane.LOGIN
+
+
+def test_a_verification_retried_with_its_idempotency_key_gets_the_same_tokens(world, login, gql):
+    """The answer to verifyLoginCode was lost: sent again with the same key it returns the same
+    tokens (the code itself is used up); without the key, or with another code, it is not."""
+    phone = "+8613900000001"
+    login.request(phone)
+    code = login.texted_code(phone)
+    variables = {"phone": phone, "code": code, "idempotencyKey": "5f0c6a1e-0000-4000-8000-000000000001"}
+    status, first = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    first = first["data"]["verifyLoginCode"]
+    assert first["errors"] == [] and first["token"]
+    status, again = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    assert again["data"]["verifyLoginCode"] == first
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {first['token']}"})
+    assert body["data"]["me"]["phone"] == phone
+    # Without the key, or with a different code, the used code is expired as before.
+    for changed in ({"idempotencyKey": None}, {"code": "000000" if code != "000000" else "111111"}):
+        status, body = gql(VERIFY, variables | changed, REMOTE_ADDR="10.0.0.1")
+        assert body["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"
+    # Once the refresh token it returned has been used, the retry no longer answers with it.
+    assert gql.data("mutation($r: String!) { refreshToken(refreshToken: $r) { token } }", {"r": first["refreshToken"]})
+    status, body = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    assert body["data"]["verifyLoginCode"]["token"] is None
+    assert body["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"
+
+
+def test_a_verification_retried_after_the_grace_window_is_expired(world, login, gql, settings):
+    settings.TOKEN_RETRY_GRACE_SECONDS = 0
+    phone = "+8613900000001"
+    login.request(phone)
+    variables = {"phone": phone, "code": login.texted_code(phone), "idempotencyKey": "k-1"}
+    status, first = gql(VERIFY, variables)
+    assert first["data"]["verifyLoginCode"]["token"]
+    status, again = gql(VERIFY, variables)
+    assert again["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"
