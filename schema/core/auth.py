@@ -10,18 +10,27 @@ from django.conf import settings
 from django.utils import timezone
 from graphql_jwt.exceptions import JSONWebTokenError
 from graphql_jwt.refresh_token.utils import get_refresh_token_model
+from graphql_jwt.settings import jwt_settings
 from graphql_jwt.shortcuts import create_refresh_token, get_token
-from graphql_jwt.utils import get_payload, get_user_by_payload
+from graphql_jwt.utils import get_payload
 
 from community.models import IdempotencyRecord
 
 
+class AccountDisabled(JSONWebTokenError):
+    """A good token of an account that was closed or disabled since."""
+
+
 def user_from_token(token: str):
-    """The active user the access token names; raises JSONWebTokenError (or Expired)."""
+    """The active user the access token names; raises JSONWebTokenError (or Expired, or
+    AccountDisabled)."""
     payload = get_payload(token)
-    user = get_user_by_payload(payload)
+    username = jwt_settings.JWT_PAYLOAD_GET_USERNAME_HANDLER(payload)
+    if not username:
+        raise JSONWebTokenError("Invalid payload")
+    user = jwt_settings.JWT_GET_USER_BY_NATURAL_KEY_HANDLER(username)
     if user is None or not user.is_active:
-        raise JSONWebTokenError("User is disabled or no longer exists.")
+        raise AccountDisabled("User is disabled or no longer exists.")
     return user
 
 
