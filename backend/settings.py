@@ -427,6 +427,9 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.transports.console.C
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_AUTH_TOKEN_SECONDARY = env.str("TWILIO_AUTH_TOKEN_SECONDARY", default="")  # during rotation
+# Webhooks signed with HMAC-SHA256 (X-Twilio-Webhooks-Signature-Settings) use a SharedKey secret.
+TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY", default="")
+TWILIO_WEBHOOK_SHARED_KEY_SECONDARY = env.str("TWILIO_WEBHOOK_SHARED_KEY_SECONDARY", default="")  # during rotation
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: the real api.twilio.com

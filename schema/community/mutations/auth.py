@@ -38,7 +38,9 @@ def _throttle_password_login(info, username: str, device: KnownDevice | None) ->
 
 
 def second_factor_refusal(user, exc: SecondFactorError) -> UserFacingError:
-    extensions = {"enrolmentToken": enrolment_token(user)} if exc.code == CommunityErrorCode.OTP_ENROLMENT_REQUIRED else {}
+    extensions: dict = {"enrolmentToken": enrolment_token(user)} if exc.code == CommunityErrorCode.OTP_ENROLMENT_REQUIRED else {}
+    if exc.retry_after is not None:
+        extensions["retryAfter"] = exc.retry_after
     return UserFacingError(exc.message, exc.code.upper(), **extensions)
 
 
