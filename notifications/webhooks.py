@@ -18,7 +18,13 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    QueryDict,
+)
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -42,7 +48,7 @@ def public_url(request: HttpRequest) -> str:
     return f"{base}{request.get_full_path()}" if base else request.build_absolute_uri()
 
 
-def twilio_signature_is_valid(request: HttpRequest, form) -> bool:
+def twilio_signature_is_valid(request: HttpRequest, form: QueryDict) -> bool:
     """X-Twilio-Signature checked by the twilio library's RequestValidator: HMAC-SHA1 with the
     Auth Token (the default), or the algorithm X-Twilio-Webhooks-Signature-Settings names
     (HMAC_SHA256) with the webhook SharedKey secret (TWILIO_WEBHOOK_SHARED_KEY) or the Auth
