@@ -9,6 +9,7 @@ import graphene
 from .community.mutations import CommunityMutations
 from .community.queries import CommunityQueries
 from .community.subscriptions import CommunitySubscriptions
+from .core.conventions import apply_conventions
 from .core.types import Node
 from .emergency.mutations import EmergencyMutations
 from .emergency.queries import EmergencyQueries
@@ -41,3 +42,4 @@ class Subscription(CommunitySubscriptions, EmergencySubscriptions, Notifications
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+apply_conventions(schema.graphql_schema)  # UTC times, null for absent text (schema.core.conventions)

@@ -73,13 +73,15 @@ def _one(field: str | None, err: ValidationError, parent: ValidationError) -> di
     code = err.code or getattr(parent, "code", None) or CommonErrorCode.INVALID
     if code not in ALL_CODES:
         code = CommonErrorCode.INVALID
-    retry_after = (err.params or {}).get("retry_after") if isinstance(err.params, dict) else None
-    return {
+    one = {
         "field": None if field in (None, "__all__") else _camel(field),
         "message": str(message),
         "code": str(code),
-        "retry_after": int(retry_after) if isinstance(retry_after, int | float) else None,
     }
+    retry_after = err.params.get("retry_after") if isinstance(err.params, dict) else None
+    if isinstance(retry_after, int | float):
+        one["retry_after"] = int(retry_after)  # RATE_LIMITED: `retryAfter` (null otherwise)
+    return one
 
 
 def _camel(name: str) -> str:
