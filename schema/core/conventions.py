@@ -17,6 +17,7 @@ from django.utils import timezone
 from graphql import (
     GraphQLError,
     GraphQLObjectType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
     default_field_resolver,
@@ -45,14 +46,13 @@ def _blank_is_null(resolve):
         value = resolve(root, info, **args)
         return None if isinstance(value, str) and value == "" else value
 
-    resolver.__wrapped__ = resolve  # type: ignore[attr-defined]
     return resolver
 
 
 def apply_conventions(graphql_schema: GraphQLSchema) -> None:
     datetime_type = graphql_schema.type_map.get("DateTime")
-    if datetime_type is not None:
-        datetime_type.serialize = serialize_datetime  # type: ignore[attr-defined]
+    if isinstance(datetime_type, GraphQLScalarType):
+        datetime_type.serialize = serialize_datetime  # type: ignore[method-assign]
         datetime_type.description = DATETIME_DESCRIPTION
     for name, graphql_type in graphql_schema.type_map.items():
         if name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):

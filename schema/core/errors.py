@@ -73,7 +73,7 @@ def _one(field: str | None, err: ValidationError, parent: ValidationError) -> di
     code = err.code or getattr(parent, "code", None) or CommonErrorCode.INVALID
     if code not in ALL_CODES:
         code = CommonErrorCode.INVALID
-    one = {
+    one: dict[str, str | int | None] = {
         "field": None if field in (None, "__all__") else _camel(field),
         "message": str(message),
         "code": str(code),
