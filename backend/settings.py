@@ -344,9 +344,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/graphql/?$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_PREFLIGHT_MAX_AGE = 3600
-# GraphiQL's scripts and styles still come from a CDN (graphene-django's template): the CSP
-# allows these origins on that page only. Empty once the assets are served from the server.
-GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=["https://cdn.jsdelivr.net"])
+# GraphiQL's scripts and styles are served by the server itself (backend/static/graphiql/vendor);
+# a deployment that would rather load them elsewhere lists the origins its CSP then allows.
+GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=[])
 # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses): per-address
 # rate limits see the real client only through them. Never "*" when uvicorn is reachable directly.
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
