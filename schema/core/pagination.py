@@ -102,8 +102,10 @@ class _Keys:
         if not any(isinstance(e, F) and getattr(e, "name", None) in pk_names for e, _ in terms):
             terms.append((F("pk"), False))
         self.terms = terms
-        self.fingerprint = hashlib.sha256(
-            f"{queryset.model._meta.label}|{[(str(e), d) for e, d in terms]}".encode()).hexdigest()[:16]
+        # Which list a cursor belongs to: the model and the shape of its order (field names;
+        # expressions by kind only, as they may hold values that change per request, e.g. now).
+        shape = [(getattr(e, "name", None) or type(e).__name__, d) for e, d in terms]
+        self.fingerprint = hashlib.sha256(f"{queryset.model._meta.label}|{shape}".encode()).hexdigest()[:16]
 
     def apply(self, queryset: QuerySet) -> QuerySet:
         annotated = queryset.annotate(**{f"{_KEY}{i}": expr for i, (expr, _d) in enumerate(self.terms)})
