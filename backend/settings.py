@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Realtime events a request causes wait until its response has been sent (REALTIME_PUBLISH_IN_BACKGROUND).
+    "notifications.realtime.PublishAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every HTML page (backend/csp.py); CORS answers before anything
     # else can (django-cors-headers: before WhiteNoise and CommonMiddleware).
@@ -298,6 +300,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # --- WebSocket ----------------------------------------------------------------------------------
 WS_CONNECTION_INIT_TIMEOUT = env.float("WS_CONNECTION_INIT_TIMEOUT", default=10.0)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=65536)
+# permessage-deflate costs ~40 KiB of zlib state per idle socket and buys nothing on small JSON
+# frames; off unless a deployment turns it on (passed to uvicorn by `manage.py serve`).
+WS_PER_MESSAGE_DEFLATE = env.bool("WS_PER_MESSAGE_DEFLATE", default=False)
+# Events published after a commit (publish_on_commit) go out from a background thread, so the
+# request that caused them answers first; off in tests that read what was published at once.
+REALTIME_PUBLISH_IN_BACKGROUND = env.bool("REALTIME_PUBLISH_IN_BACKGROUND", default=True)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)
 # Consumers re-add their group memberships this often (a Redis restart forgets them).
 WS_GROUP_REFRESH_SECONDS = env.float("WS_GROUP_REFRESH_SECONDS", default=30.0)

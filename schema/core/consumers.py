@@ -46,6 +46,7 @@ from ..schema import schema
 from .auth import AccountDisabled, token_expiry, user_from_token
 from .execution import format_error, prepare_document
 from .inputs import TextArgumentsMiddleware, refused_input
+from .local_groups import LocalGroups
 from .middleware import PaginationArgumentsMiddleware
 
 logger = logging.getLogger(__name__)
@@ -186,8 +187,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         for task in list(self.operations.values()) + self.timers:
             task.cancel()
         self.operations.clear()
-        for group in list(self.listeners):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.listeners:
+            hub = await LocalGroups.of(self.channel_layer)
+            for group in list(self.listeners):
+                await hub.leave(group, self)
         self.listeners.clear()
 
     async def _init_timeout(self):
@@ -207,19 +210,13 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _refresh_groups(self):
-        """Re-add this socket to its groups now and then: a Redis restart forgets group
-        memberships, and this keeps them from expiring on long-lived sockets. The user is
-        re-read each time too."""
+        """Re-read the user now and then (a closed account's socket is closed). The group
+        memberships — one per process, not per socket — are re-added by the process's
+        LocalGroups (a Redis restart forgets them)."""
         while True:
             await asyncio.sleep(settings.WS_GROUP_REFRESH_SECONDS)
             if not await self._still_allowed():
                 return
-            for group in list(self.listeners):
-                try:
-                    await self.channel_layer.group_add(group, self.channel_name)
-                except Exception:  # noqa: BLE001 - the layer may be down; try again next time
-                    logger.warning("could not refresh membership of %s", group)
-                    break
 
     async def _close_at(self, expires_at: int):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
@@ -382,7 +379,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             return
         try:
             async for event in stream:
-                result = await sync_to_async(_execute_event)(
+                # Not on the process's one thread for sync code (thread_sensitive): an event to
+                # a grid's 1,000 sockets here would queue every HTTP request (the switch's own
+                # answer included) behind 1,000 executions.
+                result = await sync_to_async(_execute_event, thread_sensitive=False)(
                     graphql_schema, document, event, context, variables, operation_name
                 )
                 await self._send_next(op_id, result)
@@ -393,11 +393,14 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "complete", "id": op_id})
 
     # --- groups --------------------------------------------------------------------------
+    # One membership per process and group (schema.core.local_groups): the process receives
+    # each event once and hands it to its sockets here, in linli_event.
     async def add_listener(self, stream: EventStream) -> None:
+        hub = await LocalGroups.of(self.channel_layer)
         for group in stream.groups:
             if group not in self.listeners:
                 self.listeners[group] = set()
-                await self.channel_layer.group_add(group, self.channel_name)
+                await hub.join(group, self)
             self.listeners[group].add(stream)
 
     async def remove_listener(self, stream: EventStream) -> None:
@@ -408,10 +411,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             members.discard(stream)
             if not members:
                 del self.listeners[group]
-                try:
-                    await self.channel_layer.group_discard(group, self.channel_name)
-                except Exception:  # noqa: BLE001
-                    logger.warning("group_discard failed for %s", group)
+                await (await LocalGroups.of(self.channel_layer)).leave(group, self)
 
     async def linli_event(self, message):
         group = message.get("group")

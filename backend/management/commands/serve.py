@@ -52,6 +52,7 @@ class Command(BaseCommand):
             workers=workers if not embedded else 1,
             ws="websockets-sansio",
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+            ws_per_message_deflate=settings.WS_PER_MESSAGE_DEFLATE,
             lifespan="off",
             log_level="info",
             log_config=uvicorn_log_config(),
