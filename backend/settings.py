@@ -264,6 +264,10 @@ GRAPHQL_JWT = {
     "JWT_ALLOW_ARGUMENT": False,
     "JWT_HIDE_TOKEN_FIELDS": False,
 }
+# A login or refresh whose answer was lost (a mobile network) may be sent again this long
+# after it succeeded and gets the same tokens back (refreshToken: the same new pair instead of
+# the theft response; verifyLoginCode with the same idempotencyKey).
+TOKEN_RETRY_GRACE_SECONDS = env.int("TOKEN_RETRY_GRACE_SECONDS", default=60)
 
 # --- GraphQL ----------------------------------------------------------------------------------
 GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
@@ -348,9 +352,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/graphql/?$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_PREFLIGHT_MAX_AGE = 3600
-# GraphiQL's scripts and styles still come from a CDN (graphene-django's template): the CSP
-# allows these origins on that page only. Empty once the assets are served from the server.
-GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=["https://cdn.jsdelivr.net"])
+# GraphiQL's scripts and styles are served by the server itself (backend/static/graphiql/vendor);
+# a deployment that would rather load them elsewhere lists the origins its CSP then allows.
+GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=[])
 # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses): per-address
 # rate limits see the real client only through them. Never "*" when uvicorn is reachable directly.
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
@@ -431,6 +435,9 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.transports.console.C
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_AUTH_TOKEN_SECONDARY = env.str("TWILIO_AUTH_TOKEN_SECONDARY", default="")  # during rotation
+# Webhooks signed with HMAC-SHA256 (X-Twilio-Webhooks-Signature-Settings) use a SharedKey secret.
+TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY", default="")
+TWILIO_WEBHOOK_SHARED_KEY_SECONDARY = env.str("TWILIO_WEBHOOK_SHARED_KEY_SECONDARY", default="")  # during rotation
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: the real api.twilio.com

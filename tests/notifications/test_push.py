@@ -166,7 +166,7 @@ def test_my_notifications_arrive_over_a_real_websocket_from_another_thread(world
 def test_my_notifications_needs_a_logged_in_socket(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, init=False) as ws:
         ws.send({"type": "connection_init", "payload": {}})
-        assert ws.close_code() == 4403
+        assert ws.close_code() == 4442
 
 
 def test_publish_many_hands_every_event_to_its_group_in_one_call(settings):
