@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "treebeard",
     "phonenumber_field",
     "backend",
+    "privacy",
     "notifications",
     "community",
     "volunteers",
@@ -270,7 +271,9 @@ GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
     # connection_init (WebSocket), not in a per-field middleware.
     "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware",
                    # mutation arguments lose invisible characters before a service sees them
-                   "schema.core.inputs.TextArgumentsMiddleware"],
+                   "schema.core.inputs.TextArgumentsMiddleware",
+                   # reads of sensitive personal fields go to the access log (privacy/, issue 21)
+                   "schema.core.access_log.AccessLogMiddleware"],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
     # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing

@@ -1,15 +1,24 @@
 import json
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from shapely.geometry import shape
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from privacy.access import collecting
+from privacy.models import Channel
+
 from .admin_login import SecondFactorAuthenticationForm
 from .area_index import metric
 from .models import Area, ModeSwitch, RoleAssignment, User
+from .privacy import record_resident_reads
+
+# Everything the resident's admin page shows that is sensitive.
+ADMIN_RESIDENT_FIELDS = ("phone", "address", "location", "vulnerability", "careNotes", "emergencyContacts")
 
 # The login follows the API's: the same limits (community/admin_login.py) and second factor.
 admin.site.login_form = SecondFactorAuthenticationForm
@@ -94,6 +103,25 @@ class ResidentAdmin(admin.ModelAdmin[Resident]):
     autocomplete_fields = ["grid"]
     readonly_fields = ["is_vulnerable", "h3_cell", "geocode_attempts", "geocode_error", "created_at", "updated_at"]
     inlines = [EmergencyContactInline]
+
+    # The admin is a way in like the API: what it shows goes to the access log (issue 21).
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        with collecting(request.user, channel=Channel.ADMIN, operation="admin:resident.change"):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            resident = getattr(response, "context_data", {}).get("original") if response.status_code == 200 else None
+            if isinstance(resident, Resident):
+                record_resident_reads(request.user, [resident], ADMIN_RESIDENT_FIELDS)  # type: ignore[arg-type]
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        with collecting(request.user, channel=Channel.ADMIN, operation="admin:resident.list"):
+            response = super().changelist_view(request, extra_context)
+            changelist = getattr(response, "context_data", {}).get("cl")
+            if changelist is not None:  # the list shows is_vulnerable
+                record_resident_reads(request.user, changelist.result_list.select_related("grid"),  # type: ignore[arg-type]
+                                      {"vulnerability"})
+        return response
 
 
 @admin.register(Household)

@@ -16,6 +16,7 @@ from .emergency.subscriptions import EmergencySubscriptions
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
+from .privacy.queries import PrivacyQueries
 from .resources.mutations import ResourcesMutations
 from .resources.queries import ResourcesQueries
 from .resources.subscriptions import ResourcesSubscriptions
@@ -25,7 +26,7 @@ from .volunteers.subscriptions import VolunteersSubscriptions
 
 
 # Bases spelled out (not unpacked from a tuple) so that mypy can read the classes.
-class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, ResourcesQueries, VolunteersQueries,
+class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, PrivacyQueries, ResourcesQueries, VolunteersQueries,
             graphene.ObjectType):
     node = Node.Field()
 
