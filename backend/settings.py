@@ -218,6 +218,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "emergency-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
     # warnings in: poll CAP feeds that are due (each has its own interval), expire proposals.
     "emergency-warning-feeds": {"task": "emergency.tasks.poll_warning_feeds", "schedule": 30.0},
+    # privacy: delete or anonymise what has outlived its retention period (once a day).
+    "privacy-retention": {"task": "privacy.tasks.apply_retention", "schedule": 24 * 3600.0},
 }
 # Background work in lanes: life-safety fan-outs and life-safety SMS run on the "life_safety"
 # queue, consumed by workers of their own (Procfile: life_safety), so a bulk job or a long
@@ -703,3 +705,19 @@ CONSOLE_MAP_ZOOM = env.int("CONSOLE_MAP_ZOOM", default=14)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)
+
+
+# --- personal information (privacy/, issue 21) -------------------------------------------------
+# Days each kind of record is kept before the daily job (privacy.tasks.apply_retention) deletes
+# or anonymises it; 0 keeps it for ever. Set one with RETENTION_DAYS_<KIND>, e.g.
+# RETENTION_DAYS_SMS_BODIES=30. What each kind covers: privacy/retention.py and the README.
+RETENTION_DEFAULT_DAYS = {
+    "notifications": 180,  # push history: title, body and data blanked (the count stays for reports)
+    "sms_bodies": 90,  # outbound SMS: body, template values and number blanked (status counts stay)
+    "inbound_texts": 90,  # texts received: body and sender blanked (outcome stays)
+    "login_codes": 7,  # phone-login and phone-change codes (hashes): deleted
+    "idempotency_records": 7,  # replayable mutation results: deleted (mobile_api_docs promise 72 h)
+    "access_log": 3 * 365,  # PIPL art. 56: records of processing kept at least three years
+}
+RETENTION_DAYS = {kind: env.int(f"RETENTION_DAYS_{kind.upper()}", default=days)
+                  for kind, days in RETENTION_DEFAULT_DAYS.items()}

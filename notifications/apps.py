@@ -7,6 +7,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here because the texts module loads the templates registry with the app.
+        from . import retention
         from .sms_texts import register_builtin_templates
 
         register_builtin_templates()
+        retention.register_all()  # what it keeps and for how long (privacy.retention)
