@@ -721,3 +721,7 @@ RETENTION_DEFAULT_DAYS = {
 }
 RETENTION_DAYS = {kind: env.int(f"RETENTION_DAYS_{kind.upper()}", default=days)
                   for kind, days in RETENTION_DEFAULT_DAYS.items()}
+# The consent texts in force (community/consent.py holds the texts); a consent given to an
+# older version is refused (CONSENT_TEXT_OUTDATED) so that the app shows the current one.
+CONSENT_TEXT_VERSIONS = {"contact": env.str("CONSENT_VERSION_CONTACT", default="2026-12"),
+                         "sensitive_information": env.str("CONSENT_VERSION_SENSITIVE", default="2026-12")}

@@ -18,6 +18,7 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 
+from .consent import check_sensitive_basis, keep_basis
 from .error_codes import CommunityErrorCode
 from .grids import check_place_in_grid, outside_shape, require_grid_for, require_grid_kind
 from .models import (
@@ -164,9 +165,12 @@ def do_register_resident(
     location: tuple[float, float] | None = None,
     household: Household | None = None,
     user: User | None = None,
+    legal_basis: str | None = None,
 ) -> Resident:
-    """Create a resident (staff registration, or self-registration through do_register_self)."""
+    """Create a resident (staff registration, or self-registration through do_register_self).
+    Staff recording sensitive information give its legal basis (community.consent)."""
     values = check_resident_data(data, allowed=STAFF_FIELDS, partial=False)
+    basis = check_sensitive_basis(None, values, legal_basis) if user is None else None
     check_phone_free(values.get("phone"))
     check_place_in_grid(grid, location)
     with transaction.atomic():
@@ -176,6 +180,8 @@ def do_register_resident(
         if location is None and resident.address:
             mark_geocode_pending(resident)
         save_unique(resident)
+        if by is not None:
+            keep_basis(resident, basis, by=by)
         _sync_account(resident)
         _geocode_after_commit(resident)
     return resident
@@ -258,10 +264,15 @@ def do_update_resident(
     clear_grid_override: bool = False,
     household: Household | None | Literal[False] = False,
     source: str = LocationSource.STAFF,
+    staff: User | None = None,
+    legal_basis: str | None = None,
 ) -> Resident:
-    """Apply already-validated `values` (see check_resident_data). household=False: unchanged."""
+    """Apply already-validated `values` (see check_resident_data). household=False: unchanged.
+    `staff`: the staff member editing, who gives the legal basis of sensitive values the
+    resident has not consented to (community.consent)."""
     with transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
+        basis = check_sensitive_basis(locked, values, legal_basis) if staff is not None else None
         if grid is not None:
             locked.grid, locked.grid_overridden = check_place_in_grid(grid, location or locked.point), True
         elif clear_grid_override:
@@ -272,6 +283,8 @@ def do_update_resident(
         if household is not False:
             locked.household = household
         save_unique(locked)
+        if staff is not None:
+            keep_basis(locked, basis, by=staff)
         _sync_account(locked)
         _geocode_after_commit(locked)
     return locked

@@ -32,12 +32,13 @@ from django.db import models, transaction
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from community.consent import may_contact
 from community.models import Area, Resident, User
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
-from notifications.lanes import lane_for
+from notifications.lanes import is_life_safety, lane_for
 from notifications.models import SmsMessage
 from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
@@ -337,10 +338,15 @@ def _push(alert: Alert, users: list[User], shelters: Sequence[Facility]) -> None
 def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility]) -> list[SmsItem]:
     items: list[SmsItem] = []
     lane = lane_for("alert", severity=alert.severity)
+    # A life-safety alert is an emergency and goes to everyone; anything else (a Moderate
+    # warning, any drill) only to residents who consented to be contacted (community.consent).
+    emergency = is_life_safety(lane) and not alert.is_drill
     told = _told(alert, residents) if alert.msg_type == CapMsgType.CANCEL else None
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.uses_app and not resident.is_vulnerable):
+            continue
+        if not may_contact(resident, emergency=emergency):
             continue
         if told is not None and resident.pk not in told:
             continue

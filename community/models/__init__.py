@@ -30,10 +30,14 @@ from .hazards import (
 )
 from .residents import (
     VULNERABILITY_FLAGS,
+    ConsentChannel,
+    ConsentKind,
+    ConsentRecord,
     EmergencyContact,
     GeocodeCacheEntry,
     GeocodeStatus,
     Household,
+    LegalBasis,
     LocationSource,
     Resident,
 )
@@ -47,6 +51,9 @@ __all__ = [
     "VULNERABILITY_FLAGS",
     "Area",
     "AreaKind",
+    "ConsentChannel",
+    "ConsentKind",
+    "ConsentRecord",
     "EmergencyContact",
     "GeocodeCacheEntry",
     "GeocodeStatus",
@@ -57,6 +64,7 @@ __all__ = [
     "Inspection",
     "InspectionResult",
     "Language",
+    "LegalBasis",
     "LinliUserManager",
     "LocationSource",
     "Mode",

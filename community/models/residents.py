@@ -43,6 +43,27 @@ class LocationSource(models.TextChoices):
     GEOCODER = "geocoder", "地址解析"
 
 
+class ConsentKind(models.TextChoices):
+    CONTACT = "contact", "联系同意"  # non-emergency messages (SMS, voice)
+    SENSITIVE_INFORMATION = "sensitive_information", "敏感个人信息单独同意"  # PIPL art. 29
+
+
+class ConsentChannel(models.TextChoices):
+    APP = "app", "应用内"
+    PAPER = "paper", "纸质签字"
+    PHONE_CALL = "phone_call", "电话"
+    IN_PERSON = "in_person", "当面"
+    STAFF = "staff", "工作人员登记（依法定事由）"  # a legal basis recorded by staff, not a consent
+
+
+class LegalBasis(models.TextChoices):
+    """Why sensitive information of a resident is held (PIPL art. 13, 28)."""
+
+    CONSENT = "consent", "本人单独同意"
+    STATUTORY_DUTY = "statutory_duty", "履行法定职责"
+    EMERGENCY = "emergency", "紧急情况下保护生命健康"
+
+
 class Household(models.Model):
     """A household (户): people at one address who are checked on together."""
 
@@ -95,8 +116,12 @@ class Resident(Located):
     preferred_language = models.CharField(
         max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
-    consent_to_contact = models.BooleanField(default=False)
+    consent_to_contact = models.BooleanField(default=False, help_text="Non-emergency messages may be sent.")
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Sensitive information (vulnerability, care notes): held under the resident's separate
+    # consent or a legal basis staff gave when recording it (ConsentRecord keeps the history).
+    sensitive_basis = models.CharField(max_length=16, choices=LegalBasis.choices, blank=True)
+    sensitive_basis_at = models.DateTimeField(null=True, blank=True)
 
     elderly_living_alone = models.BooleanField(default=False)
     disabled = models.BooleanField(default=False)
@@ -176,6 +201,27 @@ class Resident(Located):
     @property
     def language(self) -> str:
         return self.preferred_language or Language.ZH_HANS
+
+
+class ConsentRecord(models.Model):
+    """Every consent given or withdrawn, and every legal basis staff gave, as it happened:
+    which text (version) the person agreed to, when, through which channel, who recorded it."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=24, choices=ConsentKind.choices)
+    granted = models.BooleanField(help_text="Given (true) or withdrawn (false); false with a legal basis for staff records.")
+    text_version = models.CharField(max_length=32, blank=True, help_text="The consent text shown (settings.CONSENT_TEXT_VERSIONS).")
+    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
+    legal_basis = models.CharField(max_length=16, choices=LegalBasis.choices, blank=True)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["resident", "kind", "-at"], name="consent_resident_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'granted' if self.granted else 'withdrawn'} for resident {self.resident_id}"
 
 
 class EmergencyContact(models.Model):

@@ -7,18 +7,29 @@ import graphene
 from django.db.models import Q
 from graphene_django import DjangoConnectionField
 
+from community.consent import consent_text, current_version
 from community.models import Resident
 from community.permissions import Action, scope_q
 from privacy.models import AccessLog, SubjectKind
 
 from ..community.people_queries import area_in_scope
+from ..community.people_types import ConsentKindEnum
+from ..community.types import LanguageEnum
 from ..core.errors import PermissionDenied
 from ..core.permissions import current_user
-from ..core.types import decode_id
+from ..core.types import decode_id, plain
 from .types import AccessLogEntryType
 
 
+class ConsentText(graphene.ObjectType):
+    kind = graphene.Field(ConsentKindEnum, required=True)
+    version = graphene.String(required=True, description="Send it back as textVersion when recording the consent.")
+    text = graphene.String(required=True)
+
+
 class PrivacyQueries(graphene.ObjectType):
+    consent_text = graphene.Field(ConsentText, required=True, kind=ConsentKindEnum(required=True), language=LanguageEnum(),
+                                  description="The consent text in force, to show before asking (public).")
     access_log = DjangoConnectionField(
         AccessLogEntryType,
         area_id=graphene.ID(description="Only reads of people in this area's subtree."),
@@ -29,6 +40,10 @@ class PrivacyQueries(graphene.ObjectType):
     my_record_access_log = DjangoConnectionField(
         AccessLogEntryType, description="Who read your personal data, newest first (your own reads are not listed).",
     )
+
+    def resolve_consent_text(root, info, kind, language=None):
+        kind = plain(kind)
+        return ConsentText(kind=kind, version=current_version(kind), text=consent_text(kind, plain(language) or "zh-hans"))
 
     def resolve_access_log(root, info, area_id=None, resident_id=None, since=None, until=None, **kwargs):
         user = current_user(info)

@@ -17,6 +17,6 @@ from . import community, emergency, nodes, notifications, privacy, resources, ta
 
 ENTRIES = (community.ENTRIES + emergency.ENTRIES + notifications.ENTRIES + volunteers.ENTRIES + tasks.ENTRIES + nodes.ENTRIES
            + resources.ENTRIES + privacy.ENTRIES)
-PUBLIC = {**notifications.PUBLIC, **resources.PUBLIC}
+PUBLIC = {**notifications.PUBLIC, **resources.PUBLIC, **privacy.PUBLIC}
 
 __all__ = ["ENTRIES", "PUBLIC"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .matrix import ABSENT, FORBID, UNAUTH, Entry, shows
+from .matrix import ABSENT, FORBID, UNAUTH, Entry, done, payload, shows
+
+CONSENT = {"kind": "CONTACT", "granted": True, "textVersion": "2026-12"}
 
 ENTRIES = [
     Entry("Query.accessLog", "privacy/AccessLog",
@@ -14,4 +16,15 @@ ENTRIES = [
           allowed={"resident": shows("authz-read-甲", personal=False)},
           refused={"anonymous": UNAUTH, "spouse": ABSENT, "other_resident": ABSENT, "worker": ABSENT},
           secrets=("access_log",)),
+    Entry("Mutation.recordMyConsent", "privacy/RecordMyConsent", lambda w: CONSENT,
+          allowed={"resident": done("consent")},
+          refused={"anonymous": UNAUTH, "stranger": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")}),
+    Entry("Mutation.recordResidentConsent", "privacy/RecordResidentConsent",
+          lambda w: {**CONSENT, "residentId": w.gid("resident_row"), "channel": "PAPER"},
+          allowed={"worker": done("consent"), "admin": done("consent")},
+          refused={"anonymous": UNAUTH, "resident": FORBID, "volunteer": FORBID, "worker_other_grid": FORBID,
+                   "worker_other_community": FORBID, "admin_other": FORBID},
+          secrets=("resident",)),
 ]
+
+PUBLIC = {"Query.consentText": "the consent text in force and its version, the same for everyone"}
