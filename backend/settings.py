@@ -725,3 +725,6 @@ RETENTION_DAYS = {kind: env.int(f"RETENTION_DAYS_{kind.upper()}", default=days)
 # older version is refused (CONSENT_TEXT_OUTDATED) so that the app shows the current one.
 CONSENT_TEXT_VERSIONS = {"contact": env.str("CONSENT_VERSION_CONTACT", default="2026-12"),
                          "sensitive_information": env.str("CONSENT_VERSION_SENSITIVE", default="2026-12")}
+# exportMyData: the signed link to one's own data lasts this long; downloads per minute per person.
+MY_DATA_LINK_MAX_AGE = env.int("MY_DATA_LINK_MAX_AGE", default=600)
+MY_DATA_DOWNLOADS_PER_MINUTE = env.int("MY_DATA_DOWNLOADS_PER_MINUTE", default=5)

@@ -7,8 +7,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here because the texts module loads the templates registry with the app.
-        from . import retention
+        from . import my_data, retention
         from .sms_texts import register_builtin_templates
 
         register_builtin_templates()
         retention.register_all()  # what it keeps and for how long (privacy.retention)
+        my_data.register_all()  # what it holds about a person (privacy.my_data)

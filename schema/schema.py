@@ -16,6 +16,7 @@ from .emergency.subscriptions import EmergencySubscriptions
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
+from .privacy.mutations import PrivacyMutations
 from .privacy.queries import PrivacyQueries
 from .resources.mutations import ResourcesMutations
 from .resources.queries import ResourcesQueries
@@ -31,8 +32,8 @@ class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, PrivacyQue
     node = Node.Field()
 
 
-class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, ResourcesMutations, VolunteersMutations,
-               graphene.ObjectType):
+class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, PrivacyMutations, ResourcesMutations,
+               VolunteersMutations, graphene.ObjectType):
     pass
 
 

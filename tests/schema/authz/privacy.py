@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .matrix import ABSENT, FORBID, UNAUTH, Entry, done, payload, shows
+from .matrix import ABSENT, FORBID, OWN, UNAUTH, Entry, done, payload, shows
 
 CONSENT = {"kind": "CONTACT", "granted": True, "textVersion": "2026-12"}
 
@@ -25,6 +25,11 @@ ENTRIES = [
           refused={"anonymous": UNAUTH, "resident": FORBID, "volunteer": FORBID, "worker_other_grid": FORBID,
                    "worker_other_community": FORBID, "admin_other": FORBID},
           secrets=("resident",)),
+    # The links carry the caller's own data only (tests/privacy/test_my_data.py opens them).
+    Entry("Mutation.exportMyData", "privacy/ExportMyData",
+          allowed={"resident": done("jsonUrl"), "worker": done("xlsxUrl")},
+          refused={"anonymous": UNAUTH, "spouse": OWN, "other_resident": OWN},
+          keeps=lambda w: [w.resident_row], secrets=("resident",)),
 ]
 
 PUBLIC = {"Query.consentText": "the consent text in force and its version, the same for everyone"}
