@@ -15,6 +15,8 @@ class CommunityErrorCode(StrEnum):
     # personal information (issue 21)
     LEGAL_BASIS_REQUIRED = "legal_basis_required"
     CONSENT_TEXT_OUTDATED = "consent_text_outdated"
+    ALREADY_REQUESTED = "already_requested"
+    ALREADY_ANSWERED = "already_answered"
     # codes (a new SMS number; a staff second factor)
     CODE_EXPIRED = "code_expired"
     INVALID_CODE = "invalid_code"

@@ -41,6 +41,7 @@ from .residents import (
     LocationSource,
     Resident,
 )
+from .rights import RightsRequest, RightsRequestKind, RightsRequestStatus
 
 __all__ = [
     "AREA_KIND_DEPTH",
@@ -75,6 +76,9 @@ __all__ = [
     "ReportStatus",
     "Resident",
     "ResidentReport",
+    "RightsRequest",
+    "RightsRequestKind",
+    "RightsRequestStatus",
     "Role",
     "RoleAssignment",
     "Severity",

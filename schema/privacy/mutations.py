@@ -12,6 +12,7 @@ from privacy.my_data import DataFormat, link_max_age, my_data_link
 from ..core.mutations import BaseMutation
 from ..core.permissions import current_user
 from ..emergency.review_types import public_base
+from .rights import RightsMutations
 
 
 class ExportMyData(BaseMutation):
@@ -33,5 +34,5 @@ class ExportMyData(BaseMutation):
                    expires_at=timezone.now() + dt.timedelta(seconds=link_max_age()))
 
 
-class PrivacyMutations(graphene.ObjectType):
+class PrivacyMutations(RightsMutations, graphene.ObjectType):
     export_my_data = ExportMyData.Field()

@@ -18,6 +18,7 @@ from ..community.types import LanguageEnum
 from ..core.errors import PermissionDenied
 from ..core.permissions import current_user
 from ..core.types import decode_id, plain
+from .rights import RightsQueries
 from .types import AccessLogEntryType
 
 
@@ -27,7 +28,7 @@ class ConsentText(graphene.ObjectType):
     text = graphene.String(required=True)
 
 
-class PrivacyQueries(graphene.ObjectType):
+class PrivacyQueries(RightsQueries, graphene.ObjectType):
     consent_text = graphene.Field(ConsentText, required=True, kind=ConsentKindEnum(required=True), language=LanguageEnum(),
                                   description="The consent text in force, to show before asking (public).")
     access_log = DjangoConnectionField(

@@ -30,6 +30,7 @@ from community.models import (
     User,
 )
 from community.reports import do_submit_report
+from community.rights import request_correction
 from emergency.alerts import issue_alert
 from emergency.models import (
     Drill,
@@ -374,6 +375,8 @@ def _build_notifications(w: AuthzWorld) -> None:
     record(w.worker_a1, Channel.API, "authz-read-甲", [resident_read(w.resident_row, {"phone"}, role="grid_worker")])
     record(w.worker_b1, Channel.API, "authz-read-乙", [resident_read(w.other_row, {"phone"}, role="grid_worker")])
     w.secrets["access_log"] = Secrets([], ["authz-read-甲"])
+    w.rows["rights_request"] = request_correction(w.resident, field="address", value="甲社区更正后的地址-秘密")
+    w.secrets["rights_request"] = Secrets(["甲社区更正后的地址-秘密"], [w.qgid("rights_request")])
 
 
 # --- before and during: facilities, supplies, teams, warnings in ----------------------------------
