@@ -517,6 +517,10 @@ SMS_ROUTES = {
     "+86": env.list("SMS_ROUTE_DOMESTIC", default=[]),  # e.g. aliyun,tencent
     "*": env.list("SMS_ROUTE_INTERNATIONAL", default=[]),  # e.g. twilio
 }
+# Cross-border (PIPL art. 38): a mainland (+86) number is never handed to a provider abroad
+# while its route has a domestic one (Twilio listed as a failover is skipped). Off only on purpose.
+SMS_MAINLAND_STAYS_DOMESTIC = env.bool("SMS_MAINLAND_STAYS_DOMESTIC", default=True)
+SMS_FOREIGN_PROVIDERS = env.list("SMS_FOREIGN_PROVIDERS", default=["twilio"])
 SMS_PROVIDER_BACKENDS = {
     "twilio": "notifications.transports.twilio.TwilioTransport",
     "aliyun": "notifications.transports.aliyun.AliyunTransport",
