@@ -732,3 +732,6 @@ CONSENT_TEXT_VERSIONS = {"contact": env.str("CONSENT_VERSION_CONTACT", default="
 # exportMyData: the signed link to one's own data lasts this long; downloads per minute per person.
 MY_DATA_LINK_MAX_AGE = env.int("MY_DATA_LINK_MAX_AGE", default=600)
 MY_DATA_DOWNLOADS_PER_MINUTE = env.int("MY_DATA_DOWNLOADS_PER_MINUTE", default=5)
+# Encryption at rest of the most sensitive columns (privacy/crypto.py): Fernet keys, newest
+# first (comma-separated); every key decrypts, the first encrypts. Empty: derived from SECRET_KEY.
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])

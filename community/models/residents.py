@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from privacy.crypto import EncryptedTextField
+
 from ..geo import Located
 from .core import Area, Language, User
 
@@ -130,7 +132,8 @@ class Resident(Located):
     pregnant = models.BooleanField(default=False)
     young_children = models.BooleanField(default=False)
     is_vulnerable = models.BooleanField(default=False, db_index=True, editable=False)
-    care_notes = models.TextField(blank=True, help_text="Staff of the resident's area only")
+    # Encrypted at rest (privacy/crypto.py): never filtered or searched in SQL.
+    care_notes = EncryptedTextField(blank=True, help_text="Staff of the resident's area only")
 
     location_source = models.CharField(
         max_length=16, choices=LocationSource.choices, default=LocationSource.NONE, blank=True
