@@ -112,6 +112,8 @@ def download_after_action_report(request: HttpRequest) -> HttpResponse:
             report = after_action_report(read.area, read.since, read.until, drills=read.drills, viewer=read.user)
     except DjangoValidationError:  # the period was checked when the link was made; kept for safety
         return _refuse(400, "报告时段无效。The report period is not valid.")
+    # The file says who took it away and when (the access log says it too).
+    report.exported_by = f"{read.user.public_name} (#{read.user.pk})"
     document = report_file(report, fmt, language=read.language)
     response = HttpResponse(document.content, content_type=document.content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'

@@ -43,13 +43,37 @@ def _task(field: str) -> Callable[[Any, Any], Read]:
     return read
 
 
+def _person(field: str, area: Callable[[Any], Any], task: Callable[[Any], Any] = lambda root: None) -> Callable[[Any, Any], Read]:
+    """A read of a person's own account data (a volunteer's phone, a Party member's home)."""
+    def read(root, user):
+        path = area(root).path
+        task_id = task(root)
+        return Read(SubjectKind.USER, root.user_id, {field}, area_path=path, subject_user_id=root.user_id,
+                    role=role_of(user, path) or ("task" if task_id else ""), task_id=task_id)
+    return read
+
+
+def _stay(field: str) -> Callable[[Any, Any], Read | None]:
+    def read(root, user):
+        if root.resident_id is None:  # someone not on the roster: nobody to tell
+            return None
+        path = root.facility.area.path
+        return Read(SubjectKind.RESIDENT, root.resident_id, {field}, area_path=path,
+                    subject_user_id=root.resident.user_id, role=role_of(user, path))
+    return read
+
+
 # (GraphQL type, field) -> how to describe the read. Keep in step with the resolvers that
 # unmask personal data (schema/community/people_types.py, schema/volunteers/task_types.py).
-SENSITIVE: dict[tuple[str, str], Callable[[Any, Any], Read]] = {
+SENSITIVE: dict[tuple[str, str], Callable[[Any, Any], Read | None]] = {
     **{("Resident", f): _resident(f) for f in ("phone", "address", "location", "vulnerability", "careNotes", "emergencyContacts")},
     ("EmergencyContact", "phone"): _contact("phone"),
     ("Household", "address"): _household("address"),
     ("Task", "address"): _task("address"),
+    ("Volunteer", "phone"): _person("phone", lambda root: root.area),
+    **{("PartyMemberRegistration", f): _person(f, lambda root: root.community) for f in ("phone", "homeAddress", "homeLocation")},
+    **{(t, "phone"): _person("phone", lambda root: root.task.area, lambda root: root.task_id) for t in ("Offer", "TaskAssignment")},
+    ("ShelterStay", "vulnerabilityFlags"): _stay("vulnerability"),
 }
 
 
@@ -64,5 +88,7 @@ class AccessLogMiddleware:
         value = next(root, info, **args)
         describe = SENSITIVE.get((info.parent_type.name, info.field_name))
         if describe is not None and root is not None and revealed(value):
-            note(describe(root, info.context.user))
+            read = describe(root, info.context.user)
+            if read is not None:
+                note(read)
         return value

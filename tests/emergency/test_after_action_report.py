@@ -204,3 +204,13 @@ def test_naming_a_silent_vulnerable_resident_is_logged_as_a_read_over_the_api_an
     # A commander sees the name masked: nothing is logged for them.
     gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.commander)
     assert not AccessLog.objects.filter(actor_id=world.commander.pk).exists()
+
+
+def test_a_downloaded_report_says_who_exported_it_and_when(world, gql, client, emergency):
+    report = gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.admin_a)["afterActionReport"]
+    html = client.get(path_of(report["downloadUrl"])).content.decode()
+    assert f"导出人 admin_a (#{world.admin_a.pk})" in html
+    book = load_workbook(io.BytesIO(client.get(path_of(report["xlsxUrl"])).content))
+    rows = {r[0]: r[1] for r in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert rows["导出人"] == f"admin_a (#{world.admin_a.pk})" and rows["生成于"]
+    assert "导出人" not in report.get("html", "")  # on screen it is not an export

@@ -105,3 +105,17 @@ def test_the_admin_pages_of_a_resident_are_logged(world, client, people):
     listed = AccessLog.objects.filter(operation="admin:resident.list")
     assert {r.subject_id for r in listed} == {people["me"].pk, people["spouse"].pk, people["other"].pk}
     assert all(r.fields == ["vulnerability"] for r in listed)
+
+
+def test_a_volunteer_s_phone_read_by_staff_is_logged_and_shown_to_the_volunteer(world, gql):
+    from tests.volunteers.conftest import make_volunteer, new_user
+
+    person = new_user("vol-privacy")
+    make_volunteer(person, world.grid_a1)
+    gql.data(operation("volunteers/Volunteers"), {}, user=world.worker_a1)
+    row = AccessLog.objects.get(subject_user_id=person.pk)
+    assert (row.subject_kind, row.fields, row.role, row.area_path) == ("user", ["phone"], "grid_worker", world.grid_a1.path)
+    seen = gql.data(operation("privacy/MyRecordAccessLog"), user=person)["myRecordAccessLog"]
+    assert [e["node"]["actorName"] for e in seen["edges"]] == ["worker_a1"]
+    gql.data(operation("volunteers/Volunteers"), {}, user=world.commander)  # masked for commanders: nothing logged
+    assert AccessLog.objects.count() == 1
