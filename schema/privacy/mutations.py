@@ -13,6 +13,7 @@ from ..core.mutations import BaseMutation
 from ..core.permissions import current_user
 from ..emergency.review_types import public_base
 from .rights import RightsMutations
+from .sessions import SessionMutations
 
 
 class ExportMyData(BaseMutation):
@@ -34,5 +35,5 @@ class ExportMyData(BaseMutation):
                    expires_at=timezone.now() + dt.timedelta(seconds=link_max_age()))
 
 
-class PrivacyMutations(RightsMutations, graphene.ObjectType):
+class PrivacyMutations(RightsMutations, SessionMutations, graphene.ObjectType):
     export_my_data = ExportMyData.Field()

@@ -19,6 +19,7 @@ from ..core.errors import PermissionDenied
 from ..core.permissions import current_user
 from ..core.types import decode_id, plain
 from .rights import RightsQueries
+from .sessions import SessionQueries
 from .types import AccessLogEntryType
 
 
@@ -28,7 +29,7 @@ class ConsentText(graphene.ObjectType):
     text = graphene.String(required=True)
 
 
-class PrivacyQueries(RightsQueries, graphene.ObjectType):
+class PrivacyQueries(RightsQueries, SessionQueries, graphene.ObjectType):
     consent_text = graphene.Field(ConsentText, required=True, kind=ConsentKindEnum(required=True), language=LanguageEnum(),
                                   description="The consent text in force, to show before asking (public).")
     access_log = DjangoConnectionField(

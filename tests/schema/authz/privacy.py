@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from graphql_relay import to_global_id
+
 from .matrix import ABSENT, FORBID, OWN, UNAUTH, Entry, done, payload, shows
+
+
+def _session_id(w) -> str:
+    return to_global_id("Session", w.session.pk)
+
+
+def _has_session(data, w) -> None:
+    assert _session_id(w) in [s["id"] for s in data], data
+
 
 CONSENT = {"kind": "CONTACT", "granted": True, "textVersion": "2026-12"}
 
@@ -50,6 +61,12 @@ ENTRIES = [
           refused={"anonymous": UNAUTH, "resident": FORBID, "volunteer": FORBID, "worker_other_grid": ABSENT,
                    "worker_other_community": ABSENT, "admin_other": ABSENT},
           secrets=("rights_request",)),
+    Entry("Query.mySessions", "privacy/MySessions",
+          allowed={"worker": lambda data, w: _has_session(data, w)},
+          refused={"anonymous": UNAUTH, "resident": ABSENT, "admin": ABSENT}, secrets=("session",)),
+    Entry("Mutation.revokeSession", "privacy/RevokeSession", lambda w: {"id": _session_id(w)},
+          allowed={"worker": done("revoked")},
+          refused={"anonymous": UNAUTH, "admin": payload("NOT_FOUND"), "resident": payload("NOT_FOUND")}),
 ]
 
 PUBLIC = {"Query.consentText": "the consent text in force and its version, the same for everyone"}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from graphql_jwt.refresh_token.utils import get_refresh_token_model
 from graphql_relay import to_global_id
 
 from community.hazards import do_create_hazard_point, do_record_inspection
@@ -375,6 +376,8 @@ def _build_notifications(w: AuthzWorld) -> None:
     record(w.worker_a1, Channel.API, "authz-read-甲", [resident_read(w.resident_row, {"phone"}, role="grid_worker")])
     record(w.worker_b1, Channel.API, "authz-read-乙", [resident_read(w.other_row, {"phone"}, role="grid_worker")])
     w.secrets["access_log"] = Secrets([], ["authz-read-甲"])
+    w.rows["session"] = get_refresh_token_model().objects.create(user=w.worker_a1, token="authz-session-of-worker-a1")
+    w.secrets["session"] = Secrets([], [to_global_id("Session", w.session.pk)])
     w.rows["rights_request"] = request_correction(w.resident, field="address", value="甲社区更正后的地址-秘密")
     w.secrets["rights_request"] = Secrets(["甲社区更正后的地址-秘密"], [w.qgid("rights_request")])
 
