@@ -39,14 +39,14 @@ ENTRIES = [
     # The links carry the caller's own data only (tests/privacy/test_my_data.py opens them).
     Entry("Mutation.exportMyData", "privacy/ExportMyData",
           allowed={"resident": done("jsonUrl"), "worker": done("xlsxUrl")},
-          refused={"anonymous": UNAUTH, "spouse": OWN, "other_resident": OWN},
+          refused={"anonymous": UNAUTH, "spouse": OWN, "other_resident": OWN, "admin_other": OWN},
           keeps=lambda w: [w.resident_row], secrets=("resident",)),
     Entry("Mutation.requestCorrection", "privacy/RequestCorrection", lambda w: {"field": "PHONE", "value": "+8613900000077"},
           allowed={"resident": done("request"), "volunteer": done("request")},
           refused={"anonymous": UNAUTH, "spouse": OWN}, keeps=lambda w: [w.rights_request]),
     Entry("Mutation.requestErasure", "privacy/RequestErasure",
           allowed={"resident": done("request"), "worker": done("request")},
-          refused={"anonymous": UNAUTH, "spouse": OWN}, keeps=lambda w: [w.rights_request, w.resident_row]),
+          refused={"anonymous": UNAUTH, "spouse": OWN, "worker_other_community": OWN}, keeps=lambda w: [w.rights_request, w.resident_row]),
     Entry("Mutation.answerRightsRequest", "privacy/AnswerRightsRequest",
           lambda w: {"id": w.gid("rights_request"), "done": False, "answer": "需要本人到社区核对"},
           allowed={"worker": done("request"), "admin": done("request")},
@@ -63,10 +63,12 @@ ENTRIES = [
           secrets=("rights_request",)),
     Entry("Query.mySessions", "privacy/MySessions",
           allowed={"worker": lambda data, w: _has_session(data, w)},
-          refused={"anonymous": UNAUTH, "resident": ABSENT, "admin": ABSENT}, secrets=("session",)),
+          refused={"anonymous": UNAUTH, "resident": ABSENT, "admin": ABSENT, "worker_other_grid": ABSENT},
+          secrets=("session",)),
     Entry("Mutation.revokeSession", "privacy/RevokeSession", lambda w: {"id": _session_id(w)},
           allowed={"worker": done("revoked")},
-          refused={"anonymous": UNAUTH, "admin": payload("NOT_FOUND"), "resident": payload("NOT_FOUND")}),
+          refused={"anonymous": UNAUTH, "admin": payload("NOT_FOUND"), "resident": payload("NOT_FOUND"),
+                   "worker_other_grid": payload("NOT_FOUND")}),
 ]
 
 PUBLIC = {"Query.consentText": "the consent text in force and its version, the same for everyone"}
