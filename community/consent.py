@@ -87,7 +87,7 @@ def check_sensitive_basis(resident: Resident | None, values: dict[str, Any], leg
     return legal_basis
 
 
-def keep_basis(resident: Resident, basis: str | None, *, by: User) -> None:
+def keep_basis(resident: Resident, basis: str | None, *, by: User | None) -> None:
     """Keep a basis staff gave with the record (after the resident is saved, same transaction)."""
     if not basis or resident.sensitive_basis == LegalBasis.CONSENT:
         return
