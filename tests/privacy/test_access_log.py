@@ -105,6 +105,12 @@ def test_the_admin_pages_of_a_resident_are_logged(world, client, people):
     listed = AccessLog.objects.filter(operation="admin:resident.list")
     assert {r.subject_id for r in listed} == {people["me"].pk, people["spouse"].pk, people["other"].pk}
     assert all(r.fields == ["vulnerability"] for r in listed)
+    assert client.get(f"/admin/community/household/{people['home'].pk}/change/").status_code == 200
+    home = AccessLog.objects.get(operation="admin:household.change")
+    assert (home.subject_kind, home.subject_id, home.fields) == ("household", people["home"].pk, ["address"])
+    assert client.get("/admin/community/user/").status_code == 200
+    phones = AccessLog.objects.filter(operation="admin:user.list")
+    assert world.resident.pk in {r.subject_id for r in phones} and all(r.fields == ["phone"] for r in phones)
 
 
 def test_a_volunteer_s_phone_read_by_staff_is_logged_and_shown_to_the_volunteer(world, gql):
