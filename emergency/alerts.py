@@ -295,7 +295,8 @@ def alert_chunk(alert: Alert) -> bool:
     sms = _sms_items(alert, residents, shelters) if alert.send_sms else []
     queue_sms_bulk(sms)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),
-         unreachable=sum(1 for r in residents if not r.uses_app and not r.sms_phone))
+         unreachable=sum(1 for r in residents if not r.uses_app and not r.sms_phone),
+         not_consented=_not_consented(alert, residents) if alert.send_sms else 0)
     alert.fanout_cursor = residents[-1].pk
     return False
 
@@ -356,6 +357,14 @@ def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facil
             related=alert, is_drill=alert.is_drill, lane=lane, is_vulnerable=resident.is_vulnerable,
         ))
     return items
+
+
+def _not_consented(alert: Alert, residents: list[Resident]) -> int:
+    """Residents an SMS would have gone to, held back because this alert is no emergency and
+    they did not consent to be contacted (community.consent)."""
+    if is_life_safety(lane_for("alert", severity=alert.severity)) and not alert.is_drill:
+        return 0
+    return sum(1 for r in residents if r.sms_phone and not (r.uses_app and not r.is_vulnerable) and not r.consent_to_contact)
 
 
 MAX_CHAIN = 50

@@ -42,16 +42,19 @@ class _Collector:
     actor: Any
     channel: str
     operation: str
-    reads: dict[tuple[str, int, int | None], Read] = field(default_factory=dict)
+    reads: dict[tuple[str, int], Read] = field(default_factory=dict)
 
     def add(self, read: Read) -> None:
-        key = (read.subject_kind, read.subject_id, read.task_id)
+        """One row per subject: a board listing one volunteer on forty tasks is one read of
+        their phone (under the first task it came through), not forty."""
+        key = (read.subject_kind, read.subject_id)
         known = self.reads.get(key)
         if known is None:
             self.reads[key] = Read(read.subject_kind, read.subject_id, set(read.fields), read.area_path,
                                    read.subject_user_id, read.role, read.task_id)
         else:
             known.fields |= read.fields
+            known.task_id = known.task_id or read.task_id
 
 
 _current: contextvars.ContextVar[_Collector | None] = contextvars.ContextVar("linli_access_reads", default=None)

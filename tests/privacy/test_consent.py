@@ -7,6 +7,7 @@ from graphql_relay import to_global_id
 
 from community.models import ConsentRecord, Resident
 from emergency.alerts import issue_alert
+from emergency.models import Alert
 from notifications.models import SmsMessage
 from tests.emergency.emergency_support import (  # noqa: F401
     ALERT_PARAMS,
@@ -104,3 +105,5 @@ def test_consent_to_contact_governs_non_emergency_messages(world, severity, dril
     run_jobs()
     texted = set(SmsMessage.objects.filter(purpose="alert").values_list("phone", flat=True))
     assert texted == ({str(willing.phone), str(unwilling.phone)} if reaches_both else {str(willing.phone)})
+    alert = Alert.objects.get()
+    assert alert.fanout_counts.get("not_consented", 0) == (0 if reaches_both else 1)  # the delivery figures say so
