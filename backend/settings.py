@@ -735,3 +735,6 @@ MY_DATA_DOWNLOADS_PER_MINUTE = env.int("MY_DATA_DOWNLOADS_PER_MINUTE", default=5
 # Encryption at rest of the most sensitive columns (privacy/crypto.py): Fernet keys, newest
 # first (comma-separated); every key decrypts, the first encrypts. Empty: derived from SECRET_KEY.
 PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
+# The key of the keyed hashes that find encrypted values by equality (emergency contacts'
+# numbers). Empty: derived from SECRET_KEY. Changing it means recomputing the indexes.
+PII_HASH_KEY = env.str("PII_HASH_KEY", default="")

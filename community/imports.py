@@ -32,6 +32,7 @@ from openpyxl import load_workbook
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 from core.text import strip_unprintable
+from privacy.crypto import blind_index
 
 from .consent import STAFF_BASES, has_sensitive_values, keep_basis
 from .error_codes import CommunityErrorCode
@@ -377,7 +378,7 @@ def _write_row(row: RowReport, by: User | None) -> Resident:
         mark_geocode_pending(resident)
     resident.save()
     phone = values.get("contact_phone")
-    if phone and not resident.emergency_contacts.filter(phone=phone).exists():
+    if phone and not resident.emergency_contacts.filter(phone_hash=blind_index(phone)).exists():
         EmergencyContact.objects.create(
             resident=resident, name=values.get("contact_name") or "紧急联系人", phone=phone,
             relation=values.get("contact_relation", "other"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -86,6 +87,38 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         if not value:
             return value
         return encrypt(str(value))
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash (HMAC-SHA256) of `value`, for finding an encrypted value by equality.
+    Keyed with PII_HASH_KEY (else derived from SECRET_KEY): without the key the hash of a
+    phone number cannot be tried out. Changing the key means recomputing every index."""
+    key = getattr(settings, "PII_HASH_KEY", "") or f"linli-pii-index:{settings.SECRET_KEY}"
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+class BlindIndexField(models.CharField):  # type: ignore[type-arg]
+    """The keyed hash of another (encrypted) field of the row, set on every save and bulk
+    insert; "" when the source is empty. Filter with `blind_index(value)`."""
+
+    def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = getattr(model_instance, self.source, None)
+        digest = blind_index(str(value)) if value else ""
+        setattr(model_instance, self.attname, digest)
+        return digest
 
 
 def encrypted_columns() -> Iterator[tuple[type[models.Model], str]]:

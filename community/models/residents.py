@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
-from privacy.crypto import EncryptedTextField
+from privacy.crypto import BlindIndexField, EncryptedTextField
 
 from ..geo import Located
 from .core import Area, Language, User
@@ -239,7 +239,10 @@ class EmergencyContact(models.Model):
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="emergency_contacts")
     name = models.CharField(max_length=100)
-    phone = PhoneNumberField(null=True, blank=True)
+    # A third party's number (PIPL: they never gave it to us): encrypted at rest, found by its
+    # keyed hash (privacy/crypto.py). E.164, validated by the services before it is stored.
+    phone = EncryptedTextField(null=True, blank=True)
+    phone_hash = BlindIndexField(source="phone")
     relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.OTHER)
     linked_user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

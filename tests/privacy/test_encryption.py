@@ -56,3 +56,18 @@ def test_a_row_written_before_encryption_reads_as_it_is_and_is_encrypted_when_wr
     call_command("rotate_pii_keys")
     assert raw_care_notes(resident.pk).startswith("gAAAAA")
     assert Resident.objects.get(pk=resident.pk).care_notes == "旧的明文备注"
+
+
+def test_an_emergency_contact_s_number_is_encrypted_and_found_by_its_keyed_hash(world, gql, people):
+    from community.models import EmergencyContact
+    from privacy.crypto import blind_index
+
+    contact = EmergencyContact.objects.get(resident=people["me"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT phone, phone_hash FROM {EmergencyContact._meta.db_table} WHERE id = %s", [contact.pk])
+        stored, digest = cursor.fetchone()
+    assert stored.startswith("gAAAAA") and "13700000009" not in stored
+    assert digest == blind_index("+8613700000009") and "13700000009" not in digest
+    assert EmergencyContact.objects.get(phone_hash=blind_index("+8613700000009")).pk == contact.pk
+    seen = gql.data(operation("community/MyResidentProfile"), user=world.resident)["myResidentProfile"]
+    assert seen["emergencyContacts"][0]["phone"] == "+8613700000009"
