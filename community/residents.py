@@ -18,15 +18,19 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 
-from .consent import check_sensitive_basis, keep_basis
+from .consent import check_sensitive_basis, current_version, keep_basis
 from .error_codes import CommunityErrorCode
 from .grids import check_place_in_grid, outside_shape, require_grid_for, require_grid_kind
 from .models import (
     VULNERABILITY_FLAGS,
     Area,
+    ConsentChannel,
+    ConsentKind,
+    ConsentRecord,
     EmergencyContact,
     GeocodeStatus,
     Household,
+    LegalBasis,
     LocationSource,
     Resident,
     User,
@@ -113,6 +117,9 @@ def _apply(
         check_phone_free(values["phone"], exclude_pk=resident.pk)
     if "consent_to_contact" in values and values["consent_to_contact"] != resident.consent_to_contact:
         resident.consent_recorded_at = timezone.now()
+        # The person ticking it in the app gives it: kept in the consent history (APP, the
+        # text in force) once the row is saved. Staff record a consent with recordResidentConsent.
+        resident._contact_consent_from_app = source == LocationSource.APP  # type: ignore[attr-defined]
     address_changed = "address" in values and values["address"] != resident.address
     for key, value in values.items():
         setattr(resident, key, value)
@@ -180,11 +187,21 @@ def do_register_resident(
         if location is None and resident.address:
             mark_geocode_pending(resident)
         save_unique(resident)
+        _keep_app_consent(resident)
         if by is not None:
             keep_basis(resident, basis, by=by)
         _sync_account(resident)
         _geocode_after_commit(resident)
     return resident
+
+
+def _keep_app_consent(resident: Resident) -> None:
+    if getattr(resident, "_contact_consent_from_app", False):
+        ConsentRecord.objects.create(resident=resident, kind=ConsentKind.CONTACT, granted=resident.consent_to_contact,
+                                     text_version=current_version(ConsentKind.CONTACT), channel=ConsentChannel.APP,
+                                     legal_basis=LegalBasis.CONSENT if resident.consent_to_contact else "",
+                                     recorded_by=resident.user, at=resident.consent_recorded_at or timezone.now())
+        resident._contact_consent_from_app = False  # type: ignore[attr-defined]
 
 
 def _sync_account(resident: Resident) -> None:
@@ -283,6 +300,7 @@ def do_update_resident(
         if household is not False:
             locked.household = household
         save_unique(locked)
+        _keep_app_consent(locked)
         if staff is not None:
             keep_basis(locked, basis, by=staff)
         _sync_account(locked)

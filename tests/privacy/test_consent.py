@@ -107,3 +107,12 @@ def test_consent_to_contact_governs_non_emergency_messages(world, severity, dril
     assert texted == ({str(willing.phone), str(unwilling.phone)} if reaches_both else {str(willing.phone)})
     alert = Alert.objects.get()
     assert alert.fanout_counts.get("not_consented", 0) == (0 if reaches_both else 1)  # the delivery figures say so
+
+
+def test_ticking_consent_to_contact_in_the_app_profile_is_kept_in_the_history(world, gql):
+    location = {"latitude": world.grid_a1.center_lat, "longitude": world.grid_a1.center_lng}
+    gql.data(operation("community/RegisterMyResidentProfile"),
+             {"input": {"displayName": "王秀英", "consentToContact": True}, "location": location}, user=world.resident)
+    gql.data(operation("community/UpdateMyResidentProfile"), {"input": {"consentToContact": False}}, user=world.resident)
+    rows = list(ConsentRecord.objects.order_by("at", "id").values_list("kind", "granted", "channel", "text_version", "recorded_by"))
+    assert rows == [("contact", True, "app", VERSION, world.resident.pk), ("contact", False, "app", VERSION, world.resident.pk)]
