@@ -13,3 +13,9 @@ class NotificationsConfig(AppConfig):
         register_builtin_templates()
         retention.register_all()  # what it keeps and for how long (privacy.retention)
         my_data.register_all()  # what it holds about a person (privacy.my_data)
+        # A request's realtime events go once its response has been sent (realtime.publish_soon).
+        from django.core.signals import request_finished
+
+        from .realtime import release_held
+
+        request_finished.connect(release_held, dispatch_uid="linli.realtime.release_held")

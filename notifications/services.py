@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from . import events
 from .models import Notification
-from .realtime import publish
+from .realtime import publish, publish_many
 from .templates import has_template, normalize_language, render
 
 if TYPE_CHECKING:
@@ -52,12 +52,10 @@ def _event(notification: Notification) -> dict[str, Any]:
 
 def _publish_after_commit(notifications: list[Notification]) -> None:
     payloads = [(events.user_group(n.user_id), _event(n)) for n in notifications]
-
-    def send() -> None:
-        for group, event in payloads:
-            publish(group, event)
-
-    transaction.on_commit(send)
+    if len(payloads) == 1:
+        transaction.on_commit(lambda: publish(*payloads[0]))
+    elif payloads:  # a fan-out: every user's push in one trip into the event loop
+        transaction.on_commit(lambda: publish_many(payloads))
 
 
 def notify(user: User, *, kind: str, title: str, body: str, data: dict[str, Any] | None = None,
