@@ -25,7 +25,7 @@ def decrypt_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0011_encrypt_care_notes'),
+        ('community', '0012_encrypt_care_notes'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0008_auditor_role'),
+        ('community', '0009_auditor_role'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def decrypt_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0010_rights_requests'),
+        ('community', '0011_rights_requests'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0009_consent_records'),
+        ('community', '0010_consent_records'),
     ]
 
     operations = [
