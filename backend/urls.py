@@ -19,5 +19,6 @@ urlpatterns = [
     path("cap/alerts/<str:identifier>.xml", cap_alert, name="cap-alert"),
     path("reports/after-action/", download_after_action_report, name="after-action-report"),
     path("sms/", include("notifications.urls")),  # Twilio webhooks (notifications)
+    path("voice/", include("notifications.voice_urls")),  # voice-call webhooks (notifications)
     path("warnings/", include("emergency.warnings.urls")),  # signed CAP and sensor webhooks
 ]

@@ -41,11 +41,13 @@ from .consent import Phone, is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode
 from .lanes import Lane, is_life_safety, lane_for
 from .models import SmsMessage, SmsStatus, SmsStatusEvent
+from .push_outbox import supersede_pushes
 from .replies import KEYWORDS, NO_WORDS, YES_WORDS
 from .routing import route_for
 from .templates import field_names, normalize_language, render, segment_count
 from .transports.provider_templates import template_variables
 from .unreachable import is_unreachable, unreachable_phones
+from .voice_outbox import supersede_calls
 
 if TYPE_CHECKING:
     # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
@@ -352,6 +354,9 @@ def supersede_messages(related: Model | Iterable[Model], *, reason: str) -> int:
     for filter_q in _related_filters(related):
         with transaction.atomic():
             superseded += _supersede(filter_q, reason=reason, token=token, now=now)
+            # Pushes and calls about the same objects go with them (not counted here: SMS).
+            supersede_pushes(filter_q, reason=reason, now=now)
+            supersede_calls(filter_q, reason=reason, now=now)
     return superseded
 
 
