@@ -229,7 +229,7 @@ def _record(event: CallEvent) -> int:
                                                         answered_at=now, provider_sid=call.provider_sid,
                                                         provider_status=event.status, status_changed_at=now)
             call.status, call.digits, call.answered_at = CallStatus.ANSWERED, event.digits, now
-            transaction.on_commit(lambda: _handle("answered", call, answer))
+            _handle("answered", call, answer)  # in its own savepoint: a failure there keeps the key recorded
             return 1
         if event.digits:
             VoiceCall.objects.filter(pk=call.pk).update(digits=event.digits[:8], provider_sid=call.provider_sid)
@@ -248,7 +248,7 @@ def _record(event: CallEvent) -> int:
                                                     error_code=event.error_code[:64] or event.status,
                                                     status_changed_at=now)
         call.status = final
-        transaction.on_commit(lambda: _handle("unanswered", call))
+        _handle("unanswered", call)
         return 1
 
 
