@@ -296,7 +296,7 @@ def alert_chunk(alert: Alert) -> bool:
     # Reachable by app = a live device (notifications/devices.py), not an account: everyone
     # with an account gets the notification in their history, only live devices are woken,
     # and whoever has none is texted.
-    live = live_device_users([r.user_id for r in residents if r.uses_app])
+    live = live_device_users([r.user_id for r in residents if r.user_id is not None and r.uses_app])
     _push(alert, [r.user for r in residents if r.uses_app and r.user is not None], shelters,
           vulnerable={r.user_id for r in residents if r.is_vulnerable and r.user_id})
     sms = _sms_items(alert, residents, shelters, live) if alert.send_sms else []

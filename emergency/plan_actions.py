@@ -143,8 +143,8 @@ def check_facilities(params: Params, problems: Problems) -> Params:
 
 def check_safety_check(params: Params, problems: Problems) -> Params:
     _only(params, {"title", "welfare_after_minutes", "ladder"}, problems)
-    out = {"title": _text(params, "title", 100, problems),
-           "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
+    out: Params = {"title": _text(params, "title", 100, problems),
+                   "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
     if "ladder" in params:
         # The escalation ladder for this plan's check (notifications/ladder.py): any of
         # sms_after_seconds, voice_after_seconds, voice_for.

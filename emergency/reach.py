@@ -34,7 +34,8 @@ def first_rungs(rows: list[SafetyStatus], ladder: Ladder, now: dt.datetime | Non
     live device; a call to those who prefer voice and have a phone; SMS to the others with a
     phone, and beside the push to those the ladder texts at once (the vulnerable by default).
     A resident with a device and prefers_voice gets both push and the call."""
-    live = live_device_users([r.resident.user_id for r in rows if r.resident.uses_app], now)
+    live = live_device_users([r.resident.user_id for r in rows if r.resident.user_id is not None and r.resident.uses_app],
+                             now)
     push = [r for r in rows if r.resident.user_id in live]
     voice = [r for r in rows if r.resident.prefers_voice and r.resident.sms_phone]
     pushed, called = {r.pk for r in push}, {r.pk for r in voice}

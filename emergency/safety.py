@@ -131,7 +131,8 @@ def close_checks(checks: QuerySet[SafetyCheck], *, by: User | None) -> int:
 def tally_dict(tally: Tally) -> dict[str, int]:
     return {"total": tally.total, "safe": tally.safe, "need_help": tally.need_help, "unanswered": tally.unanswered,
             "vulnerable": tally.vulnerable, "vulnerable_accounted": tally.vulnerable_accounted,
-            "unreachable": tally.unreachable}
+            "unreachable": tally.unreachable, "pushed": tally.pushed, "acknowledged": tally.acknowledged,
+            "texted": tally.texted, "called": tally.called, "reached": tally.reached}
 
 
 # --- fan-out ----------------------------------------------------------------------------------
@@ -257,6 +258,13 @@ class Tally:
     vulnerable: int = 0
     vulnerable_accounted: int = 0
     unreachable: int = 0  # unanswered and not reachable at all (no app, no phone that takes SMS)
+    # Reach per rung of the ladder (emergency/escalation.py): asked by push, by SMS, by a
+    # call; pushes opened; reached = answered or push opened (not merely written).
+    pushed: int = 0
+    acknowledged: int = 0
+    texted: int = 0
+    called: int = 0
+    reached: int = 0
 
     @property
     def accounted_for(self) -> int:
@@ -267,8 +275,12 @@ class Tally:
         return max(0, self.total - self.accounted_for)
 
     def add(self, other: Tally) -> None:
-        for name in ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted", "unreachable"):
+        for name in TALLY_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+TALLY_FIELDS = ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted", "unreachable", "pushed",
+                "acknowledged", "texted", "called", "reached")
 
 
 @dataclass
@@ -296,11 +308,18 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
             vulnerable=Count("pk", filter=Q(is_vulnerable=True)),
             vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
             unreachable=Count("pk", filter=Q(status=SafetyState.UNANSWERED, unreachable_at__isnull=False)),
+            pushed=Count("pk", filter=Q(pushed_at__isnull=False)),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            texted=Count("pk", filter=Q(texted_at__isnull=False)),
+            called=Count("pk", filter=Q(called_at__isnull=False)),
+            reached=Count("pk", filter=accounted | Q(acknowledged_at__isnull=False)),
         )
     )
     per_grid = {
         r["grid_id"]: Tally(total=r["total"], safe=r["safe"], need_help=r["need_help"], vulnerable=r["vulnerable"],
-                            vulnerable_accounted=r["vulnerable_accounted"], unreachable=r["unreachable"])
+                            vulnerable_accounted=r["vulnerable_accounted"], unreachable=r["unreachable"],
+                            pushed=r["pushed"], acknowledged=r["acknowledged"], texted=r["texted"], called=r["called"],
+                            reached=r["reached"])
         for r in rows
     }
     grids = Area.objects.in_bulk(list(per_grid))

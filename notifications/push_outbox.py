@@ -128,6 +128,7 @@ def queue_device_pushes(notifications: list[Notification], *, lane: Lane | int |
         if not devices:
             continue
         related = (related_for or {}).get(notification.user_id)
+        related_type_id: int | None
         if related is not None:
             model = type(related)
             related_type_id = (types.get(model) or types.setdefault(model, ContentType.objects.get_for_model(related))).pk

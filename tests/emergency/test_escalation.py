@@ -13,7 +13,14 @@ from emergency.models import AnswerChannel, SafetyState, SafetyStatus
 from emergency.safety import close_safety_check, start_safety_check
 from emergency.tasks import run_pending_emergency_jobs
 from notifications import voice_outbox
-from notifications.models import CallStatus, DevicePush, Notification, PushStatus, SmsMessage, VoiceCall
+from notifications.models import (
+    CallStatus,
+    DevicePush,
+    Notification,
+    PushStatus,
+    SmsMessage,
+    VoiceCall,
+)
 from notifications.push import PushError
 from notifications.push import locmem as push_locmem
 from notifications.push_outbox import acknowledge
@@ -26,6 +33,7 @@ from .emergency_support import _emergency_isolation, resident  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 ACK = operation("notifications/AcknowledgeNotification")
+CHECK = operation("emergency/SafetyCheck")
 
 
 @pytest.fixture
@@ -188,3 +196,14 @@ def test_acknowledge_service_sets_the_row(world, people):
     notification = Notification.objects.get(user=people["app_old"].user, kind="safety_check")
     acknowledge(people["app_old"].user, notification.pk)
     assert row(check, people["app_old"]).acknowledged_at is not None
+
+
+def test_live_counts_show_reach_per_rung_reached_means_opened_or_answered(world, people, gql):
+    check = start(world)
+    notification = Notification.objects.get(user=people["app"].user, kind="safety_check")
+    acknowledge(people["app"].user, notification.pk)
+    status, body = gql(CHECK, {"id": to_global_id("SafetyCheck", check.pk), "first": 10}, user=world.admin_a)
+    counts = body["data"]["node"]["counts"]
+    assert {k: counts[k] for k in ("pushed", "acknowledged", "texted", "called", "reached")} == {
+        "pushed": 2, "acknowledged": 1, "texted": 3, "called": 1, "reached": 1}
+    assert counts["accountedFor"] == 0  # opened is reached, not yet an answer
