@@ -207,3 +207,30 @@ def test_live_counts_show_reach_per_rung_reached_means_opened_or_answered(world,
     assert {k: counts[k] for k in ("pushed", "acknowledged", "texted", "called", "reached")} == {
         "pushed": 2, "acknowledged": 1, "texted": 3, "called": 1, "reached": 1}
     assert counts["accountedFor"] == 0  # opened is reached, not yet an answer
+
+
+def test_a_real_twilio_call_answered_with_2_through_the_signed_webhooks(world, fake_twilio_voice, client):
+    from tests.fake_twilio_voice import via_client
+
+    abroad = resident(world.grid_a1, "Mary Lee", prefers_voice=True, language="en")
+    abroad.phone = "+15551230001"
+    abroad.save()
+    check = start_safety_check(world.com_a, by=world.admin_a, title="Typhoon check")
+    run_pending_emergency_jobs()
+    call = VoiceCall.objects.get(phone="+15551230001")
+    assert call.route == "international"
+    voice_outbox.drain_calls("international", max_seconds=5)
+    call.refresh_from_db()
+    assert call.status == CallStatus.CALLING and call.provider_sid.startswith("CA")
+    placed = fake_twilio_voice.call(call.provider_sid)
+    assert "press 2" in placed["twiml"]
+    # a forged callback changes nothing
+    forged = client.post(f"/voice/twilio/gather/{call.pk}/?lang=en", {"CallSid": call.provider_sid, "Digits": "1"},
+                         HTTP_X_TWILIO_SIGNATURE="forged")
+    assert forged.status_code == 403 and row(check, abroad).status == SafetyState.UNANSWERED
+    done = fake_twilio_voice.simulate_call(call.provider_sid, "completed", digits="2", post=via_client(client))
+    assert all(status in (200, 204) for _, _, status, _ in done.posts)
+    status = row(check, abroad)
+    assert status.status == SafetyState.NEED_HELP and status.channel == AnswerChannel.VOICE and status.need_help_task_id
+    call.refresh_from_db()
+    assert call.status == CallStatus.ANSWERED and call.digits == "2"
