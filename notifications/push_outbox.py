@@ -267,8 +267,13 @@ def _next_due_in(provider: str, max_lane: int | None) -> float | None:
 def push_message(row: DevicePush, device: Device) -> PushMessage:
     notification = row.notification
     data = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in (notification.data or {}).items()}
-    data.update({"notificationId": to_global_id("Notification", notification.pk), "kind": notification.kind,
-                 "isDrill": "true" if notification.is_drill else "false"})
+    data.update({"kind": notification.kind, "isDrill": "true" if notification.is_drill else "false"})
+    if row.collapse_key:
+        # The same payload for everyone (JPush sends one payload to 1,000 ids per call): the
+        # app acknowledges with this ref, the server finds the person's notification.
+        data["ref"] = row.collapse_key
+    else:
+        data["notificationId"] = to_global_id("Notification", notification.pk)
     life_safety = is_life_safety(row.lane)
     return PushMessage(
         push_id=row.pk, token=device.token, platform=device.platform, title=notification.title,
@@ -403,6 +408,17 @@ def overdue_providers(now: dt.datetime | None = None, older_than_seconds: int = 
 
 
 # --- acknowledgement --------------------------------------------------------------------------
+def notification_for_ref(user: User, ref: object) -> int:
+    """The user's newest notification pushed with collapse key `ref` (a push's data.ref)."""
+    if not isinstance(ref, str) or not ref or len(ref) > 128:
+        raise field_error("ref", "Not a push reference.", NotificationsErrorCode.INVALID)
+    found = (DevicePush.objects.filter(user=user, collapse_key=ref).order_by("-notification_id")
+             .values_list("notification_id", flat=True).first())
+    if found is None:
+        raise field_error("ref", "No such notification.", NotificationsErrorCode.NOT_FOUND)
+    return found
+
+
 def acknowledge(user: User, notification_id: int, *, opened: bool = True) -> Notification:
     """The app reports a notification shown (opened=False) or opened by the person (True).
     Idempotent: the first time is kept. Someone else's notification is not found."""

@@ -94,8 +94,9 @@ def test_an_unopened_push_becomes_an_sms_after_the_ladder_time_once(world, peopl
 
 def test_an_opened_push_needs_no_sms(world, people, gql):
     check = start(world)
-    notification = Notification.objects.get(user=people["app"].user, kind="safety_check")
-    _, body = gql(ACK, {"notificationId": to_global_id("Notification", notification.pk)}, user=people["app"].user)
+    [pushed] = [p for p in push_locmem.outbox if p.message.token == people["app"].user.devices.get().token]
+    assert pushed.message.data["ref"] == f"safety-check-{check.pk}"  # what the app acknowledges with
+    _, body = gql(ACK, {"ref": pushed.message.data["ref"]}, user=people["app"].user)
     assert body["data"]["acknowledgeNotification"]["errors"] == []
     assert row(check, people["app"]).acknowledged_at is not None
     assert sweep_escalation(now=later(181))["sms"] == 0

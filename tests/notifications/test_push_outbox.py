@@ -173,4 +173,20 @@ def test_the_real_apns_transport_carries_the_push_to_the_fake_apple_server(world
     assert push.token == IOS and push.headers["apns-collapse-id"] == "alert-3"
     assert push.payload["aps"]["alert"] == {"title": "台风预警", "body": "请留在室内"}
     assert push.payload["alertId"] == to_global_id("Alert", 3) and push.payload["kind"] == "alert"
+    assert push.payload["ref"] == "alert-3" and "notificationId" not in push.payload  # one payload for all
     assert list(Device.objects.values_list("token", flat=True)) == [IOS]  # the bad token was pruned
+
+
+def test_a_push_sent_alike_is_acknowledged_by_its_ref(world, gql):
+    device(world.resident)
+    notify_many([world.resident, world.other_resident], kind="alert", title="台风", body="b", collapse_key="alert-9")
+    drain()
+    assert locmem.outbox[0].message.data["ref"] == "alert-9"
+    _, body = gql(ACK, {"ref": "alert-9"}, user=world.resident)
+    acked = body["data"]["acknowledgeNotification"]
+    assert acked["errors"] == [] and acked["notification"]["acknowledgedAt"]
+    _, body = gql(ACK, {"ref": "alert-9"}, user=world.other_resident)  # no push of theirs has it
+    assert body["data"]["acknowledgeNotification"]["errors"][0]["code"] == "NOT_FOUND"
+    _, body = gql(ACK, {}, user=world.resident)
+    assert body["data"]["acknowledgeNotification"]["errors"][0]["code"] == "INVALID"
+    assert Notification.objects.filter(acknowledged_at__isnull=False).count() == 1

@@ -2,9 +2,11 @@
 
 import graphene
 
+from core.errors import field_error
 from notifications.devices import register_device, unregister_device
+from notifications.error_codes import NotificationsErrorCode
 from notifications.models import DevicePlatform, PushProvider
-from notifications.push_outbox import acknowledge
+from notifications.push_outbox import acknowledge, notification_for_ref
 
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
@@ -59,16 +61,24 @@ class UnregisterDevice(BaseMutation):
 
 class AcknowledgeNotification(BaseMutation):
     """The app shows (opened: false) or the person opens (opened: true, the default) a
-    notification. Opening is what counts as reached; it also marks it read."""
+    notification. Opening is what counts as reached; it also marks it read. Give the
+    notification's ID, or the `ref` a push carried in its data (pushes sent to many people
+    alike carry a ref instead of each person's ID)."""
 
     notification = graphene.Field(NotificationType)
 
     class Arguments:
-        notification_id = graphene.ID(required=True)
+        notification_id = graphene.ID()
+        ref = graphene.String(description="data.ref of the push (e.g. safety-check-12).")
         opened = graphene.Boolean(default_value=True)
 
     @classmethod
-    def perform_mutation(cls, root, info, notification_id, opened=True):
+    def perform_mutation(cls, root, info, notification_id=None, ref=None, opened=True):
         user = current_user(info)
-        pk = decode_id(notification_id, "Notification", "notification_id")
+        if bool(notification_id) == bool(ref):
+            raise field_error("notification_id", "Give notificationId or ref.", NotificationsErrorCode.INVALID)
+        if notification_id:
+            pk = decode_id(notification_id, "Notification", "notification_id")
+        else:
+            pk = notification_for_ref(user, ref)
         return cls(errors=[], notification=acknowledge(user, pk, opened=bool(opened)))
