@@ -300,11 +300,18 @@ def send_claimed(rows: list[DevicePush], report: PushDrainReport | None = None) 
         report.attempted += 1
         key = "sent" if isinstance(outcome, PushResult) else (outcome.code or "error")
         report.outcomes[key] = report.outcomes.get(key, 0) + 1
-        settled = _settle(row, outcome, now, report)
-        if settled == PushStatus.SENT:
+        if isinstance(outcome, PushResult):
+            row.status, row.provider_id, row.sent_at, row.status_changed_at = (
+                PushStatus.SENT, outcome.provider_id[:128], now, now)
+            row.error_code = row.error_message = ""
             sent.append(row)
-        elif settled == PushStatus.FAILED:
+            continue
+        if _settle(row, outcome, now, report) == PushStatus.FAILED:
             failed.append(row)
+    # The rows are ours (claimed with our token, and only queued rows are ever superseded):
+    # the successes are recorded in a few UPDATEs, not one per push.
+    DevicePush.objects.bulk_update(sent, ["status", "provider_id", "sent_at", "status_changed_at", "error_code",
+                                          "error_message"], batch_size=500)
     report.sent += len(sent)
     report.failed += len(failed)
     if sent:
@@ -327,11 +334,9 @@ def _hand_over(rows: list[DevicePush]) -> list[PushResult | PushError]:
         return [PushError(f"{type(exc).__name__}: {exc}", "transport_error")] * len(messages)
 
 
-def _settle(row: DevicePush, outcome: PushResult | PushError, now: dt.datetime, report: PushDrainReport) -> str | None:
-    """Record one outcome; returns the final status it reached (None: queued again, or
+def _settle(row: DevicePush, outcome: PushError, now: dt.datetime, report: PushDrainReport) -> str | None:
+    """Record one failure; returns the final status it reached (None: queued again, or
     someone else had already settled the row)."""
-    if isinstance(outcome, PushResult):
-        return PushStatus.SENT if _finish(row, PushStatus.SENT, provider_id=outcome.provider_id, now=now) else None
     if outcome.invalid_token and row.device_id is not None:
         prune_device(row.device_id)
         logger.info("push %s: device %s pruned (%s)", row.pk, row.device_id, outcome.code)
