@@ -75,8 +75,13 @@ def _open(check: SafetyCheck) -> Q:
     return Q(safety_check=check, status=SafetyState.UNANSWERED)
 
 
+# A number to text or call: the resident's own, else their account's (Resident.sms_phone).
+HAS_PHONE = Q(resident__phone__isnull=False) | (Q(resident__user__phone__isnull=False) & ~Q(resident__user__phone=""))
+
+
 def _sms_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:
-    due = (SafetyStatus.objects.filter(_open(check), pushed_at__lte=now - dt.timedelta(seconds=ladder.sms_after_seconds),
+    due = (SafetyStatus.objects.filter(_open(check), HAS_PHONE,
+                                       pushed_at__lte=now - dt.timedelta(seconds=ladder.sms_after_seconds),
                                        texted_at__isnull=True, acknowledged_at__isnull=True)
            .exclude(called_at__isnull=False, resident__prefers_voice=True))
     ids = list(due.order_by("-is_vulnerable", "pk").values_list("pk", flat=True)[:SWEEP_LIMIT])
@@ -114,7 +119,7 @@ def _voice_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:
     if ladder.voice_after_seconds <= 0 or ladder.voice_for == "none":
         return 0
     cutoff = now - dt.timedelta(seconds=ladder.voice_after_seconds)
-    due = (SafetyStatus.objects.filter(_open(check), called_at__isnull=True)
+    due = (SafetyStatus.objects.filter(_open(check), HAS_PHONE, called_at__isnull=True)
            .annotate(first_asked=Coalesce("pushed_at", "texted_at"))
            .filter(first_asked__lte=cutoff))
     if ladder.voice_for == "vulnerable":
@@ -127,8 +132,6 @@ def _voice_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:
         rows = list(SafetyStatus.objects.filter(pk__in=ids, status=SafetyState.UNANSWERED, called_at__isnull=True)
                     .select_related("resident__user"))
         called = call_question(check, rows, now)
-        # Rows without a phone cannot be called: mark them so the sweep does not look again.
-        SafetyStatus.objects.filter(pk__in=[r.pk for r in rows], called_at__isnull=True).update(called_at=now)
         if called:
             _count(check, voice_escalated=called)
             publish_check_event(check, "escalated", rung="VOICE", count=called, reason="no answer")

@@ -184,8 +184,9 @@ def _rung_entries(area: Area, checks: list[SafetyCheck]) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for check in checks:
         rows = SafetyStatus.objects.filter(safety_check=check, grid__path__startswith=area.path)
-        agg = rows.aggregate(**{f"{rung}_n": Count("pk", filter=Q(**{f"{name}__isnull": False})) for rung, name in RUNG_FIELDS},
-                             **{f"{rung}_at": Min(name) for rung, name in RUNG_FIELDS})
+        taken = {"push": Q(pushed_at__isnull=False), "sms": Q(asked_by_sms=True), "voice": Q(called_at__isnull=False)}
+        agg = rows.aggregate(**{f"{rung}_n": Count("pk", filter=taken[rung]) for rung, _ in RUNG_FIELDS},
+                             **{f"{rung}_at": Min(name, filter=taken[rung]) for rung, name in RUNG_FIELDS})
         for rung, _ in RUNG_FIELDS:
             if agg[f"{rung}_n"]:
                 entries.append(TimelineEntry(agg[f"{rung}_at"], "escalation", check.area.name,

@@ -310,7 +310,7 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
             unreachable=Count("pk", filter=Q(status=SafetyState.UNANSWERED, unreachable_at__isnull=False)),
             pushed=Count("pk", filter=Q(pushed_at__isnull=False)),
             acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            texted=Count("pk", filter=Q(texted_at__isnull=False)),
+            texted=Count("pk", filter=Q(asked_by_sms=True)),
             called=Count("pk", filter=Q(called_at__isnull=False)),
             reached=Count("pk", filter=accounted | Q(acknowledged_at__isnull=False)),
         )
