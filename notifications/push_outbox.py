@@ -113,11 +113,12 @@ def queue_device_pushes(notifications: list[Notification], *, lane: Lane | int |
     supersedes the push). Returns how many rows were written."""
     if not notifications:
         return 0
-    by_user: dict[int, list[Device]] = defaultdict(list)
+    by_user: dict[int, list[tuple[int, str]]] = defaultdict(list)  # user -> [(device id, provider)]
     user_ids = sorted({n.user_id for n in notifications})
     for start in range(0, len(user_ids), 900):
-        for device in live_devices(user_ids[start:start + 900]).order_by("pk"):
-            by_user[device.user_id].append(device)
+        for device_id, user_id, provider in (live_devices(user_ids[start:start + 900]).order_by("pk")
+                                             .values_list("pk", "user_id", "provider")):
+            by_user[user_id].append((device_id, provider))
     if not by_user:
         return 0
     types: dict[type[Model], ContentType] = {}
@@ -136,10 +137,10 @@ def queue_device_pushes(notifications: list[Notification], *, lane: Lane | int |
         else:
             related_type_id, related_id = notification.related_type_id, notification.related_id
         row_lane = int(lane) if lane is not None else int(Lane.STANDARD)
-        for device in devices:
+        for device_id, provider in devices:
             rows.append(DevicePush(
-                idempotency_key=f"n{notification.pk}:d{device.pk}", notification=notification,
-                user_id=notification.user_id, device=device, provider=device.provider, purpose=notification.kind,
+                idempotency_key=f"n{notification.pk}:d{device_id}", notification_id=notification.pk,
+                user_id=notification.user_id, device_id=device_id, provider=provider, purpose=notification.kind,
                 collapse_key=collapse_key[:128], lane=row_lane,
                 is_vulnerable=notification.user_id in (vulnerable_users or ()), is_drill=notification.is_drill,
                 related_type_id=related_type_id, related_id=related_id, created_at=now, next_attempt_at=now,
