@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml requirements.lock
 # What the machine itself needs: pango for WeasyPrint (after-action reports as PDF) and the
 # Noto CJK fonts to print Chinese with. Installed with apt-get where missing (Debian/Ubuntu);
 # elsewhere it says what to install.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium
+# `make test` adds chromium for the console's browser tests; `make run` does not need it.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 	  if command -v apt-get >/dev/null 2>&1; then \
@@ -45,13 +46,17 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-test: lint system-deps
+test: lint system-deps browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The console's browser tests drive Debian's chromium (Playwright, no browser download);
 # CJK fonts make their screenshots readable. Installing needs root.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-cjk; \
+	  else echo "install chromium for the console's browser tests"; fi; }
 
 console-test: browser $(STAMP)
 	$(PY) -m pytest -q tests/console

@@ -24,6 +24,11 @@ def start_embedded_worker(concurrency: int = 2, beat: bool = True):
     if _started.is_set():
         return None
     _started.set()
+    # Beat's schedule ticks and each routine task's received/succeeded lines would bury the
+    # server's own output every few seconds; failures still log (WARNING and above).
+    if logging.getLogger().level > logging.DEBUG:
+        for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     worker = WorkController(
         app=app,
         concurrency=concurrency,

@@ -203,6 +203,8 @@ def _build(item: SmsItem, *, taken_codes: dict[str, set[str]], opted_out: set[st
         is_vulnerable=bool(item.get("is_vulnerable")),
         params=_params(item["template"], context),
         route=route_for(phone) if phone else "*",
+        # Due now by the clock the caller runs on (a field default would bind the real one).
+        next_attempt_at=timezone.now(),
     )
     related = item.get("related")
     if related is not None:

@@ -90,3 +90,28 @@ def test_demo_communities_have_response_plans_that_run_on_a_switch():
     run_pending_emergency_jobs()
     assert PlanRun.objects.get().status == "DONE"
     assert SafetyCheck.objects.get(area=community).is_drill
+
+
+def test_demo_communities_have_shelters_and_stores_their_plans_open_and_name():
+    from community.models import Area, AreaKind, Mode
+    from emergency.models import Alert
+    from emergency.switching import switch_mode
+    from emergency.tasks import run_pending_emergency_jobs
+    from resources.models import Facility, Stock
+
+    load()
+    community = Area.objects.filter(kind=AreaKind.COMMUNITY).order_by("pk").first()
+    assert set(Facility.objects.filter(area=community).values_list("kind", "status")) == {
+        ("SHELTER", "CLOSED"), ("MEDICAL", "CLOSED"), ("WATER", "CLOSED")}
+    assert Stock.objects.filter(warehouse__area=community, quantity__gt=0).count() == 7
+    admin = RoleAssignment.objects.get(area=community, role=Role.COMMUNITY_ADMIN).user
+    switch_mode(community, Mode.EMERGENCY, by=admin, reason="暴雨")
+    run_pending_emergency_jobs()
+    assert set(Facility.objects.filter(area=community).values_list("status", flat=True)) == {"OPEN"}
+    shelter = Facility.objects.get(area=community, kind="SHELTER")
+    assert list(Alert.objects.get(area=community).shelters.all()) == [shelter]
+    switch_mode(community, Mode.RECOVERY, by=admin, reason="雨停")
+    run_pending_emergency_jobs()
+    # Recovery sends people home from the shelter; water and the medical point stay open.
+    assert dict(Facility.objects.filter(area=community).values_list("kind", "status")) == {
+        "SHELTER": "CLOSED", "MEDICAL": "OPEN", "WATER": "OPEN"}

@@ -156,3 +156,21 @@ def api(gql, query: str, variables: dict, user) -> dict:
         return body["data"]
 
     return elsewhere(call)
+
+
+def until_subscribed(group: str, timeout: float = 15.0) -> None:
+    """Wait until someone listens on a channel-layer group (e.g. `task.<id>` once the page's
+    taskUpdated subscription is active). The page asks for a subscription and goes on drawing;
+    the server joins the group a moment later, and an event published before that reaches
+    nobody. A client cannot tell, so a test that makes such an event waits for the join first
+    (the way tests/wsclient.py does). Runs elsewhere(): the Redis layer needs its own loop."""
+    from tests.wsclient import group_size
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while not group_size(group):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nobody joined {group} in {timeout} s")
+            time.sleep(0.02)
+
+    elsewhere(wait)

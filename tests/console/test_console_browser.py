@@ -10,9 +10,11 @@ from playwright.sync_api import expect
 from emergency.models import SafetyStatus
 from emergency.plans import save_plan_version
 from emergency.safety_answers import answer_safety_check
-from tests.console.conftest import api, elsewhere
+from notifications import events
+from tests.console.conftest import api, elsewhere, until_subscribed
 from tests.emergency.emergency_support import _emergency_isolation, resident, run_jobs  # noqa: F401
 from tests.operations import operation
+from tests.shapes import draw_world
 from tests.volunteers.conftest import make_volunteer, new_task, new_user
 from volunteers.models import Task
 
@@ -24,19 +26,23 @@ def gid(type_name: str, obj) -> str:
 
 
 def test_a_grid_worker_creates_a_task_on_the_map_sees_the_acceptance_live_and_closes_it(world, open_console, gql):
+    draw_world(world)
     helper = make_volunteer(new_user("小王"), world.grid_a1)
     console = open_console()
     page = console.login(world.worker_a1)
     expect(page.locator("#area-badge")).to_contain_text("平时")
 
+    expect(page.locator("path.grid-boundary")).to_have_count(1)  # its own grid, drawn from the API's boundary
     page.click("#task-map", position={"x": 260, "y": 300})
     expect(page.locator("#task-where")).to_contain_text("地图上点选")
+    expect(page.locator("#pin-grid")).to_have_text("该点位于“甲一网格”网格内。")  # areaAt, by the boundary
     page.fill("input[name=title]", "帮独居老人搬运物资")
     page.fill("input[name=address]", "甲社区3幢")
     page.click(".task-form button[type=submit]")
     expect(page.locator("#detail-status")).to_have_text("待派单")
     task = Task.objects.get(title="帮独居老人搬运物资")
     assert task.area_id == world.grid_a1.pk and task.point is not None and not task.is_drill
+    until_subscribed(events.task_group(task.pk))  # the page's taskUpdated listens: nothing is missed
 
     # A volunteer accepts, through the API (the grid worker's offer, the volunteer's answer).
     offer = api(gql, operation("tasks/OfferTaskToVolunteer"), {"taskId": gid("Task", task), "volunteerId": gid("Volunteer", helper)},
@@ -79,6 +85,7 @@ def test_a_commander_starts_a_drill_and_watches_the_safety_board_fill(world, ope
     safe = page.locator('[data-count="safe"] strong')
     expect(page.locator("#check-picker")).to_contain_text("演练")
     expect(safe).to_have_text("0")
+    expect(page.locator(".safety-board[data-live=true]")).to_be_attached()  # the server listens: no answer is missed
     expect(page.locator('[data-count="vulnerable"] strong')).to_have_text("0/1")
     expect(page.locator("#silent-masked")).to_be_visible()  # who is vulnerable: not a commander's to see
 
@@ -99,13 +106,33 @@ def test_a_commander_starts_a_drill_and_watches_the_safety_board_fill(world, ope
     assert SafetyStatus.objects.get(resident=grandma).status == "SAFE"
     console.screenshot("safety-board")
 
+    # The mode screen shows the drill beside the real mode; ending it winds down what it started.
+    console.go(f"#/{gid('Area', world.com_a)}/modes")
+    expect(page.locator("#drill-state")).to_contain_text("演练 · 应急")
+    expect(page.locator("#drill-state")).to_contain_text("真实模式仍为“平时”")
+    expect(page.locator("#area-badge")).to_contain_text("演练")
+    page.click("#end-drill")
+    page.click("#drill-state .confirm button.danger")
+    expect(page.locator("#no-drill")).to_be_visible()
+    elsewhere(run_jobs)  # the wind-down runs in the background; the screen follows it until DONE
+    wind_down = page.locator("#wind-downs .wind-down").first
+    expect(wind_down).to_contain_text("演练结束")
+    expect(wind_down).to_contain_text("已完成")
+    expect(wind_down.locator("tr", has_text="结束的报平安").locator("td")).to_have_text("1")
+    expect(page.locator("#area-badge")).not_to_contain_text("演练")
+    console.screenshot("drill-wound-down")
+    # The run's own tasks (none: nobody vulnerable stayed silent long enough) by closeTasks' dry run.
+    page.get_by_role("button", name="批量关闭此次执行生成的任务").click()
+    page.click("#bulk-preview")
+    expect(page.locator("#bulk-form .notice.ok")).to_have_text("没有符合条件的未结束任务。")
+
 
 def test_a_grid_worker_opening_another_grids_url_sees_nothing_of_it(world, open_console):
     new_task(world.grid_b1, title="乙一网格的秘密任务", created_by=world.worker_b1)
     resident(world.grid_b1, "乙网格居民")
     console = open_console()
     page = console.login(world.worker_a1)
-    for screen in ("tasks", "residents", "safety", "reports"):
+    for screen in ("tasks", "residents", "safety", "reports", "modes", "warnings", "facilities", "review"):
         console.go(f"#/{gid('Area', world.grid_b1)}/{screen}")
         expect(page.locator("#no-access")).to_be_visible()
         content = page.content()
@@ -149,3 +176,8 @@ def test_the_console_fits_a_phone_and_speaks_english_on_request(world, open_cons
     expect(page.locator("#area-badge")).to_contain_text("Normal")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     console.screenshot("phone-english")
+    page.get_by_role("link", name="Shelters").click()
+    expect(page.locator("#facility-list")).to_contain_text("No facilities in this area.")
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("button", name="Set up an authenticator app")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

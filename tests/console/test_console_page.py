@@ -73,7 +73,10 @@ def test_every_word_the_console_uses_is_in_both_languages():
                          ("assignment", "TaskAssignmentStatus"), ("offer", "OfferStatus"), ("reportStatus", "ReportStatus"),
                          ("reportKind", "ReportKind"), ("action", "PlanAction"), ("flag", "VulnerabilityFlag"),
                          ("hazardKind", "HazardKind"), ("severity", "Severity"), ("inspection", "InspectionResult"),
-                         ("regStatus", "PartyRegistrationStatus"), ("hoursKind", "ServiceHoursKind")]:
+                         ("regStatus", "PartyRegistrationStatus"), ("hoursKind", "ServiceHoursKind"),
+                         ("taskSource", "TaskSource"), ("windCause", "WindDownCause"), ("fanout", "FanoutStatus"),
+                         ("facilityKind", "FacilityKind"), ("facilityStatus", "FacilityStatus"), ("proposal", "ProposalStatus"),
+                         ("capSeverity", "CapSeverity")]:
         values = re.search(rf"^enum {enum} {{\n(.*?)^}}", sdl, re.M | re.S).group(1).split()
         missing = {f"{prefix}.{v}" for v in values if not v.startswith('"')} - tables["zh"].keys()
         assert not missing, missing

@@ -27,7 +27,8 @@ class Command(BaseCommand):
             f"{apps.get_model(label).objects.count()} {name}"
             for label, name in (("community.Resident", "residents"), ("volunteers.Volunteer", "volunteers"),
                                 ("volunteers.PartyMemberRegistration", "Party members"),
-                                ("community.HazardPoint", "hazard points"), ("emergency.ResponsePlan", "response plans"))
+                                ("community.HazardPoint", "hazard points"), ("emergency.ResponsePlan", "response plans"),
+                                ("resources.Facility", "shelters and emergency points"), ("resources.Warehouse", "warehouses"))
         )
         self.stdout.write(
             f"Demo city loaded: {len(demo.communities)} communities, {len(demo.grids)} grids, {counts}, "

@@ -133,34 +133,64 @@ export async function mutate(query, variables = {}, options = {}) {
   return payload;
 }
 
-// Does the server's schema accept this document? Lets the console use fields other
-// engineers are adding (area boundaries, drills, bulk close) as soon as they exist.
-const probes = new Map();
-export function supports(document) {
-  if (!probes.has(document)) {
-    probes.set(document, post({ query: document }, accessToken).then(
-      (json) => !(json.errors || []).some((e) => (e.extensions || {}).code === 'GRAPHQL_VALIDATION_FAILED'),
-      () => false,
-    ));
-  }
-  return probes.get(document);
+const LOGIN = `mutation ConsoleLogin($username: String!, $password: String!, $otp: String, $deviceToken: String) {
+  tokenAuth(username: $username, password: $password, otp: $otp, deviceToken: $deviceToken) { token refreshToken deviceToken }
+}`;
+
+// The deviceToken tokenAuth gives (per username) lets this browser keep its own allowance of
+// login attempts, so that someone guessing the password elsewhere does not lock the owner out.
+// It proves nothing by itself (the password and code are still asked), so localStorage is fine.
+const DEVICE_KEY = 'linli.console.device';
+function deviceTokens() {
+  try { return JSON.parse(localStorage.getItem(DEVICE_KEY) || '{}'); } catch (error) { return {}; }
+}
+function rememberDevice(username, token) {
+  if (!token) return;
+  const tokens = deviceTokens();
+  tokens[username] = token;
+  localStorage.setItem(DEVICE_KEY, JSON.stringify(tokens));
 }
 
-const LOGIN = `mutation ConsoleLogin($username: String!, $password: String!) {
-  tokenAuth(username: $username, password: $password) { token refreshToken }
-}`;
-const LOGIN_OTP = `mutation ConsoleLoginOtp($username: String!, $password: String!, $otp: String) {
-  tokenAuth(username: $username, password: $password, otp: $otp) { token refreshToken }
-}`;
-
 export async function login(username, password, otp = null) {
-  const data = await gql(otp ? LOGIN_OTP : LOGIN, otp ? { username, password, otp } : { username, password }, { anonymous: true })
+  const data = await gql(LOGIN, { username, password, otp: otp || null, deviceToken: deviceTokens()[username] || null }, { anonymous: true })
     .catch((error) => {
       // Wrong credentials come back as UNAUTHENTICATED (the JWT library's refusal).
       if (error.code === 'UNAUTHENTICATED') throw new ApiError('LOGIN_FAILED', error.message);
       throw error;
     });
+  rememberDevice(username, data.tokenAuth.deviceToken);
   setTokens(data.tokenAuth.token, data.tokenAuth.refreshToken);
+}
+
+// The staff second factor: enrolment during a login (with the enrolmentToken of the
+// OTP_ENROLMENT_REQUIRED refusal) or, signed in, from the account screen (no token).
+const BEGIN_TOTP = `mutation ConsoleBeginTotp($enrolmentToken: String) {
+  beginTotpEnrolment(enrolmentToken: $enrolmentToken) { errors { field code message } secret otpauthUri }
+}`;
+const CONFIRM_TOTP = `mutation ConsoleConfirmTotp($code: String!, $enrolmentToken: String) {
+  confirmTotpEnrolment(code: $code, enrolmentToken: $enrolmentToken) { errors { field code message } recoveryCodes token refreshToken deviceToken }
+}`;
+const NEW_RECOVERY_CODES = `mutation ConsoleRecoveryCodes($otp: String!) {
+  regenerateRecoveryCodes(otp: $otp) { errors { field code message } recoveryCodes }
+}`;
+
+export function beginTotpEnrolment(enrolmentToken = null) {
+  return mutate(BEGIN_TOTP, { enrolmentToken }, { anonymous: Boolean(enrolmentToken) });
+}
+
+/** The app's code: the app is set up. Returns the recovery codes; a login's tokens are kept
+ *  only when `signIn()` is called (after the person has seen the codes). */
+export async function confirmTotpEnrolment(code, enrolmentToken = null, username = null) {
+  const payload = await mutate(CONFIRM_TOTP, { code, enrolmentToken }, { anonymous: Boolean(enrolmentToken) });
+  if (username) rememberDevice(username, payload.deviceToken);
+  return {
+    recoveryCodes: payload.recoveryCodes || [],
+    signIn: payload.token ? () => setTokens(payload.token, payload.refreshToken) : null,
+  };
+}
+
+export async function regenerateRecoveryCodes(otp) {
+  return (await mutate(NEW_RECOVERY_CODES, { otp })).recoveryCodes || [];
 }
 
 const REFRESH = `mutation ConsoleRefresh($refreshToken: String!) {

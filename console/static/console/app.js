@@ -1,7 +1,7 @@
 // The console's shell: login, the area switcher with mode badges, navigation between screens
 // (#/<areaId>/<screen>[/<itemId>]), the language switch, and the live connection status.
 
-import { gql, hasSession, logout, onAuthChange, supports } from './api.js';
+import { gql, hasSession, logout, onAuthChange } from './api.js';
 import { button, clear, h, nodes } from './dom.js';
 import { errorText, getLang, setLang, t } from './i18n.js';
 import { disconnect, onStatus, subscribe } from './ws.js';
@@ -10,9 +10,9 @@ import { SCREENS } from './views/index.js';
 import { modeBadge } from './widgets.js';
 
 const app = document.getElementById('app');
-const state = { me: null, areas: [], byId: new Map(), inScope: new Set(), cleanup: null, drillField: false };
+const state = { me: null, areas: [], byId: new Map(), inScope: new Set(), cleanup: null };
 
-const AREA_FIELDS = 'id name code kind mode effectiveMode depth parent { id } ancestors { id }';
+const AREA_FIELDS = 'id name code kind mode effectiveMode depth parent { id } ancestors { id } activeDrill { mode startedAt area { id } }';
 const ME = `query ConsoleMe {
   me { id username displayName roles { role area { id name } } }
 }`;
@@ -22,7 +22,7 @@ const AREAS = `query ConsoleAreas($after: String) {
     edges { node { ${AREA_FIELDS} } }
   }
 }`;
-const AREAS_DRILL_PROBE = 'query { areas(first: 0) { edges { node { activeDrill { mode } } } } }';
+const AREA_NOW = `query ConsoleAreaNow($id: ID!) { area(id: $id) { id mode effectiveMode activeDrill { mode startedAt area { id } } } }`;
 const MODE_CHANGED = `subscription ConsoleModeChanged($areaId: ID!) {
   areaModeChanged(areaId: $areaId) { area { id mode effectiveMode } mode effectiveMode isDrill }
 }`;
@@ -54,9 +54,7 @@ async function start() {
 async function loadMe() {
   const data = await gql(ME);
   state.me = data.me;
-  state.drillField = await supports(AREAS_DRILL_PROBE);
-  const fields = state.drillField ? `${AREA_FIELDS} activeDrill { mode startedAt }` : AREA_FIELDS;
-  const query = AREAS.replace(AREA_FIELDS, fields);
+  const query = AREAS;
   let after = null;
   const areas = [];
   for (let page = 0; page < 20; page += 1) {
@@ -169,6 +167,15 @@ function route() {
       area.effectiveMode = event.effectiveMode;
       if (event.area.id === area.id) area.mode = event.area.mode;
       clear(shell.badge, modeBadge(area));
+      // A drill started, changed or ended here or above: the overlay is read again.
+      if (event.isDrill) {
+        gql(AREA_NOW, { id: area.id }).then((data) => {
+          if (!data.area) return;
+          Object.assign(area, data.area);
+          clear(shell.badge, modeBadge(area));
+          fillSwitcher(area.id);
+        }).catch(() => null);
+      }
     },
     error: () => {},
   });

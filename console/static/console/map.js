@@ -101,13 +101,10 @@ export function dot(L, latlng, { color = '#c0392b', radius = 8, label = '', clas
   return marker;
 }
 
-/** GeoJSON from the API (WGS-84) drawn on the map, shifted when the tiles are GCJ-02. */
+/**
+ * GeoJSON from the API, asked for in the tiles' datum (`boundary(datum: GCJ02)` when the tiles
+ * are GCJ-02): the server converted it, so it is drawn as it is.
+ */
 export function geoJsonLayer(L, geojson, style) {
-  return L.geoJSON(geojson, {
-    style,
-    coordsToLatLng: (coords) => {
-      const [lat, lng] = gcj ? wgsToGcj(coords[1], coords[0]) : [coords[1], coords[0]];
-      return L.latLng(lat, lng);
-    },
-  });
+  return L.geoJSON(geojson, { style });
 }

@@ -25,7 +25,7 @@ export function showError(region, error) {
   region.dataset.code = code;
   region.replaceChildren(...all.map((e, i) => h('span', { class: 'error-line' },
     i ? h('br') : null,
-    e.field ? `${fieldName(e.field)}：` : '',
+    fieldName(e.field) ? `${fieldName(e.field)}：` : '',
     errorText(e.code))));
 }
 
@@ -36,10 +36,13 @@ export function showOk(region, text) {
   region.textContent = text;
 }
 
+// The field an error names, in words; a field without words is left out (the code's own
+// sentence still says what is wrong) rather than shown as an API name like `welfareAfterMinutes`.
 function fieldName(path) {
-  const key = `field.${path}`;
+  if (!path) return '';
+  const key = `field.${String(path).split('.')[0]}`;
   const text = t(key);
-  return text === key ? path : text;
+  return text === key ? '' : text;
 }
 
 /**

@@ -6,6 +6,7 @@ import { button, clear, field, fmtTime, h, nodes, uuid } from '../dom.js';
 import { getLang, t } from '../i18n.js';
 import { createMap, dot, toMap } from '../map.js';
 import { notice, section, select, showError, showOk } from '../widgets.js';
+import { drawGrids } from './grids.js';
 
 const FIELDS = 'id name kind severity address isOverdue nextInspectionDue lastInspectedAt grid { name } location { latitude longitude }';
 const HAZARDS = `query ConsoleHazards($areaId: ID) {
@@ -72,6 +73,7 @@ export function render(ctx) {
   }
 
   load();
+  drawGrids(map, ctx).catch(() => null);
   map.invalidate();
   return () => map.remove();
 }

@@ -6,6 +6,7 @@ import { gql, mutate } from '../api.js';
 import { button, clear, field, fmtTime, h, nodes, uuid } from '../dom.js';
 import { getLang, t } from '../i18n.js';
 import { confirmStep, modeBadge, notice, section, select, showError, showOk } from '../widgets.js';
+import { bulkCloseForm } from './bulkclose.js';
 
 const MODES = ['NORMAL', 'STANDBY', 'EMERGENCY', 'RECOVERY'];
 const PLAN_FIELDS = 'id name version mode isEnabled description changeNote createdAt createdByName area { id name } actions { type params }';
@@ -29,6 +30,19 @@ const RUNS = `query ConsolePlanRuns($areaId: ID!) {
   }
 }`;
 
+const DRILL = `query ConsoleDrill($areaId: ID!) {
+  area(id: $areaId) { id mode effectiveMode activeDrill { id mode startedAt modeChangedAt reason startedByName area { id name } } }
+}`;
+const CLOSED_FIELDS = 'messagesSuperseded offersWithdrawn tasksCancelled alertsCancelled alertsExpired safetyChecksClosed';
+const WIND_DOWNS = `query ConsoleWindDowns($areaId: ID!) {
+  windDowns(areaId: $areaId, first: 5) {
+    edges { node { id isDrill cause status createdAt finishedAt since until area { id name }
+      closed { ${CLOSED_FIELDS} } safetyChecksStillActive
+      stillRunning { why detail task { id title status priority area { name } } } } }
+  }
+}`;
+const WIND_DOWN_POLL_MS = 3000;
+
 /** A plan's steps in words, with their parameters (as the API gives them). */
 export function planSteps(plan, { compareWith = null } = {}) {
   return h('ol', { class: 'steps' }, plan.actions.map((action, index) => {
@@ -51,17 +65,31 @@ export function render(ctx) {
   const message = notice();
   const switchBox = h('div');
   const runsBox = h('div');
+  const drillBox = h('div', { id: 'drill-state', 'aria-live': 'polite' });
+  const windBox = h('div', { id: 'wind-downs', 'aria-live': 'polite' });
+  let pollTimer = null;
   const plansBox = h('div');
   clear(root,
     section(t('modes.switch'),
       h('p', {}, `${t('modes.current')}: `, modeBadge(area), area.mode !== area.effectiveMode ? ` (${t('modes.own')}: ${t(`mode.${area.mode}`)})` : ''),
       switchBox, message),
+    section(t('drill.title'), drillBox),
+    section(t('wind.title'), windBox),
     section(t('modes.runs'), runsBox),
     section(t('modes.plans'), plansBox));
 
   function drawSwitch() {
     const target = select(MODES.filter((m) => m !== area.mode).map((m) => [m, t(`mode.${m}`)]), area.mode === 'NORMAL' ? 'EMERGENCY' : 'RECOVERY', { name: 'mode', id: 'target-mode' });
     const drill = h('input', { type: 'checkbox', name: 'isDrill', id: 'is-drill' });
+    // A drill moves from the drill's own mode (NORMAL when none runs here), not the real one.
+    drill.addEventListener('change', () => {
+      const own = area.activeDrill && area.activeDrill.area && area.activeDrill.area.id === areaId ? area.activeDrill.mode : 'NORMAL';
+      const from = drill.checked ? own : area.mode;
+      const keep = target.value;
+      const options = MODES.filter((m) => m !== from);
+      clear(target, options.map((m) => h('option', { value: m, selected: m === keep }, t(`mode.${m}`))));
+      if (!options.includes(keep)) target.value = from === 'NORMAL' ? 'EMERGENCY' : 'NORMAL';
+    });
     const reason = h('input', { name: 'reason', maxlength: 200 });
     const skip = h('input', { type: 'checkbox', name: 'skipRecovery' });
     const previewBox = h('div', { class: 'preview', 'aria-live': 'polite' });
@@ -94,6 +122,8 @@ export function render(ctx) {
         form.dataset.key = '';
         drawSwitch();
         loadRuns();
+        loadDrill();
+        loadWindDowns();
       } catch (error) { showError(formMsg, error); }
     });
     clear(switchBox, form);
@@ -106,7 +136,8 @@ export function render(ctx) {
         h('strong', {}, `${fmtTime(run.createdAt, getLang())} · ${t(`mode.${run.mode}`)}`), run.isDrill ? h('span', { class: 'badge drill' }, t('drill')) : null,
         ` · ${run.plan ? `${run.plan.name} (${t('modes.version', { n: run.planVersion })})` : t('modes.noPlan')} · ${t(`runStatus.${run.status}`)}`,
         h('ol', { class: 'steps' }, run.steps.map((s) => h('li', {}, `${t(`action.${s.action}`)} · ${t(`runStatus.${s.status}`)}`,
-          s.counts && Object.keys(s.counts).length ? h('code', {}, ` ${paramsText(s.counts)}`) : null, s.error ? ` · ${s.error}` : '')))))) : h('p', { class: 'empty' }, t('modes.noRuns')));
+          s.counts && Object.keys(s.counts).length ? h('code', {}, ` ${paramsText(s.counts)}`) : null, s.error ? ` · ${s.error}` : ''))),
+        runCloser(run)))) : h('p', { class: 'empty' }, t('modes.noRuns')));
     } catch (error) { showError(message, error); }
   }
 
@@ -140,7 +171,88 @@ export function render(ctx) {
       versions.length > 1 ? h('div', { class: 'row' }, left, right) : null, columns);
   }
 
+  // The tasks a run created (its descendants' runs and safety checks included), closed in bulk.
+  function runCloser(run) {
+    if (!run.steps.some((step) => step.action === 'CREATE_TASKS' || step.action === 'SAFETY_CHECK')) return null;
+    const box = h('div');
+    return h('div', {}, button(t('modes.closeRunTasks'), () => bulkCloseForm(box, {
+      areaId, areaName: area.name, fixed: { planRunId: run.id }, onDone: () => loadRuns(), onBack: () => clear(box),
+    }), { class: 'link' }), box);
+  }
+
+  // --- The drill running on this area (or an ancestor) --------------------------------------
+  async function loadDrill() {
+    try {
+      const fresh = (await gql(DRILL, { areaId })).area;
+      if (!fresh) return;
+      const drill = fresh.activeDrill;
+      area.activeDrill = drill;
+      if (!drill) { clear(drillBox, h('p', { class: 'empty', id: 'no-drill' }, t('drill.none'))); return; }
+      const own = drill.area.id === areaId;
+      const endMsg = notice();
+      const end = own ? button(t('drill.end'), async () => {
+        const ok = await confirmStep(drillBox, t('drill.endConfirm', { area: area.name }), h('p', {}, t('drill.endExplain')), { confirmLabel: t('drill.end'), danger: true });
+        if (!ok) return;
+        try {
+          await mutate(SWITCH, { areaId, mode: 'NORMAL', reason: '', isDrill: true, skipRecovery: false, key: uuid() });
+          const refreshed = await ctx.refreshAreas();
+          if (refreshed) Object.assign(area, refreshed);
+          showOk(message, t('drill.ended'));
+          drawSwitch();
+          loadDrill();
+          loadRuns();
+          loadWindDowns();
+        } catch (error) { showError(endMsg, error); }
+      }, { id: 'end-drill', class: 'danger' }) : null;
+      clear(drillBox, h('div', { class: 'card drill-card' },
+        h('p', {}, h('span', { class: 'badge drill' }, `${t('drill')} · ${t(`mode.${drill.mode}`)}`), ' ',
+          own ? '' : t('drill.onAncestor', { area: drill.area.name })),
+        h('p', { class: 'meta' }, `${t('drill.started')} ${fmtTime(drill.startedAt, getLang())}`,
+          drill.startedByName ? ` · ${t('modes.by')} ${drill.startedByName}` : '',
+          drill.reason ? ` · ${drill.reason}` : ''),
+        h('p', { class: 'hint' }, t('drill.overlay', { mode: t(`mode.${fresh.effectiveMode}`) })),
+        end ? h('div', { class: 'actions' }, end) : null, endMsg));
+    } catch (error) { showError(message, error); }
+  }
+
+  // --- Wind-downs: what ending a footing closed, and what still runs ---------------------------
+  async function loadWindDowns() {
+    clearTimeout(pollTimer);
+    try {
+      const downs = nodes((await gql(WIND_DOWNS, { areaId })).windDowns);
+      if (!downs.length) { clear(windBox, h('p', { class: 'empty' }, t('wind.none'))); return; }
+      clear(windBox, downs.map(windDownCard));
+      // Wind-downs run in the background: follow one until it is DONE.
+      if (downs.some((d) => d.status === 'PENDING' || d.status === 'RUNNING')) pollTimer = setTimeout(loadWindDowns, WIND_DOWN_POLL_MS);
+    } catch (error) { showError(message, error); }
+  }
+
+  function windDownCard(down) {
+    const c = down.closed;
+    const formBox = h('div');
+    const open = down.stillRunning.filter((s) => s.task.status !== 'DONE' && s.task.status !== 'CANCELLED');
+    return h('article', { class: 'card wind-down', dataset: { windDownId: down.id } },
+      h('h3', {}, `${t(`windCause.${down.cause}`)} · ${down.area.name}`, down.isDrill ? h('span', { class: 'badge drill' }, t('drill')) : null),
+      h('p', { class: 'meta' }, `${fmtTime(down.createdAt, getLang())} · ${t(`fanout.${down.status}`)}`),
+      h('table', { class: 'pairs wind-closed' }, h('tbody', {}, [
+        ['tasksCancelled', c.tasksCancelled], ['offersWithdrawn', c.offersWithdrawn], ['alertsCancelled', c.alertsCancelled],
+        ['alertsExpired', c.alertsExpired], ['safetyChecksClosed', c.safetyChecksClosed], ['messagesSuperseded', c.messagesSuperseded],
+      ].map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, t(`wind.${key}`)), h('td', { class: 'num' }, String(value)))))),
+      down.safetyChecksStillActive ? h('p', { class: 'notice' }, t('wind.checksActive', { n: down.safetyChecksStillActive })) : null,
+      h('h4', {}, t('wind.stillRunning', { n: open.length })),
+      open.length ? h('ul', { class: 'still-running' }, open.map((s) => h('li', {},
+        h('a', { href: `#/${encodeURIComponent(areaId)}/tasks/${encodeURIComponent(s.task.id)}` }, s.task.title),
+        ` · ${s.task.area.name} · ${t(`taskStatus.${s.task.status}`)} · `, h('span', { class: 'hint' }, s.detail)))) : h('p', { class: 'empty' }, t('wind.allSettled')),
+      open.length ? button(t('wind.closeRest'), () => bulkCloseForm(formBox, {
+        areaId, areaName: area.name, fixed: { windDownId: down.id }, onDone: () => loadWindDowns(), onBack: () => clear(formBox),
+      }), { class: 'wind-close' }) : null,
+      formBox);
+  }
+
   drawSwitch();
+  loadDrill();
+  loadWindDowns();
   loadRuns();
   loadPlans();
+  return () => clearTimeout(pollTimer);
 }

@@ -6,15 +6,16 @@ import { clear, field, fmtTime, h } from '../dom.js';
 import { getLang, t } from '../i18n.js';
 import { notice, section, showError } from '../widgets.js';
 
-const REPORT = `query ConsoleAfterAction($areaId: ID!, $since: DateTime!, $until: DateTime!, $drills: Boolean) {
-  afterActionReport(areaId: $areaId, since: $since, until: $until, drills: $drills) {
+const REPORT = `query ConsoleAfterAction($areaId: ID!, $since: DateTime!, $until: DateTime!, $drills: Boolean, $language: LanguageEnum) {
+  afterActionReport(areaId: $areaId, since: $since, until: $until, drills: $drills, language: $language) {
     area { name }
     timeline { at kind area title detail }
     safetyChecks { safetyCheck { id title isDrill } total accountedFor safe needHelp unanswered vulnerable vulnerableAccountedFor welfareTasks needHelpTasks secondsTo90Percent }
     tasks { created staffed done unstaffed cancelled medianSecondsToStaff p90SecondsToStaff }
     people { volunteersOnTasks partyMembersOnTasks volunteersCalled partyMembersCalled answeredAvailable answeredUnavailable }
     messages { pushes smsWritten smsSent smsDelivered smsFailed smsRefused }
-    downloadUrl
+    openTasksTotal silentVulnerableTotal
+    html: downloadUrl(format: HTML) pdf: downloadUrl(format: PDF) xlsx: downloadUrl(format: XLSX)
   }
 }`;
 
@@ -48,10 +49,19 @@ export function render(ctx) {
     try {
       const report = (await gql(REPORT, {
         areaId, since: new Date(since.value).toISOString(), until: new Date(until.value).toISOString(), drills: drills.checked,
+        language: getLang() === 'en' ? 'EN' : 'ZH_HANS',
       })).afterActionReport;
       const lang = getLang();
       clear(out,
-        h('p', {}, h('a', { href: report.downloadUrl, target: '_blank', rel: 'noopener', id: 'review-download' }, t('review.download'))),
+        // Signed links (valid for minutes, made for this person): the browser opens or saves
+        // them without the token. The PDF and the workbook are the same report.
+        h('p', { class: 'downloads', id: 'review-downloads' }, `${t('review.download')}: `,
+          h('a', { href: report.html, target: '_blank', rel: 'noopener', id: 'review-download' }, t('review.html')), ' · ',
+          h('a', { href: report.pdf, download: '', id: 'review-pdf' }, 'PDF'), ' · ',
+          h('a', { href: report.xlsx, download: '', id: 'review-xlsx' }, 'Excel (XLSX)'), ' ',
+          h('small', { class: 'hint' }, t('review.linkExpires'))),
+        report.openTasksTotal || report.silentVulnerableTotal ? h('p', { class: 'notice' },
+          t('review.stillOpen', { tasks: report.openTasksTotal, silent: report.silentVulnerableTotal })) : null,
         h('div', { class: 'columns' },
           section(t('review.tasks'), pairs([[t('review.created'), report.tasks.created], [t('review.staffed'), report.tasks.staffed], [t('review.done'), report.tasks.done],
             [t('review.unstaffed'), report.tasks.unstaffed], [t('review.cancelled'), report.tasks.cancelled],

@@ -85,10 +85,13 @@ export function render(ctx) {
     if (!check) { clear(board); return; }
     drawBoard(check);
     if (stop) stop();
+    delete board.dataset.live;
     stop = subscribe(ON_COUNTS, { id }, {
       next: (payload) => {
         const counts = payload.data && payload.data.safetyCheckCounts;
         if (!counts) return;
+        // The first answer comes once the server listens: from here on no answer is missed.
+        board.dataset.live = 'true';
         drawCounts(counts);
         // The list of silent people follows the counts, at most every two seconds.
         clearTimeout(refreshTimer);

@@ -3,12 +3,14 @@
 // address; edit, close, cancel; close many at once. The map shows tasks, volunteers on duty,
 // open reports and the area's grids, each only as far as the API lets this person see.
 
-import { gql, mutate, supports } from '../api.js';
+import { gql, mutate } from '../api.js';
 import { button, clear, field, fmtTime, h, nodes, uuid } from '../dom.js';
 import { getLang, t } from '../i18n.js';
-import { createMap, dot, geoJsonLayer, toMap } from '../map.js';
+import { createMap, dot, toMap } from '../map.js';
 import { subscribe } from '../ws.js';
 import { confirmStep, notice, section, select, showError, showOk } from '../widgets.js';
+import { bulkCloseForm } from './bulkclose.js';
+import { drawGrids } from './grids.js';
 
 const TASK_ROW = `id title status priority headcount filledCount isDrill deadline version canManage createdAt
   address location { latitude longitude } area { id name }`;
@@ -42,10 +44,9 @@ const ON_DUTY = `query ConsoleOnDuty($areaId: ID) {
 const OPEN_REPORTS = `query ConsoleMapReports($areaId: ID) {
   reports(areaId: $areaId, first: 100) { edges { node { id kind status description location { latitude longitude } } } }
 }`;
-const GRIDS_GEOMETRY = `query ConsoleGrids($parentId: ID) {
-  areas(parentId: $parentId, first: 100) { edges { node { id name kind center { latitude longitude } boundary } } }
+const AREA_AT = `query ConsoleAreaAt($location: LocationInput!) {
+  areaAt(location: $location) { byBoundary grid { id name } area { id name } }
 }`;
-const GEOMETRY_PROBE = 'query { areas(first: 0) { edges { node { center { latitude } boundary } } } }';
 const CREATE = `mutation ConsoleCreateTask($input: CreateTaskInput!, $key: String) {
   createTask(input: $input, idempotencyKey: $key) { errors { field code message } task { id } }
 }`;
@@ -81,6 +82,9 @@ export function render(ctx) {
   filter.addEventListener('change', () => { activeOnly = filter.checked; load(); });
   const newButton = button(t('task.new'), () => openCreate(), { class: 'primary', id: 'new-task' });
   const bulkButton = button(t('task.bulkClose'), () => bulkClose(), { id: 'bulk-close' });
+  const windUpButton = button(t('bulk.open'), () => bulkCloseForm(formBox, {
+    areaId, areaName: area.name, onDone: () => load(), onBack: () => clear(formBox),
+  }), { id: 'bulk-after' });
 
   clear(root, h('div', { class: 'board' },
     h('div', { class: 'board-main' },
@@ -88,7 +92,7 @@ export function render(ctx) {
         h('h2', {}, t('nav.tasks')),
         newButton,
         h('label', { class: 'inline' }, filter, t('task.activeOnly')),
-        bulkButton),
+        bulkButton, windUpButton),
       message, formBox, list, detailBox),
     h('div', { class: 'board-map' }, mapBox, h('p', { class: 'hint' }, t('map.clickToCreate')))));
 
@@ -158,19 +162,18 @@ export function render(ctx) {
         if (at) { seen.push(at); dot(map.L, at, { color: '#8e44ad', radius: 6, label: `${t(`reportKind.${r.kind}`)}: ${r.description.slice(0, 40)}` }).addTo(reportLayer); }
       });
     }
-    if (await supports(GEOMETRY_PROBE)) {
-      const data = await gql(GRIDS_GEOMETRY, { parentId: area.kind === 'GRID' ? null : areaId }).catch(() => null);
-      const gridLayer = map.layer('grids', t('layer.grids'));
-      const shapes = data ? nodes(data.areas) : [];
-      shapes.filter((a) => a.boundary && (area.kind !== 'GRID' || a.id === areaId)).forEach((a) => {
-        geoJsonLayer(map.L, typeof a.boundary === 'string' ? JSON.parse(a.boundary) : a.boundary,
-          { color: '#555', weight: 1, fillOpacity: 0.04 }).bindTooltip(a.name).addTo(gridLayer);
-      });
-      const own = shapes.find((a) => a.id === areaId);
-      if (!tasks.size && own && own.center) { map.fit([toMap(own.center)]); return; }
-    }
-    // Until areas have a centre in the API, an empty board opens where its people are.
+    const own = await drawGrids(map, ctx);
+    if (!tasks.size && own && own.center) { map.fit([[own.center.latitude, own.center.longitude]]); return; }
+    // An area without a centre: an empty board opens where its people are.
     if (!tasks.size && seen.length) map.fit(seen);
+  }
+
+  // Which grid a pin is in, by the API's boundaries (areaAt): the create form preselects it.
+  async function whereIs(point) {
+    try {
+      const data = await gql(AREA_AT, { location: point });
+      return data.areaAt;
+    } catch (error) { return null; }
   }
 
   function onAreaEvent(payload) {
@@ -284,11 +287,15 @@ export function render(ctx) {
     const grids = ctx.state.areas.filter((a) => a.kind === 'GRID' && ctx.state.inScope.has(a.id)
       && (a.id === areaId || a.ancestors.some((x) => x.id === areaId)));
     if (!grids.length) { showError(message, { code: 'NOT_A_GRID' }); return; }
-    const skills = await gql(SKILLS).then((d) => nodes(d.skills)).catch(() => []);
+    const [skills, at] = await Promise.all([
+      gql(SKILLS).then((d) => nodes(d.skills)).catch(() => []),
+      pendingPoint ? whereIs(pendingPoint) : Promise.resolve(null),
+    ]);
+    const pinGrid = at && at.grid && grids.find((g) => g.id === at.grid.id);
     const title = h('input', { name: 'title', required: true, maxlength: 200 });
     const description = h('textarea', { name: 'description', rows: 2 });
     const address = h('input', { name: 'address', maxlength: 300 });
-    const grid = select(grids.map((g) => [g.id, g.name]), grids[0].id, { name: 'grid' });
+    const grid = select(grids.map((g) => [g.id, g.name]), (pinGrid || grids[0]).id, { name: 'grid' });
     const priority = select(['ROUTINE', 'URGENT', 'LIFE_SAFETY'].map((p) => [p, t(`priority.${p}`)]), 'ROUTINE', { name: 'priority' });
     const headcount = h('input', { name: 'headcount', type: 'number', min: 1, max: 50, value: '1' });
     const deadline = h('input', { name: 'deadline', type: 'datetime-local' });
@@ -302,6 +309,9 @@ export function render(ctx) {
     const form = h('form', { class: 'card', 'aria-label': t('task.new') },
       h('h3', {}, t('task.new')),
       h('p', { class: 'hint', id: 'task-where' }, where),
+      pendingPoint ? h('p', { class: pinGrid ? 'meta' : 'notice error', id: 'pin-grid' }, pinGrid
+        ? t(at.byBoundary ? 'task.pinInGrid' : 'task.pinNearGrid', { grid: pinGrid.name })
+        : t('task.pinOutside')) : null,
       field(t('task.title'), title), field(t('task.description'), description),
       field(t('task.address'), address, t('task.addressHint')),
       h('div', { class: 'row' }, field(t('task.grid'), grid), field(t('task.priority'), priority), field(t('task.headcount'), headcount)),
