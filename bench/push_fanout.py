@@ -8,7 +8,8 @@ accepting --rate requests per second each (0: unpaced); the real transports (aio
 aiohttp + google-auth, the jpush SDK) talk to them. In this process: start_safety_check, the
 fan-out to the end (status rows, notifications, one push outbox row per live device), then
 one drainer per provider in its own thread (as the life-safety Celery workers would),
-until every push is handed over. A throw-away SQLite database.
+until every push is handed over. A throw-away SQLite database, or the PostgreSQL database
+DATABASE_URL names (migrated; use a scratch one).
 
 Reports: seconds from the declaration to the last push handed to its provider (goal < 10 s
 for 50,000 residents on 2 cores), split into fan-out and drain; pushes lost (written but not
@@ -19,6 +20,7 @@ device, one by one) timed on a sample of --sample residents and scaled to N.
     .venv/bin/python bench/push_fanout.py                  # 5,000 residents
     .venv/bin/python bench/push_fanout.py --full           # 50,000 residents
     .venv/bin/python bench/push_fanout.py --rate 2000      # each fake accepts 2,000 requests/s
+    DATABASE_URL=postgres://postgres@127.0.0.1/linli_scratch .venv/bin/python bench/push_fanout.py --full --overlap
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def setup_django() -> None:
     os.environ["LINLI_EMBEDDED_WORKER"] = "0"
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ.pop("REDIS_URL", None)
-    os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'push_fanout.sqlite3'}"
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):  # a PostgreSQL URL is used as given
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'push_fanout.sqlite3'}"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
@@ -235,7 +238,9 @@ def main() -> int:
         close_push_transports()
         for fake in fakes.values():
             fake.stop()
-    print(f"{args.residents} residents, devices by provider {result['written']}, fakes at "
+    from django.db import connection
+
+    print(f"{args.residents} residents on {connection.vendor}, devices by provider {result['written']}, fakes at "
           f"{args.rate or 'unpaced'} requests/s, cores={os.cpu_count()}")
     print(f"declaration -> last push handed over: {result['total_s']:.1f} s (fan-out {result['fanout_s']:.1f} s, "
           f"drain {'overlapping' if args.overlap else 'after'}: last push {result['drain_s']:.1f} s after the fan-out); "
