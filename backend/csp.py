@@ -39,10 +39,10 @@ def content_security_policy(extra: dict[str, list[str]] | None = None) -> str:
 
 
 def graphiql_policy(request: HttpRequest, body: bytes) -> str:
-    """GraphiQL: its assets from the server (and, until they are vendored, from
-    GRAPHIQL_ASSET_ORIGINS — graphene-django's template loads them from cdn.jsdelivr.net),
-    its settings script allowed by hash (the page is a fixed template: no visitor's text is
-    in it, so every inline script on it is ours), and the WebSocket for subscriptions."""
+    """GraphiQL: its assets from the server (backend/static/graphiql/vendor; plus
+    GRAPHIQL_ASSET_ORIGINS if a deployment lists any), any inline script allowed by hash only
+    (the page is a fixed template: no visitor's text is in it; ours has none), and the
+    WebSocket for subscriptions."""
     origins = list(settings.GRAPHIQL_ASSET_ORIGINS)
     hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
               for script in _INLINE_SCRIPT.findall(body)]

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Realtime events a request causes wait until its response has been sent (REALTIME_PUBLISH_IN_BACKGROUND).
+    "notifications.realtime.PublishAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every HTML page (backend/csp.py); CORS answers before anything
     # else can (django-cors-headers: before WhiteNoise and CommonMiddleware).
@@ -269,6 +271,10 @@ GRAPHQL_JWT = {
     "JWT_ALLOW_ARGUMENT": False,
     "JWT_HIDE_TOKEN_FIELDS": False,
 }
+# A login or refresh whose answer was lost (a mobile network) may be sent again this long
+# after it succeeded and gets the same tokens back (refreshToken: the same new pair instead of
+# the theft response; verifyLoginCode with the same idempotencyKey).
+TOKEN_RETRY_GRACE_SECONDS = env.int("TOKEN_RETRY_GRACE_SECONDS", default=60)
 
 # --- GraphQL ----------------------------------------------------------------------------------
 GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
@@ -301,6 +307,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # --- WebSocket ----------------------------------------------------------------------------------
 WS_CONNECTION_INIT_TIMEOUT = env.float("WS_CONNECTION_INIT_TIMEOUT", default=10.0)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=65536)
+# permessage-deflate costs ~40 KiB of zlib state per idle socket and buys nothing on small JSON
+# frames; off unless a deployment turns it on (passed to uvicorn by `manage.py serve`).
+WS_PER_MESSAGE_DEFLATE = env.bool("WS_PER_MESSAGE_DEFLATE", default=False)
+# Events published after a commit (publish_on_commit) go out from a background thread, so the
+# request that caused them answers first; off in tests that read what was published at once.
+REALTIME_PUBLISH_IN_BACKGROUND = env.bool("REALTIME_PUBLISH_IN_BACKGROUND", default=True)
 WS_MAX_SUBSCRIPTIONS = env.int("WS_MAX_SUBSCRIPTIONS", default=50)
 # Consumers re-add their group memberships this often (a Redis restart forgets them).
 WS_GROUP_REFRESH_SECONDS = env.float("WS_GROUP_REFRESH_SECONDS", default=30.0)
@@ -347,9 +359,9 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/graphql/?$"
 CORS_ALLOW_CREDENTIALS = False
 CORS_PREFLIGHT_MAX_AGE = 3600
-# GraphiQL's scripts and styles still come from a CDN (graphene-django's template): the CSP
-# allows these origins on that page only. Empty once the assets are served from the server.
-GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=["https://cdn.jsdelivr.net"])
+# GraphiQL's scripts and styles are served by the server itself (backend/static/graphiql/vendor);
+# a deployment that would rather load them elsewhere lists the origins its CSP then allows.
+GRAPHIQL_ASSET_ORIGINS = env.list("GRAPHIQL_ASSET_ORIGINS", default=[])
 # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses): per-address
 # rate limits see the real client only through them. Never "*" when uvicorn is reachable directly.
 FORWARDED_ALLOW_IPS = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
@@ -430,6 +442,9 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.transports.console.C
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_AUTH_TOKEN_SECONDARY = env.str("TWILIO_AUTH_TOKEN_SECONDARY", default="")  # during rotation
+# Webhooks signed with HMAC-SHA256 (X-Twilio-Webhooks-Signature-Settings) use a SharedKey secret.
+TWILIO_WEBHOOK_SHARED_KEY = env.str("TWILIO_WEBHOOK_SHARED_KEY", default="")
+TWILIO_WEBHOOK_SHARED_KEY_SECONDARY = env.str("TWILIO_WEBHOOK_SHARED_KEY_SECONDARY", default="")  # during rotation
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: the real api.twilio.com

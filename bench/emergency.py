@@ -42,6 +42,10 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=1, help="answering threads (PostgreSQL: try 4)")
     parser.add_argument("--naive-sample", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="run each fan-out job (plan run with its call-in, alert, safety check) in its own worker "
+                             "process, as the Procfile's prefork workers do (0: one after another in this process)")
+    parser.add_argument("--no-answers", action="store_true", help="stop after the fan-out")
     args = parser.parse_args()
     if args.full:
         args.residents, args.volunteers = 50_000, 5_000
@@ -113,26 +117,30 @@ def timed(fn):
 def main() -> None:
     args = parse_args()
     vendor = setup_django()
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from community.models import Area, Mode, ModeSwitch
-    from emergency.models import SafetyAnswer, SafetyCheck, SafetyStatus
+    from emergency.models import SafetyCheck
     from emergency.plans import save_plan_version
-    from emergency.safety import safety_counts
-    from emergency.safety_answers import answer_safety_check
     from emergency.switching import switch_mode
     from emergency.tasks import run_pending_emergency_jobs
     from notifications import services
     from notifications.models import Notification, SmsMessage
 
-    published = {"n": 0}
-    original = services.publish
+    published = {"n": 0, "calls": 0}
+    original, original_many = services.publish, services.publish_many
 
     def counting_publish(group, event):
         published["n"] += 1
+        published["calls"] += 1
         return original(group, event)
 
-    services.publish = counting_publish
+    def counting_publish_many(pairs):
+        published["n"] += len(pairs)
+        published["calls"] += 1
+        return original_many(pairs)
+
+    services.publish, services.publish_many = counting_publish, counting_publish_many
     rng = random.Random(args.seed)
     print(f"emergency benchmark on {vendor}: {args.residents:,} residents, {args.volunteers:,} volunteers")
     t_build, (sub, grids, commander) = timed(lambda: build(args, rng))
@@ -160,17 +168,30 @@ def main() -> None:
           f"ratio {t_switch / t_bare:.1f}x)")
 
     # 2. the fan-out
-    t_fan, _ = timed(run_pending_emergency_jobs)
+    t_fan = time_fan_out(args, run_pending_emergency_jobs)
     pushes = Notification.objects.filter(kind__in=["alert", "safety_check", "mobilisation"]).count()
     sms = SmsMessage.objects.filter(purpose__in=["alert", "safety_check", "mobilisation"]).count()
     check = SafetyCheck.objects.get(plan_step__run=switch.plan_run)
     rows = check.statuses.count()
-    assert published["n"] == pushes, (published, pushes)
+    assert args.processes or published["n"] == pushes, (published, pushes)
     naive_per = naive_rate(args, sub, commander)
     work_units = args.residents * 2 + args.volunteers
-    print(f"2. fan-out done in {t_fan:.1f} s: {pushes:,} pushes published, {sms:,} SMS written, {rows:,} safety rows "
+    calls = f"in {published['calls']:,} publish calls" if not args.processes else f"{args.processes} worker processes"
+    print(f"2. fan-out done in {t_fan:.1f} s: {pushes:,} pushes published ({calls}), "
+          f"{sms:,} SMS written, {rows:,} safety rows "
           f"({work_units / t_fan:,.0f} recipients/s); naive per-recipient loop {naive_per:,.0f} recipients/s "
           f"-> ratio {work_units / t_fan / naive_per:.1f}x")
+
+    if not args.no_answers:
+        answer_phase(args, rng, vendor, check)
+
+
+def answer_phase(args, rng, vendor, check) -> None:
+    from django.db import connection
+
+    from emergency.models import SafetyAnswer, SafetyCheck, SafetyStatus
+    from emergency.safety import safety_counts
+    from emergency.safety_answers import answer_safety_check
 
     # 3. answers: baseline bare UPDATEs, reset, then the real service with replays
     ids = list(check.statuses.order_by("pk").values_list("pk", flat=True))
@@ -212,6 +233,62 @@ def main() -> None:
           f"answer rows {answers:,} (duplicates {answers - len(ids):,}); bare UPDATE baseline {len(ids) / t_base:,.0f}/s "
           f"-> ratio {t_ans / len(jobs) / (t_base / len(ids)):.1f}x the cost per answer")
     assert recorded == len(ids) and answers == len(ids)
+
+
+def time_fan_out(args, run_in_this_process) -> float:
+    if not args.processes:
+        return timed(run_in_this_process)[0]
+    pool = start_job_processes(args.processes)  # started (Django set up) before the clock, like running workers
+    seconds, _ = timed(lambda: run_jobs_in_processes(pool))
+    pool.close()
+    pool.join()
+    return seconds
+
+
+def _job_process_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    import django
+
+    django.setup()
+
+
+def _drive_job(model_label: str, pk: int) -> str:
+    from django.apps import apps
+
+    from emergency.fanout import drive
+    from emergency.tasks import JOBS
+
+    model = apps.get_model(model_label)
+    chunk = next(c for _, m, c in JOBS if m is model)
+    return drive(model, pk, chunk, budget=3600)
+
+
+def start_job_processes(n: int):
+    import multiprocessing
+
+    pool = multiprocessing.get_context("spawn").Pool(n, initializer=_job_process_setup)
+    pool.map(int, range(n))  # every process up and Django set up before the clock starts
+    return pool
+
+
+def run_jobs_in_processes(pool) -> None:
+    """Each due job (plan run, alert, safety check) driven in a worker process as soon as it is
+    due, until none is due and none is running: what Celery's prefork workers do."""
+    from emergency.fanout import due
+    from emergency.tasks import JOBS
+
+    started: set[tuple[str, int]] = set()
+    running = []
+    while True:
+        fresh = [(model._meta.label, pk) for _, model, _ in JOBS for pk in due(model)
+                 if (model._meta.label, pk) not in started]
+        for key in fresh:
+            started.add(key)
+            running.append(pool.apply_async(_drive_job, key))
+        running = [r for r in running if not r.ready() or r.get() is None]
+        if not fresh and not running and not [pk for _, model, _ in JOBS for pk in due(model)]:
+            return
+        time.sleep(0.05)
 
 
 def naive_rate(args, sub, commander) -> float:

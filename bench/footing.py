@@ -4,6 +4,7 @@ several worker processes, Celery workers, percentiles."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,8 +72,11 @@ def raise_open_files(n: int) -> None:
 def start_asgi_server(port: int, workers: int, env: dict) -> subprocess.Popen:
     command = [sys.executable, "-m", "uvicorn", "backend.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--ws", "websockets-sansio", "--lifespan", "off", "--log-level", "warning",
-               "--no-access-log", "--backlog", "4096"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+               "--no-access-log", "--backlog", "4096", "--timeout-graceful-shutdown", "5",
+               # as `manage.py serve` does: the setting, off by default
+               "--ws-per-message-deflate", "true" if env.get("WS_PER_MESSAGE_DEFLATE", "").lower() in ("1", "true", "yes", "on") else "false"]
+    # Its own process group: stop() ends the supervisor AND its worker processes.
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -93,10 +97,44 @@ def start_celery_worker(env: dict, concurrency: int = 4) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
+    """Terminate a process and, when it leads its own process group (the ASGI server: a
+    supervisor and its workers), every process of that group; kill what is left after 15 s."""
+    if process is None:
         return
-    process.terminate()
+    group = _own_group(process)
+    if process.poll() is None:
+        process.terminate()
+    if group is not None:
+        _signal_group(group, signal.SIGTERM)
     try:
-        process.wait(30)
+        process.wait(15)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(5)
+    if group is not None:
+        deadline = time.monotonic() + 10
+        while _group_alive(group) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _signal_group(group, signal.SIGKILL)
+
+
+def _own_group(process: subprocess.Popen) -> int | None:
+    try:
+        return process.pid if os.getpgid(process.pid) == process.pid else None
+    except ProcessLookupError:
+        return process.pid  # already gone; its workers may not be
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False

@@ -108,9 +108,25 @@ def group_size(redis_url: str, prefix: str, group: str) -> int:
     return redis.Redis.from_url(redis_url).zcard(f"{prefix}:group:{group}")
 
 
-async def run(args, data: dict, port: int, redis_url: str, prefix: str) -> dict:
+def group_rss_kib(group: int) -> int:
+    """Resident memory of every process in the server's process group (supervisor + workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # pgrp
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total
+
+
+async def run(args, data: dict, port: int, redis_url: str, prefix: str, server_group: int) -> dict:
     url = f"ws://127.0.0.1:{port}/graphql/"
     clients = [Client(url, token) for token in data["tokens"]]
+    rss_before = group_rss_kib(server_group)
     started = time.perf_counter()
     gate = asyncio.Semaphore(100)
 
@@ -121,12 +137,17 @@ async def run(args, data: dict, port: int, redis_url: str, prefix: str) -> dict:
     await asyncio.gather(*(connect(c) for c in clients))
     connect_seconds = time.perf_counter() - started
     listeners = [asyncio.create_task(c.listen()) for c in clients]
+    # One membership per server process and group (schema.core.local_groups), not per socket:
+    # wait for the processes' memberships, then a moment for the last subscriptions to register
+    # (every client must get the event: "delivered" below checks it).
     group = f"area.{data['community_pk']}"
     deadline = time.monotonic() + 60
-    while group_size(redis_url, prefix, group) < len(clients):
+    while group_size(redis_url, prefix, group) < min(args.workers, len(clients)):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {group_size(redis_url, prefix, group)} of {len(clients)} subscribed")
+            raise RuntimeError(f"only {group_size(redis_url, prefix, group)} server processes subscribed")
         await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)  # the last subscriptions, and the servers settle before reading their memory
+    rss_after = group_rss_kib(server_group)
 
     # Baseline: everyone pings at once; time until each pong.
     ping_sent = time.perf_counter()
@@ -149,7 +170,8 @@ async def run(args, data: dict, port: int, redis_url: str, prefix: str) -> dict:
         task.cancel()
     await asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True)
     return {"connect_s": connect_seconds, "pongs": pongs, "events": events,
-            "switch_ms": (switch_returned - switch_sent) * 1000, "clients": len(clients)}
+            "switch_ms": (switch_returned - switch_sent) * 1000, "clients": len(clients),
+            "rss_kib": (rss_before, rss_after)}
 
 
 async def wait_all(clients, attribute: str, timeout: float) -> None:
@@ -177,7 +199,7 @@ def main() -> None:
     try:
         data = populate(args.clients)
         server = start_asgi_server(port, args.workers, env)
-        result = asyncio.run(run(args, data, port, redis_url, prefix))
+        result = asyncio.run(run(args, data, port, redis_url, prefix, server.pid))
     finally:
         stop(server)
         drop_database(admin, scratch)
@@ -187,7 +209,13 @@ def main() -> None:
 def report(args, r: dict) -> None:
     got, pongs, events = len(r["events"]), r["pongs"], r["events"]
     print(f"\nWebSocket fan-out: {r['clients']} clients, {args.workers} ASGI workers, PostgreSQL + Redis channel layer")
-    print(f"  connect + subscribe all        {r['connect_s']:.1f} s")
+    rate = r["clients"] / r["connect_s"]
+    print(f"  connect + subscribe all        {r['connect_s']:.1f} s = {rate:.0f}/s ({rate / args.workers:.0f}/s per process; "
+          f"connect, authenticate, subscribe; 100 at a time)")
+    before, after = r["rss_kib"]
+    print(f"  server memory (all processes)  {before / 1024:.0f} MiB idle -> {after / 1024:.0f} MiB with the sockets open = "
+          f"{(after - before) / 1024 / r['clients'] * 1000:.1f} MiB per 1,000 idle subscribed sockets "
+          f"(permessage-deflate {'on' if os.environ.get('WS_PER_MESSAGE_DEFLATE', '').lower() in ('1', 'true', 'yes', 'on') else 'off'})")
     print(f"  baseline ping->pong (all at once)   p50 {pct(pongs, 50):7.1f} ms   p99 {pct(pongs, 99):7.1f} ms   max {max(pongs):7.1f} ms")
     print(f"  switch mutation returned       {r['switch_ms']:.1f} ms")
     if events:

@@ -7,13 +7,15 @@ from shapely.geometry import shape
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .admin_login import SecondFactorAuthenticationForm
+from .admin_login import SecondFactorAuthenticationForm, superusers_only
 from .area_index import metric
 from .models import Area, ModeSwitch, RoleAssignment, User
 
 # The login follows the API's: the same limits (community/admin_login.py) and second factor.
 admin.site.login_form = SecondFactorAuthenticationForm
 admin.site.login_template = "community/admin_login.html"
+# Not scoped by area or role like the API: superusers only, staff are kept out (README).
+admin.site.has_permission = superusers_only  # type: ignore[method-assign]
 
 
 class RoleInline(admin.TabularInline[RoleAssignment, User]):

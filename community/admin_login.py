@@ -30,12 +30,26 @@ _SECOND_FACTOR_MESSAGES = {
 }
 
 
+_NOT_SUPERUSER = ("管理后台仅限超级管理员使用；请使用工作台 /console/。"
+                  "The admin is for superusers only; staff work in the console at /console/.")
+
+
+def superusers_only(request: HttpRequest) -> bool:
+    """AdminSite.has_permission: the admin is not scoped by area or role, so only an active
+    superuser may use it (README, "Django admin"); staff use the console and the API."""
+    user = request.user
+    return bool(user.is_active and user.is_superuser)
+
+
 class SecondFactorAuthenticationForm(AdminAuthenticationForm):
     otp = forms.CharField(label="验证码 Code", required=False, max_length=32,
                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
+        if not user.is_superuser:
+            # The admin is not scoped by area (it shows every resident): superusers only.
+            raise forms.ValidationError(_NOT_SUPERUSER, code="superuser_only")
         try:
             check_second_factor(user, self.cleaned_data.get("otp"))
         except SecondFactorError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import unicodedata
@@ -43,10 +44,11 @@ _RECOVERY = re.compile(f"[{_RECOVERY_ALPHABET}]{{10}}")
 
 
 class SecondFactorError(Exception):
-    def __init__(self, code: CommunityErrorCode, message: str) -> None:
+    def __init__(self, code: CommunityErrorCode, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # seconds, with RATE_LIMITED
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     """The app works (its code matched): the device is confirmed; the recovery codes, once."""
     allowance = ratelimit.hit(f"otp:enrol:{user.pk}", limit=10, period=3600)
     if not allowance.allowed:
-        raise SecondFactorError(CommunityErrorCode.RATE_LIMITED, "Too many tries; begin again later.")
+        raise SecondFactorError(CommunityErrorCode.RATE_LIMITED, "Too many tries; begin again later.",
+                                retry_after=max(1, math.ceil(allowance.retry_after)))
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
     if device is None:
         raise SecondFactorError(CommunityErrorCode.NOT_FOUND, "Begin the enrolment first.")
@@ -160,8 +163,10 @@ def new_recovery_codes(user: User) -> list[str]:
 
 def regenerate_recovery_codes(user: User, otp: str) -> list[str]:
     """New recovery codes for a staff member who shows a code of their app (or a recovery code)."""
-    if not ratelimit.hit(f"otp:regenerate:{user.pk}", limit=10, period=3600).allowed:
-        raise SecondFactorError(CommunityErrorCode.RATE_LIMITED, "Too many tries; try again later.")
+    allowance = ratelimit.hit(f"otp:regenerate:{user.pk}", limit=10, period=3600)
+    if not allowance.allowed:
+        raise SecondFactorError(CommunityErrorCode.RATE_LIMITED, "Too many tries; try again later.",
+                                retry_after=max(1, math.ceil(allowance.retry_after)))
     if confirmed_device(user) is None:
         raise SecondFactorError(CommunityErrorCode.NOT_FOUND, "Set up an authenticator app first.")
     check_second_factor(user, otp)

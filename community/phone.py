@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import field_error
+from core.errors import field_error, rate_limited
 from notifications import ratelimit
 from notifications.outbox import queue_sms
 
@@ -62,8 +62,7 @@ def _hash(resident: Resident, phone: str, code: str) -> str:
 def _throttle(key: str, limit: int, period: int) -> None:
     allowance = ratelimit.hit(key, limit=limit, period=period)
     if not allowance.allowed:
-        seconds = max(1, int(allowance.retry_after + 0.999))
-        raise field_error("phone", f"Too many requests; try again in {seconds} seconds.", CommunityErrorCode.RATE_LIMITED)
+        raise rate_limited("phone", int(allowance.retry_after + 0.999), CommunityErrorCode.RATE_LIMITED)
 
 
 def _check_country(phone: str) -> None:

@@ -46,6 +46,15 @@ def field_error(field: str | None, message: str, code: str,
     return cls({field or NON_FIELD_ERRORS: DjangoValidationError(message, code=code)})
 
 
+def rate_limited(field: str | None, seconds: int, code: str,
+                 cls: type[DjangoValidationError] = DjangoValidationError) -> DjangoValidationError:
+    """RATE_LIMITED for one field (or the whole input), carrying the seconds to wait: the API
+    gives them as the error's `retryAfter`, not only in the message."""
+    seconds = max(1, int(seconds))
+    return cls({field or NON_FIELD_ERRORS: DjangoValidationError(
+        "Too many requests; try again in %(retry_after)s seconds.", code=code, params={"retry_after": seconds})})
+
+
 def merge_errors(errors: Iterable[DjangoValidationError]) -> None:
     """Raise all collected field errors at once (a form shows every problem, not the first)."""
     merged: dict[str, list[DjangoValidationError]] = {}
@@ -56,4 +65,4 @@ def merge_errors(errors: Iterable[DjangoValidationError]) -> None:
         raise DjangoValidationError(merged)
 
 
-__all__ = ["CoreErrorCode", "ValidationError", "field_error", "merge_errors"]
+__all__ = ["CoreErrorCode", "ValidationError", "field_error", "merge_errors", "rate_limited"]

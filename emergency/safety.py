@@ -21,6 +21,7 @@ Answers: emergency.safety_answers.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -151,12 +152,30 @@ def safety_check_chunk(check: SafetyCheck) -> bool:
         done_with_phase = _create_rows(check, vulnerable=ROWS_OF_PHASE[phase])
     else:
         done_with_phase = _ask(check, vulnerable=phase == "ask_vulnerable")
+    _publish_progress(check, phase, done_with_phase)
     if not done_with_phase:
         return False
     if phase not in NEXT_PHASE:
         return True
     check.fanout_phase, check.fanout_cursor = NEXT_PHASE[phase], 0
     return False
+
+
+_last_progress: dict[int, float] = {}
+
+
+def _publish_progress(check: SafetyCheck, phase: str, phase_done: bool) -> None:
+    """Live counts follow the fan-out: after a chunk commits, staff watching the check get
+    fresh counts (rows created, people asked, unreachable ones). Coalesced here, at most one
+    event per SAFETY_PUSH_INTERVAL_SECONDS per check and process, plus one as each phase
+    ends; the subscription coalesces again per subscriber."""
+    now = time.monotonic()
+    if not phase_done and now - _last_progress.get(check.pk, 0.0) < settings.SAFETY_PUSH_INTERVAL_SECONDS:
+        return
+    _last_progress[check.pk] = now
+    if len(_last_progress) > 1000:
+        _last_progress.clear()
+    publish_check_event(check, "fanout", phase=phase)
 
 
 def _create_rows(check: SafetyCheck, *, vulnerable: bool | None) -> bool:

@@ -26,8 +26,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -116,63 +116,102 @@ def _on_residents_task(user: User, row: SafetyStatus) -> bool:
     return TaskAssignment.objects.filter(task_id__in=task_ids, user=user, status__in=SERVING_ASSIGNMENT_STATUSES).exists()
 
 
+def answer_rows(*, by: User | None = None, client_key: str = "") -> QuerySet[SafetyStatus]:
+    """Status rows loaded for answering: with their check and resident, and — given the
+    answerer and a client key — the answer that key already recorded (keyed_answer_id, None if
+    none), so that answering costs no separate look-up for the key. (The grid is read only where
+    it is needed — a NEED_HELP task's place, staff answering — and not joined on every answer:
+    compiling the wide query was a large share of an answer's CPU.)"""
+    rows = SafetyStatus.objects.select_related("safety_check", "resident")
+    if client_key and by is not None:
+        keyed = SafetyAnswer.objects.filter(status_row=OuterRef("pk"), answered_by=by, client_key=client_key)
+        rows = rows.annotate(keyed_answer_id=Subquery(keyed.values("pk")[:1]))
+    return rows
+
+
 def answer_safety_check(
     row: SafetyStatus, status: str, *, by: User | None, channel: str, note: str = "",
     location: tuple[float, float] | None = None, client_key: str = "", source_ref: str = "", now: dt.datetime | None = None,
 ) -> AnswerResult:
-    """Record an answer. The same (user, client key) returns the first answer unchanged."""
+    """Record an answer. The same (user, client key) returns the first answer unchanged.
+
+    Runs in the caller's transaction (no savepoint of its own: a failure fails the caller's
+    transaction, which is how every caller treats it). The common case — an answer nobody
+    raced — costs four statements: the key's look-up rides on the row's load (answer_rows),
+    the status row moves by one conditional UPDATE on the version it was loaded with, the
+    answer row is inserted once, complete, and (a fifth) the SMS question, if one was queued
+    and no carrier has it yet, is dropped; the row returned is the one loaded, brought up to
+    date in memory."""
     status, note = check_answer(status, note)
+    channel = str(channel)  # the plain value, as a row loaded from the database holds it
     if len(client_key) > 255:
         raise ValidationError({"idempotency_key": "At most 255 characters."}, code=Code.INVALID)
     now = now or timezone.now()
-    with transaction.atomic():
-        if client_key:
-            first = SafetyAnswer.objects.filter(status_row=row, answered_by=by, client_key=client_key).first()
+    lat, lng = location if location is not None else (None, None)
+    with transaction.atomic(savepoint=False):
+        for _ in range(MAX_RETRIES):
+            first = _keyed_answer(row, by, client_key)
             if first is not None:
-                return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
-        lat, lng = location if location is not None else (None, None)
-        try:
-            with transaction.atomic():
-                answer = SafetyAnswer.objects.create(
-                    status_row=row, status=status, previous_status=SafetyState.UNANSWERED, channel=channel,
-                    answered_by=by, note=note, lat=lat, lng=lng, client_key=client_key, source_ref=source_ref[:80],
-                    answered_at=now,
-                )
-        except IntegrityError:  # the same key, committed concurrently: that one is the answer
-            first = SafetyAnswer.objects.get(status_row=row, answered_by=by, client_key=client_key)
-            return AnswerResult(SafetyStatus.objects.get(pk=row.pk), first, replayed=True)
-        previous = _move(row, status, channel=channel, by=by, note=note, lat=lat, lng=lng, now=now)
-        if channel != AnswerChannel.SMS:  # answered: their question, if no carrier has it yet, is not sent
+                return AnswerResult(row, first, replayed=True)
+            previous = _move(row, status, channel=channel, by=by, note=note, lat=lat, lng=lng, now=now)
+            if previous is not None:
+                break
+            # Another answer moved the row since it was loaded (or this key's twin did): reload.
+            row = answer_rows(by=by, client_key=client_key).get(pk=row.pk)
+        else:  # pragma: no cover
+            raise RuntimeError(f"safety status {row.pk}: too many concurrent answers")
+        answer = SafetyAnswer.objects.create(
+            status_row=row, status=status, previous_status=previous, channel=channel, answered_by=by, note=note,
+            lat=lat, lng=lng, client_key=client_key, source_ref=source_ref[:80], answered_at=now,
+        )
+        if channel != AnswerChannel.SMS and row.asked_by_sms:
+            # Answered: their question, if no carrier has it yet, is not sent. asked_by_sms is
+            # set in the fan-out transaction that queues the question, and the row only moved
+            # if it still held the value loaded (see _move), so no queued question is missed.
             supersede_messages(row, reason="answered")
-        SafetyAnswer.objects.filter(pk=answer.pk).update(previous_status=previous)
-        answer.previous_status = previous
-        current = SafetyStatus.objects.select_related("safety_check", "resident", "grid").get(pk=row.pk)
         if status == SafetyState.NEED_HELP:
             try:
                 with transaction.atomic():  # the answer stands even if its task cannot be made
-                    _need_help_task(current, by=by, note=note, location=location)
+                    _need_help_task(row, by=by, note=note, location=location)
             except Exception:
-                logger.exception("need-help task for safety status %s could not be created", current.pk)
-        elif (current.welfare_task_id and previous != SafetyState.SAFE
-              and not (by is not None and _on_residents_task(by, current))):
-            _welfare_answered(current, by=by, channel=channel, now=now)
-        publish_check_event(current.safety_check, "answered", statusId=current.pk, status=status)
-    return AnswerResult(current, answer)
+                logger.exception("need-help task for safety status %s could not be created", row.pk)
+        elif (row.welfare_task_id and previous != SafetyState.SAFE
+              and not (by is not None and _on_residents_task(by, row))):
+            _welfare_answered(row, by=by, channel=channel, now=now)
+        publish_check_event(row.safety_check, "answered", statusId=row.pk, status=status)
+    return AnswerResult(row, answer)
+
+
+def _keyed_answer(row: SafetyStatus, by: User | None, client_key: str) -> SafetyAnswer | None:
+    """The answer this (answerer, key) already recorded on the row, if any."""
+    if not client_key:
+        return None
+    found = SafetyAnswer.objects.filter(status_row=row, answered_by=by, client_key=client_key)
+    if not hasattr(row, "keyed_answer_id"):  # not loaded through answer_rows: look it up
+        return found.first()
+    keyed_id: int | None = row.keyed_answer_id
+    return None if keyed_id is None else found.filter(pk=keyed_id).first()
 
 
 def _move(row: SafetyStatus, status: str, *, channel: str, by: User | None, note: str, lat: float | None, lng: float | None,
-          now: dt.datetime) -> str:
-    """Conditional UPDATE on the row's version; returns the status it replaced."""
-    for _ in range(MAX_RETRIES):
-        current = SafetyStatus.objects.filter(pk=row.pk).values("version", "status", "first_answered_at").get()
-        values: dict[str, object] = dict(status=status, answered_at=now, channel=channel, answered_by=by, note=note, version=F("version") + 1)
-        if lat is not None:
-            values.update(lat=lat, lng=lng)
-        if current["first_answered_at"] is None:
-            values["first_answered_at"] = now
-        if SafetyStatus.objects.filter(pk=row.pk, version=current["version"]).update(**values):
-            return current["status"]
-    raise RuntimeError(f"safety status {row.pk}: too many concurrent answers")  # pragma: no cover
+          now: dt.datetime) -> str | None:
+    """Conditional UPDATE on the version (and asked_by_sms) the row was loaded with; the status
+    it replaced, or None when another answer moved the row first or the fan-out queued its SMS
+    question meanwhile. On success `row` is brought up to date."""
+    values: dict[str, object] = dict(status=status, answered_at=now, channel=channel, answered_by=by, note=note,
+                                     version=F("version") + 1, first_answered_at=Coalesce("first_answered_at", Value(now)))
+    if lat is not None:
+        values.update(lat=lat, lng=lng)
+    moved = SafetyStatus.objects.filter(pk=row.pk, version=row.version, asked_by_sms=row.asked_by_sms).update(**values)
+    if not moved:
+        return None
+    previous = row.status
+    row.status, row.answered_at, row.channel, row.answered_by, row.note = status, now, channel, by, note
+    row.version += 1
+    row.first_answered_at = row.first_answered_at or now
+    if lat is not None:
+        row.lat, row.lng = lat, lng
+    return previous
 
 
 def _need_help_task(row: SafetyStatus, *, by: User | None, note: str, location: tuple[float, float] | None) -> None:

@@ -10,3 +10,9 @@ class NotificationsConfig(AppConfig):
         from .sms_texts import register_builtin_templates
 
         register_builtin_templates()
+        # A request's realtime events go once its response has been sent (realtime.publish_soon).
+        from django.core.signals import request_finished
+
+        from .realtime import release_held
+
+        request_finished.connect(release_held, dispatch_uid="linli.realtime.release_held")

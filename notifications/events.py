@@ -35,7 +35,7 @@ EVENT_TYPES = {
     OFFER_CREATED: "A task was offered to a user; to user.<id> (myOffers).",
     OFFER_UPDATED: "A user's offer changed (accepted, late, declined, expired, withdrawn); to user.<id>.",
     ALERT_ISSUED: "An alert (or its update or cancellation) was issued for an area; to area.<id> of that area.",
-    SAFETY_CHECK_UPDATED: "A safety check started, got an answer or closed; to safety_check.<id> (staff counts).",
+    SAFETY_CHECK_UPDATED: "A safety check started, its fan-out landed a chunk, it got an answer or closed; to safety_check.<id> (staff counts).",
     FACILITY_UPDATED: "A facility opened or closed, or people checked in or out of a shelter (live occupancy); "
                       "to facility.<id> and area.<id> of its area and every ancestor.",
     WARNING_PROPOSED: "An incoming warning matched an area: a proposal to switch its mode was made (or the plan "

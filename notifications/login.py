@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import field_error
+from core.errors import field_error, rate_limited
 
 from . import ratelimit
 from .consent import is_opted_out
@@ -69,8 +69,7 @@ def check_phone(phone: str) -> str:
 def _throttle(key: str, *, limit: int, period: int, field: str | None = "phone") -> None:
     allowance = ratelimit.hit(key, limit=limit, period=period)
     if not allowance.allowed:
-        seconds = max(1, int(allowance.retry_after + 0.999))
-        raise field_error(field, f"Too many requests; try again in {seconds} seconds.", NotificationsErrorCode.RATE_LIMITED)
+        raise rate_limited(field, int(allowance.retry_after + 0.999), NotificationsErrorCode.RATE_LIMITED)
 
 
 def check_country(phone: str) -> None:

@@ -166,6 +166,7 @@ class InboundSms(models.Model):
     prompt = models.ForeignKey(SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
 
     class Meta:
+        verbose_name_plural = "inbound SMS"
         indexes = [models.Index(fields=["phone", "received_at"], name="inbound_phone_idx")]
 
     def __str__(self) -> str:

@@ -91,15 +91,34 @@ def new_reply_code(taken: set[str]) -> str:
 
 
 def normalize_phone(phone: Phone | None) -> str | None:
-    """E.164 string, or None when it is not a valid number."""
+    """E.164 string, or None when it is not a valid number. Remembered per number: a fan-out
+    asks about the same numbers several times (opt-outs, routes, reply codes, the row), and
+    parsing and validating one costs about 0.2 ms."""
     if phone is None or phone == "":
         return None
+    if isinstance(phone, phonenumbers.PhoneNumber):
+        return _number_e164(phone.country_code, phone.national_number, phone.italian_leading_zero,
+                            phone.number_of_leading_zeros, phone.extension)
+    return _text_e164(str(phone), settings.PHONENUMBER_DEFAULT_REGION)
+
+
+@lru_cache(maxsize=200_000)
+def _text_e164(text: str, region: str) -> str | None:
     try:
-        parsed = phone if isinstance(phone, phonenumbers.PhoneNumber) else phonenumbers.parse(
-            str(phone), settings.PHONENUMBER_DEFAULT_REGION
-        )
+        return _valid_e164(phonenumbers.parse(text, region))
     except phonenumbers.NumberParseException:
         return None
+
+
+@lru_cache(maxsize=200_000)
+def _number_e164(country_code: int | None, national_number: int | None, italian_leading_zero: bool | None,
+                 leading_zeros: int | None, extension: str | None) -> str | None:
+    return _valid_e164(phonenumbers.PhoneNumber(country_code=country_code, national_number=national_number,
+                                                italian_leading_zero=italian_leading_zero,
+                                                number_of_leading_zeros=leading_zeros, extension=extension))
+
+
+def _valid_e164(parsed: phonenumbers.PhoneNumber) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -354,7 +373,7 @@ def supersede_messages(related: Model | Iterable[Model], *, reason: str) -> int:
     token = uuid.uuid4().hex[:32]
     superseded = 0
     for filter_q in _related_filters(related):
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # the caller's transaction: no savepoint round trips
             superseded += _supersede(filter_q, reason=reason, token=token, now=now)
             # Pushes and calls about the same objects go with them (not counted here: SMS).
             supersede_pushes(filter_q, reason=reason, now=now)

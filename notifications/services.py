@@ -27,7 +27,7 @@ from . import events
 from .lanes import Lane, lane_for
 from .models import Notification
 from .push_outbox import queue_device_pushes
-from .realtime import publish
+from .realtime import publish, publish_many
 from .templates import has_template, normalize_language, render
 
 if TYPE_CHECKING:
@@ -54,12 +54,10 @@ def _event(notification: Notification) -> dict[str, Any]:
 
 def _publish_after_commit(notifications: list[Notification]) -> None:
     payloads = [(events.user_group(n.user_id), _event(n)) for n in notifications]
-
-    def send() -> None:
-        for group, event in payloads:
-            publish(group, event)
-
-    transaction.on_commit(send)
+    if len(payloads) == 1:
+        transaction.on_commit(lambda: publish(*payloads[0]))
+    elif payloads:  # a fan-out: every user's push in one trip into the event loop
+        transaction.on_commit(lambda: publish_many(payloads))
 
 
 def notify(user: User, *, kind: str, title: str, body: str, data: dict[str, Any] | None = None,

@@ -1,6 +1,7 @@
 """Twilio webhooks: inbound SMS and delivery-status callbacks.
 
-Both validate X-Twilio-Signature with the library's RequestValidator over the public URL
+Both validate X-Twilio-Signature with the library's RequestValidator (HMAC-SHA1, or HMAC-SHA256
+when X-Twilio-Webhooks-Signature-Settings says so) over the public URL
 (PUBLIC_BASE_URL + path when set, for deployments behind a proxy; else the request's own
 absolute URI) and answer 403 before writing anything when it is missing or wrong. The
 inbound view only stores the message (once per MessageSid) and answers empty TwiML at once;
@@ -17,10 +18,16 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    QueryDict,
+)
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from core.enqueue import enqueue_on_commit
 from core.text import storable, strip_unprintable
@@ -41,13 +48,29 @@ def public_url(request: HttpRequest) -> str:
     return f"{base}{request.get_full_path()}" if base else request.build_absolute_uri()
 
 
-def signature_is_valid(request: HttpRequest) -> bool:
+def twilio_signature_is_valid(request: HttpRequest, form: QueryDict) -> bool:
+    """X-Twilio-Signature checked by the twilio library's RequestValidator: HMAC-SHA1 with the
+    Auth Token (the default), or the algorithm X-Twilio-Webhooks-Signature-Settings names
+    (HMAC_SHA256) with the webhook SharedKey secret (TWILIO_WEBHOOK_SHARED_KEY) or the Auth
+    Token. Either token of a rotation pair is accepted."""
     signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
     tokens = [t for t in (settings.TWILIO_AUTH_TOKEN, settings.TWILIO_AUTH_TOKEN_SECONDARY) if t]
+    signature_settings = request.META.get("HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS", "")
+    algorithm = get_signature_algorithm(signature_settings)
+    if signature_settings:
+        shared = [k for k in (settings.TWILIO_WEBHOOK_SHARED_KEY, settings.TWILIO_WEBHOOK_SHARED_KEY_SECONDARY) if k]
+        tokens = shared + tokens
     if not signature or not tokens:
         return False
-    url = public_url(request)
-    return any(RequestValidator(token).validate(url, request.POST, signature) for token in tokens)
+    try:
+        url = public_url(request)
+        return any(RequestValidator(token).validate(url, form, signature, algorithm=algorithm) for token in tokens)
+    except (UnicodeError, ValueError):  # a lone surrogate or an odd byte in the URL or form
+        return False
+
+
+def signature_is_valid(request: HttpRequest) -> bool:
+    return twilio_signature_is_valid(request, request.POST)
 
 
 def _field(request: HttpRequest, *names: str, limit: int) -> str:

@@ -11,6 +11,9 @@ os.environ["SECRET_KEY"] = TEST_SECRET_KEY
 
 from backend.settings import *  # noqa: E402, F403
 
+# Tests read what a commit published right after it (one test checks the background thread).
+REALTIME_PUBLISH_IN_BACKGROUND = False
+
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.transports.locmem.LocmemTransport")
 VOICE_BACKENDS = {
     "international": os.environ.get("VOICE_BACKEND_INTERNATIONAL", "notifications.voice.locmem.LocmemVoiceTransport"),

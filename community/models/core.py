@@ -194,6 +194,7 @@ class ModeSwitch(models.Model):
     switched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "mode switches"
         indexes = [models.Index(fields=["area", "switched_at"])]
         ordering = ["switched_at", "id"]
 

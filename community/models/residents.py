@@ -235,5 +235,8 @@ class GeocodeCacheEntry(models.Model):
     lng = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        verbose_name_plural = "geocode cache entries"
+
     def __str__(self) -> str:
         return f"{self.provider}: {self.address}"

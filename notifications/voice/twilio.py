@@ -27,13 +27,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, QueryDict
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from notifications.templates import TemplateError, normalize_language
 from notifications.transports.twilio import TOO_MANY_REQUESTS, LinliTwilioHttpClient
-from notifications.webhooks import public_url
+from notifications.webhooks import twilio_signature_is_valid
 
 from . import texts
 from .base import (
@@ -195,15 +194,7 @@ def _public_base() -> str:
 
 # --- webhooks ------------------------------------------------------------------------------------
 def signature_is_valid(request: HttpRequest, form: QueryDict) -> bool:
-    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
-    tokens = [t for t in (settings.TWILIO_AUTH_TOKEN, settings.TWILIO_AUTH_TOKEN_SECONDARY) if t]
-    if not signature or not tokens:
-        return False
-    try:
-        url = public_url(request)
-        return any(RequestValidator(token).validate(url, form, signature) for token in tokens)
-    except (UnicodeError, ValueError):  # a lone surrogate or an odd byte in the URL or form
-        return False
+    return twilio_signature_is_valid(request, form)
 
 
 def _form(request: HttpRequest) -> QueryDict:

@@ -171,6 +171,7 @@ class TaskSupply(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name_plural = "task supplies"
         ordering = ["task_id", "id"]
         constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="task_supply_quantity_positive")]
 

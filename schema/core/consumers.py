@@ -4,14 +4,18 @@ protocol, used by Apollo, urql and Relay clients).
 The consumer speaks the protocol and hands everything else to the schema:
 - connection_init must arrive within WS_CONNECTION_INIT_TIMEOUT and carry an access token in
   its payload ({"authorization": "Bearer <token>"} or {"token": "<token>"}); the socket is
-  acknowledged, refused with 4403, or closed at the token's expiry.
+  acknowledged, or refused with 4442 (no token), 4441 (invalid token), 4440 (expired) or 4403
+  (account disabled), and closed with 4440 at the token's expiry or 4403 when the account is
+  closed meanwhile.
 - subscribe runs a query or mutation once (next + complete) or a subscription until the
   client completes it; subscriptions are fed by channel-layer groups, so an event published
   anywhere (a Celery worker, another web process) reaches every subscriber.
-- close codes: 4400 bad message, 4401 subscribe before ack, 4403 forbidden, 4406 sub-protocol
-  not acceptable, 4408 no connection_init in time, 4409 duplicate id, 4429 repeated init,
-  4500 internal error; 1009 message too big; 1008 message flood; 1013 too many connections
-  from this address or user (try again later).
+- close codes: 4400 bad message, 4401 subscribe before ack, 4403 account disabled, 4406
+  sub-protocol not acceptable, 4408 no connection_init in time, 4409 duplicate id, 4429
+  repeated init, 4440 token expired, 4441 invalid token, 4442 missing token, 4500 internal
+  error; 1009 message too big; 1008 message flood; 1013 too many connections from this
+  address or user (try again later). Every close carries a short reason (Close.REASONS).
+- a client that goes away mid-send is not an error: what was still to be sent is dropped.
 - abuse limits: connections per client address and per user per minute (shared through
   notifications.ratelimit, Redis when configured), and messages per connection (a local
   token bucket), so one flooding client cannot starve the others.
@@ -34,14 +38,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 from graphql.execution import create_source_event_stream
-from graphql_jwt.exceptions import JSONWebTokenError
+from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
 from notifications import ratelimit
 
 from ..schema import schema
-from .auth import token_expiry, user_from_token
+from .auth import AccountDisabled, token_expiry, user_from_token
 from .execution import format_error, prepare_document
 from .inputs import TextArgumentsMiddleware, refused_input
+from .local_groups import LocalGroups
 from .middleware import PaginationArgumentsMiddleware
 
 logger = logging.getLogger(__name__)
@@ -58,9 +63,30 @@ class Close:
     SUBSCRIBER_EXISTS = 4409
     TOO_MANY_INITS = 4429
     INTERNAL = 4500
+    TOKEN_EXPIRED = 4440
+    TOKEN_INVALID = 4441
+    TOKEN_MISSING = 4442
     TOO_BIG = 1009
     FLOOD = 1008
     TRY_AGAIN_LATER = 1013
+
+    # The reason sent with each code (at most 123 bytes; documented in mobile_api_docs).
+    REASONS = {
+        BAD_REQUEST: "malformed message",
+        UNAUTHORIZED: "unauthorized: subscribe before connection_ack",
+        FORBIDDEN: "account disabled",
+        SUBPROTOCOL_NOT_ACCEPTABLE: "subprotocol not acceptable: use graphql-transport-ws",
+        INIT_TIMEOUT: "connection_init timeout",
+        SUBSCRIBER_EXISTS: "subscriber for this id already exists",
+        TOO_MANY_INITS: "too many initialisation requests",
+        TOKEN_EXPIRED: "token expired",
+        TOKEN_INVALID: "invalid token",
+        TOKEN_MISSING: "missing token",
+        INTERNAL: "internal server error",
+        TOO_BIG: "message too big",
+        FLOOD: "too many messages",
+        TRY_AGAIN_LATER: "too many connections; try again later",
+    }
 
 
 class EventStream:
@@ -152,14 +178,19 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
-        await super().close(code=code, reason=reason)
+        try:
+            await super().close(code=code, reason=reason or Close.REASONS.get(code))
+        except OSError:  # the client is already gone (uvicorn's ClientDisconnected)
+            pass
 
     async def disconnect(self, code):
         for task in list(self.operations.values()) + self.timers:
             task.cancel()
         self.operations.clear()
-        for group in list(self.listeners):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.listeners:
+            hub = await LocalGroups.of(self.channel_layer)
+            for group in list(self.listeners):
+                await hub.leave(group, self)
         self.listeners.clear()
 
     async def _init_timeout(self):
@@ -171,7 +202,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         """Re-read the user (and so their roles): an account closed since the socket opened
         is closed with 4403; a role withdrawn stops applying at once, also to open
         subscriptions. Runs before each operation and with every group refresh."""
-        fresh = await sync_to_async(_reload_user)(self.user.pk)
+        fresh = await sync_to_async(_reload_user)(self.user.pk)  # closed account: 4403
         if fresh is None:
             await self.close(code=Close.FORBIDDEN)
             return False
@@ -179,23 +210,17 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _refresh_groups(self):
-        """Re-add this socket to its groups now and then: a Redis restart forgets group
-        memberships, and this keeps them from expiring on long-lived sockets. The user is
-        re-read each time too."""
+        """Re-read the user now and then (a closed account's socket is closed). The group
+        memberships — one per process, not per socket — are re-added by the process's
+        LocalGroups (a Redis restart forgets them)."""
         while True:
             await asyncio.sleep(settings.WS_GROUP_REFRESH_SECONDS)
             if not await self._still_allowed():
                 return
-            for group in list(self.listeners):
-                try:
-                    await self.channel_layer.group_add(group, self.channel_name)
-                except Exception:  # noqa: BLE001 - the layer may be down; try again next time
-                    logger.warning("could not refresh membership of %s", group)
-                    break
 
     async def _close_at(self, expires_at: int):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
-        await self.close(code=Close.FORBIDDEN)
+        await self.close(code=Close.TOKEN_EXPIRED)
 
     # --- incoming ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
@@ -243,12 +268,18 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             return
         token = _token_from_payload(payload)
         if not token:
-            await self.close(code=Close.FORBIDDEN)
+            await self.close(code=Close.TOKEN_MISSING)
             return
         try:
             self.user = await sync_to_async(_authenticate)(token)
-        except JSONWebTokenError:
+        except JSONWebTokenExpired:
+            await self.close(code=Close.TOKEN_EXPIRED)
+            return
+        except AccountDisabled:
             await self.close(code=Close.FORBIDDEN)
+            return
+        except JSONWebTokenError:  # not ours, tampered with, malformed
+            await self.close(code=Close.TOKEN_INVALID)
             return
         if not await _allowed(f"ws:connect:user:{self.user.pk}", settings.WS_CONNECTS_PER_USER_PER_MINUTE):
             logger.warning("websocket connections of user %s over the limit; closing", self.user.pk)
@@ -331,6 +362,8 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception:
+            if self.closing:  # the client went away meanwhile: nothing to tell anyone
+                return
             logger.exception("websocket operation failed")
             await self.close(code=Close.INTERNAL)
         finally:
@@ -346,7 +379,10 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             return
         try:
             async for event in stream:
-                result = await sync_to_async(_execute_event)(
+                # Not on the process's one thread for sync code (thread_sensitive): an event to
+                # a grid's 1,000 sockets here would queue every HTTP request (the switch's own
+                # answer included) behind 1,000 executions.
+                result = await sync_to_async(_execute_event, thread_sensitive=False)(
                     graphql_schema, document, event, context, variables, operation_name
                 )
                 await self._send_next(op_id, result)
@@ -357,11 +393,14 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "complete", "id": op_id})
 
     # --- groups --------------------------------------------------------------------------
+    # One membership per process and group (schema.core.local_groups): the process receives
+    # each event once and hands it to its sockets here, in linli_event.
     async def add_listener(self, stream: EventStream) -> None:
+        hub = await LocalGroups.of(self.channel_layer)
         for group in stream.groups:
             if group not in self.listeners:
                 self.listeners[group] = set()
-                await self.channel_layer.group_add(group, self.channel_name)
+                await hub.join(group, self)
             self.listeners[group].add(stream)
 
     async def remove_listener(self, stream: EventStream) -> None:
@@ -372,10 +411,7 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
             members.discard(stream)
             if not members:
                 del self.listeners[group]
-                try:
-                    await self.channel_layer.group_discard(group, self.channel_name)
-                except Exception:  # noqa: BLE001
-                    logger.warning("group_discard failed for %s", group)
+                await (await LocalGroups.of(self.channel_layer)).leave(group, self)
 
     async def linli_event(self, message):
         group = message.get("group")
@@ -388,7 +424,12 @@ class GraphQLTransportWSConsumer(AsyncWebsocketConsumer):
     async def _send(self, message: dict):
         if self.closing:
             return
-        await self.send(text_data=json.dumps(message, ensure_ascii=False, default=str))
+        try:
+            await self.send(text_data=json.dumps(message, ensure_ascii=False, default=str))
+        except OSError:
+            # The client went away (uvicorn's ClientDisconnected) before its disconnect was
+            # handled: drop the rest quietly; disconnect() ends the operations.
+            self.closing = True
 
     async def _send_next(self, op_id: str, result: ExecutionResult):
         body: dict[str, Any] = {"data": result.data}

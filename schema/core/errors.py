@@ -53,6 +53,7 @@ class Error(graphene.ObjectType):
     field = graphene.String(description="The input field at fault, or null for the whole input.")
     message = graphene.String(required=True, description="For developers and logs (English); show people your own text chosen by `code`.")
     code = graphene.Field(ErrorCode, required=True)
+    retry_after = graphene.Int(description="With RATE_LIMITED: seconds to wait before trying again (null otherwise).")
 
 
 def validation_error_to_list(exc: ValidationError) -> list[dict]:
@@ -72,11 +73,15 @@ def _one(field: str | None, err: ValidationError, parent: ValidationError) -> di
     code = err.code or getattr(parent, "code", None) or CommonErrorCode.INVALID
     if code not in ALL_CODES:
         code = CommonErrorCode.INVALID
-    return {
+    one: dict[str, str | int | None] = {
         "field": None if field in (None, "__all__") else _camel(field),
         "message": str(message),
         "code": str(code),
     }
+    retry_after = err.params.get("retry_after") if isinstance(err.params, dict) else None
+    if isinstance(retry_after, int | float):
+        one["retry_after"] = int(retry_after)  # RATE_LIMITED: `retryAfter` (null otherwise)
+    return one
 
 
 def _camel(name: str) -> str:

@@ -14,6 +14,7 @@ from graphql_relay.utils import unbase64
 from core.text import parse_id
 
 from .errors import UserFacingError
+from .pagination import is_keyset_cursor
 
 CODE = "BAD_USER_INPUT"
 PAGINATION_ARGS = frozenset({"first", "last", "offset", "after", "before"})
@@ -39,7 +40,7 @@ def check_pagination(field: str, args: dict) -> None:
             raise UserFacingError(f"`{name}` on `{field}` must be between 0 and {maximum}.", CODE)
     for name in ("after", "before"):
         value = args.get(name)
-        if value is not None and cursor_offset(value) is None:
+        if value is not None and cursor_offset(value) is None and not is_keyset_cursor(value):
             raise UserFacingError(f"`{name}` on `{field}` is not a cursor from this list.", CODE)
     offset = args.get("offset")
     if offset is not None:

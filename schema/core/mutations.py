@@ -8,7 +8,9 @@ calls one service and returns the payload. Services raise django ValidationError
 With `idempotent = True` in Meta the mutation takes `idempotencyKey`; the first successful
 result is stored (model references by primary key, plain values as they are) and a replay
 returns it instead of acting twice. A perform_mutation that names an `idempotency_key`
-parameter receives the key too (a service that deduplicates by its own client key).
+parameter receives the key too (a service that deduplicates by its own client key); with
+`own_idempotency = True` as well, no record is kept: the service's own deduplication is the
+only one (the hot path of a safety-check answer saves three statements that way).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class BaseMutationOptions(MutationOptions):
     commit_returned_errors = False
     throttle: Throttle | None = None
     wants_key = False
+    # The service deduplicates by the key itself (its own client-key record, e.g. a safety
+    # answer's): no IdempotencyRecord is written, the key is passed to perform_mutation.
+    own_idempotency = False
 
 
 class BaseMutation(graphene.Mutation):
@@ -50,7 +55,7 @@ class BaseMutation(graphene.Mutation):
     @classmethod
     def __init_subclass_with_meta__(
         cls, login_required=True, idempotent=False, commit_returned_errors=False, throttle=None,
-        arguments=None, _meta=None, **options
+        own_idempotency=False, arguments=None, _meta=None, **options
     ):
         if not _meta:
             _meta = BaseMutationOptions(cls)
@@ -58,6 +63,7 @@ class BaseMutation(graphene.Mutation):
         _meta.idempotent = idempotent
         _meta.commit_returned_errors = commit_returned_errors
         _meta.throttle = throttle
+        _meta.own_idempotency = own_idempotency
         _meta.wants_key = "idempotency_key" in inspect.signature(cls.perform_mutation).parameters
         if idempotent:
             input_class = getattr(cls, "Arguments", None)
@@ -85,6 +91,11 @@ class BaseMutation(graphene.Mutation):
         if cls._meta.wants_key:
             data["idempotency_key"] = key or ""
         try:
+            if key and cls._meta.own_idempotency:
+                try:
+                    return cls._mutate_atomically(root, info, data)
+                except IntegrityError:  # a concurrent twin with the same key committed first: replay it
+                    return cls._mutate_atomically(root, info, data)
             if key:
                 return cls._mutate_idempotent(root, info, key, data)
             return cls._mutate_atomically(root, info, data)

@@ -33,6 +33,9 @@ from .validation import validation_rules
 @method_decorator(csrf_exempt, name="dispatch")
 class LinliGraphQLView(GraphQLView):
     batch = False
+    # GraphiQL from the server's own static files (no CDN), its subscriptions carrying the
+    # Authorization header of its Headers tab (backend/static/graphiql/linli-graphiql.js).
+    graphiql_template = "linli/graphiql.html"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("graphiql", settings.GRAPHIQL)

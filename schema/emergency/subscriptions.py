@@ -44,7 +44,7 @@ def _alert_for(alert_id) -> Alert | None:
 class EmergencySubscriptions(graphene.ObjectType):
     safety_check_counts = graphene.Field(
         SafetyCounts, safety_check_id=graphene.ID(required=True),
-        description="Staff: the counts now, then again as answers arrive (at most one update per second).",
+        description="Staff: the counts now, then again as the fan-out's chunks land and answers arrive (at most one update per second).",
     )
     area_alerts = graphene.Field(
         AlertType, area_id=graphene.ID(required=True),

@@ -39,16 +39,16 @@ def test_other_subprotocol_is_closed_4406(world, live_server_asgi):
         assert ws.close_code() == 4406
 
 
-def test_connection_init_without_token_is_forbidden_4403(world, live_server_asgi):
+def test_connection_init_without_token_is_closed_4442(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, init=False) as ws:
         ws.send({"type": "connection_init", "payload": {}})
-        assert ws.close_code() == 4403
+        assert ws.close_code() == 4442
 
 
-def test_connection_init_with_bad_token_is_forbidden_4403(world, live_server_asgi):
+def test_connection_init_with_bad_token_is_closed_4441(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, init=False) as ws:
         ws.send({"type": "connection_init", "payload": {"authorization": "Bearer not-a-jwt"}})
-        assert ws.close_code() == 4403
+        assert ws.close_code() == 4441
 
 
 def test_token_may_also_be_sent_bare_under_token(world, live_server_asgi):
@@ -170,7 +170,7 @@ def test_socket_closes_when_the_access_token_expires(world, live_server_asgi):
     finally:
         jwt_settings.JWT_EXPIRATION_DELTA = original
     with GraphQLWSClient(live_server_asgi.ws_url, token) as ws:
-        assert ws.close_code(timeout=6) == 4403
+        assert ws.close_code(timeout=6) == 4440
 
 
 def _publish_from_another_process(area_pk: int) -> None:

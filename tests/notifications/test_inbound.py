@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from twilio.request_validator import HMAC_SHA256, RequestValidator
 
 from notifications.consent import is_opted_out, opt_out
 from notifications.inbound import register_reply_handler
@@ -91,6 +92,52 @@ def test_unsigned_or_tampered_inbound_is_403_and_writes_nothing(client, case, dj
             response = signed_post(client, "/sms/inbound/", params, **kwargs)
     assert response.status_code == 403
     assert not InboundSms.objects.exists() and callbacks == []
+
+
+SHARED_KEY = "fake-twilio-webhooks-shared-key-secret"
+SHA256_SETTINGS = "key=webhooks_sharedkey_0123,algorithm=HMAC_SHA256"
+
+
+def sha256_post(client, path, params, *, key=SHARED_KEY, settings_header=SHA256_SETTINGS):
+    signature = RequestValidator(key).compute_signature(f"{PUBLIC}{path}", params, algorithm=HMAC_SHA256)
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature,
+                       HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=settings_header)
+
+
+def test_a_webhook_signed_with_hmac_sha256_is_accepted(client, settings):
+    """X-Twilio-Webhooks-Signature-Settings names HMAC_SHA256 and the SharedKey signs it; the
+    twilio library's validator checks it (issue 17.7)."""
+    settings.TWILIO_WEBHOOK_SHARED_KEY = SHARED_KEY
+    assert sha256_post(client, "/sms/inbound/", inbound_params(PHONE, "你好")).status_code == 200
+    assert InboundSms.objects.get().body == "你好"
+
+
+@pytest.mark.parametrize("case", ["wrong_key", "sha1_signature_claiming_sha256", "unknown_algorithm", "no_key_configured"])
+def test_a_bad_hmac_sha256_signature_is_refused(client, settings, case):
+    settings.TWILIO_WEBHOOK_SHARED_KEY = "" if case == "no_key_configured" else SHARED_KEY
+    params = inbound_params(PHONE, "是")
+    if case == "wrong_key":
+        response = sha256_post(client, "/sms/inbound/", params, key="not-the-key")
+    elif case == "sha1_signature_claiming_sha256":
+        signature = RequestValidator(SHARED_KEY).compute_signature(f"{PUBLIC}/sms/inbound/", params)
+        response = client.post("/sms/inbound/", params, HTTP_X_TWILIO_SIGNATURE=signature,
+                               HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_SETTINGS=SHA256_SETTINGS)
+    elif case == "unknown_algorithm":
+        response = sha256_post(client, "/sms/inbound/", params, settings_header="key=k,algorithm=HMAC_MD5")
+    else:
+        response = sha256_post(client, "/sms/inbound/", params)
+    assert response.status_code == 403 and not InboundSms.objects.exists()
+
+
+def test_webhooks_are_served_without_the_trailing_slash(client, settings):
+    """Twilio does not repeat a POST after a 301: /sms/inbound is answered, not redirected."""
+    response = signed_post(client, "/sms/inbound", inbound_params(PHONE, "你好"))
+    assert response.status_code == 200 and InboundSms.objects.get().body == "你好"
+    settings.TWILIO_WEBHOOK_SHARED_KEY = SHARED_KEY
+    response = sha256_post(client, "/sms/inbound", inbound_params(PHONE, "再见", sid="SM" + "2" * 32))
+    assert response.status_code == 200 and InboundSms.objects.count() == 2
+    status = signed_post(client, "/sms/status", {"MessageSid": "SM" + "9" * 32, "MessageStatus": "delivered"})
+    assert status.status_code in (200, 204)  # answered, not redirected (unknown message: 204)
 
 
 def test_without_public_base_url_the_requests_own_url_is_validated(client, settings):

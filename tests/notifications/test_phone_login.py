@@ -145,6 +145,9 @@ def test_asking_again_within_a_minute_is_rate_limited(world, login):
     answer = login.request("+8613900000001")
     assert answer["sent"] is None and answer["errors"][0]["code"] == "RATE_LIMITED"
     assert answer["errors"][0]["field"] == "phone" and "try again in" in answer["errors"][0]["message"]
+    # The wait is a field, not only words in the message (issue 17.7).
+    assert 55 <= answer["errors"][0]["retryAfter"] <= 60
+    assert f"try again in {answer['errors'][0]['retryAfter']} seconds" in answer["errors"][0]["message"]
     assert LoginCode.objects.count() == 1 and len(locmem.outbox) == 1
 
 
@@ -165,7 +168,9 @@ def test_requests_per_client_address_are_limited_across_numbers(db, login, setti
     settings.LOGIN_CODES_PER_ADDRESS_PER_HOUR = 3
     results = [login.request(f"+86139000001{i:02d}", address="203.0.113.9") for i in range(4)]
     assert [bool(r["errors"]) for r in results] == [False, False, False, True]
-    assert results[3]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[3]["errors"][0]["message"]}
+    assert results[3]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[3]["errors"][0]["message"],
+                                       "retryAfter": results[3]["errors"][0]["retryAfter"]}
+    assert results[3]["errors"][0]["retryAfter"] > 0
     assert login.request("+8613900000199", address="203.0.113.10")["errors"] == []  # another address is served
 
 
@@ -243,7 +248,9 @@ def test_the_whole_service_has_an_hourly_budget(db, login, settings):
     settings.LOGIN_CODES_PER_HOUR = 2
     results = [login.request(f"+86139{i:04d}0000", address=f"10.1.0.{i}") for i in range(1, 4)]
     assert [r["errors"] for r in results[:2]] == [[], []]
-    assert results[2]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[2]["errors"][0]["message"]}
+    assert results[2]["errors"][0] == {"field": None, "code": "RATE_LIMITED", "message": results[2]["errors"][0]["message"],
+                                       "retryAfter": results[2]["errors"][0]["retryAfter"]}
+    assert 0 < results[2]["errors"][0]["retryAfter"] <= 3600
     assert SmsMessage.objects.count() == 2
 
 
@@ -258,3 +265,39 @@ def test_login_codes_go_in_the_login_lane(db, login):
 
     login.request("+8613900000402")
     assert SmsMessage.objects.get().lane == Lane.LOGIN
+
+
+def test_a_verification_retried_with_its_idempotency_key_gets_the_same_tokens(world, login, gql):
+    """The answer to verifyLoginCode was lost: sent again with the same key it returns the same
+    tokens (the code itself is used up); without the key, or with another code, it is not."""
+    phone = "+8613900000001"
+    login.request(phone)
+    code = login.texted_code(phone)
+    variables = {"phone": phone, "code": code, "idempotencyKey": "5f0c6a1e-0000-4000-8000-000000000001"}
+    status, first = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    first = first["data"]["verifyLoginCode"]
+    assert first["errors"] == [] and first["token"]
+    status, again = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    assert again["data"]["verifyLoginCode"] == first
+    status, body = gql(ME, headers={"HTTP_AUTHORIZATION": f"Bearer {first['token']}"})
+    assert body["data"]["me"]["phone"] == phone
+    # Without the key, or with a different code, the used code is expired as before.
+    for changed in ({"idempotencyKey": None}, {"code": "000000" if code != "000000" else "111111"}):
+        status, body = gql(VERIFY, variables | changed, REMOTE_ADDR="10.0.0.1")
+        assert body["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"
+    # Once the refresh token it returned has been used, the retry no longer answers with it.
+    assert gql.data("mutation($r: String!) { refreshToken(refreshToken: $r) { token } }", {"r": first["refreshToken"]})
+    status, body = gql(VERIFY, variables, REMOTE_ADDR="10.0.0.1")
+    assert body["data"]["verifyLoginCode"]["token"] is None
+    assert body["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"
+
+
+def test_a_verification_retried_after_the_grace_window_is_expired(world, login, gql, settings):
+    settings.TOKEN_RETRY_GRACE_SECONDS = 0
+    phone = "+8613900000001"
+    login.request(phone)
+    variables = {"phone": phone, "code": login.texted_code(phone), "idempotencyKey": "k-1"}
+    status, first = gql(VERIFY, variables)
+    assert first["data"]["verifyLoginCode"]["token"]
+    status, again = gql(VERIFY, variables)
+    assert again["data"]["verifyLoginCode"]["errors"][0]["code"] == "CODE_EXPIRED"

@@ -28,6 +28,7 @@ register_template("test.push.title", zh="新任务", en="New task")
 def published(monkeypatch):
     sent = []
     monkeypatch.setattr("notifications.services.publish", lambda group, event: sent.append((group, event)))
+    monkeypatch.setattr("notifications.services.publish_many", lambda pairs: sent.extend(pairs))  # a fan-out's
     return sent
 
 
@@ -165,4 +166,47 @@ def test_my_notifications_arrive_over_a_real_websocket_from_another_thread(world
 def test_my_notifications_needs_a_logged_in_socket(world, live_server_asgi):
     with GraphQLWSClient(live_server_asgi.ws_url, init=False) as ws:
         ws.send({"type": "connection_init", "payload": {}})
-        assert ws.close_code() == 4403
+        assert ws.close_code() == 4442
+
+
+def test_publish_many_hands_every_event_to_its_group_in_one_call(settings):
+    """A fan-out's pushes go in one trip into the event loop, in batches; each reaches its group."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from notifications.realtime import PUBLISH_CONCURRENCY, publish_many
+
+    layer = get_channel_layer()
+    count = PUBLISH_CONCURRENCY * 2 + 5
+    channels = [async_to_sync(layer.new_channel)() for _ in range(count)]
+    for i, channel in enumerate(channels):
+        async_to_sync(layer.group_add)(events.user_group(i), channel)
+    sent = publish_many([(events.user_group(i), {"type": "notification.created", "n": i}) for i in range(count)])
+    assert sent == count
+    received = [async_to_sync(layer.receive)(channel) for channel in channels]
+    assert [m["event"]["n"] for m in received] == list(range(count))
+    assert {m["group"] for m in received} == {events.user_group(i) for i in range(count)}
+
+
+def test_a_commit_publishes_from_the_background_thread_without_waiting_for_the_layer(settings, monkeypatch):
+    """REALTIME_PUBLISH_IN_BACKGROUND (the production default): the request that committed
+    returns while the publish is still under way; the publishing thread keeps the order."""
+    import threading
+
+    from notifications import realtime
+
+    settings.REALTIME_PUBLISH_IN_BACKGROUND = True
+    release, sent = threading.Event(), []
+
+    def slow_publish(groups, event):
+        release.wait(5)
+        sent.append((groups, event["n"], threading.current_thread().name))
+
+    monkeypatch.setattr(realtime, "publish", slow_publish)
+    realtime.publish_soon("area.1", {"n": 1})
+    realtime.publish_soon("area.1", {"n": 2})
+    assert sent == []  # the caller did not wait for the layer
+    release.set()
+    realtime.wait_for_background_publishes()
+    assert [(g, n) for g, n, _ in sent] == [("area.1", 1), ("area.1", 2)]
+    assert all(name.startswith("linli-publish") for _, _, name in sent)

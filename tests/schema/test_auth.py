@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 
+from community.models import IdempotencyRecord
 from tests.operations import operation
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,8 @@ def test_password_guessing_is_rate_limited_per_address(world, gql, settings):
     assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
-def test_a_rotated_refresh_token_stops_working_and_its_reuse_ends_every_session(world, gql):
+def test_a_rotated_refresh_token_stops_working_and_its_reuse_ends_every_session(world, gql, settings):
+    settings.TOKEN_RETRY_GRACE_SECONDS = 0  # past the window in which a lost answer may be retried
     first = login(gql, "admin_a")["refreshToken"]
     other_device = login(gql, "admin_a")["refreshToken"]
     second = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]["refreshToken"]
@@ -144,3 +146,43 @@ def test_a_deactivated_account_cannot_refresh(world, gql):
     world.admin_a.save(update_fields=["is_active"])
     status, body = gql(REFRESH, {"refreshToken": refresh})
     assert body["data"]["refreshToken"] is None and body["errors"]
+
+
+def test_a_refresh_retried_within_the_grace_window_gets_the_same_pair(world, gql):
+    """The answer to a refresh was lost: the app sends the same refresh token again and gets the
+    very pair the first call issued, and nobody is logged out."""
+    other_device = login(gql, "admin_a")["refreshToken"]
+    first = login(gql, "admin_a")["refreshToken"]
+    lost = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]
+    retried = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]
+    assert retried == lost and retried["refreshToken"] != first
+    status, body = me_with(gql, retried["token"])
+    assert body["data"]["me"]["username"] == "admin_a"
+    # The pair works on, and so does the person's other device.
+    third = gql.data(REFRESH, {"refreshToken": retried["refreshToken"]})["refreshToken"]["refreshToken"]
+    assert gql.data(REFRESH, {"refreshToken": other_device})["refreshToken"]["refreshToken"]
+    # Once the new refresh token has been used, the old one is a stolen copy again: refused,
+    # and every session of the person ends.
+    status, body = gql(REFRESH, {"refreshToken": first})
+    assert body["data"]["refreshToken"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    status, body = gql(REFRESH, {"refreshToken": third})
+    assert body["data"]["refreshToken"] is None
+
+
+def test_a_refresh_retried_after_the_grace_window_is_theft(world, gql, settings):
+    first = login(gql, "admin_a")["refreshToken"]
+    second = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]["refreshToken"]
+    IdempotencyRecord.objects.filter(operation="RefreshToken").update(
+        created_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.TOKEN_RETRY_GRACE_SECONDS + 1))
+    status, body = gql(REFRESH, {"refreshToken": first})
+    assert body["data"]["refreshToken"] is None
+    status, body = gql(REFRESH, {"refreshToken": second})
+    assert body["data"]["refreshToken"] is None
+
+
+def test_a_refresh_retried_after_logout_is_refused(world, gql):
+    first = login(gql, "admin_a")["refreshToken"]
+    second = gql.data(REFRESH, {"refreshToken": first})["refreshToken"]["refreshToken"]
+    assert gql.data(LOGOUT, {"refreshToken": second})["revokeToken"]["revoked"]
+    status, body = gql(REFRESH, {"refreshToken": first})
+    assert body["data"]["refreshToken"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

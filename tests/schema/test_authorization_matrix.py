@@ -172,7 +172,7 @@ class TestSubscriptions:
         if form == subs.WsForm.CLOSED:
             with GraphQLWSClient(ws_server.ws_url, init=False) as ws:
                 ws.send({"type": "connection_init", "payload": {}})
-                assert ws.close_code(timeout=10) == 4403
+                assert ws.close_code(timeout=10) == 4442
         elif form == subs.WsForm.ERROR:
             self._refused_with_error(sub, caller, w, ws_server)
         else:

@@ -243,3 +243,19 @@ def test_anonymous_callers_cannot_sign_up(world, gql):
 
 def test_new_user_helper_gives_unique_phones(world):
     assert new_user("a").phone != new_user("b").phone
+
+
+def test_every_time_comes_back_in_utc_and_absent_text_is_null(world, gql):
+    """Issue 17.6: onDutyUntil set in +08:00 comes back from the mutation and from the query as
+    the same UTC string; a skill without a certificate has certificateRef null, not ""."""
+    assert sign_up(gql, world.resident, world.grid_a1)["errors"] == []
+    Volunteer.objects.filter(user=world.resident).update(status=VolunteerStatus.APPROVED)
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    until = (timezone.now() + dt.timedelta(hours=2)).astimezone(shanghai).replace(microsecond=0)
+    assert until.isoformat().endswith("+08:00")
+    answered = gql.data(ON_DUTY, {"until": until.isoformat()}, user=world.resident)["setOnDuty"]["volunteer"]["onDutyUntil"]
+    read = gql.data(MINE, user=world.resident)["myVolunteerProfile"]
+    assert answered == read["onDutyUntil"] == until.astimezone(dt.UTC).isoformat()
+    assert answered.endswith("+00:00")
+    certificates = {s["skill"]["code"]: s["certificateRef"] for s in read["skills"]}
+    assert certificates == {"first_aid": "RC-2024-001", "cooking": None}

@@ -57,6 +57,7 @@ class ServiceActivity(Located):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "service activities"
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["community", "starts_at"])]
         constraints = [

@@ -8,6 +8,26 @@ from django.core.management.base import BaseCommand
 from backend.log_masking import uvicorn_log_config
 
 
+def banner(host: str, port: int, embedded: bool) -> str:
+    """What `make run` prints: every URL the README's table lists (a test keeps them equal)."""
+    base = f"http://{host}:{port}"
+    work = ("in-process Celery worker + beat (memory broker)" if embedded
+            else "separate Celery worker (" + settings.CELERY_BROKER_URL.split("@")[-1] + ")")
+    return "\n".join([
+        "",
+        "Linli 邻里 is running.",
+        f"  Web console:         {base}/console/",
+        f"  GraphQL + GraphiQL:  {base}/graphql/",
+        f"  Subscriptions (WS):  ws://{host}:{port}/graphql/  (graphql-transport-ws)",
+        f"  Admin (superusers):  {base}/admin/",
+        f"  Health:              {base}/healthz",
+        f"  CAP feed (Atom):     {base}/cap/feed.atom",
+        "  Demo staff login:    admin / linli-demo  (also gridworker1, communityadmin1, commander1)",
+        f"  Background work:     {work}",
+        "",
+    ])
+
+
 class Command(BaseCommand):
     help = "Serve GraphQL (HTTP and WebSocket), the admin and /healthz."
 
@@ -24,23 +44,7 @@ class Command(BaseCommand):
             from backend.embedded import start_embedded_worker
 
             start_embedded_worker(concurrency=settings.LINLI_EMBEDDED_CONCURRENCY)
-        base = f"http://{host}:{port}"
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    "Linli 邻里 is running.",
-                    f"  Web console:         {base}/console/",
-                    f"  GraphQL + GraphiQL:  {base}/graphql/",
-                    f"  Subscriptions (WS):  ws://{host}:{port}/graphql/  (graphql-transport-ws)",
-                    f"  Admin:               {base}/admin/",
-                    f"  Health:              {base}/healthz",
-                    "  Demo staff login:    admin / linli-demo  (also gridworker1, communityadmin1, commander1)",
-                    f"  Background work:     {'in-process Celery worker + beat (memory broker)' if embedded else 'separate Celery worker (' + settings.CELERY_BROKER_URL.split('@')[-1] + ')'}",
-                    "",
-                ]
-            )
-        )
+        self.stdout.write(banner(host, port, embedded))
         uvicorn.run(
             "backend.asgi:application",
             host=host,
@@ -48,6 +52,7 @@ class Command(BaseCommand):
             workers=workers if not embedded else 1,
             ws="websockets-sansio",
             ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+            ws_per_message_deflate=settings.WS_PER_MESSAGE_DEFLATE,
             lifespan="off",
             log_level="info",
             log_config=uvicorn_log_config(),

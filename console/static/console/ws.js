@@ -1,7 +1,7 @@
 // GraphQL subscriptions over graphql-transport-ws (the protocol of the `graphql-ws` library),
 // written here in a few dozen lines instead of vendoring the package: one socket, shared by
 // every live view; the access token goes in connection_init; the server closes the socket
-// when the token expires (4403), and we reconnect with a fresh one and resubscribe.
+// when the token expires (4440), and we reconnect with a fresh one and resubscribe.
 
 import { currentToken, getConfig, refresh } from './api.js';
 
@@ -72,14 +72,16 @@ async function onClose(ws, event) {
   ready = false;
   setStatus('offline');
   if (!active.size) return;
-  // 4403: refused or the token expired; get a fresh one first. Others: back off and retry.
-  if (event.code === 4403) {
+  // 4440 token expired, 4441 invalid, 4442 missing, 4403 account disabled (the refresh then
+  // fails and we stop): get a fresh token first. Others: back off and retry.
+  const tokenTrouble = [4403, 4440, 4441, 4442].includes(event.code);
+  if (tokenTrouble) {
     try { await refresh(); } catch (error) { return; }
   }
   const delay = Math.min(30000, 500 * 2 ** retry) * (0.5 + Math.random() / 2);
   retry += 1;
   clearTimeout(timer);
-  timer = setTimeout(connect, event.code === 4403 ? 0 : delay);
+  timer = setTimeout(connect, tokenTrouble ? 0 : delay);
 }
 
 /**

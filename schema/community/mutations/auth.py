@@ -9,7 +9,8 @@ code); everyone refreshes and revokes the same way.
 - Refresh rotates: the refresh token used is revoked in the same transaction that issues the
   next one. A refresh token used again after it was rotated or revoked (logged out) is the
   sign of a stolen copy: every live refresh token of that person is revoked, and they log in
-  again. A deactivated account cannot refresh.
+  again. A deactivated account cannot refresh. The exception is a retry whose answer was lost:
+  within TOKEN_RETRY_GRACE_SECONDS it gets the same new pair (while that pair is unused).
 """
 
 import graphene
@@ -24,6 +25,7 @@ from community.error_codes import CommunityErrorCode
 from community.login import KnownDevice, known_device, known_device_token, password_login_wait
 from community.otp import SecondFactorError, check_second_factor, enrolment_token
 
+from ...core.auth import remember_tokens, replayed_tokens
 from ...core.errors import UserFacingError
 from ...core.throttle import client_address
 
@@ -36,7 +38,9 @@ def _throttle_password_login(info, username: str, device: KnownDevice | None) ->
 
 
 def second_factor_refusal(user, exc: SecondFactorError) -> UserFacingError:
-    extensions = {"enrolmentToken": enrolment_token(user)} if exc.code == CommunityErrorCode.OTP_ENROLMENT_REQUIRED else {}
+    extensions: dict = {"enrolmentToken": enrolment_token(user)} if exc.code == CommunityErrorCode.OTP_ENROLMENT_REQUIRED else {}
+    if exc.retry_after is not None:
+        extensions["retryAfter"] = exc.retry_after
     return UserFacingError(exc.message, exc.code.upper(), **extensions)
 
 
@@ -68,7 +72,9 @@ class TokenAuth(graphql_jwt.ObtainJSONWebToken):
 
 
 class RefreshToken(graphql_jwt.Refresh):
-    """A refresh token -> a new access token and a new refresh token; the old one stops working."""
+    """A refresh token -> a new access token and a new refresh token; the old one stops working.
+    The same refresh token sent again within TOKEN_RETRY_GRACE_SECONDS (the answer was lost)
+    gets the same new pair, as long as that new refresh token has not been used or revoked."""
 
     @classmethod
     def mutate(cls, root, info, refresh_token=None, **kwargs):
@@ -76,15 +82,28 @@ class RefreshToken(graphql_jwt.Refresh):
         with transaction.atomic():  # (the refusals are written before they are raised)
             used = (model.objects.select_for_update().select_related("user")
                     .filter(token=refresh_token or "").order_by("-id").first())
-            refused = used is not None and (used.revoked is not None or not used.user.is_active)
-            if refused:
+            replay = None
+            if used is not None and used.revoked is not None:
+                replay = replayed_tokens("RefreshToken", f"refresh:{used.pk}", refresh_token or "", user=used.user)
+            refused = replay is None and used is not None and (used.revoked is not None or not used.user.is_active)
+            if replay is not None:
+                stored = replay[1]
+                result = cls(payload=stored["payload"], refresh_expires_in=stored["refresh_expires_in"])
+                result.token, result.refresh_token = stored["token"], stored["refresh_token"]
+            elif refused:
                 # Rotated or logged out and presented again (someone holds a copy), or the
                 # account was closed: every live refresh token of the person is revoked.
                 model.objects.filter(user_id=used.user_id, revoked__isnull=True).update(revoked=timezone.now())
             else:
                 result = super().mutate(root, info, refresh_token=refresh_token, **kwargs)
+                # graphql_jwt's new refresh token is a lazy string that creates a row each
+                # time it is read: read it once.
+                result.refresh_token = str(result.refresh_token)
                 if used is not None:
                     used.revoke(info.context)
+                    remember_tokens(used.user, "RefreshToken", f"refresh:{used.pk}", refresh_token or "", {
+                        "token": result.token, "refresh_token": result.refresh_token,
+                        "payload": result.payload, "refresh_expires_in": result.refresh_expires_in})
         if refused:
             raise JSONWebTokenError(_("Invalid refresh token"))
         return result

@@ -16,7 +16,7 @@ from community.otp import (
     regenerate_recovery_codes,
     user_for_enrolment,
 )
-from core.errors import field_error
+from core.errors import field_error, rate_limited
 
 from ...core.auth import issue_tokens
 from ...core.errors import NotAuthenticated
@@ -35,6 +35,8 @@ def _enrolling_user(info, token: str | None):
 
 
 def _error(exc: SecondFactorError, field: str | None = "code"):
+    if exc.retry_after is not None:
+        return rate_limited(field, exc.retry_after, exc.code)
     return field_error(field, exc.message, exc.code)
 
 

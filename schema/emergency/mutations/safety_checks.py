@@ -6,13 +6,13 @@ import graphene
 
 from community.models import Area, Resident
 from community.permissions import Action
-from core.errors import field_error
+from core.errors import CoreErrorCode, field_error
 from emergency.error_codes import EmergencyErrorCode as Code
 from emergency.models import SafetyCheck, SafetyStatus
 from emergency.safety import close_safety_check, start_safety_check
-from emergency.safety_answers import answer_safety_check, answering_channel
+from emergency.safety_answers import answer_rows, answer_safety_check, answering_channel
 
-from ...core.errors import PermissionDenied
+from ...core.errors import CommonErrorCode, PermissionDenied
 from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
@@ -80,32 +80,44 @@ class AnswerSafetyCheck(BaseMutation):
 
     class Meta:
         idempotent = True
+        # The answer's own client key deduplicates (emergency.safety_answers): one look-up
+        # riding on the status row's load instead of a separate idempotency record.
+        own_idempotency = True
         throttle = Throttle("safety_answer", per_user=30)
 
     @classmethod
     def perform_mutation(cls, root, info, safety_check_id, status, resident_id=None, note="", location=None, idempotency_key=""):
         user = current_user(info)
-        check = get_node_or_error(SafetyCheck, safety_check_id, "safety_check_id")
-        row = _status_row(user, check, resident_id)
+        row = _status_row(user, safety_check_id, resident_id, idempotency_key)
         channel = answering_channel(user, row)
         if channel is None:
             raise PermissionDenied("You may not answer for this person.")
         point = location_to_wgs84(location) if location else None
         result = answer_safety_check(row, plain(status), by=user, channel=channel, note=note, location=point,
                                      client_key=idempotency_key)
+        if result.replayed and result.answer.status != plain(status):
+            raise field_error("idempotency_key", "This key was already used for a different request.",
+                              CommonErrorCode.IDEMPOTENCY_KEY_REUSED)
         return cls(errors=[], status=result.status_row)
 
 
-def _status_row(user, check: SafetyCheck, resident_id) -> SafetyStatus:
-    rows = SafetyStatus.objects.select_related("resident__user", "grid", "safety_check").filter(safety_check=check)
+def _status_row(user, safety_check_id: str, resident_id, key: str) -> SafetyStatus:
+    """The row answered, with its check (one query in the common case: yourself, with a key)."""
+    check_pk = decode_id(safety_check_id, "SafetyCheck", "safety_check_id")
+    rows = answer_rows(by=user, client_key=key).filter(safety_check_id=check_pk)
     if resident_id:
-        row = rows.filter(resident_id=decode_id(resident_id, "Resident", "resident_id")).first()
-    else:  # yourself: one query in the common case (the surge of residents answering)
-        row = rows.filter(resident__user=user).first()
-        if row is None and not Resident.objects.filter(user=user).exists():
-            raise field_error("resident_id", "You have no resident profile; say whom you answer for.", Code.NOT_IN_SAFETY_CHECK)
-    if row is None:
-        raise field_error("resident_id", "This person is not part of this safety check.", Code.NOT_IN_SAFETY_CHECK)
-    return row
+        row = _one(rows.filter(resident_id=decode_id(resident_id, "Resident", "resident_id")))
+    else:  # yourself: the surge of residents answering
+        row = _one(rows.filter(resident__user=user))
+    if row is not None:
+        return row
+    if not SafetyCheck.objects.filter(pk=check_pk).exists():
+        raise field_error("safety_check_id", "No such SafetyCheck.", CoreErrorCode.NOT_FOUND)
+    if not resident_id and not Resident.objects.filter(user=user).exists():
+        raise field_error("resident_id", "You have no resident profile; say whom you answer for.", Code.NOT_IN_SAFETY_CHECK)
+    raise field_error("resident_id", "This person is not part of this safety check.", Code.NOT_IN_SAFETY_CHECK)
 
 
+def _one(rows):
+    """The row, or None: one per (check, resident), and a resident per user, so no ORDER BY."""
+    return next(iter(rows[:1]), None)

@@ -1,6 +1,6 @@
 """The matrix for subscriptions, over a real WebSocket (graphql-transport-ws).
 
-Refused means: the socket is closed at connection_init (no token: 4403), or the subscription
+Refused means: the socket is closed at connection_init (no token: 4442), or the subscription
 gets an `error` message (NOT_FOUND/FORBIDDEN/UNAUTHENTICATED) and joins no group; or, for the
 "yours only" streams, an event about someone else — even one pushed into the caller's own
 group by mistake — never arrives, while the caller's own next event does (so the silence is
@@ -128,7 +128,7 @@ def user_for(w: LiveWorld, caller: str):
 
 
 class WsForm(StrEnum):
-    CLOSED = "CLOSED"  # refused at connection_init (4403): no token
+    CLOSED = "CLOSED"  # refused at connection_init (4442): no token
     ERROR = "ERROR"  # an `error` message; no group joined
     SILENT = "SILENT"  # a "yours only" stream: someone else's event never arrives
 

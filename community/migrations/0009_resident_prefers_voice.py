@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0007_area_boundary'),
+        ('community', '0008_plural_names'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('notifications', '0004_lanes_superseding_routes'),
+        ('notifications', '0005_plural_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
