@@ -47,3 +47,15 @@ def check_published_key(app_configs: Sequence[Any] | None = None, **kwargs: Any)
 @register(Tags.security, deploy=True)
 def check_published_key_deploy(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     return _message(Error, "linli.E001")
+
+
+@register(Tags.security, deploy=True)
+def check_pii_keys_deploy(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Care notes are encrypted with PII_ENCRYPTION_KEYS (privacy/crypto.py). A key derived from
+    SECRET_KEY ties them to it: rotating SECRET_KEY would make them unreadable."""
+    if getattr(settings, "PII_ENCRYPTION_KEYS", None):
+        return []
+    return [Warning("PII_ENCRYPTION_KEYS is not set: personal data is encrypted with a key derived from SECRET_KEY.",
+                    hint="Set PII_ENCRYPTION_KEYS to a Fernet key (`python -c 'from cryptography.fernet import Fernet; "
+                         "print(Fernet.generate_key().decode())'`), then run `manage.py rotate_pii_keys`.",
+                    id="linli.W010")]

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "treebeard",
     "phonenumber_field",
     "backend",
+    "privacy",
     "notifications",
     "community",
     "volunteers",
@@ -223,6 +224,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep-pushes": {"task": "notifications.tasks.sweep_pushes", "schedule": 30.0},
     # the escalation ladder: SMS for unacknowledged pushes, calls for the silent (emergency/escalation.py).
     "emergency-escalation-sweep": {"task": "emergency.tasks.sweep_escalation", "schedule": 15.0},
+    # privacy: delete or anonymise what has outlived its retention period (once a day).
+    "privacy-retention": {"task": "privacy.tasks.apply_retention", "schedule": 24 * 3600.0},
 }
 # Background work in lanes: life-safety fan-outs and life-safety SMS run on the "life_safety"
 # queue, consumed by workers of their own (Procfile: life_safety), so a bulk job or a long
@@ -283,7 +286,9 @@ GRAPHENE: dict[str, Any] = {  # graphene-django's settings: values of every type
     # connection_init (WebSocket), not in a per-field middleware.
     "MIDDLEWARE": ["schema.core.middleware.PaginationArgumentsMiddleware",
                    # mutation arguments lose invisible characters before a service sees them
-                   "schema.core.inputs.TextArgumentsMiddleware"],
+                   "schema.core.inputs.TextArgumentsMiddleware",
+                   # reads of sensitive personal fields go to the access log (privacy/, issue 21)
+                   "schema.core.access_log.AccessLogMiddleware"],
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
     # Each mutation is atomic on its own (schema.core.mutations.BaseMutation), so one failing
@@ -534,6 +539,10 @@ SMS_ROUTES = {
     "+86": env.list("SMS_ROUTE_DOMESTIC", default=[]),  # e.g. aliyun,tencent
     "*": env.list("SMS_ROUTE_INTERNATIONAL", default=[]),  # e.g. twilio
 }
+# Cross-border (PIPL art. 38): a mainland (+86) number is never handed to a provider abroad
+# while its route has a domestic one (Twilio listed as a failover is skipped). Off only on purpose.
+SMS_MAINLAND_STAYS_DOMESTIC = env.bool("SMS_MAINLAND_STAYS_DOMESTIC", default=True)
+SMS_FOREIGN_PROVIDERS = env.list("SMS_FOREIGN_PROVIDERS", default=["twilio"])
 SMS_PROVIDER_BACKENDS = {
     "twilio": "notifications.transports.twilio.TwilioTransport",
     "aliyun": "notifications.transports.aliyun.AliyunTransport",
@@ -755,3 +764,32 @@ CONSOLE_MAP_ZOOM = env.int("CONSOLE_MAP_ZOOM", default=14)
 
 # Tests and CI: a service that is expected but missing fails instead of skipping.
 LINLI_REQUIRE_SERVICES = env.bool("LINLI_REQUIRE_SERVICES", default=False)
+
+
+# --- personal information (privacy/, issue 21) -------------------------------------------------
+# Days each kind of record is kept before the daily job (privacy.tasks.apply_retention) deletes
+# or anonymises it; 0 keeps it for ever. Set one with RETENTION_DAYS_<KIND>, e.g.
+# RETENTION_DAYS_SMS_BODIES=30. What each kind covers: privacy/retention.py and the README.
+RETENTION_DEFAULT_DAYS = {
+    "notifications": 180,  # push history: title, body and data blanked (the count stays for reports)
+    "sms_bodies": 90,  # outbound SMS: body, template values and number blanked (status counts stay)
+    "inbound_texts": 90,  # texts received: body and sender blanked (outcome stays)
+    "login_codes": 7,  # phone-login and phone-change codes (hashes): deleted
+    "idempotency_records": 7,  # replayable mutation results: deleted (mobile_api_docs promise 72 h)
+    "access_log": 3 * 365,  # PIPL art. 56: records of processing kept at least three years
+}
+RETENTION_DAYS = {kind: env.int(f"RETENTION_DAYS_{kind.upper()}", default=days)
+                  for kind, days in RETENTION_DEFAULT_DAYS.items()}
+# The consent texts in force (community/consent.py holds the texts); a consent given to an
+# older version is refused (CONSENT_TEXT_OUTDATED) so that the app shows the current one.
+CONSENT_TEXT_VERSIONS = {"contact": env.str("CONSENT_VERSION_CONTACT", default="2026-12"),
+                         "sensitive_information": env.str("CONSENT_VERSION_SENSITIVE", default="2026-12")}
+# exportMyData: the signed link to one's own data lasts this long; downloads per minute per person.
+MY_DATA_LINK_MAX_AGE = env.int("MY_DATA_LINK_MAX_AGE", default=600)
+MY_DATA_DOWNLOADS_PER_MINUTE = env.int("MY_DATA_DOWNLOADS_PER_MINUTE", default=5)
+# Encryption at rest of the most sensitive columns (privacy/crypto.py): Fernet keys, newest
+# first (comma-separated); every key decrypts, the first encrypts. Empty: derived from SECRET_KEY.
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[])
+# The key of the keyed hashes that find encrypted values by equality (emergency contacts'
+# numbers). Empty: derived from SECRET_KEY. Changing it means recomputing the indexes.
+PII_HASH_KEY = env.str("PII_HASH_KEY", default="")

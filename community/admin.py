@@ -1,15 +1,26 @@
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from shapely.geometry import shape
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from privacy import access
+from privacy.access import collecting
+from privacy.models import Channel, SubjectKind
+
 from .admin_login import SecondFactorAuthenticationForm, superusers_only
 from .area_index import metric
 from .models import Area, ModeSwitch, RoleAssignment, User
+from .privacy import record_resident_reads
+
+# Everything the resident's admin page shows that is sensitive.
+ADMIN_RESIDENT_FIELDS = ("phone", "address", "location", "vulnerability", "careNotes", "emergencyContacts")
 
 # The login follows the API's: the same limits (community/admin_login.py) and second factor.
 admin.site.login_form = SecondFactorAuthenticationForm
@@ -24,6 +35,28 @@ class RoleInline(admin.TabularInline[RoleAssignment, User]):
     autocomplete_fields = ["area"]
 
 
+def _admin_reads(request: HttpRequest, response: HttpResponse, operation: str,
+                 reads: Callable[[Any], list[access.Read]]) -> None:
+    """Record what an admin page showed (its context's object or list) in the access log."""
+    context = getattr(response, "context_data", None) or {}
+    shown = [context["original"]] if context.get("original") is not None else []
+    changelist = context.get("cl")
+    if changelist is not None:
+        shown = list(changelist.result_list)
+    found = [read for obj in shown for read in reads(obj)]
+    if found:
+        access.record(request.user, Channel.ADMIN, operation, found)
+
+
+def _user_reads(user: Any) -> list[access.Read]:
+    return [access.Read(SubjectKind.USER, user.pk, {"phone"}, subject_user_id=user.pk)] if user.phone else []
+
+
+def _household_reads(household: Any) -> list[access.Read]:
+    return [access.Read(SubjectKind.HOUSEHOLD, household.pk, {"address"}, area_path=household.grid.path)] \
+        if household.address else []
+
+
 @admin.register(User)
 class LinliUserAdmin(UserAdmin[User]):
     # django-stubs types the base's fieldsets as optional; Django's UserAdmin always sets them.
@@ -31,6 +64,17 @@ class LinliUserAdmin(UserAdmin[User]):
     list_display = ("username", "display_name", "phone", "is_staff")
     search_fields = ("username", "display_name", "phone")
     inlines = [RoleInline]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _admin_reads(request, response, "admin:user.change", _user_reads)
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        _admin_reads(request, response, "admin:user.list", _user_reads)  # the list shows phones
+        return response
 
 
 @admin.register(Area)
@@ -97,12 +141,42 @@ class ResidentAdmin(admin.ModelAdmin[Resident]):
     readonly_fields = ["is_vulnerable", "h3_cell", "geocode_attempts", "geocode_error", "created_at", "updated_at"]
     inlines = [EmergencyContactInline]
 
+    # The admin is a way in like the API: what it shows goes to the access log (issue 21).
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        with collecting(request.user, channel=Channel.ADMIN, operation="admin:resident.change"):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            resident = getattr(response, "context_data", {}).get("original") if response.status_code == 200 else None
+            if isinstance(resident, Resident):
+                record_resident_reads(request.user, [resident], ADMIN_RESIDENT_FIELDS)  # type: ignore[arg-type]
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        with collecting(request.user, channel=Channel.ADMIN, operation="admin:resident.list"):
+            response = super().changelist_view(request, extra_context)
+            changelist = getattr(response, "context_data", {}).get("cl")
+            if changelist is not None:  # the list shows is_vulnerable
+                record_resident_reads(request.user, changelist.result_list.select_related("grid"),  # type: ignore[arg-type]
+                                      {"vulnerability"})
+        return response
+
 
 @admin.register(Household)
 class HouseholdAdmin(admin.ModelAdmin[Household]):
     list_display = ("label", "grid", "address")
     search_fields = ("label", "address")
     autocomplete_fields = ["grid"]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        _admin_reads(request, response, "admin:household.change", _household_reads)
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        _admin_reads(request, response, "admin:household.list", _household_reads)
+        return response
 
 
 class InspectionInline(admin.TabularInline[Inspection, HazardPoint]):

@@ -111,6 +111,7 @@ def build_demo_city(seed: int = 2026) -> DemoCity:
     admin = User.objects.create_superuser(username="admin", password=DEMO_PASSWORD, display_name="系统管理员")
     demo.staff["admin"] = admin
     demo.staff["commander1"] = _staff("commander1", "区指挥 周建国", district, Role.DISTRICT_COMMANDER, 1)
+    demo.staff["auditor1"] = _staff("auditor1", "个人信息审计 吴敏", district, Role.AUDITOR, 2)
     n = 10
     for s, sub_name in enumerate(["湖滨街道", "清波街道"]):
         sub = _area(district, sub_name, f"hz-sc-{s + 1}", AreaKind.SUBDISTRICT, lat0 + 0.02 * s, lng0)

@@ -12,6 +12,11 @@ class CommunityErrorCode(StrEnum):
     # residents and households
     INVALID_PHONE = "invalid_phone"
     PHONE_TAKEN = "phone_taken"
+    # personal information (issue 21)
+    LEGAL_BASIS_REQUIRED = "legal_basis_required"
+    CONSENT_TEXT_OUTDATED = "consent_text_outdated"
+    ALREADY_REQUESTED = "already_requested"
+    ALREADY_ANSWERED = "already_answered"
     # codes (a new SMS number; a staff second factor)
     CODE_EXPIRED = "code_expired"
     INVALID_CODE = "invalid_code"

@@ -32,7 +32,9 @@ from openpyxl import load_workbook
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 from core.text import strip_unprintable
+from privacy.crypto import blind_index
 
+from .consent import STAFF_BASES, has_sensitive_values, keep_basis
 from .error_codes import CommunityErrorCode
 from .geocoding import normalise_address
 from .models import (
@@ -287,7 +289,8 @@ def _same(resident: Resident, values: dict[str, Any], grid: Area | None) -> bool
     return True
 
 
-def analyse_roster(upload: File[bytes], community: Area, *, dry_run: bool = True) -> ImportReport:
+def analyse_roster(upload: File[bytes], community: Area, *, dry_run: bool = True,
+                   legal_basis: str | None = None) -> ImportReport:
     """Read and check the whole file; nothing is written."""
     if community.kind != AreaKind.COMMUNITY:
         raise field_error("community_id", "Import into a community (社区).", CommunityErrorCode.INVALID)
@@ -308,20 +311,39 @@ def analyse_roster(upload: File[bytes], community: Area, *, dry_run: bool = True
         return report
     # Row numbers as a spreadsheet shows them: the header is row 1.
     report.rows = [analyser.analyse(number, cells) for number, cells in enumerate(table[1:], start=2)]
+    _check_legal_basis(report, legal_basis)
     return report
 
 
+def _check_legal_basis(report: ImportReport, legal_basis: str | None) -> None:
+    """Rows that record vulnerability or care notes of residents with no consent and no basis
+    on record need the legal basis for the whole import (community.consent)."""
+    if legal_basis and legal_basis not in STAFF_BASES:
+        report.file_problems.append(Problem("legal_basis", CommunityErrorCode.INVALID, "Choose statutory_duty or emergency."))
+        return
+    needing = [r for r in report.rows if r.action in ("create", "update") and has_sensitive_values(r.values)
+               and not (r.existing is not None and r.existing.sensitive_basis)]
+    if needing and not legal_basis:
+        report.file_problems.append(Problem(
+            "legal_basis", CommunityErrorCode.LEGAL_BASIS_REQUIRED,
+            f"{len(needing)} rows record vulnerability or care notes of residents who have not consented: give the legal basis."))
+
+
 # --- writing -------------------------------------------------------------------------------
-def import_roster(upload: File[bytes], community: Area, *, by: User | None, dry_run: bool = False) -> ImportReport:
-    """Analyse, then (unless dry_run or any problem) write every row in one transaction."""
-    report = analyse_roster(upload, community, dry_run=dry_run)
+def import_roster(upload: File[bytes], community: Area, *, by: User | None, dry_run: bool = False,
+                  legal_basis: str | None = None) -> ImportReport:
+    """Analyse, then (unless dry_run or any problem) write every row in one transaction.
+    `legal_basis`: why staff record sensitive values without the residents' consent."""
+    report = analyse_roster(upload, community, dry_run=dry_run, legal_basis=legal_basis)
     if dry_run or report.has_errors:
         return report
     try:
         with transaction.atomic():
             for row in report.rows:
                 if row.action in ("create", "update"):
-                    _write_row(row, by)
+                    resident = _write_row(row, by)
+                    if legal_basis and has_sensitive_values(row.values):
+                        keep_basis(resident, legal_basis, by=by)
             enqueue_on_commit(sweep_geocoding)
     except IntegrityError:
         # A concurrent registration took one of these phones: nothing was written.
@@ -334,7 +356,7 @@ def import_roster(upload: File[bytes], community: Area, *, by: User | None, dry_
     return report
 
 
-def _write_row(row: RowReport, by: User | None) -> None:
+def _write_row(row: RowReport, by: User | None) -> Resident:
     values = row.values
     assert row.grid is not None  # a row without a grid is a problem, and no row is written then
     resident = row.existing or Resident(created_by=by)
@@ -356,8 +378,9 @@ def _write_row(row: RowReport, by: User | None) -> None:
         mark_geocode_pending(resident)
     resident.save()
     phone = values.get("contact_phone")
-    if phone and not resident.emergency_contacts.filter(phone=phone).exists():
+    if phone and not resident.emergency_contacts.filter(phone_hash=blind_index(phone)).exists():
         EmergencyContact.objects.create(
             resident=resident, name=values.get("contact_name") or "紧急联系人", phone=phone,
             relation=values.get("contact_relation", "other"),
         )
+    return resident

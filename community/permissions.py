@@ -32,6 +32,7 @@ class Action(StrEnum):
     VIEW_REPORTS = "view_reports"
     MANAGE_AREAS = "manage_areas"  # draw boundaries (not grid workers: a grid is drawn from above)
     MANAGE_RESOURCES = "manage_resources"  # facilities, shelter check-ins, stock, teams
+    VIEW_ACCESS_LOG = "view_access_log"  # who read whose personal data (privacy/, issue 21)
 
 
 _STAFF_BASE = {
@@ -48,13 +49,16 @@ _STAFF_BASE = {
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.GRID_WORKER: frozenset(_STAFF_BASE),
     Role.COMMUNITY_ADMIN: frozenset(
-        _STAFF_BASE | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS, Action.MANAGE_AREAS}
+        _STAFF_BASE | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS, Action.MANAGE_AREAS,
+                       Action.VIEW_ACCESS_LOG}
     ),
     # Commanders coordinate; they see people masked unless they also hold a closer role.
     Role.DISTRICT_COMMANDER: frozenset(
         (_STAFF_BASE - {Action.VIEW_PERSONAL_DATA})
         | {Action.SWITCH_MODE, Action.MANAGE_PLANS, Action.ISSUE_ALERTS, Action.MANAGE_AREAS}
     ),
+    # An auditor sees areas and the access log of its subtree, and no person's data.
+    Role.AUDITOR: frozenset({Action.VIEW_AREA, Action.VIEW_ACCESS_LOG}),
 }
 
 # Areas a non-staff user belongs to (a resident's grid, a volunteer's service areas).

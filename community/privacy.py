@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
-from .models import Resident, User
+from collections.abc import Iterable
+
+from privacy import access
+
+from .models import Resident, RoleAssignment, User
 from .permissions import Action, can, register_home_area_provider
 
 
@@ -32,6 +36,25 @@ def may_see_care_notes(user: User | None, resident: Resident) -> bool:
 
 def may_manage(user: User | None, resident: Resident) -> bool:
     return can(user, Action.MANAGE_PEOPLE, resident.grid)
+
+
+def roles_over(user: User, area_path: str) -> str:
+    """The roles under which `user` acts in the area at `area_path`, for the access log
+    ("community_admin", "grid_worker", "superuser"; "" for none)."""
+    if user.is_superuser:
+        return "superuser"
+    held: list[tuple[str, str]] | None = getattr(user, "_linli_access_roles", None)
+    if held is None:
+        held = list(RoleAssignment.objects.filter(user=user).values_list("role", "area__path"))
+        user._linli_access_roles = held  # type: ignore[attr-defined]
+    return ",".join(sorted({role for role, path in held if area_path.startswith(path)}))
+
+
+def record_resident_reads(user: User, residents: Iterable[Resident], fields: Iterable[str]) -> None:
+    """Note reads of these residents' `fields` in the current request's access log."""
+    wanted = set(fields)
+    for resident in residents:
+        access.note(access.resident_read(resident, wanted, role=roles_over(user, resident.grid.path)))
 
 
 def resident_home_paths(user: User) -> list[str]:

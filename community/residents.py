@@ -18,14 +18,19 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 
+from .consent import check_sensitive_basis, current_version, keep_basis
 from .error_codes import CommunityErrorCode
 from .grids import check_place_in_grid, outside_shape, require_grid_for, require_grid_kind
 from .models import (
     VULNERABILITY_FLAGS,
     Area,
+    ConsentChannel,
+    ConsentKind,
+    ConsentRecord,
     EmergencyContact,
     GeocodeStatus,
     Household,
+    LegalBasis,
     LocationSource,
     Resident,
     User,
@@ -113,6 +118,9 @@ def _apply(
         check_phone_free(values["phone"], exclude_pk=resident.pk)
     if "consent_to_contact" in values and values["consent_to_contact"] != resident.consent_to_contact:
         resident.consent_recorded_at = timezone.now()
+        # The person ticking it in the app gives it: kept in the consent history (APP, the
+        # text in force) once the row is saved. Staff record a consent with recordResidentConsent.
+        resident._contact_consent_from_app = source == LocationSource.APP  # type: ignore[attr-defined]
     address_changed = "address" in values and values["address"] != resident.address
     for key, value in values.items():
         setattr(resident, key, value)
@@ -165,9 +173,12 @@ def do_register_resident(
     location: tuple[float, float] | None = None,
     household: Household | None = None,
     user: User | None = None,
+    legal_basis: str | None = None,
 ) -> Resident:
-    """Create a resident (staff registration, or self-registration through do_register_self)."""
+    """Create a resident (staff registration, or self-registration through do_register_self).
+    Staff recording sensitive information give its legal basis (community.consent)."""
     values = check_resident_data(data, allowed=STAFF_FIELDS, partial=False)
+    basis = check_sensitive_basis(None, values, legal_basis) if user is None else None
     check_phone_free(values.get("phone"))
     check_place_in_grid(grid, location)
     with transaction.atomic():
@@ -177,9 +188,21 @@ def do_register_resident(
         if location is None and resident.address:
             mark_geocode_pending(resident)
         save_unique(resident)
+        _keep_app_consent(resident)
+        if by is not None:
+            keep_basis(resident, basis, by=by)
         _sync_account(resident)
         _geocode_after_commit(resident)
     return resident
+
+
+def _keep_app_consent(resident: Resident) -> None:
+    if getattr(resident, "_contact_consent_from_app", False):
+        ConsentRecord.objects.create(resident=resident, kind=ConsentKind.CONTACT, granted=resident.consent_to_contact,
+                                     text_version=current_version(ConsentKind.CONTACT), channel=ConsentChannel.APP,
+                                     legal_basis=LegalBasis.CONSENT if resident.consent_to_contact else "",
+                                     recorded_by=resident.user, at=resident.consent_recorded_at or timezone.now())
+        resident._contact_consent_from_app = False  # type: ignore[attr-defined]
 
 
 def _sync_account(resident: Resident) -> None:
@@ -259,10 +282,15 @@ def do_update_resident(
     clear_grid_override: bool = False,
     household: Household | None | Literal[False] = False,
     source: str = LocationSource.STAFF,
+    staff: User | None = None,
+    legal_basis: str | None = None,
 ) -> Resident:
-    """Apply already-validated `values` (see check_resident_data). household=False: unchanged."""
+    """Apply already-validated `values` (see check_resident_data). household=False: unchanged.
+    `staff`: the staff member editing, who gives the legal basis of sensitive values the
+    resident has not consented to (community.consent)."""
     with transaction.atomic():
         locked = Resident.objects.select_for_update().get(pk=resident.pk)
+        basis = check_sensitive_basis(locked, values, legal_basis) if staff is not None else None
         if grid is not None:
             locked.grid, locked.grid_overridden = check_place_in_grid(grid, location or locked.point), True
         elif clear_grid_override:
@@ -273,6 +301,9 @@ def do_update_resident(
         if household is not False:
             locked.household = household
         save_unique(locked)
+        _keep_app_consent(locked)
+        if staff is not None:
+            keep_basis(locked, basis, by=staff)
         _sync_account(locked)
         _geocode_after_commit(locked)
     return locked

@@ -34,13 +34,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from community.consent import may_contact
 from community.models import Area, Resident, User
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
 from notifications.devices import live_device_users
-from notifications.lanes import lane_for
+from notifications.lanes import is_life_safety, lane_for
 from notifications.models import SmsMessage
 from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
@@ -302,7 +303,8 @@ def alert_chunk(alert: Alert) -> bool:
     sms = _sms_items(alert, residents, shelters, live) if alert.send_sms else []
     queue_sms_bulk(sms)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.user_id in live for r in residents), sms=len(sms),
-         unreachable=sum(1 for r in residents if r.user_id not in live and not r.sms_phone))
+         unreachable=sum(1 for r in residents if r.user_id not in live and not r.sms_phone),
+         not_consented=_not_consented(alert, residents) if alert.send_sms else 0)
     alert.fanout_cursor = residents[-1].pk
     return False
 
@@ -358,10 +360,15 @@ def _push(alert: Alert, users: list[User], shelters: Sequence[Facility], *, vuln
 def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility], live: set[int]) -> list[SmsItem]:
     items: list[SmsItem] = []
     lane = lane_for("alert", severity=alert.severity)
+    # A life-safety alert is an emergency and goes to everyone; anything else (a Moderate
+    # warning, any drill) only to residents who consented to be contacted (community.consent).
+    emergency = is_life_safety(lane) and not alert.is_drill
     told = _told(alert, residents) if alert.msg_type == CapMsgType.CANCEL else None
     for resident in residents:
         phone = resident.sms_phone
         if not phone or (resident.user_id in live and not resident.is_vulnerable):
+            continue
+        if not may_contact(resident, emergency=emergency):
             continue
         if told is not None and resident.pk not in told:
             continue
@@ -371,6 +378,14 @@ def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facil
             related=alert, is_drill=alert.is_drill, lane=lane, is_vulnerable=resident.is_vulnerable,
         ))
     return items
+
+
+def _not_consented(alert: Alert, residents: list[Resident]) -> int:
+    """Residents an SMS would have gone to, held back because this alert is no emergency and
+    they did not consent to be contacted (community.consent)."""
+    if is_life_safety(lane_for("alert", severity=alert.severity)) and not alert.is_drill:
+        return 0
+    return sum(1 for r in residents if r.sms_phone and not (r.uses_app and not r.is_vulnerable) and not r.consent_to_contact)
 
 
 MAX_CHAIN = 50

@@ -114,6 +114,8 @@ class AfterActionReport:
     breakdown: list[AreaRow]  # the area itself first (the total), then every area below it to the grids
     open_work: OpenWork
     generated_at: dt.datetime = field(default_factory=timezone.now)
+    # Who took the file away (a download: HTML, PDF, XLSX carry it; issue 21); empty on screen.
+    exported_by: str = ""
     # Before and during (issue 20): supplies used and distributed, shelter occupancy over
     # time, warnings received and the time to decide. Filled by add_resources_and_warnings.
     supplies: SuppliesReview = field(default_factory=SuppliesReview)

@@ -22,6 +22,7 @@ from django.db.models.functions import Cast
 
 from community.models import Area, User
 from community.permissions import Action, can
+from community.privacy import record_resident_reads
 from notifications.models import SmsMessage, SmsStatus
 from volunteers.models import (
     ACTIVE_TASK_STATUSES,
@@ -187,14 +188,18 @@ def open_work(area: Area, checks: list[SafetyCheck], tasks: QuerySet[Task], view
     listed = sorted(open_tasks, key=lambda t: (PRIORITY_ORDER.get(TaskPriority(t.priority), 3), t.created_at, t.pk))
     silent = (SafetyStatus.objects.filter(safety_check__in=checks, grid__path__startswith=area.path, is_vulnerable=True,
                                           status=SafetyState.UNANSWERED)
-              .select_related("resident", "grid", "safety_check").order_by("grid__path", "pk"))
+              .select_related("resident__grid", "grid", "safety_check").order_by("grid__path", "pk"))
     visits = dict(Task.objects.filter(pk__in=silent.filter(welfare_task_id__isnull=False).values("welfare_task_id"))
                   .values_list("pk", "status"))
+    listed_silent = list(silent[:OPEN_WORK_LISTED])
     people = [
         SilentPerson(name=_name(row, viewer), grid=row.grid.name, check=row.safety_check.title,
                      welfare_status=visits.get(row.welfare_task_id) if row.welfare_task_id else None)
-        for row in silent[:OPEN_WORK_LISTED]
+        for row in listed_silent
     ]
+    if viewer is not None:  # a named vulnerable resident is a read of their vulnerability (access log)
+        named = [row.resident for row in listed_silent if can(viewer, Action.VIEW_PERSONAL_DATA, row.grid)]
+        record_resident_reads(viewer, named, {"vulnerability"})
     return OpenWork(
         tasks=[OpenTask(task_id=t.pk, title=t.title, area=t.area.name, priority=t.priority, status=t.status,
                         filled=t.filled_count, headcount=t.headcount, people_to_help=t.people_to_help, created_at=t.created_at)

@@ -32,6 +32,8 @@ from community.models import Area, User
 from community.permissions import Action, can
 from core.signing import LinkExpired, LinkInvalid, sign, unsign
 from notifications import ratelimit
+from privacy.access import collecting
+from privacy.models import Channel
 
 from .review import after_action_report
 from .review_files import ReportFormat, report_file
@@ -106,9 +108,12 @@ def download_after_action_report(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(max(1, math.ceil(allowance.retry_after)))
         return response
     try:
-        report = after_action_report(read.area, read.since, read.until, drills=read.drills, viewer=read.user)
+        with collecting(read.user, channel=Channel.EXPORT, operation=f"afterActionReport.{fmt.value}"):
+            report = after_action_report(read.area, read.since, read.until, drills=read.drills, viewer=read.user)
     except DjangoValidationError:  # the period was checked when the link was made; kept for safety
         return _refuse(400, "报告时段无效。The report period is not valid.")
+    # The file says who took it away and when (the access log says it too).
+    report.exported_by = f"{read.user.public_name} (#{read.user.pk})"
     document = report_file(report, fmt, language=read.language)
     response = HttpResponse(document.content, content_type=document.content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'

@@ -84,7 +84,10 @@ Cell = str | int | float
 def report_xlsx(report: AfterActionReport, L: Labels) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)  # a fresh workbook has one empty sheet; ours come below
-    _sheet(workbook, L.t("summary"), [L.t("summary"), ""], [[k, v] for k, v in summary_rows(report, L)])
+    exported = ([[L.t("exported_by"), report.exported_by],
+                 [L.t("generated"), timezone.localtime(report.generated_at).strftime("%Y-%m-%d %H:%M")]]
+                if report.exported_by else [])
+    _sheet(workbook, L.t("summary"), [L.t("summary"), ""], [[k, v] for k, v in summary_rows(report, L)] + exported)
     _sheet(workbook, L.t("breakdown"), [L.t("area"), *breakdown_head(L)],
            [["  " * max(0, row.level - 1) + r.label, *r.cells] for row in report.breakdown for r in [breakdown_row(row, L)]])
     _sheet(workbook, L.t("open_tasks"),

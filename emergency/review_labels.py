@@ -23,6 +23,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "only_drills": ("仅包含演练数据", "drill data only"),
     "no_drills": ("不含演练数据", "real data only (drills excluded)"),
     "generated": ("生成于", "Generated"),
+    "exported_by": ("导出人", "Exported by"),
     "period": ("时段", "Period"),
     "none": ("无", "None"),
     "summary": ("概况", "Summary"),

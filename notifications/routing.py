@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT = "default"
 ANY = "*"
+MAINLAND = "+86"
 LEGACY_BUCKET = "sms:send"  # the default provider's bucket, as before routes existed
 _PAUSE_KEY = "linli:sms:provider-paused:{}"
 
@@ -97,7 +98,13 @@ def route_keys() -> list[str]:
 
 def provider_names(route: str) -> list[str]:
     table = routes()
-    return table.get(route) or table.get(ANY) or [DEFAULT]
+    names = table.get(route) or table.get(ANY) or [DEFAULT]
+    if route.startswith(MAINLAND) and settings.SMS_MAINLAND_STAYS_DOMESTIC:
+        # Cross-border (PIPL art. 38): mainland numbers and what is said to them stay with
+        # domestic providers whenever the route has one; a foreign provider is no failover.
+        domestic = [name for name in names if name not in settings.SMS_FOREIGN_PROVIDERS]
+        return domestic or names
+    return names
 
 
 # --- providers ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from .emergency.subscriptions import EmergencySubscriptions
 from .notifications.mutations import NotificationsMutations
 from .notifications.queries import NotificationsQueries
 from .notifications.subscriptions import NotificationsSubscriptions
+from .privacy.mutations import PrivacyMutations
+from .privacy.queries import PrivacyQueries
 from .resources.mutations import ResourcesMutations
 from .resources.queries import ResourcesQueries
 from .resources.subscriptions import ResourcesSubscriptions
@@ -27,13 +29,13 @@ from .volunteers.subscriptions import VolunteersSubscriptions
 
 
 # Bases spelled out (not unpacked from a tuple) so that mypy can read the classes.
-class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, ResourcesQueries, VolunteersQueries,
+class Query(CommunityQueries, EmergencyQueries, NotificationsQueries, PrivacyQueries, ResourcesQueries, VolunteersQueries,
             graphene.ObjectType):
     node = Node.Field()
 
 
-class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, ResourcesMutations, VolunteersMutations,
-               graphene.ObjectType):
+class Mutation(CommunityMutations, EmergencyMutations, NotificationsMutations, PrivacyMutations, ResourcesMutations,
+               VolunteersMutations, graphene.ObjectType):
     pass
 
 

@@ -11,6 +11,7 @@ class VolunteersConfig(AppConfig):
         from notifications.inbound import register_reply_handler
         from notifications.outcomes import register_delivery_handler
 
+        from . import my_data
         from .access import home_area_paths
         from .dispatch.texts import register_task_templates
         from .dispatch.undelivered import offers_undeliverable
@@ -18,6 +19,7 @@ class VolunteersConfig(AppConfig):
 
         # A volunteer sees the areas they serve; a Party member sees their community.
         register_home_area_provider(home_area_paths)
+        my_data.register_all()  # what it holds about a person (privacy.my_data)
         # Offers go out by push and SMS; SMS answers come back through the reply router.
         register_task_templates()
         register_reply_handler("task_offer", handle_offer_reply, still_waiting=offer_still_waiting, wants_cancel=True)

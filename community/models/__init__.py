@@ -30,13 +30,18 @@ from .hazards import (
 )
 from .residents import (
     VULNERABILITY_FLAGS,
+    ConsentChannel,
+    ConsentKind,
+    ConsentRecord,
     EmergencyContact,
     GeocodeCacheEntry,
     GeocodeStatus,
     Household,
+    LegalBasis,
     LocationSource,
     Resident,
 )
+from .rights import RightsRequest, RightsRequestKind, RightsRequestStatus
 
 __all__ = [
     "AREA_KIND_DEPTH",
@@ -47,6 +52,9 @@ __all__ = [
     "VULNERABILITY_FLAGS",
     "Area",
     "AreaKind",
+    "ConsentChannel",
+    "ConsentKind",
+    "ConsentRecord",
     "EmergencyContact",
     "GeocodeCacheEntry",
     "GeocodeStatus",
@@ -57,6 +65,7 @@ __all__ = [
     "Inspection",
     "InspectionResult",
     "Language",
+    "LegalBasis",
     "LinliUserManager",
     "LocationSource",
     "Mode",
@@ -67,6 +76,9 @@ __all__ = [
     "ReportStatus",
     "Resident",
     "ResidentReport",
+    "RightsRequest",
+    "RightsRequestKind",
+    "RightsRequestStatus",
     "Role",
     "RoleAssignment",
     "Severity",

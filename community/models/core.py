@@ -151,6 +151,8 @@ class Role(models.TextChoices):
     GRID_WORKER = "grid_worker", "网格员"
     COMMUNITY_ADMIN = "community_admin", "社区管理员"
     DISTRICT_COMMANDER = "district_commander", "区/街道指挥"
+    # Reads the access log of its subtree (PIPL art. 54 compliance audits); sees no one.
+    AUDITOR = "auditor", "个人信息审计员"
 
 
 # Which kinds of area each role may be assigned to.
@@ -158,6 +160,7 @@ ROLE_AREA_KINDS = {
     Role.GRID_WORKER: {AreaKind.GRID},
     Role.COMMUNITY_ADMIN: {AreaKind.COMMUNITY},
     Role.DISTRICT_COMMANDER: {AreaKind.CITY, AreaKind.DISTRICT, AreaKind.SUBDISTRICT},
+    Role.AUDITOR: {AreaKind.CITY, AreaKind.DISTRICT, AreaKind.SUBDISTRICT, AreaKind.COMMUNITY},
 }
 
 

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from privacy.crypto import BlindIndexField, EncryptedTextField
+
 from ..geo import Located
 from .core import Area, Language, User
 
@@ -41,6 +43,27 @@ class LocationSource(models.TextChoices):
     APP = "app", "居民定位"
     STAFF = "staff", "工作人员"
     GEOCODER = "geocoder", "地址解析"
+
+
+class ConsentKind(models.TextChoices):
+    CONTACT = "contact", "联系同意"  # non-emergency messages (SMS, voice)
+    SENSITIVE_INFORMATION = "sensitive_information", "敏感个人信息单独同意"  # PIPL art. 29
+
+
+class ConsentChannel(models.TextChoices):
+    APP = "app", "应用内"
+    PAPER = "paper", "纸质签字"
+    PHONE_CALL = "phone_call", "电话"
+    IN_PERSON = "in_person", "当面"
+    STAFF = "staff", "工作人员登记（依法定事由）"  # a legal basis recorded by staff, not a consent
+
+
+class LegalBasis(models.TextChoices):
+    """Why sensitive information of a resident is held (PIPL art. 13, 28)."""
+
+    CONSENT = "consent", "本人单独同意"
+    STATUTORY_DUTY = "statutory_duty", "履行法定职责"
+    EMERGENCY = "emergency", "紧急情况下保护生命健康"
 
 
 class Household(models.Model):
@@ -95,8 +118,12 @@ class Resident(Located):
     preferred_language = models.CharField(
         max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
-    consent_to_contact = models.BooleanField(default=False)
+    consent_to_contact = models.BooleanField(default=False, help_text="Non-emergency messages may be sent.")
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Sensitive information (vulnerability, care notes): held under the resident's separate
+    # consent or a legal basis staff gave when recording it (ConsentRecord keeps the history).
+    sensitive_basis = models.CharField(max_length=16, choices=LegalBasis.choices, blank=True)
+    sensitive_basis_at = models.DateTimeField(null=True, blank=True)
 
     elderly_living_alone = models.BooleanField(default=False)
     disabled = models.BooleanField(default=False)
@@ -109,7 +136,8 @@ class Resident(Located):
     # texts): safety checks call them at once (a voice question answered with a key) instead
     # of texting them (notifications/ladder.py).
     prefers_voice = models.BooleanField(default=False, help_text="Called instead of texted (cannot read SMS).")
-    care_notes = models.TextField(blank=True, help_text="Staff of the resident's area only")
+    # Encrypted at rest (privacy/crypto.py): never filtered or searched in SQL.
+    care_notes = EncryptedTextField(blank=True, help_text="Staff of the resident's area only")
 
     location_source = models.CharField(
         max_length=16, choices=LocationSource.choices, default=LocationSource.NONE, blank=True
@@ -182,6 +210,27 @@ class Resident(Located):
         return self.preferred_language or Language.ZH_HANS
 
 
+class ConsentRecord(models.Model):
+    """Every consent given or withdrawn, and every legal basis staff gave, as it happened:
+    which text (version) the person agreed to, when, through which channel, who recorded it."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=24, choices=ConsentKind.choices)
+    granted = models.BooleanField(help_text="Given (true) or withdrawn (false); false with a legal basis for staff records.")
+    text_version = models.CharField(max_length=32, blank=True, help_text="The consent text shown (settings.CONSENT_TEXT_VERSIONS).")
+    channel = models.CharField(max_length=16, choices=ConsentChannel.choices)
+    legal_basis = models.CharField(max_length=16, choices=LegalBasis.choices, blank=True)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["resident", "kind", "-at"], name="consent_resident_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'granted' if self.granted else 'withdrawn'} for resident {self.resident_id}"
+
+
 class EmergencyContact(models.Model):
     """Someone who may answer for a resident: a household member, a neighbour, a relative."""
 
@@ -194,7 +243,10 @@ class EmergencyContact(models.Model):
 
     resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="emergency_contacts")
     name = models.CharField(max_length=100)
-    phone = PhoneNumberField(null=True, blank=True)
+    # A third party's number (PIPL: they never gave it to us): encrypted at rest, found by its
+    # keyed hash (privacy/crypto.py). E.164, validated by the services before it is stored.
+    phone = EncryptedTextField(null=True, blank=True)
+    phone_hash = BlindIndexField(source="phone")
     relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.OTHER)
     linked_user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

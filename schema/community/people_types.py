@@ -12,9 +12,13 @@ from graphene_django import DjangoObjectType
 
 from community.models import (
     VULNERABILITY_FLAGS,
+    ConsentChannel,
+    ConsentKind,
+    ConsentRecord,
     EmergencyContact,
     GeocodeStatus,
     Household,
+    LegalBasis,
     Resident,
 )
 from community.permissions import Action, can, scope_q
@@ -31,6 +35,39 @@ VulnerabilityFlagEnum = graphene.Enum(
 )
 GeocodeStatusEnum = graphene.Enum.from_enum(GeocodeStatus, description="Where the home location stands")
 RelationEnum = graphene.Enum("ContactRelation", [(v.upper(), v) for v in EmergencyContact.Relation.values])
+ConsentKindEnum = graphene.Enum.from_enum(ConsentKind, description="CONTACT: non-emergency messages; SENSITIVE_INFORMATION: "
+                                                                   "the separate consent to vulnerability and care notes")
+ConsentChannelEnum = graphene.Enum.from_enum(ConsentChannel, description="How the consent was given (STAFF: a legal basis "
+                                                                         "staff recorded, not a consent)")
+LegalBasisEnum = graphene.Enum.from_enum(LegalBasis, description="Why sensitive information is held (PIPL art. 13)")
+LEGAL_BASIS_HELP = ("Staff recording vulnerability or care notes of a resident who has not consented to sensitive information "
+                    "give the legal basis: STATUTORY_DUTY or EMERGENCY (else LEGAL_BASIS_REQUIRED). Kept with the record.")
+
+
+class ConsentRecordType(DjangoObjectType):
+    """A consent given or withdrawn, or a legal basis staff gave, as it happened."""
+
+    kind = graphene.Field(ConsentKindEnum, required=True)
+    channel = graphene.Field(ConsentChannelEnum, required=True)
+    legal_basis = graphene.Field(LegalBasisEnum)
+    recorded_by_name = graphene.String()
+
+    class Meta:
+        model = ConsentRecord
+        name = "ConsentRecord"
+        fields = ("granted", "text_version", "at")
+
+    def resolve_kind(self, info):
+        return self.kind
+
+    def resolve_channel(self, info):
+        return self.channel
+
+    def resolve_legal_basis(self, info):
+        return self.legal_basis or None
+
+    def resolve_recorded_by_name(self, info):
+        return self.recorded_by.public_name if self.recorded_by_id else None
 
 
 def scope_or_own(user, action: Action, own: Q, path_field: str = "grid__path") -> Q:
@@ -99,6 +136,11 @@ class ResidentType(DjangoObjectType):
     geocode_status = graphene.Field(GeocodeStatusEnum, required=True)
     uses_app = graphene.Boolean(required=True)
     personal_data_visible = graphene.Boolean(required=True, description="False: personal fields are masked for you.")
+    sensitive_information_basis = graphene.Field(
+        LegalBasisEnum, description="Why vulnerability and care notes are held: CONSENT, or the basis staff gave; null: "
+                                    "neither yet. Null when masked.")
+    consents = graphene.List(graphene.NonNull(ConsentRecordType), required=True,
+                             description="Consent history, newest first; empty when masked.")
 
     class Meta:
         model = Resident
@@ -154,6 +196,14 @@ class ResidentType(DjangoObjectType):
 
     def resolve_household(self, info):
         return self.household if may_see_personal_data(info.context.user, self) else None
+
+    def resolve_sensitive_information_basis(self, info):
+        return (self.sensitive_basis or None) if may_see_personal_data(info.context.user, self) else None
+
+    def resolve_consents(self, info):
+        if not may_see_personal_data(info.context.user, self):
+            return []
+        return list(self.consents.select_related("recorded_by").order_by("-at", "-id"))
 
     def resolve_languages(self, info):
         return self.languages or []

@@ -41,8 +41,11 @@ from graphql.execution import create_source_event_stream
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
 from notifications import ratelimit
+from privacy.access import collecting
+from privacy.models import Channel
 
 from ..schema import schema
+from .access_log import AccessLogMiddleware
 from .auth import AccountDisabled, token_expiry, user_from_token
 from .execution import format_error, prepare_document
 from .inputs import TextArgumentsMiddleware, refused_input
@@ -494,15 +497,19 @@ def _authenticate(token: str):
 def _middleware() -> list:
     """The HTTP view's graphene middleware, except JWT (the socket authenticated at init)."""
 
-    return [PaginationArgumentsMiddleware(), TextArgumentsMiddleware()]
+    return [PaginationArgumentsMiddleware(), TextArgumentsMiddleware(), AccessLogMiddleware()]
 
 
 def _execute_once(schema, document, context, variables, operation_name):
     close_old_connections()
     # Mutations are atomic one by one (BaseMutation), as over HTTP.
-    return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name, middleware=_middleware())
+    with collecting(lambda: context.user, channel=Channel.API, operation=operation_name or ""):
+        return execute(schema, document, context_value=context, variable_values=variables, operation_name=operation_name,
+                       middleware=_middleware())
 
 
 def _execute_event(schema, document, event, context, variables, operation_name):
     close_old_connections()
-    return execute(schema, document, root_value=event, context_value=context, variable_values=variables, operation_name=operation_name, middleware=_middleware())
+    with collecting(lambda: context.user, channel=Channel.API, operation=operation_name or ""):
+        return execute(schema, document, root_value=event, context_value=context, variable_values=variables,
+                       operation_name=operation_name, middleware=_middleware())

@@ -22,6 +22,8 @@ from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 from graphql_jwt.exceptions import JSONWebTokenError, JSONWebTokenExpired
 
 from core.unavailable import is_database_unavailable
+from privacy.access import collecting
+from privacy.models import Channel
 
 from .auth import user_from_token
 from .execution import format_error, original_error, prepare_document
@@ -114,9 +116,11 @@ class LinliGraphQLView(GraphQLView):
             if show_graphiql:
                 return None
             raise HttpError(HttpResponseNotAllowed(["POST"], f"Can only perform a {operation.operation.value} operation from a POST request."))
+        name = operation.name.value if operation is not None and operation.name is not None else (operation_name or "")
         try:
-            result = execute(schema, document, root_value=self.get_root_value(request), context_value=self.get_context(request),
-                             variable_values=variables, operation_name=operation_name, middleware=self.get_middleware(request))
+            with collecting(lambda: request.user, channel=Channel.API, operation=name):
+                result = execute(schema, document, root_value=self.get_root_value(request), context_value=self.get_context(request),
+                                 variable_values=variables, operation_name=operation_name, middleware=self.get_middleware(request))
         except Exception as exc:  # noqa: BLE001 - reported through format_error, as graphene-django does
             result = ExecutionResult(errors=[exc])
         request.linli_errors = result.errors or []

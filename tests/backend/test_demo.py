@@ -21,7 +21,7 @@ def test_demo_city_has_the_promised_shape():
     kinds = {kind: Area.objects.filter(kind=kind).count() for kind in AreaKind.values}
     assert kinds == {"city": 1, "district": 1, "subdistrict": 2, "community": 4, "grid": 16}
     roles = {role: RoleAssignment.objects.filter(role=role).count() for role in Role.values}
-    assert roles == {"grid_worker": 16, "community_admin": 4, "district_commander": 1}
+    assert roles == {"grid_worker": 16, "community_admin": 4, "district_commander": 1, "auditor": 1}
     assert User.objects.get(username="admin").is_superuser
     assert User.objects.get(username="gridworker1").check_password("linli-demo")
     grids = Area.objects.filter(kind=AreaKind.GRID)

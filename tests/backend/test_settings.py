@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -15,6 +16,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),  # a key written here would be published (backend/checks.py)
     "ALLOWED_HOSTS": "linli.example.cn",
     "CSRF_TRUSTED_ORIGINS": "https://linli.example.cn",
+    "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),  # privacy/crypto.py; made here, like the secret key
 }
 
 
@@ -32,6 +34,12 @@ def test_check_deploy_is_clean_in_production_like_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNINGS" not in result.stderr
+
+
+def test_check_deploy_warns_when_personal_data_keys_are_derived_from_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PII_ENCRYPTION_KEYS"}
+    result = manage("check", "--deploy", env=env)
+    assert "linli.W010" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"])

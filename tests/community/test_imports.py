@@ -61,6 +61,9 @@ def xlsx_file(rows, name="roster.xlsx"):
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/octet-stream")
 
 
+BASIS = "statutory_duty"  # the rows carry vulnerability flags of people who never consented (PIPL)
+
+
 def problems_by_row(report):
     return {r.row: {(p.column, str(p.code)) for p in r.problems} for r in report.problem_rows}
 
@@ -82,7 +85,7 @@ def test_import_with_any_bad_row_writes_nothing(world, people, make_file):
 
 @pytest.mark.parametrize("make_file", [csv_file, xlsx_file], ids=["csv", "xlsx"])
 def test_a_clean_import_writes_everything_and_reimporting_changes_nothing(world, people, make_file):
-    first = import_roster(make_file(GOOD_ROWS), world.com_a, by=world.admin_a)
+    first = import_roster(make_file(GOOD_ROWS), world.com_a, by=world.admin_a, legal_basis=BASIS)
     assert first.applied and first.count("create") == 3
     zhang = Resident.objects.get(phone="+8613800138001")
     assert zhang.elderly_living_alone and zhang.is_vulnerable and zhang.grid == world.grid_a1 and zhang.grid_overridden
@@ -94,29 +97,29 @@ def test_a_clean_import_writes_everything_and_reimporting_changes_nothing(world,
     snapshot = sorted(Resident.objects.values_list("pk", "updated_at"))
     counts = (Resident.objects.count(), EmergencyContact.objects.count(), Household.objects.count())
 
-    again = import_roster(make_file(GOOD_ROWS), world.com_a, by=world.admin_a)
+    again = import_roster(make_file(GOOD_ROWS), world.com_a, by=world.admin_a)  # nothing new: no basis needed
     assert again.applied and again.count("unchanged") == 3 and again.count("create") == again.count("update") == 0
     assert sorted(Resident.objects.values_list("pk", "updated_at")) == snapshot
     assert (Resident.objects.count(), EmergencyContact.objects.count(), Household.objects.count()) == counts
 
 
 def test_a_changed_row_updates_the_same_resident(world, people):
-    import_roster(csv_file(GOOD_ROWS), world.com_a, by=world.admin_a)
+    import_roster(csv_file(GOOD_ROWS), world.com_a, by=world.admin_a, legal_basis=BASIS)
     changed = [row[:] for row in GOOD_ROWS]
     changed[0][6] = "是"  # 张三 is now also disabled
-    report = import_roster(csv_file(changed), world.com_a, by=world.admin_a)
+    report = import_roster(csv_file(changed), world.com_a, by=world.admin_a)  # the basis is on record now
     assert [r.action for r in report.rows] == ["update", "unchanged", "unchanged"]
     assert Resident.objects.get(phone="+8613800138001").disabled
     assert Resident.objects.filter(display_name="张三").count() == 1
 
 
 def test_gbk_csv_from_excel_and_english_headers_are_read(world):
-    report = import_roster(csv_file(GOOD_ROWS[:1], encoding="gb18030"), world.com_a, by=None, dry_run=True)
+    report = import_roster(csv_file(GOOD_ROWS[:1], encoding="gb18030"), world.com_a, by=None, dry_run=True, legal_basis=BASIS)
     assert report.count("create") == 1 and not report.has_errors
     english = io.StringIO()
     csv.writer(english).writerows([["Name", "Phone", "Grid", "Lives alone"], ["Tom", "13800138077", "t-d-a-1-1", "yes"]])
     upload = SimpleUploadedFile("r.csv", english.getvalue().encode())
-    report = import_roster(upload, world.com_a, by=None)
+    report = import_roster(upload, world.com_a, by=None, legal_basis=BASIS)
     assert report.applied and Resident.objects.get(display_name="Tom").elderly_living_alone
 
 
@@ -131,9 +134,10 @@ def test_missing_required_columns_and_wrong_file_types_are_reported(world):
     assert exc.value.error_dict["file"][0].code == "unsupported_file_type"
 
 
-def _multipart(client, user, community, upload, dry_run):
+def _multipart(client, user, community, upload, dry_run, legal_basis="STATUTORY_DUTY"):
     operations = {"query": operation("community/ImportResidents"),
-                  "variables": {"communityId": to_global_id("Area", community.pk), "file": None, "dryRun": dry_run}}
+                  "variables": {"communityId": to_global_id("Area", community.pk), "file": None, "dryRun": dry_run,
+                                "legalBasis": legal_basis}}
     response = client.post("/graphql/", data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]}), "0": upload},
                            HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
     return response.status_code, response.json()
@@ -170,9 +174,23 @@ def test_management_command_dry_run_and_apply(world, tmp_path, capsys):
     path.write_bytes(csv_file(GOOD_ROWS).read())
     call_command("import_residents", str(path), community=world.com_a.code)
     assert "Dry run" in capsys.readouterr().out and not Resident.objects.exists()
-    call_command("import_residents", str(path), community=world.com_a.code, apply=True)
+    call_command("import_residents", str(path), community=world.com_a.code, apply=True, legal_basis=BASIS)
     assert Resident.objects.count() == 3
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_file(BAD_ROWS).read())
     with pytest.raises(CommandError):
         call_command("import_residents", str(bad), community=world.com_a.code, apply=True)
+
+
+def test_sensitive_rows_without_consent_need_the_legal_basis_kept_with_each_record(world, client, people):
+    from community.models import ConsentRecord
+
+    refused = import_roster(csv_file(GOOD_ROWS), world.com_a, by=world.admin_a)
+    assert not refused.applied and [(p.column, str(p.code)) for p in refused.file_problems] == [("legal_basis", "legal_basis_required")]
+    assert Resident.objects.count() == 3 and not ConsentRecord.objects.exists()
+    status, body = _multipart(client, world.admin_a, world.com_a, csv_file(GOOD_ROWS), True, legal_basis=None)
+    assert [p["code"] for p in body["data"]["importResidents"]["report"]["fileProblems"]] == ["legal_basis_required"]
+    done = import_roster(csv_file(GOOD_ROWS), world.com_a, by=world.admin_a, legal_basis=BASIS)
+    assert done.applied
+    kept = ConsentRecord.objects.filter(legal_basis=BASIS, channel="staff", recorded_by=world.admin_a)
+    assert kept.count() == 3 and set(Resident.objects.filter(consents__in=kept).values_list("sensitive_basis", flat=True)) == {BASIS}

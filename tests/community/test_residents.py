@@ -80,7 +80,7 @@ def test_moving_the_pin_rederives_the_grid_and_a_new_address_alone_waits_for_the
 
 def test_staff_register_a_resident_without_phone_in_their_grid(world, gql):
     variables = {"input": {"displayName": "孙大爷", "reducedMobility": True, "careNotes": "卧床, 需要两人搬运"},
-                 "gridId": gid("Area", world.grid_a1), "key": "k-1"}
+                 "gridId": gid("Area", world.grid_a1), "key": "k-1", "legalBasis": "STATUTORY_DUTY"}
     payload = gql.data(operation("community/RegisterResident"), variables, user=world.worker_a1)["registerResident"]
     assert payload["errors"] == []
     assert payload["resident"]["phone"] is None and payload["resident"]["usesApp"] is False

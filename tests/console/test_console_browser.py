@@ -154,6 +154,7 @@ def test_a_community_admin_checks_a_roster_before_importing_it(world, open_conso
     page = console.login(world.admin_a, f"#/{gid('Area', world.com_a)}/residents")
     page.click("#open-import")
     page.set_input_files("input[type=file]", files=roster(good, bad))
+    page.select_option("select[name=legalBasis]", "STATUTORY_DUTY")  # 独居老人 without consent (PIPL)
     page.click("#import-dry-run")
     expect(page.locator("#import-report")).to_contain_text("共 2 行")
     expect(page.locator(".card table")).to_contain_text("手机号码无效")

@@ -194,3 +194,29 @@ def test_the_tables_download_as_a_spreadsheet(world, gql, client, emergency):
 def test_an_unknown_format_is_refused(world, gql, client, emergency):
     report = gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.admin_a)["afterActionReport"]
     assert client.get(path_of(report["downloadUrl"]) + "&format=docx").status_code == 400
+
+
+def test_naming_a_silent_vulnerable_resident_is_logged_as_a_read_over_the_api_and_in_the_export(world, gql, client, emergency):
+    """Issue 21: the report names vulnerable people to staff with personal-data rights, so it
+    is a read of their vulnerability — logged for the API answer and for the spreadsheet."""
+    from privacy.models import AccessLog
+
+    report = gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.admin_a)["afterActionReport"]
+    api = list(AccessLog.objects.filter(channel="api", operation="AfterActionReport"))
+    assert [(r.actor_id, r.fields, r.role) for r in api] == [(world.admin_a.pk, ["vulnerability"], "community_admin")]
+    assert client.get(path_of(report["xlsxUrl"])).status_code == 200
+    export = AccessLog.objects.get(channel="export")
+    assert (export.actor_id, export.subject_id, export.operation) == (world.admin_a.pk, api[0].subject_id, "afterActionReport.xlsx")
+    # A commander sees the name masked: nothing is logged for them.
+    gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.commander)
+    assert not AccessLog.objects.filter(actor_id=world.commander.pk).exists()
+
+
+def test_a_downloaded_report_says_who_exported_it_and_when(world, gql, client, emergency):
+    report = gql.data(REPORT, {"areaId": gid("Area", world.com_a), **period(emergency)}, user=world.admin_a)["afterActionReport"]
+    html = client.get(path_of(report["downloadUrl"])).content.decode()
+    assert f"导出人 admin_a (#{world.admin_a.pk})" in html
+    book = load_workbook(io.BytesIO(client.get(path_of(report["xlsxUrl"])).content))
+    rows = {r[0]: r[1] for r in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert rows["导出人"] == f"admin_a (#{world.admin_a.pk})" and rows["生成于"]
+    assert "导出人" not in report.get("html", "")  # on screen it is not an export

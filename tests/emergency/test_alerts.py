@@ -119,7 +119,7 @@ def test_residents_get_a_push_in_the_app_and_an_sms_without_it_vulnerable_first(
 
 
 def test_a_drill_alert_sms_and_push_carry_the_drill_marker(world):
-    resident(world.grid_a1, "无App")
+    resident(world.grid_a1, "无App", consent_to_contact=True)  # a drill is not an emergency: texted with consent only
     resident(world.grid_a1, "Bob", app=True, language="en")
     issue_alert(world.com_a, {**DATA, "headline_en": "Typhoon"}, by=world.admin_a, is_drill=True)
     run_jobs()

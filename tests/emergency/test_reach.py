@@ -36,9 +36,10 @@ ALERT = {k: v for k, v in ALERT_PARAMS.items() if k != "expires_in_minutes"}
 @pytest.fixture
 def people(world):
     return {
-        "sms": resident(world.grid_a1, "李无App"),
-        "old": resident(world.grid_a2, "王独居", elderly_living_alone=True),
-        "old_app": resident(world.grid_a2, "赵轮椅", app=True, disabled=True),
+        # Consent to be contacted: Moderate and Minor alerts are not emergencies (community.consent).
+        "sms": resident(world.grid_a1, "李无App", consent_to_contact=True),
+        "old": resident(world.grid_a2, "王独居", elderly_living_alone=True, consent_to_contact=True),
+        "old_app": resident(world.grid_a2, "赵轮椅", app=True, disabled=True, consent_to_contact=True),
         "app": resident(world.grid_a1, "张用App", app=True),
         "old_no_phone": resident(world.grid_a2, "孙独居无电话", phone=False, elderly_living_alone=True),
     }

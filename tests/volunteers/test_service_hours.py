@@ -241,6 +241,9 @@ def test_export_xlsx_for_a_date_range(world, gql, ledger):
     sheet = load_workbook(io.BytesIO(base64.b64decode(result["file"]["contentBase64"]))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 3 and sum(Decimal(str(r[5])) for r in rows[1:]) == Decimal("4.25")
+    book = load_workbook(io.BytesIO(base64.b64decode(result["file"]["contentBase64"])))
+    mark = dict(book["export"].iter_rows(values_only=True))  # who exported it and when (issue 21)
+    assert mark["导出人"].endswith(f"(#{world.admin_a.pk})") and mark["导出时间"]
 
 
 def test_export_needs_both_dates_or_neither(world, gql, ledger):

@@ -97,14 +97,16 @@ def export_rows(community: Area, start: dt.date | None, end: dt.date | None, lan
 
 def export_service_hours(
     community: Area, fmt: ExportFormat | str, start: dt.date | None = None, end: dt.date | None = None,
-    language: str = "zh-hans",
+    language: str = "zh-hans", exported_by: User | None = None,
 ) -> ExportFile:
+    """The ledger as a file; an XLSX also says who exported it and when (a second sheet)."""
     fmt = ExportFormat(fmt)
     rows = export_rows(community, start, end, language)
     headers = _HEADERS["en" if language == "en" else "zh-hans"]
     period = f"{start:%Y%m%d}-{end:%Y%m%d}" if start and end else "all"
     filename = f"service-hours-{community.code}-{period}.{fmt.value}"
-    content = _csv(headers, rows) if fmt == ExportFormat.CSV else _xlsx(headers, rows, community.name)
+    mark = _export_mark(exported_by, language)
+    content = _csv(headers, rows) if fmt == ExportFormat.CSV else _xlsx(headers, rows, community.name, mark)
     return ExportFile(filename=filename, content_type=CONTENT_TYPES[fmt], content=content, row_count=len(rows))
 
 
@@ -117,12 +119,24 @@ def _csv(headers: list[str], rows: list[Row]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx(headers: list[str], rows: list[Row], title: str) -> bytes:
+def _export_mark(user: User | None, language: str) -> list[list[str]]:
+    if user is None:
+        return []
+    english = language == "en"
+    return [["Exported by" if english else "导出人", f"{_person(user)} (#{user.pk})"],
+            ["Exported at" if english else "导出时间", _local(dt.datetime.now(dt.UTC))]]
+
+
+def _xlsx(headers: list[str], rows: list[Row], title: str, mark: list[list[str]] | None = None) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_sheet_title(title))
     sheet.append(headers)
     for row in rows:
         sheet.append(row)
+    if mark:  # who took the file away, and when (issue 21)
+        about = workbook.create_sheet(title="export")
+        for line in mark:
+            about.append(line)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -18,15 +18,18 @@ class Command(BaseCommand):
         parser.add_argument("--community", required=True, help="The community's area code")
         parser.add_argument("--apply", action="store_true", help="Write the rows (all or nothing).")
         parser.add_argument("--by", default=None, help="Username recorded as the importer")
+        parser.add_argument("--legal-basis", default=None, choices=["statutory_duty", "emergency"],
+                            help="Why vulnerability or care notes are recorded without the residents' consent")
 
-    def handle(self, path: str, community: str, apply: bool, by: str | None, **options: object) -> None:
+    def handle(self, path: str, community: str, apply: bool, by: str | None, legal_basis: str | None = None,
+               **options: object) -> None:
         area = Area.objects.filter(code=community, kind=AreaKind.COMMUNITY).first()
         if area is None:
             raise CommandError(f"No community with code {community!r}.")
         user = User.objects.filter(username=by).first() if by else None
         try:
             with open(path, "rb") as handle:
-                report = import_roster(File(handle, name=path), area, by=user, dry_run=not apply)
+                report = import_roster(File(handle, name=path), area, by=user, dry_run=not apply, legal_basis=legal_basis)
         except (OSError, ValidationError) as exc:
             raise CommandError(str(exc))
         for problem in report.file_problems:

@@ -2,6 +2,7 @@ import graphene
 
 from .areas import SetAreaBoundary
 from .auth import RefreshToken, RevokeToken, TokenAuth
+from .consent import RecordMyConsent, RecordResidentConsent
 from .contacts import AddEmergencyContact, CreateHousehold, RemoveEmergencyContact
 from .hazards import CreateHazardPoint, RecordInspection, UpdateHazardPoint
 from .import_residents import ImportResidents
@@ -35,6 +36,9 @@ class CommunityMutations(graphene.ObjectType):
     add_emergency_contact = AddEmergencyContact.Field()
     remove_emergency_contact = RemoveEmergencyContact.Field()
     import_residents = ImportResidents.Field()
+    # consent (PIPL)
+    record_my_consent = RecordMyConsent.Field()
+    record_resident_consent = RecordResidentConsent.Field()
     # hazard points and inspections
     create_hazard_point = CreateHazardPoint.Field()
     update_hazard_point = UpdateHazardPoint.Field()

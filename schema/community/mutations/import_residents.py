@@ -14,6 +14,7 @@ from ...core.lookup import get_node_or_error
 from ...core.mutations import BaseMutation
 from ...core.permissions import current_user, require
 from ...core.uploads import Upload
+from ..people_types import LEGAL_BASIS_HELP, LegalBasisEnum
 
 
 class ImportProblem(graphene.ObjectType):
@@ -83,13 +84,14 @@ class ImportResidents(BaseMutation):
         community_id = graphene.ID(required=True)
         file = Upload(required=True)
         dry_run = graphene.Boolean(default_value=True)
+        legal_basis = LegalBasisEnum(description=LEGAL_BASIS_HELP)
 
     @classmethod
-    def perform_mutation(cls, root, info, community_id, file, dry_run=True):
+    def perform_mutation(cls, root, info, community_id, file, dry_run=True, legal_basis=None):
         current_user(info)
         community = get_node_or_error(Area, community_id, "community_id")
         user = require(info, Action.MANAGE_PEOPLE, community)
-        report = import_roster(file, community, by=user, dry_run=dry_run)
+        report = import_roster(file, community, by=user, dry_run=dry_run, legal_basis=getattr(legal_basis, "value", legal_basis))
         payload = to_graphql(report)
         if not dry_run and not report.applied:
             error = Error(field="file", code=CommunityErrorCode.IMPORT_HAS_ERRORS.value,

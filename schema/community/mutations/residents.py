@@ -31,7 +31,8 @@ from ...core.mutations import BaseMutation
 from ...core.permissions import current_user
 from ...core.scalars import LocationInput, location_to_wgs84
 from ...core.throttle import client_address
-from ..people_types import ResidentType
+from ...core.types import plain
+from ..people_types import LEGAL_BASIS_HELP, LegalBasisEnum, ResidentType
 from ..types import LanguageEnum
 
 
@@ -174,12 +175,13 @@ class RegisterResident(BaseMutation):
         grid_id = graphene.ID()
         location = LocationInput()
         household_id = graphene.ID()
+        legal_basis = LegalBasisEnum(description=LEGAL_BASIS_HELP)
 
     class Meta:
         idempotent = True
 
     @classmethod
-    def perform_mutation(cls, root, info, input, grid_id=None, location=None, household_id=None):
+    def perform_mutation(cls, root, info, input, grid_id=None, location=None, household_id=None, legal_basis=None):
         user = current_user(info)
         point = _location(location)
         grid, overridden = resolve_grid(get_node_or_none(Area, grid_id, "grid_id"), point)
@@ -189,7 +191,7 @@ class RegisterResident(BaseMutation):
         check_household_for(grid, household)
         resident = do_register_resident(
             by=user, grid=grid, grid_overridden=overridden, data=_data(input, STAFF_FIELDS),
-            location=point, household=household,
+            location=point, household=household, legal_basis=plain(legal_basis),
         )
         return cls(errors=[], resident=resident)
 
@@ -208,10 +210,11 @@ class UpdateResident(BaseMutation):
         clear_grid_override = graphene.Boolean(default_value=False, description="Derive the grid from the location again.")
         household_id = graphene.ID()
         remove_from_household = graphene.Boolean(default_value=False)
+        legal_basis = LegalBasisEnum(description=LEGAL_BASIS_HELP)
 
     @classmethod
     def perform_mutation(cls, root, info, id, input=None, location=None, grid_id=None,
-                         clear_grid_override=False, household_id=None, remove_from_household=False):
+                         clear_grid_override=False, household_id=None, remove_from_household=False, legal_basis=None):
         user = current_user(info)
         resident = get_node_or_error(Resident.objects.select_related("grid", "household", "user"), id, "id")
         grid = get_node_or_none(Area, grid_id, "grid_id")
@@ -226,6 +229,6 @@ class UpdateResident(BaseMutation):
             check_household_for(grid or resident.grid, household)
         resident = do_update_resident(
             resident, values=values, location=_location(location), grid=grid,
-            clear_grid_override=clear_grid_override, household=household,
+            clear_grid_override=clear_grid_override, household=household, staff=user, legal_basis=plain(legal_basis),
         )
         return cls(errors=[], resident=resident)

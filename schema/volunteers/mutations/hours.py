@@ -65,7 +65,8 @@ class ExportServiceHours(BaseMutation):
             raise PermissionDenied()
         if from_ is not None or to is not None:
             from_, to = _dates(from_, to)
-        exported = export_service_hours(community, getattr(format, "value", format), from_, to, user.preferred_language)
+        exported = export_service_hours(community, getattr(format, "value", format), from_, to, user.preferred_language,
+                                        exported_by=user)
         return cls(errors=[], file=ExportedFile(
             filename=exported.filename, content_type=exported.content_type,
             content_base64=base64.b64encode(exported.content).decode("ascii"), row_count=exported.row_count,

@@ -1,7 +1,7 @@
 """The authorization matrix over the whole GraphQL schema (issue 8, research R1.7 / AT-06).
 
 The table is split by app (community, emergency, notifications, volunteers, tasks, resources,
-nodes, subscriptions); tests/schema/test_authorization_matrix.py runs it. A root field without an
+privacy, nodes, subscriptions); tests/schema/test_authorization_matrix.py runs it. A root field without an
 entry (or a reason in notifications.PUBLIC) fails the suite by name.
 
 Adding a field: add an Entry next to its neighbours, aimed at side A of the world (world.py):
@@ -13,10 +13,10 @@ anonymous caller, at least one other refused caller (staff fields: staff of anot
 community too) and one entitled caller.
 """
 
-from . import community, emergency, nodes, notifications, resources, tasks, volunteers
+from . import community, emergency, nodes, notifications, privacy, resources, tasks, volunteers
 
 ENTRIES = (community.ENTRIES + emergency.ENTRIES + notifications.ENTRIES + volunteers.ENTRIES + tasks.ENTRIES + nodes.ENTRIES
-           + resources.ENTRIES)
-PUBLIC = {**notifications.PUBLIC, **resources.PUBLIC}
+           + resources.ENTRIES + privacy.ENTRIES)
+PUBLIC = {**notifications.PUBLIC, **resources.PUBLIC, **privacy.PUBLIC}
 
 __all__ = ["ENTRIES", "PUBLIC"]

@@ -52,7 +52,9 @@ def call(client, entry: Entry, caller: str, w: AuthzWorld) -> Answer:
         else:
             response = client.post("/graphql/", data=json.dumps({"query": entry.text, "variables": variables}),
                                    content_type="application/json", **headers)
-    statements = [q["sql"] for q in queries.captured_queries]
+    # The access log records what the caller legitimately read in their own scope (a refused
+    # caller may still see their own area's people): not a write the refusal must prevent.
+    statements = [q["sql"] for q in queries.captured_queries if "privacy_accesslog" not in q["sql"]]
     writes = [sql for sql in statements if WRITE.match(sql)]
     return Answer(response.status_code, response.json(), writes, kept(statements))
 

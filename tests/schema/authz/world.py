@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from graphql_jwt.refresh_token.utils import get_refresh_token_model
 from graphql_relay import to_global_id
 
 from community.hazards import do_create_hazard_point, do_record_inspection
@@ -30,6 +31,7 @@ from community.models import (
     User,
 )
 from community.reports import do_submit_report
+from community.rights import request_correction
 from emergency.alerts import issue_alert
 from emergency.models import (
     Drill,
@@ -49,6 +51,8 @@ from emergency.tasks import run_pending_emergency_jobs
 from emergency.warnings.ingest import ingest_cap
 from notifications.devices import register_device
 from notifications.services import notify
+from privacy.access import record, resident_read
+from privacy.models import Channel
 from resources.deliveries import add_task_supply
 from resources.facilities import FacilitySpec, check_in, save_facility, set_facility_status
 from resources.models import Facility, Stock
@@ -371,6 +375,14 @@ def _build_notifications(w: AuthzWorld) -> None:
     w.secrets["notification"] = Secrets([], ["给王秀英的私人通知", "您的药已送达-甲", w.qgid("notification")])
     w.rows["device"] = register_device(w.resident, platform="ios", provider="apns", token="ab" * 32, app_version="2.0.0")
     w.secrets["device"] = Secrets([], [w.qgid("device")])
+    # A grid worker's read of 王秀英's phone, as the API records it (privacy.access).
+    record(w.worker_a1, Channel.API, "authz-read-甲", [resident_read(w.resident_row, {"phone"}, role="grid_worker")])
+    record(w.worker_b1, Channel.API, "authz-read-乙", [resident_read(w.other_row, {"phone"}, role="grid_worker")])
+    w.secrets["access_log"] = Secrets([], ["authz-read-甲"])
+    w.rows["session"] = get_refresh_token_model().objects.create(user=w.worker_a1, token="authz-session-of-worker-a1")
+    w.secrets["session"] = Secrets([], [to_global_id("Session", w.session.pk)])
+    w.rows["rights_request"] = request_correction(w.resident, field="address", value="甲社区更正后的地址-秘密")
+    w.secrets["rights_request"] = Secrets(["甲社区更正后的地址-秘密"], [w.qgid("rights_request")])
 
 
 # --- before and during: facilities, supplies, teams, warnings in ----------------------------------

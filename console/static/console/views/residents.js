@@ -22,8 +22,8 @@ const RESIDENT = `query ConsoleResident($id: ID!) {
     emergencyContacts { id name relation phone linkedResidentName }
   }
 }`;
-const IMPORT = `mutation ConsoleImportResidents($communityId: ID!, $dryRun: Boolean, $file: Upload!) {
-  importResidents(communityId: $communityId, dryRun: $dryRun, file: $file) {
+const IMPORT = `mutation ConsoleImportResidents($communityId: ID!, $dryRun: Boolean, $file: Upload!, $legalBasis: LegalBasis) {
+  importResidents(communityId: $communityId, dryRun: $dryRun, file: $file, legalBasis: $legalBasis) {
     errors { field code message }
     report { dryRun applied totalRows created updated unchanged errorRows columns ignoredColumns
       fileProblems { column code message } rowsWithProblems { row action displayName problems { column code message } } }
@@ -94,12 +94,17 @@ export function render(ctx) {
       && (a.id === areaId || a.ancestors.some((x) => x.id === areaId) || ctx.area.ancestors.some((x) => x.id === a.id)));
     const community = select(communities.map((c) => [c.id, c.name]), communities[0] && communities[0].id, { name: 'community' });
     const file = h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    // Vulnerability and care notes of residents who have not consented need a legal basis (PIPL).
+    const basis = select([['', t('legalBasis.none')], ['STATUTORY_DUTY', t('legalBasis.STATUTORY_DUTY')],
+      ['EMERGENCY', t('legalBasis.EMERGENCY')]], '', { name: 'legalBasis' });
     const reportBox = h('div', { 'aria-live': 'polite' });
     const formMsg = notice();
     const run = (dryRun) => async () => {
       if (!file.files[0]) { showError(formMsg, { code: 'REQUIRED', field: 'file' }); return; }
       try {
-        const payload = await mutate(IMPORT, { communityId: community.value, dryRun }, { files: { file: file.files[0] } });
+        const variables = { communityId: community.value, dryRun };
+        if (basis.value) variables.legalBasis = basis.value;
+        const payload = await mutate(IMPORT, variables, { files: { file: file.files[0] } });
         drawReport(reportBox, payload.report, applyButton);
         if (!dryRun) showOk(formMsg, t('residents.applied', { created: payload.report.created, updated: payload.report.updated }));
       } catch (error) {
@@ -108,10 +113,12 @@ export function render(ctx) {
     };
     const applyButton = button(t('residents.apply'), run(false), { class: 'primary', disabled: true, id: 'import-apply' });
     clear(importBox, h('div', { class: 'card' }, h('h3', {}, t('residents.import')),
-      h('div', { class: 'row' }, field(t('residents.community'), community), field(t('residents.file'), file)),
+      h('div', { class: 'row' }, field(t('residents.community'), community), field(t('residents.file'), file),
+        field(t('residents.legalBasis'), basis)),
       h('div', { class: 'actions' }, button(t('residents.dryRun'), run(true), { id: 'import-dry-run' }), applyButton, button(t('back'), () => clear(importBox))),
       formMsg, reportBox));
     file.addEventListener('change', () => { applyButton.disabled = true; clear(reportBox); });
+    basis.addEventListener('change', () => { applyButton.disabled = true; clear(reportBox); });
   }
 
   load();

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0008_plural_names'),
+        ('community', '0013_encrypt_contact_phones'),
     ]
 
     operations = [
