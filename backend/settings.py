@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "emergency-welfare-sweep": {"task": "community.tasks.sweep_welfare_checks", "schedule": 60.0},
     # warnings in: poll CAP feeds that are due (each has its own interval), expire proposals.
     "emergency-warning-feeds": {"task": "emergency.tasks.poll_warning_feeds", "schedule": 30.0},
+    # push and voice: recover rows a dead worker left, re-drive forgotten backlogs, expire devices.
+    "notifications-sweep-pushes": {"task": "notifications.tasks.sweep_pushes", "schedule": 30.0},
+    # the escalation ladder: SMS for unacknowledged pushes, calls for the silent (emergency/escalation.py).
+    "emergency-escalation-sweep": {"task": "emergency.tasks.sweep_escalation", "schedule": 15.0},
     # privacy: delete or anonymise what has outlived its retention period (once a day).
     "privacy-retention": {"task": "privacy.tasks.apply_retention", "schedule": 24 * 3600.0},
 }
@@ -238,6 +242,9 @@ CELERY_TASK_ROUTES = {
     "community.tasks.sweep_emergency": _LIFE_SAFETY,
     "community.tasks.sweep_welfare_checks": _LIFE_SAFETY,
     "community.tasks.request_welfare_checks": _LIFE_SAFETY,
+    "notifications.tasks.drain_life_safety_pushes": _LIFE_SAFETY,
+    "notifications.tasks.drain_calls": _LIFE_SAFETY,
+    "emergency.tasks.sweep_escalation": _LIFE_SAFETY,
 }
 # Run the Celery worker and beat inside the web process (embedded footing, `make run`).
 LINLI_EMBEDDED_WORKER = env.bool("LINLI_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -636,6 +643,39 @@ JPUSH_VENDOR_DISTRIBUTION = env.str("JPUSH_VENDOR_DISTRIBUTION", default="second
 # options.classification=1 (system message) for high priority: needs each vendor's approval.
 JPUSH_SYSTEM_CLASSIFICATION = env.bool("JPUSH_SYSTEM_CLASSIFICATION", default=False)
 JPUSH_CONCURRENCY = env.int("JPUSH_CONCURRENCY", default=4)
+# Devices and the push outbox (notifications/devices.py, push_outbox.py): a device unseen
+# this many days is not live (and is deleted by the sweep); pushes per second per provider
+# (0: as fast as the provider takes them), pushes per provider call, attempts before a
+# transient failure is final, and how long a claimed push may stay "sending" before the sweep
+# puts it back (a dead worker).
+PUSH_DEVICE_TTL_DAYS = env.int("PUSH_DEVICE_TTL_DAYS", default=60)
+PUSH_RATES = env.json("PUSH_RATES", default={"apns": 0, "fcm": 0, "jpush": 0})
+PUSH_BATCH_SIZE = env.int("PUSH_BATCH_SIZE", default=500)
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=5)
+PUSH_CLAIM_TIMEOUT_SECONDS = env.int("PUSH_CLAIM_TIMEOUT_SECONDS", default=120)
+PUSH_DRAIN_SECONDS = env.float("PUSH_DRAIN_SECONDS", default=20.0)
+PUSH_OPERATOR_PAUSE_SECONDS = env.int("PUSH_OPERATOR_PAUSE_SECONDS", default=60)  # our credentials refused
+PUSH_TTL_SECONDS = env.int("PUSH_TTL_SECONDS", default=3600)  # a push older than this is not shown
+
+# Voice calls (notifications/voice_outbox.py): attempts per call (busy and no-answer are tried
+# again after VOICE_RETRY_SECONDS), calls per second per route, and how long a call may stay
+# "calling" without its final callback before the sweep counts it unanswered.
+VOICE_MAX_ATTEMPTS = env.int("VOICE_MAX_ATTEMPTS", default=3)
+VOICE_RETRY_SECONDS = env.int("VOICE_RETRY_SECONDS", default=120)
+VOICE_RATES = env.json("VOICE_RATES", default={"domestic": 10, "international": 1})
+VOICE_CALL_TIMEOUT_SECONDS = env.int("VOICE_CALL_TIMEOUT_SECONDS", default=600)
+
+# The escalation ladder per message class (notifications/ladder.py, README "Escalation"):
+# push where a live device exists; SMS after sms_after_seconds without the push acknowledged
+# (at once without a live device); a voice call after voice_after_seconds without an answer,
+# for `voice_for` ("vulnerable", "all" or "none"; at once for residents marked prefers_voice);
+# residents `sms_at_once_for` names ("vulnerable" or "none") are texted beside the push at once;
+# then the welfare visit after the check's own silence time. A response plan's step may
+# override any key ("ladder": {...} in the step's parameters).
+ESCALATION_LADDERS = env.json("ESCALATION_LADDERS", default={
+    "safety_check": {"sms_after_seconds": 180, "voice_after_seconds": 600, "voice_for": "vulnerable",
+                     "sms_at_once_for": "vulnerable"},
+})
 
 # --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------
 # Per priority: seconds to answer an offer, offers per free place (wave factor), the search

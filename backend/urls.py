@@ -21,5 +21,6 @@ urlpatterns = [
     path("reports/after-action/", download_after_action_report, name="after-action-report"),
     path("me/data/", download_my_data, name="my-data"),  # a person's own data (privacy.my_data)
     path("sms/", include("notifications.urls")),  # Twilio webhooks (notifications)
+    path("voice/", include("notifications.voice_urls")),  # voice-call webhooks (notifications)
     path("warnings/", include("emergency.warnings.urls")),  # signed CAP and sensor webhooks
 ]

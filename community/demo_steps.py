@@ -10,6 +10,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from notifications.models import Device, DevicePlatform, PushProvider
+
 from .demo import DemoCity, register_demo_step
 from .models import (
     VULNERABILITY_FLAGS,
@@ -98,6 +100,10 @@ def _app_users(demo: DemoCity, rows: list[Resident]) -> None:
     for resident, user in zip(chosen, users, strict=True):
         resident.user = user
     Resident.objects.bulk_update(chosen, ["user"])
+    # Their phones are registered for push (JPush, as most Android phones in mainland China):
+    # "reachable by app" means a live device (notifications/devices.py).
+    Device.objects.bulk_create([Device(user=user, platform=DevicePlatform.ANDROID, provider=PushProvider.JPUSH,
+                                       token=f"demo{i + 1:04d}jpushregid") for i, user in enumerate(users)])
     reports = []
     for resident in chosen[:8]:
         kind = rng.choice([ReportKind.HAZARD, ReportKind.HAZARD, ReportKind.HELP])

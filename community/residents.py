@@ -43,7 +43,7 @@ MAX_CONTACTS = 5
 # Fields a resident may set on their own profile; staff may set these plus the staff ones.
 SELF_FIELDS = (
     "display_name", "phone", "address", "languages", "preferred_language",
-    "consent_to_contact", *VULNERABILITY_FLAGS,
+    "consent_to_contact", "prefers_voice", *VULNERABILITY_FLAGS,
 )
 STAFF_FIELDS = (*SELF_FIELDS, "care_notes")
 
@@ -61,6 +61,7 @@ def check_resident_data(data: dict[str, Any], *, allowed: tuple[str, ...], parti
         "languages": lambda v: clean_languages(v),
         "preferred_language": lambda v: clean_language(v),
         "consent_to_contact": bool,
+        "prefers_voice": bool,
         **{flag: bool for flag in VULNERABILITY_FLAGS},
     }
     out: dict[str, Any] = {}

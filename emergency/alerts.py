@@ -8,8 +8,10 @@
 
 The row is written in the caller's transaction; after commit ALERT_ISSUED goes to the area's
 group and the fan-out starts in Celery (the life_safety queue): residents of the area's
-subtree, vulnerable people first, get a push (those using the app) and an SMS (those without
-the app, or vulnerable; queue_sms_bulk, one idempotency key per alert and resident), in chunks
+subtree, vulnerable people first, get a notification (those with an account; a push to each
+live device, collapse key per chain so an update or cancel replaces it on the phone) and an
+SMS (those without a live device, or vulnerable; queue_sms_bulk, one idempotency key per
+alert and resident), in chunks
 (emergency.fanout). SMS of Extreme and Severe alerts go in the life-safety lane, vulnerable
 recipients first (notifications/lanes.py).
 
@@ -38,6 +40,7 @@ from core.enqueue import enqueue_on_commit
 from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
+from notifications.devices import live_device_users
 from notifications.lanes import is_life_safety, lane_for
 from notifications.models import SmsMessage
 from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk, supersede_messages
@@ -291,11 +294,16 @@ def alert_chunk(alert: Alert) -> bool:
         return False
     alert.fanout_phase = phase
     shelters = list(alert.shelters.all())  # once per chunk, not per resident
-    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None], shelters)  # uses_app: has a user
-    sms = _sms_items(alert, residents, shelters) if alert.send_sms else []
+    # Reachable by app = a live device (notifications/devices.py), not an account: everyone
+    # with an account gets the notification in their history, only live devices are woken,
+    # and whoever has none is texted.
+    live = live_device_users([r.user_id for r in residents if r.user_id is not None and r.uses_app])
+    _push(alert, [r.user for r in residents if r.uses_app and r.user is not None], shelters,
+          vulnerable={r.user_id for r in residents if r.is_vulnerable and r.user_id})
+    sms = _sms_items(alert, residents, shelters, live) if alert.send_sms else []
     queue_sms_bulk(sms)
-    bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.uses_app for r in residents), sms=len(sms),
-         unreachable=sum(1 for r in residents if not r.uses_app and not r.sms_phone),
+    bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.user_id in live for r in residents), sms=len(sms),
+         unreachable=sum(1 for r in residents if r.user_id not in live and not r.sms_phone),
          not_consented=_not_consented(alert, residents) if alert.send_sms else 0)
     alert.fanout_cursor = residents[-1].pk
     return False
@@ -324,19 +332,32 @@ def texts_for(alert: Alert, language: str, shelters: Sequence[Facility] | None =
             "instruction": instruction, "body": body}
 
 
-def _push(alert: Alert, users: list[User], shelters: Sequence[Facility]) -> None:
+def collapse_key(alert: Alert) -> str:
+    """One key per chain of messages (alert, its updates, its cancel): on the phone an update
+    or a cancel replaces the notification of the alert it follows."""
+    root, seen = alert.pk, 0
+    current = alert.references_id
+    while current is not None and seen < MAX_CHAIN:
+        root, seen = current, seen + 1
+        current = Alert.objects.filter(pk=current).values_list("references_id", flat=True).first()
+    return f"alert-{root}"
+
+
+def _push(alert: Alert, users: list[User], shelters: Sequence[Facility], *, vulnerable: set[int] | None = None) -> None:
     by_language: dict[str, list[User]] = {}
     for user in users:
         by_language.setdefault(normalize_language(user.preferred_language), []).append(user)
     # IDs as the API takes them back (global IDs), values as its enums spell them.
     data = {"alertId": to_global_id("Alert", alert.pk), "msgType": str(alert.msg_type).upper(),
             "severity": str(alert.severity).upper(), "areaId": to_global_id("Area", alert.area_id)}
+    key = collapse_key(alert)
     for language, group in by_language.items():
         notify_many(group, kind="alert", template="emergency.alert.push", context=texts_for(alert, language, shelters),
-                    data=data, related=alert, is_drill=alert.is_drill)
+                    data=data, related=alert, is_drill=alert.is_drill, lane=lane_for("alert", severity=alert.severity),
+                    vulnerable_users=vulnerable, collapse_key=key)
 
 
-def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility]) -> list[SmsItem]:
+def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility], live: set[int]) -> list[SmsItem]:
     items: list[SmsItem] = []
     lane = lane_for("alert", severity=alert.severity)
     # A life-safety alert is an emergency and goes to everyone; anything else (a Moderate
@@ -345,7 +366,7 @@ def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facil
     told = _told(alert, residents) if alert.msg_type == CapMsgType.CANCEL else None
     for resident in residents:
         phone = resident.sms_phone
-        if not phone or (resident.uses_app and not resident.is_vulnerable):
+        if not phone or (resident.user_id in live and not resident.is_vulnerable):
             continue
         if not may_contact(resident, emergency=emergency):
             continue

@@ -2,7 +2,8 @@
 
     ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes, and
                    shelter_codes?: [facility codes] naming the shelters residents should go to
-    SAFETY_CHECK   {title?, welfare_after_minutes?}
+    SAFETY_CHECK   {title?, welfare_after_minutes?, ladder?: {sms_after_seconds?, voice_after_seconds?,
+                   voice_for?: vulnerable|all|none}} (the escalation ladder, notifications/ladder.py)
     MOBILISE       {level: STANDBY|CALL_IN, include_party_members?: bool, message?}
     SET_DISPATCH   dispatch parameters (volunteers.dispatch PARAMETER_RANGES), each a number
                    or {priority: number}, and pool_scope TASK_AREA|PLAN_AREA (mutual aid: the
@@ -31,6 +32,7 @@ from django.core.exceptions import ValidationError
 
 from community.models import VULNERABILITY_FLAGS, HazardKind, Severity
 from core.errors import field_error
+from notifications.ladder import ladder_problems
 from resources.models import Facility, FacilityKind
 from volunteers.dispatch.parameters import CHOICE_PARAMETERS, INTEGER_PARAMETERS, PARAMETER_RANGES
 from volunteers.models import Skill
@@ -140,9 +142,16 @@ def check_facilities(params: Params, problems: Problems) -> Params:
 
 
 def check_safety_check(params: Params, problems: Problems) -> Params:
-    _only(params, {"title", "welfare_after_minutes"}, problems)
-    return {"title": _text(params, "title", 100, problems),
-            "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
+    _only(params, {"title", "welfare_after_minutes", "ladder"}, problems)
+    out: Params = {"title": _text(params, "title", 100, problems),
+                   "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
+    if "ladder" in params:
+        # The escalation ladder for this plan's check (notifications/ladder.py): any of
+        # sms_after_seconds, voice_after_seconds, voice_for.
+        for key, message in ladder_problems(params["ladder"]).items():
+            problems.add(f"ladder.{key}" if key else "ladder", message)
+        out["ladder"] = dict(params["ladder"]) if isinstance(params["ladder"], dict) else {}
+    return out
 
 
 def check_mobilise(params: Params, problems: Problems) -> Params:

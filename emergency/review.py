@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from community.models import Area, ModeSwitch, User
@@ -169,11 +169,31 @@ def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, 
                               {"msg_type": a.msg_type, "headline": a.headline, "severity": a.severity, "urgency": a.urgency})
                 for a in alerts.select_related("area")]
     entries += [TimelineEntry(c.started_at, "safety_check", c.area.name, c.title, "", {}) for c in checks]
+    entries += _rung_entries(area, checks)
     entries += [TimelineEntry(w.created_at, "wind_down", w.area.name, w.cause, _wind_down_detail(w),
                               {"cause": w.cause, **_closed(w)})
                 for w in WindDown.objects.filter(_related_areas_q(area), is_drill=drills, created_at__range=(since, until))
                 .select_related("area")]
     return sorted(entries, key=lambda e: e.at)
+
+
+RUNG_FIELDS = (("push", "pushed_at"), ("sms", "texted_at"), ("voice", "called_at"))
+
+
+def _rung_entries(area: Area, checks: list[SafetyCheck]) -> list[TimelineEntry]:
+    """Every rung of the escalation ladder a check took is a timeline event: when it was
+    first taken and for how many residents of the report's area."""
+    entries: list[TimelineEntry] = []
+    for check in checks:
+        rows = SafetyStatus.objects.filter(safety_check=check, grid__path__startswith=area.path)
+        taken = {"push": Q(pushed_at__isnull=False), "sms": Q(asked_by_sms=True), "voice": Q(called_at__isnull=False)}
+        agg = rows.aggregate(**{f"{rung}_n": Count("pk", filter=taken[rung]) for rung, _ in RUNG_FIELDS},
+                             **{f"{rung}_at": Min(name, filter=taken[rung]) for rung, name in RUNG_FIELDS})
+        for rung, _ in RUNG_FIELDS:
+            if agg[f"{rung}_n"]:
+                entries.append(TimelineEntry(agg[f"{rung}_at"], "escalation", check.area.name,
+                                             f"{rung}: {agg[f'{rung}_n']}", check.title, {"rung": rung, "n": agg[f"{rung}_n"]}))
+    return entries
 
 
 WIND_DOWN_COUNTS = ("tasks_cancelled", "offers_withdrawn", "messages_superseded", "alerts_cancelled", "alerts_expired",

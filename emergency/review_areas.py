@@ -105,8 +105,8 @@ def _add_safety(area: Area, checks: list[SafetyCheck], by_path: dict[str, AreaRo
     kind = ContentType.objects.get_for_model(SafetyStatus)
     question = SmsMessage.objects.filter(related_type=kind, related_id=Cast(OuterRef("pk"), CharField()))
     answered = ~Q(status=SafetyState.UNANSWERED)
-    asked = Q(asked_by_push=True) | Q(asked_by_sms=True)
-    unreachable = ~asked | (Q(asked_by_push=False, sms_failed=True) & ~answered)
+    asked = Q(asked_by_push=True) | Q(asked_by_sms=True) | Q(called_at__isnull=False)
+    unreachable = ~asked | (Q(asked_by_push=False, called_at__isnull=True, sms_failed=True) & ~answered)
     rows = (
         SafetyStatus.objects.filter(safety_check__in=checks, grid__path__startswith=area.path)
         .annotate(delivered=Exists(question.filter(status=SmsStatus.DELIVERED)),
@@ -114,7 +114,7 @@ def _add_safety(area: Area, checks: list[SafetyCheck], by_path: dict[str, AreaRo
                   visit_done=Exists(Task.objects.filter(pk=OuterRef("welfare_task_id"), status=TaskStatus.DONE)))
         .values("grid__path").order_by("grid__path")
         .annotate(
-            residents=Count("pk"), asked=Count("pk", filter=asked), reached=Count("pk", filter=answered | Q(delivered=True)),
+            residents=Count("pk"), asked=Count("pk", filter=asked), reached=Count("pk", filter=answered | Q(delivered=True) | Q(acknowledged_at__isnull=False)),
             safe=Count("pk", filter=Q(status=SafetyState.SAFE)), need_help=Count("pk", filter=Q(status=SafetyState.NEED_HELP)),
             silent=Count("pk", filter=Q(status=SafetyState.UNANSWERED)), unreachable=Count("pk", filter=unreachable),
             vulnerable=Count("pk", filter=Q(is_vulnerable=True)),

@@ -200,6 +200,8 @@ def timeline_row(entry: TimelineEntry, L: Labels) -> Row:
         title = f"{L.msg_type(codes['msg_type'])}：{codes['headline']}" if not L.english else \
             f"{L.msg_type(codes['msg_type'])}: {codes['headline']}"
         detail = f"{L.severity(codes['severity'])} / {L.urgency(codes['urgency'])}"
+    elif entry.kind == "escalation":
+        title, detail = L.t(f"rung_{codes['rung']}", n=codes["n"]), entry.detail
     elif entry.kind == "wind_down":
         title = L.cause(codes["cause"])
         detail = L.t("wind_down_detail", **{k: v for k, v in codes.items() if k != "cause"})

@@ -16,7 +16,15 @@ from django.db.models import CharField, Count, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
 from notifications.lanes import Lane
-from notifications.models import Notification, SmsMessage, SmsStatus
+from notifications.models import (
+    CallStatus,
+    DevicePush,
+    Notification,
+    PushStatus,
+    SmsMessage,
+    SmsStatus,
+    VoiceCall,
+)
 from volunteers.models import Offer, Task
 
 from .models import Alert, Mobilisation, SafetyCheck, SafetyStatus
@@ -42,15 +50,18 @@ def _empty() -> dict[str, int]:
 class MessageReview:
     by_purpose: dict[str, dict[str, int]] = field(default_factory=dict)
     by_lane: dict[str, dict[str, int]] = field(default_factory=dict)
-    pushes: int = 0
+    pushes: int = 0  # pushes handed to APNs/FCM/JPush (not rows written)
+    push: dict[str, int] = field(default_factory=_empty)
+    voice: dict[str, int] = field(default_factory=_empty)
 
     def total(self, key: str) -> int:
         return sum(row.get(key, 0) for row in self.by_purpose.values())
 
     def by_channel(self) -> dict[str, dict[str, int]]:
-        """SMS (every count) and app pushes (a push is recorded and handed over at once)."""
+        """SMS, device pushes (sent = handed to the provider, delivered = shown on the phone,
+        acknowledged = opened) and voice calls (sent = placed, delivered = answered by key)."""
         sms = {key: self.total(key) for key in KEYS}
-        return {"sms": sms, "push": {**_empty(), "written": self.pushes, "sent": self.pushes}}
+        return {"sms": sms, "push": dict(self.push), "voice": dict(self.voice)}
 
 
 def _keys(qs: QuerySet[Model]) -> QuerySet[Model, dict[str, Any]]:
@@ -75,10 +86,35 @@ def message_review(area_path: str, alerts: QuerySet[Alert], checks: list[SafetyC
         for bucket in (review.by_purpose.setdefault(row["purpose"], _empty()),
                        review.by_lane.setdefault(lane_of(row["lane"]), _empty())):
             _count(bucket, row["status"], row["n"])
-    review.pushes = Notification.objects.filter(
+    notifications = Notification.objects.filter(
         _rel(Alert, _keys(alerts)) | _rel(SafetyCheck, _keys(SafetyCheck.objects.filter(pk__in=[c.pk for c in checks]))),
-        is_drill=drills).count()
+        is_drill=drills)
+    review.push = _push_counts(DevicePush.objects.filter(notification__in=notifications.values("pk")))
+    review.pushes = review.push["sent"]
+    review.voice = _call_counts(VoiceCall.objects.filter(_rel(SafetyStatus, _keys(status_rows)), is_drill=drills))
     return review
+
+
+def _push_counts(pushes: QuerySet[DevicePush]) -> dict[str, int]:
+    agg = pushes.aggregate(
+        written=Count("pk"), queued_now=Count("pk", filter=Q(status__in=[PushStatus.QUEUED, PushStatus.SENDING])),
+        sent=Count("pk", filter=Q(status=PushStatus.SENT)), failed=Count("pk", filter=Q(status=PushStatus.FAILED)),
+        refused=Count("pk", filter=Q(status=PushStatus.REFUSED)),
+        superseded=Count("pk", filter=Q(status=PushStatus.SUPERSEDED)),
+        delivered=Count("pk", filter=Q(status=PushStatus.SENT, notification__received_at__isnull=False)),
+        acknowledged=Count("pk", filter=Q(status=PushStatus.SENT, notification__acknowledged_at__isnull=False)),
+    )
+    return {key: int(agg[key] or 0) for key in (*KEYS, "acknowledged")}
+
+
+def _call_counts(calls: QuerySet[VoiceCall]) -> dict[str, int]:
+    placed = [CallStatus.CALLING, CallStatus.ANSWERED, CallStatus.UNANSWERED]
+    agg = calls.aggregate(
+        written=Count("pk"), queued_now=Count("pk", filter=Q(status=CallStatus.QUEUED)),
+        sent=Count("pk", filter=Q(status__in=placed)), delivered=Count("pk", filter=Q(status=CallStatus.ANSWERED)),
+        failed=Count("pk", filter=Q(status=CallStatus.FAILED)), superseded=Count("pk", filter=Q(status=CallStatus.SUPERSEDED)),
+    )
+    return {key: int(agg.get(key) or 0) for key in KEYS}
 
 
 def _count(bucket: dict[str, int], status: str, n: int) -> None:

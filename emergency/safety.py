@@ -7,13 +7,14 @@
 Starting writes the SafetyCheck row only (fast, whatever the size of the area); the fan-out
 then runs in Celery (the life_safety queue), chunked and resumable: one UNANSWERED status row
 per resident (bulk, idempotent on (check, resident)) and the question — the vulnerable
-residents' rows and questions first, then everybody else's — by push to those using the app and by SMS (expects_reply,
-purpose "safety_check", lane LIFE_SAFETY, vulnerable first within it) to those without the app
-or flagged vulnerable. Each row's `asked_at` is when the question reached them (the push, or
-the SMS handed to a carrier: notifications.outcomes, registered in safety_answers); a
-resident who cannot be asked at all (no app, no phone, opted out, a number carriers report
-dead) is `unreachable_at` at once, and a vulnerable one goes straight to the welfare-visit
-list. Closing the check stops its fan-out and drops the questions not yet handed over.
+residents' rows and questions first, then everybody else's — by push to those with a live
+device, by a voice call to those who cannot read SMS (prefers_voice) and by SMS (expects_reply,
+purpose "safety_check", lane LIFE_SAFETY, vulnerable first within it) to the others
+(emergency/reach.py); the escalation ladder's later rungs run in emergency/escalation.py. Each
+row's `asked_at` is when the question reached them (a push or the SMS handed to a provider,
+a call ended: the handlers in safety_answers and escalation); a resident who cannot be asked
+at all (no live device, no phone, opted out, a number carriers report dead) is
+`unreachable_at` at once, and a vulnerable one goes straight to the welfare-visit list. Closing the check stops its fan-out and drops the questions not yet handed over.
 Answers: emergency.safety_answers.
 """
 
@@ -27,7 +28,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
-from graphql_relay import to_global_id
 
 from community.models import AREA_KIND_DEPTH, Area, AreaKind, Resident, User
 from core.enqueue import enqueue_on_commit
@@ -39,7 +39,6 @@ from notifications.lanes import lane_for
 from notifications.models import SmsMessage, SmsStatus
 from notifications.outbox import SmsItem, queue_sms_bulk, supersede_messages
 from notifications.realtime import publish_on_commit
-from notifications.services import notify_many
 
 from .drills import covering_drill
 from .error_codes import EmergencyErrorCode as Code
@@ -53,6 +52,7 @@ from .models import (
     SafetyStatus,
     UnreachableReason,
 )
+from .reach import call_question, first_rungs, ladder_of, push_question
 
 # The Celery task that raises welfare visits for one check now (emergency/tasks.py).
 REQUEST_WELFARE_CHECKS = "community.tasks.request_welfare_checks"
@@ -132,7 +132,8 @@ def close_checks(checks: QuerySet[SafetyCheck], *, by: User | None) -> int:
 def tally_dict(tally: Tally) -> dict[str, int]:
     return {"total": tally.total, "safe": tally.safe, "need_help": tally.need_help, "unanswered": tally.unanswered,
             "vulnerable": tally.vulnerable, "vulnerable_accounted": tally.vulnerable_accounted,
-            "unreachable": tally.unreachable}
+            "unreachable": tally.unreachable, "pushed": tally.pushed, "acknowledged": tally.acknowledged,
+            "texted": tally.texted, "called": tally.called, "reached": tally.reached}
 
 
 # --- fan-out ----------------------------------------------------------------------------------
@@ -209,27 +210,22 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     check.fanout_cursor = rows[-1].pk
     now = timezone.now()
     open_rows = [r for r in rows if r.status == SafetyState.UNANSWERED]  # answered early: not asked
-    app_rows = [r for r in open_rows if r.resident.uses_app]
-    sms_rows = [r for r in open_rows if r.resident.sms_phone and (vulnerable or not r.resident.uses_app)]
-    if app_rows:
-        users = [r.resident.user for r in app_rows if r.resident.user is not None]  # uses_app: all of them
-        notify_many(users, kind="safety_check", template="emergency.safety.push",
-                    context={"title": check.title, "area": check.area.name},
-                    data={"safetyCheckId": to_global_id("SafetyCheck", check.pk),
-                          "areaId": to_global_id("Area", check.area_id)},
-                    related=check, is_drill=check.is_drill)
-        SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows]).update(asked_by_push=True)
-        SafetyStatus.objects.filter(pk__in=[r.pk for r in app_rows], asked_at__isnull=True).update(asked_at=now)
+    # Channel choice (emergency/reach.py): push to a live device, a call for those who cannot
+    # read SMS, SMS for the rest; later rungs are the escalation sweep's.
+    app_rows, sms_rows, voice_rows = first_rungs(open_rows, ladder_of(check), now)
+    push_question(check, app_rows, now)
+    call_question(check, voice_rows, now)
     # A number that texted STOP, or that carriers report dead, gets nothing (the outbox
     # records the refusal): not asked by SMS.
     refused = _queue_questions(check, sms_rows)
     texted = [r for r in sms_rows if r.pk not in refused]
-    SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True)
-    # Neither the app nor a phone that takes SMS: staff must go in person, at once.
-    cannot = {r.pk: refused.get(r.pk, UnreachableReason.NO_PHONE) for r in open_rows
-              if not r.resident.uses_app and (not r.resident.sms_phone or r.pk in refused)}
+    SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True, texted_at=now)
+    # No live device, no call and no phone that takes SMS: staff must go in person, at once.
+    asked = {r.pk for r in app_rows} | {r.pk for r in voice_rows} | {r.pk for r in texted}
+    cannot = {r.pk: refused.get(r.pk, UnreachableReason.NO_PHONE) for r in open_rows if r.pk not in asked}
     mark_unreachable(check, cannot, vulnerable=[r.pk for r in open_rows if r.pk in cannot and r.is_vulnerable], now=now)
-    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), unreachable=len(cannot))
+    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), voice=len(voice_rows),
+         unreachable=len(cannot))
     return False
 
 
@@ -281,6 +277,13 @@ class Tally:
     vulnerable: int = 0
     vulnerable_accounted: int = 0
     unreachable: int = 0  # unanswered and not reachable at all (no app, no phone that takes SMS)
+    # Reach per rung of the ladder (emergency/escalation.py): asked by push, by SMS, by a
+    # call; pushes opened; reached = answered or push opened (not merely written).
+    pushed: int = 0
+    acknowledged: int = 0
+    texted: int = 0
+    called: int = 0
+    reached: int = 0
 
     @property
     def accounted_for(self) -> int:
@@ -291,8 +294,12 @@ class Tally:
         return max(0, self.total - self.accounted_for)
 
     def add(self, other: Tally) -> None:
-        for name in ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted", "unreachable"):
+        for name in TALLY_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+TALLY_FIELDS = ("total", "safe", "need_help", "vulnerable", "vulnerable_accounted", "unreachable", "pushed",
+                "acknowledged", "texted", "called", "reached")
 
 
 @dataclass
@@ -320,11 +327,18 @@ def safety_counts(check: SafetyCheck) -> SafetyCounts:
             vulnerable=Count("pk", filter=Q(is_vulnerable=True)),
             vulnerable_accounted=Count("pk", filter=Q(is_vulnerable=True) & accounted),
             unreachable=Count("pk", filter=Q(status=SafetyState.UNANSWERED, unreachable_at__isnull=False)),
+            pushed=Count("pk", filter=Q(pushed_at__isnull=False)),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            texted=Count("pk", filter=Q(asked_by_sms=True)),
+            called=Count("pk", filter=Q(called_at__isnull=False)),
+            reached=Count("pk", filter=accounted | Q(acknowledged_at__isnull=False)),
         )
     )
     per_grid = {
         r["grid_id"]: Tally(total=r["total"], safe=r["safe"], need_help=r["need_help"], vulnerable=r["vulnerable"],
-                            vulnerable_accounted=r["vulnerable_accounted"], unreachable=r["unreachable"])
+                            vulnerable_accounted=r["vulnerable_accounted"], unreachable=r["unreachable"],
+                            pushed=r["pushed"], acknowledged=r["acknowledged"], texted=r["texted"], called=r["called"],
+                            reached=r["reached"])
         for r in rows
     }
     grids = Area.objects.in_bulk(list(per_grid))

@@ -247,11 +247,15 @@ def answer_safety_check(
             status_row=row, status=status, previous_status=previous, channel=channel, answered_by=by, note=note,
             lat=lat, lng=lng, client_key=client_key, source_ref=source_ref[:80], answered_at=now,
         )
-        if channel != AnswerChannel.SMS and row.asked_by_sms:
+        drop_sms = channel != AnswerChannel.SMS and row.asked_by_sms
+        # A push still queued to another of their phones is dropped unless they answered in the
+        # app themselves (then they have it open); a call still queued is always dropped.
+        drop_push, drop_call = channel != AnswerChannel.APP and row.asked_by_push, row.called_at is not None
+        if drop_sms or drop_push or drop_call:
             # Answered: their question, if no carrier has it yet, is not sent. asked_by_sms is
             # set in the fan-out transaction that queues the question, and the row only moved
             # if it still held the value loaded (see _move), so no queued question is missed.
-            supersede_messages(row, reason="answered")
+            supersede_messages(row, reason="answered", sms=drop_sms, pushes=drop_push, calls=drop_call)
         if status == SafetyState.NEED_HELP:
             try:
                 with transaction.atomic():  # the answer stands even if its task cannot be made

@@ -13,6 +13,7 @@ from core.enqueue import enqueue_now
 
 from . import fanout
 from .alerts import alert_chunk
+from .escalation import sweep_escalation
 from .fanout import (
     ADVANCE_PLAN_RUN,
     FAN_OUT_ALERT,
@@ -91,6 +92,13 @@ def sweep_welfare_checks() -> int:
     reached them get a welfare-check task at their address (idempotent per resident and
     check); so do those nobody can reach, if the immediate request was lost."""
     return request_welfare_checks()
+
+
+@shared_task(name="emergency.tasks.sweep_escalation", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def sweep_escalation_task() -> dict[str, int]:
+    """Periodic (life-safety queue): the escalation ladder's rungs that are due — SMS for
+    unacknowledged pushes, calls for the silent vulnerable (emergency/escalation.py)."""
+    return sweep_escalation()
 
 
 @shared_task(name="emergency.tasks.poll_warning_feeds", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information

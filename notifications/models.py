@@ -225,6 +225,10 @@ class Notification(models.Model):
     related = GenericForeignKey("related_type", "related_id")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # What the app reported (acknowledgeNotification): shown on the phone (received), and
+    # opened by the person (acknowledged). Acknowledged, or answered, is what "reached" means.
+    received_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -234,3 +238,154 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.user_id}"
+
+
+# --- devices and the push outbox (issue 15) -----------------------------------------------------
+class DevicePlatform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+
+
+class PushProvider(models.TextChoices):
+    APNS = "apns", "APNs"
+    FCM = "fcm", "FCM"
+    JPUSH = "jpush", "JPush"
+
+
+class Device(models.Model):
+    """A phone with the app that can be woken by push (notifications/devices.py).
+
+    One row per (provider, token): a token registered again by someone else moves to them (a
+    phone changed hands, or another account logged in on it). A device is live while it was
+    seen (registered or acknowledged a push) within PUSH_DEVICE_TTL_DAYS; a token the provider
+    calls invalid is deleted at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=8, choices=DevicePlatform.choices)
+    provider = models.CharField(max_length=8, choices=PushProvider.choices)
+    token = models.CharField(max_length=512)
+    app_version = models.CharField(max_length=32, blank=True)
+    language = models.CharField(max_length=10, default="zh-hans")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "token"], name="one_device_per_push_token")]
+        indexes = [models.Index(fields=["user", "last_seen_at"], name="device_user_seen_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} device {self.pk} of user {self.user_id}"
+
+
+class PushStatus(models.TextChoices):
+    """queued < sending < sent | failed; refused (the device went away before it was sent) and
+    superseded (what it said stopped being true) never leave queued."""
+
+    QUEUED = "queued", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已提交"
+    FAILED = "failed", "失败"
+    REFUSED = "refused", "拒发"
+    SUPERSEDED = "superseded", "已作废"
+
+
+PUSH_TERMINAL = frozenset({PushStatus.SENT, PushStatus.FAILED, PushStatus.REFUSED, PushStatus.SUPERSEDED})
+
+
+class DevicePush(models.Model):
+    """One push to one device (the push outbox row): written with the Notification it wakes
+    the phone for, in the caller's transaction, sent after commit (notifications/push_outbox.py)."""
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="pushes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes")
+    provider = models.CharField(max_length=8, choices=PushProvider.choices)
+    purpose = models.CharField(max_length=64, help_text="The notification's kind.")
+    collapse_key = models.CharField(max_length=128, blank=True)
+    lane = models.PositiveSmallIntegerField(default=int(Lane.STANDARD), choices=[(lane.value, lane.name) for lane in Lane])
+    is_vulnerable = models.BooleanField(default=False)
+    is_drill = models.BooleanField(default=False)
+    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    related_id = models.CharField(max_length=64, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+
+    status = models.CharField(max_length=16, choices=PushStatus.choices, default=PushStatus.QUEUED)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    provider_id = models.CharField(max_length=128, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "lane", "-is_vulnerable", "id"], name="push_claim_order_idx",
+                         condition=Q(status="queued")),
+            models.Index(fields=["status", "claimed_at"], name="push_claimed_idx"),
+            models.Index(fields=["related_type", "related_id"], name="push_related_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"push {self.pk} {self.purpose} via {self.provider} [{self.status}]"
+
+
+# --- voice calls (issue 15) ----------------------------------------------------------------------
+class CallStatus(models.TextChoices):
+    """queued < calling < answered | unanswered | failed; superseded never leaves queued."""
+
+    QUEUED = "queued", "待呼叫"
+    CALLING = "calling", "呼叫中"
+    ANSWERED = "answered", "已按键"
+    UNANSWERED = "unanswered", "未按键"
+    FAILED = "failed", "失败"
+    SUPERSEDED = "superseded", "已作废"
+
+
+class VoiceCall(models.Model):
+    """One voice call asking a question answered with a key (notifications/voice_outbox.py).
+    Busy and no-answer are retried up to VOICE_MAX_ATTEMPTS; a call picked up where nobody
+    pressed a key is UNANSWERED (not an answer)."""
+
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    phone = models.CharField(max_length=20, help_text="E.164")
+    route = models.CharField(max_length=16, help_text="domestic or international (notifications.voice.voice_route)")
+    purpose = models.CharField(max_length=64)
+    script = models.CharField(max_length=100)
+    params = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, default="zh-hans")
+    is_drill = models.BooleanField(default=False)
+    is_vulnerable = models.BooleanField(default=False)
+    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    related_id = models.CharField(max_length=64, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+
+    status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    provider_sid = models.CharField(max_length=128, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    digits = models.CharField(max_length=8, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    placed_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["route", "-is_vulnerable", "id"], name="call_claim_order_idx",
+                         condition=Q(status="queued")),
+            models.Index(fields=["related_type", "related_id"], name="call_related_idx"),
+            models.Index(fields=["status", "claimed_at"], name="call_claimed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} {self.purpose} to {mask_phone(self.phone)} [{self.status}]"

@@ -41,11 +41,13 @@ from .consent import Phone, is_opted_out, opted_out_phones
 from .error_codes import SmsErrorCode
 from .lanes import Lane, is_life_safety, lane_for
 from .models import SmsMessage, SmsStatus, SmsStatusEvent
+from .push_outbox import supersede_pushes
 from .replies import KEYWORDS, NO_WORDS, YES_WORDS
 from .routing import route_for
 from .templates import field_names, normalize_language, render, segment_count
 from .transports.provider_templates import template_variables
 from .unreachable import is_unreachable, unreachable_phones
+from .voice_outbox import supersede_calls
 
 if TYPE_CHECKING:
     # django-stubs reads this alias as settings.AUTH_USER_MODEL (community.User), which
@@ -357,7 +359,8 @@ def start_draining(rows: Iterable[SmsMessage]) -> None:
 SUPERSEDED_CODE = "superseded"
 
 
-def supersede_messages(related: Model | Iterable[Model], *, reason: str) -> int:
+def supersede_messages(related: Model | Iterable[Model], *, reason: str, sms: bool = True, pushes: bool = True,
+                       calls: bool = True) -> int:
     """Drop every message about `related` (one object, several, or a QuerySet) that no
     provider has been handed yet: status queued -> superseded, terminal, with a status event
     carrying `reason`. It is never sent and never answerable as a prompt. Call it where what a
@@ -366,13 +369,21 @@ def supersede_messages(related: Model | Iterable[Model], *, reason: str) -> int:
 
     Messages already claimed by a worker (sending) or that a provider may have taken after a
     time-out (waiting to be reconciled) go their way: they may have reached the person.
-    Returns how many were superseded. Runs in the caller's transaction."""
+    Queued device pushes and voice calls about the same objects are dropped too; a caller
+    that knows there are none of a kind says so (sms/pushes/calls=False) and saves the UPDATE.
+    Returns how many SMS were superseded. Runs in the caller's transaction."""
     now = timezone.now()
     token = uuid.uuid4().hex[:32]
     superseded = 0
     for filter_q in _related_filters(related):
         with transaction.atomic(savepoint=False):  # the caller's transaction: no savepoint round trips
-            superseded += _supersede(filter_q, reason=reason, token=token, now=now)
+            if sms:
+                superseded += _supersede(filter_q, reason=reason, token=token, now=now)
+            # Pushes and calls about the same objects go with them (not counted here: SMS).
+            if pushes:
+                supersede_pushes(filter_q, reason=reason, now=now)
+            if calls:
+                supersede_calls(filter_q, reason=reason, now=now)
     return superseded
 
 

@@ -24,7 +24,9 @@ from django.db.models import Model
 from django.utils import timezone
 
 from . import events
+from .lanes import Lane, lane_for
 from .models import Notification
+from .push_outbox import queue_device_pushes
 from .realtime import publish, publish_many
 from .templates import has_template, normalize_language, render
 
@@ -59,13 +61,16 @@ def _publish_after_commit(notifications: list[Notification]) -> None:
 
 
 def notify(user: User, *, kind: str, title: str, body: str, data: dict[str, Any] | None = None,
-           related: Model | None = None, is_drill: bool = False) -> Notification:
-    """Record a notification for `user` and push it after commit."""
+           related: Model | None = None, is_drill: bool = False, lane: Lane | int | None = None,
+           collapse_key: str = "") -> Notification:
+    """Record a notification for `user` and push it after commit: on the WebSocket, and to
+    each of the user's live devices (the push outbox, in `lane`: lane_for(kind) by default)."""
     notification = Notification.objects.create(
         user=user, kind=kind[:64], title=title[:200], body=body, data=data or {}, is_drill=is_drill,
         **_related_fields(related),
     )
     _publish_after_commit([notification])
+    queue_device_pushes([notification], lane=lane_for(kind) if lane is None else lane, collapse_key=collapse_key)
     return notification
 
 
@@ -79,17 +84,23 @@ def render_push(template: str, context: Mapping[str, object], *, language: str |
 
 def notify_template(user: User, template: str, context: Mapping[str, object], *, kind: str,
                     data: dict[str, Any] | None = None, related: Model | None = None,
-                    is_drill: bool = False) -> Notification:
+                    is_drill: bool = False, lane: Lane | int | None = None, collapse_key: str = "") -> Notification:
     """notify() with title and body rendered from templates in the user's language."""
     title, body = render_push(template, context, language=user.preferred_language, is_drill=is_drill)
-    return notify(user, kind=kind, title=title, body=body, data=data, related=related, is_drill=is_drill)
+    return notify(user, kind=kind, title=title, body=body, data=data, related=related, is_drill=is_drill,
+                  lane=lane, collapse_key=collapse_key)
 
 
 def notify_many(users: Iterable[User], *, kind: str, title: str | None = None, body: str | None = None,
                 template: str | None = None, context: Mapping[str, object] | None = None,
-                data: dict[str, Any] | None = None, related: Model | None = None, is_drill: bool = False) -> int:
-    """Fan out one notification to many users: one bulk INSERT, one push per user after
-    commit. Give title and body, or a template (rendered once per language)."""
+                data: dict[str, Any] | None = None, related: Model | None = None, is_drill: bool = False,
+                lane: Lane | int | None = None, vulnerable_users: set[int] | None = None, collapse_key: str = "",
+                related_for: Mapping[int, Model] | None = None) -> int:
+    """Fan out one notification to many users: one bulk INSERT, one WebSocket event per user
+    after commit, and the push outbox rows for their live devices (see queue_device_pushes:
+    `lane` defaults to lane_for(kind); `vulnerable_users` go first in it; `related_for` says
+    what each user's pushes are about when it is not `related`). Give title and body, or a
+    template (rendered once per language)."""
     fixed: tuple[str, str] | None = None
     if template is None:
         if title is None or body is None:
@@ -113,6 +124,8 @@ def notify_many(users: Iterable[User], *, kind: str, title: str | None = None, b
     if created and created[0].pk is None:  # backends without RETURNING: read the ids back
         created = list(Notification.objects.filter(created_at=now, kind=kind[:64], user__in=[r.user_id for r in rows]))
     _publish_after_commit(created)
+    queue_device_pushes(created, lane=lane_for(kind) if lane is None else lane, vulnerable_users=vulnerable_users,
+                        collapse_key=collapse_key, related_for=related_for)
     return len(rows)
 
 

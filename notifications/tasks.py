@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.enqueue import enqueue_later, enqueue_now
 
-from . import delivery, receipts, routing
+from . import delivery, devices, push_outbox, receipts, routing, voice_outbox
 from .inbound import process_inbound_sms
 from .lanes import Lane
 from .models import InboundSms
@@ -142,3 +142,61 @@ def process_inbound(inbound_id: int) -> str:
     """Route one inbound SMS (keywords, replies to prompts); exactly once per MessageSid."""
 
     return process_inbound_sms(inbound_id)
+
+
+# --- device pushes and voice calls (issue 15) -------------------------------------------------
+def _drain_pushes(task: Task, provider: str, *, life_safety: bool) -> int:
+    slot = push_outbox.take_drain_slot(provider, life_safety=life_safety)
+    if slot is None:
+        return 0  # a drainer of this provider is running: it keeps the pace
+    try:
+        report = push_outbox.drain(provider, max_lane=Lane.LIFE_SAFETY if life_safety else None,
+                                   heartbeat=lambda: push_outbox.keep_drain_slot(slot))
+    finally:
+        push_outbox.release_drain_slot(slot)
+    if report.exhausted_time:
+        enqueue_now(task, provider)
+    elif report.retry_in is not None:
+        enqueue_later(task, provider, countdown=min(max(report.retry_in, 0.5), MAX_COUNTDOWN))
+    return report.attempted
+
+
+@shared_task(name=push_outbox.DRAIN_PUSHES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def drain_pushes(provider: str) -> int:
+    """Send the provider's queued pushes, most urgent first, at its pace."""
+    return _drain_pushes(drain_pushes, provider, life_safety=False)
+
+
+@shared_task(name=push_outbox.DRAIN_LIFE_SAFETY_PUSHES, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def drain_life_safety_pushes(provider: str) -> int:
+    """drain_pushes for the login and life-safety lanes only, on the life-safety queue."""
+    return _drain_pushes(drain_life_safety_pushes, provider, life_safety=True)
+
+
+@shared_task(name=voice_outbox.DRAIN_CALLS, acks_late=True, reject_on_worker_lost=True, ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def drain_calls(route: str) -> int:
+    """Place the route's queued calls (life-safety queue: every call asks if someone is safe)."""
+    report = voice_outbox.drain_calls(route)
+    if report.exhausted_time:
+        enqueue_now(drain_calls, route)
+    elif report.retry_in is not None:
+        enqueue_later(drain_calls, route, countdown=min(max(report.retry_in, 0.5), MAX_COUNTDOWN))
+    return report.placed
+
+
+@shared_task(name="notifications.tasks.sweep_pushes", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
+def sweep_pushes() -> dict[str, int]:
+    """Periodic: pushes a dead worker left in "sending" back to the queue; providers whose
+    queue nobody drains restarted; devices unseen for PUSH_DEVICE_TTL_DAYS deleted; calls
+    whose final callback never came counted unanswered; forgotten call queues restarted."""
+    recovered = push_outbox.recover_stuck()
+    overdue = push_outbox.overdue_providers()
+    for provider, life_safety in overdue.items():
+        if life_safety:
+            enqueue_now(drain_life_safety_pushes, provider)
+        enqueue_now(drain_pushes, provider)
+    calls = voice_outbox.recover_stuck()
+    for route in voice_outbox.overdue_routes():
+        enqueue_now(drain_calls, route)
+    return {"recovered": recovered, "overdue": len(overdue), "expired_devices": devices.expire_devices(),
+            "calls_timed_out": calls}

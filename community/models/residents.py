@@ -132,6 +132,10 @@ class Resident(Located):
     pregnant = models.BooleanField(default=False)
     young_children = models.BooleanField(default=False)
     is_vulnerable = models.BooleanField(default=False, db_index=True, editable=False)
+    # Cannot read or answer an SMS (poor sight, cannot read, elderly living alone who never
+    # texts): safety checks call them at once (a voice question answered with a key) instead
+    # of texting them (notifications/ladder.py).
+    prefers_voice = models.BooleanField(default=False, help_text="Called instead of texted (cannot read SMS).")
     # Encrypted at rest (privacy/crypto.py): never filtered or searched in SQL.
     care_notes = EncryptedTextField(blank=True, help_text="Staff of the resident's area only")
 

@@ -71,6 +71,7 @@ class SafetyState(models.TextChoices):
 class AnswerChannel(models.TextChoices):
     APP = "APP", "本人App"
     SMS = "SMS", "短信回复"
+    VOICE = "VOICE", "电话按键"
     PROXY = "PROXY", "家人/联系人/志愿者代报"
     STAFF = "STAFF", "工作人员登记"
 
@@ -100,6 +101,12 @@ class SafetyStatus(models.Model):
     asked_at = models.DateTimeField(null=True, blank=True,
                                     help_text="The question reached them (push sent, SMS handed over or delivered): the silence clock starts.")
     unreachable_at = models.DateTimeField(null=True, blank=True, help_text="No way to ask them at all: welfare visit at once if vulnerable.")
+    # The escalation ladder (emergency/escalation.py): when each rung was taken for this
+    # resident, and when the app reported the push opened (reached, though not yet answered).
+    pushed_at = models.DateTimeField(null=True, blank=True, help_text="Rung 1: push queued to their live devices.")
+    texted_at = models.DateTimeField(null=True, blank=True, help_text="Rung 2: SMS queued.")
+    called_at = models.DateTimeField(null=True, blank=True, help_text="Rung 3: voice call queued.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="The push was opened in the app.")
     unreachable_reason = models.CharField(max_length=16, choices=UnreachableReason.choices, blank=True)
     # Task ids (volunteers.Task), plain ids: a task outlives the check and is found by its own source.
     need_help_task_id = models.BigIntegerField(null=True, blank=True)

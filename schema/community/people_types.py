@@ -147,7 +147,8 @@ class ResidentType(DjangoObjectType):
         name = "Resident"
         interfaces = (Node,)
         connection_class = CountedConnection
-        fields = ("id", "display_name", "grid", "household", "consent_to_contact", "grid_overridden", "created_at", "updated_at")
+        fields = ("id", "display_name", "grid", "household", "consent_to_contact", "prefers_voice", "grid_overridden",
+                  "created_at", "updated_at")
 
     @classmethod
     def get_queryset(cls, queryset, info):

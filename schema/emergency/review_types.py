@@ -89,7 +89,7 @@ class PeopleReviewType(graphene.ObjectType):
 class MessageReviewType(graphene.ObjectType):
     """Counted when the report was made: `smsQueuedNow` is what is still waiting then."""
 
-    pushes = graphene.Int(required=True)
+    pushes = graphene.Int(required=True, description="Device pushes handed to APNs, FCM or JPush (not rows written).")
     sms_written = graphene.Int(required=True)
     sms_sent = graphene.Int(required=True)
     sms_delivered = graphene.Int(required=True)
@@ -101,7 +101,9 @@ class MessageReviewType(graphene.ObjectType):
     by_lane = GenericScalar(required=True, description='SMS by urgency lane: {"life_safety": {"written": .., "queued_now": .., '
                                                        '"sent": .., "delivered": .., "failed": .., "refused": .., "superseded": ..}, '
                                                        '"offers": {...}, "courtesy": {...}}')
-    by_channel = GenericScalar(required=True, description='{"sms": {...same keys}, "push": {...}}')
+    by_channel = GenericScalar(required=True, description='{"sms": {...same keys}, "push": {... + "acknowledged"}, "voice": {...}}: '
+                                                          'push sent = handed to the provider, delivered = shown, '
+                                                          'acknowledged = opened; voice sent = placed, delivered = answered by key')
 
 
 class AreaReviewRowType(graphene.ObjectType):
@@ -111,7 +113,7 @@ class AreaReviewRowType(graphene.ObjectType):
     level = graphene.Int(required=True)
     residents = graphene.Int(required=True, description="Safety-check rows (a resident in a check).")
     asked = graphene.Int(required=True)
-    reached = graphene.Int(required=True, description="Answered, or the question's SMS was delivered.")
+    reached = graphene.Int(required=True, description="Answered, the question's SMS delivered, or its push opened in the app.")
     safe = graphene.Int(required=True)
     need_help = graphene.Int(required=True)
     silent = graphene.Int(required=True)

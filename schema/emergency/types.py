@@ -293,12 +293,20 @@ class SafetyTallyFields:
     unreachable = graphene.Int(
         required=True, description="Unanswered and not reachable at all (no app, no phone that takes SMS, opted out, "
                                    "undeliverable): counted at once; vulnerable ones get a welfare visit at once.")
+    reached = graphene.Int(required=True, description="Answered, or opened the push in the app (acknowledged): "
+                                                       "not merely sent a message.")
+    pushed = graphene.Int(required=True, description="Ladder rung 1: asked by push to a live device.")
+    acknowledged = graphene.Int(required=True, description="Opened the push in the app.")
+    texted = graphene.Int(required=True, description="Ladder rung 2: asked by SMS (at once, or when the push was not opened).")
+    called = graphene.Int(required=True, description="Ladder rung 3: called (at once for those who cannot read SMS, "
+                                                     "or silent vulnerable residents later).")
 
 
 def _tally_values(tally) -> dict:
     return dict(total=tally.total, accounted_for=tally.accounted_for, safe=tally.safe, need_help=tally.need_help,
                 unanswered=tally.unanswered, vulnerable=tally.vulnerable, vulnerable_accounted_for=tally.vulnerable_accounted,
-                unreachable=tally.unreachable)
+                unreachable=tally.unreachable, reached=tally.reached, pushed=tally.pushed, acknowledged=tally.acknowledged,
+                texted=tally.texted, called=tally.called)
 
 
 class AreaSafetyCounts(SafetyTallyFields, graphene.ObjectType):

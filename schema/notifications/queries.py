@@ -1,10 +1,10 @@
 import graphene
 from graphene_django import DjangoConnectionField
 
-from notifications.models import Notification
+from notifications.models import Device, Notification
 
 from ..core.permissions import current_user
-from .types import NotificationType
+from .types import DeviceType, NotificationType
 
 
 class NotificationsQueries(graphene.ObjectType):
@@ -20,3 +20,10 @@ class NotificationsQueries(graphene.ObjectType):
         user = current_user(info)
         qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
         return qs.filter(read_at__isnull=True) if unread_only else qs
+
+    my_devices = graphene.List(graphene.NonNull(DeviceType), required=True,
+                               description="Your phones registered for push, most recently seen first.")
+
+    def resolve_my_devices(root, info):
+        user = current_user(info)
+        return list(Device.objects.filter(user=user).order_by("-last_seen_at", "-id"))

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import graphene
+from django.utils import timezone
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
-from notifications.models import Notification
+from notifications.devices import ttl
+from notifications.models import Device, Notification
 
 from ..core.types import CountedConnection, Node
 
@@ -31,7 +33,8 @@ class NotificationType(DjangoObjectType):
         name = "Notification"
         interfaces = (Node,)
         connection_class = NotificationConnection
-        fields = ("id", "kind", "title", "body", "data", "is_drill", "created_at", "read_at")
+        fields = ("id", "kind", "title", "body", "data", "is_drill", "created_at", "read_at", "received_at",
+                  "acknowledged_at")
 
     @classmethod
     def get_queryset(cls, queryset, info):
@@ -47,3 +50,38 @@ class NotificationType(DjangoObjectType):
 
     def resolve_is_read(self, info):
         return self.read_at is not None
+
+
+class DeviceType(DjangoObjectType):
+    """One of your phones registered for push. The token itself is never shown back."""
+
+    platform = graphene.String(required=True, description="IOS or ANDROID")
+    provider = graphene.String(required=True, description="APNS, FCM or JPUSH")
+    is_live = graphene.Boolean(required=True, description="Seen within the device lifetime (PUSH_DEVICE_TTL_DAYS).")
+
+    class Meta:
+        model = Device
+        name = "Device"
+        interfaces = (Node,)
+        fields = ("id", "app_version", "language", "created_at", "last_seen_at")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        user = info.context.user
+        return queryset.filter(user=user) if user.is_authenticated else queryset.none()
+
+    @classmethod
+    def get_node(cls, info, id):
+        user = info.context.user
+        if not user.is_authenticated:
+            return None
+        return Device.objects.filter(pk=id, user=user).first()
+
+    def resolve_platform(self, info):
+        return self.platform.upper()
+
+    def resolve_provider(self, info):
+        return self.provider.upper()
+
+    def resolve_is_live(self, info):
+        return self.last_seen_at >= timezone.now() - ttl()

@@ -24,7 +24,7 @@ from emergency.switching import switch_mode
 from emergency.tasks import run_pending_emergency_jobs
 from notifications.delivery import deliver
 from notifications.models import SmsMessage
-from tests.notifications.helpers import send_queued
+from tests.notifications.helpers import send_pushes, send_queued
 from tests.operations import operation
 from tests.volunteers.conftest import make_volunteer, new_user
 from volunteers.models import Task, TaskAssignment
@@ -116,10 +116,16 @@ def test_messages_by_lane_and_channel_say_what_is_still_queued(world, gql, emerg
     queued = SmsMessage.objects.filter(status="queued", purpose__in=["alert", "safety_check"]).count()
     messages = gql.data(REPORT, variables, user=world.admin_a)["afterActionReport"]["messages"]
     assert queued > 0 and messages["smsQueuedNow"] == queued and messages["byLane"]["life_safety"]["queued_now"] == queued
-    assert messages["byChannel"]["push"]["written"] == messages["pushes"] > 0
+    # Pushes count what reached a provider, not rows written (issue 15).
+    push = messages["byChannel"]["push"]
+    assert push["written"] == push["queued_now"] + push["superseded"] and push["queued_now"] > 0
+    assert messages["pushes"] == push["sent"] == 0
     send_queued()
+    send_pushes()
     later = gql.data(REPORT, variables, user=world.admin_a)["afterActionReport"]["messages"]
     assert later["smsQueuedNow"] == 0 and later["smsSent"] == messages["smsSent"] + queued
+    assert later["pushes"] == later["byChannel"]["push"]["sent"] == push["queued_now"]
+    assert later["byChannel"]["push"]["acknowledged"] == 0
 
 
 RAW = (">EMERGENCY", "Severe", ">written<", ">switch<", "LIFE_SAFETY", "safety_check", "NEED_HELP", "DISPATCHING",

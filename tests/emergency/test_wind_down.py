@@ -82,7 +82,7 @@ def test_recovery_cancels_what_nobody_holds_and_keeps_people_first(world, gql, e
     check = SafetyCheck.objects.get(pk=emergency["check"].pk)
     assert check.status == "CLOSED" and check.final_counts == {
         "total": 3, "safe": 0, "need_help": 1, "unanswered": 2, "vulnerable": 2, "vulnerable_accounted": 0,
-        "unreachable": 0}
+        "unreachable": 0, "pushed": 1, "acknowledged": 0, "texted": 2, "called": 0, "reached": 1}
     cancel = Alert.objects.get(msg_type="Cancel")
     assert cancel.headline == "台风预警解除" and cancel.references.msg_type == "Alert"
     summary = gql.data(WIND_DOWNS, {"areaId": gid("Area", world.com_a)}, user=world.admin_a)["windDowns"]["edges"][0]["node"]

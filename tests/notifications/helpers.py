@@ -32,3 +32,24 @@ def send_queued() -> int:
     for pk in ids:
         delivery.deliver(pk, pace=False)
     return len(ids)
+
+
+def send_pushes() -> int:
+    """What the push drainers would do: hand every due push to its (in-memory) provider."""
+    from notifications import push_outbox
+    from notifications.push import PROVIDERS
+
+    return sum(push_outbox.drain(provider, max_seconds=30).attempted for provider in PROVIDERS)
+
+
+_device_numbers = iter(range(1, 10**9))
+
+
+def give_device(user, provider: str = "apns", platform: str | None = None):
+    """Register a device for `user` through the service the registerDevice mutation calls."""
+    from notifications.devices import register_device
+
+    n = next(_device_numbers)
+    token = f"{n:064x}" if provider == "apns" else f"dev{n:08d}tokenabcdefghijkl"
+    platform = platform or ("ios" if provider == "apns" else "android")
+    return register_device(user, platform=platform, provider=provider, token=token, app_version="2.0.0")

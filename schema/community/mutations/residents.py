@@ -50,6 +50,7 @@ class ResidentProfileInput(graphene.InputObjectType):
     languages = graphene.List(graphene.NonNull(graphene.String), description="Spoken languages or dialects.")
     preferred_language = LanguageEnum()
     consent_to_contact = graphene.Boolean()
+    prefers_voice = graphene.Boolean(description="Cannot read or answer SMS: safety checks call instead (keypad 1/2).")
     elderly_living_alone = graphene.Boolean()
     disabled = graphene.Boolean()
     reduced_mobility = graphene.Boolean(description="Bedridden or reduced mobility.")

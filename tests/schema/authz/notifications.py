@@ -14,6 +14,23 @@ ENTRIES = [
           allowed={"resident": done("updatedCount")},
           refused={"anonymous": UNAUTH, "spouse": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")},
           secrets=("notification",)),
+    Entry("Mutation.acknowledgeNotification", "notifications/AcknowledgeNotification",
+          lambda w: {"notificationId": w.gid("notification")},
+          allowed={"resident": done("notification")},
+          refused={"anonymous": UNAUTH, "spouse": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")},
+          secrets=("notification",)),
+    Entry("Query.myDevices", "notifications/MyDevices",
+          allowed={"resident": sees("device")},
+          refused={"anonymous": UNAUTH, "spouse": ABSENT, "neighbour": ABSENT, "worker": ABSENT},
+          secrets=("device",)),
+    Entry("Mutation.registerDevice", "notifications/RegisterDevice",
+          lambda w: {"platform": "ANDROID", "provider": "JPUSH", "token": "1a0018970a2b3c4d5e6", "appVersion": "2.0.0"},
+          allowed={"resident": done("device"), "worker": done("device")},
+          refused={"anonymous": UNAUTH}),
+    Entry("Mutation.unregisterDevice", "notifications/UnregisterDevice",
+          lambda w: {"token": "ab" * 32},
+          allowed={"resident": done("removed")},
+          refused={"anonymous": UNAUTH, "spouse": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")}),
 ]
 
 # Root fields anyone may call, each with the reason; everything else needs an entry.

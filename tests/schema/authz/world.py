@@ -49,6 +49,7 @@ from emergency.safety_answers import answer_safety_check
 from emergency.switching import switch_mode
 from emergency.tasks import run_pending_emergency_jobs
 from emergency.warnings.ingest import ingest_cap
+from notifications.devices import register_device
 from notifications.services import notify
 from privacy.access import record, resident_read
 from privacy.models import Channel
@@ -372,6 +373,8 @@ def _build_notifications(w: AuthzWorld) -> None:
     w.rows["notification"] = notify(w.resident, kind="test.private", title="给王秀英的私人通知", body="您的药已送达-甲")
     w.rows["notification_b"] = notify(w.other_resident, kind="test.private", title="给赵桂兰的通知", body="乙")
     w.secrets["notification"] = Secrets([], ["给王秀英的私人通知", "您的药已送达-甲", w.qgid("notification")])
+    w.rows["device"] = register_device(w.resident, platform="ios", provider="apns", token="ab" * 32, app_version="2.0.0")
+    w.secrets["device"] = Secrets([], [w.qgid("device")])
     # A grid worker's read of 王秀英's phone, as the API records it (privacy.access).
     record(w.worker_a1, Channel.API, "authz-read-甲", [resident_read(w.resident_row, {"phone"}, role="grid_worker")])
     record(w.worker_b1, Channel.API, "authz-read-乙", [resident_read(w.other_row, {"phone"}, role="grid_worker")])
