@@ -33,6 +33,14 @@ ENTRIES = [
           refused={"anonymous": UNAUTH, "spouse": payload("NOT_FOUND"), "worker": payload("NOT_FOUND")}),
 ]
 
+# Fields every signed-in person may call on their own behalf, naming nobody else's records (so no
+# signed-in caller is refused); each with the reason and where its cross-person case is tested.
+SELF_SERVICE = {
+    "Mutation.registerDevice": "registers the caller's own phone; a token registered by someone else moves to "
+                               "the caller and the old owner's queued pushes are never sent to it "
+                               "(tests/notifications/test_devices.py)",
+}
+
 # Root fields anyone may call, each with the reason; everything else needs an entry.
 PUBLIC = {
     "Mutation.tokenAuth": "staff login: the username and password are the credential",
