@@ -85,6 +85,9 @@ def queue_call(*, purpose: str, script: str, params: dict[str, str], phone: str,
     row = VoiceCall(idempotency_key=idempotency_key, phone=phone, route=voice_route(phone), purpose=purpose,
                     script=script, params={k: str(v) for k, v in params.items()},
                     language=normalize_language(language), is_drill=is_drill, is_vulnerable=is_vulnerable)
+    # Due by the clock the caller runs on, as the SMS and push outboxes do (a field default
+    # would bind the real one).
+    row.created_at = row.next_attempt_at = row.status_changed_at = timezone.now()
     if related is not None:
         row.related_type = ContentType.objects.get_for_model(related)
         row.related_id = str(related.pk)
