@@ -7,8 +7,8 @@ The fakes (tests/fake_apns.py, fake_fcm.py, fake_jpush.py) run in their own proc
 accepting --rate requests per second each (0: unpaced); the real transports (aioapns,
 aiohttp + google-auth, the jpush SDK) talk to them. In this process: start_safety_check, the
 fan-out to the end (status rows, notifications, one push outbox row per live device), then
-one drainer per provider in its own thread (as the life-safety Celery workers would),
-until every push is handed over. A throw-away SQLite database, or the PostgreSQL database
+one drainer per provider in its own process (as the life-safety Celery workers run; --drainers
+threads: threads of this process), until every push is handed over. A throw-away SQLite database, or the PostgreSQL database
 DATABASE_URL names (migrated; use a scratch one).
 
 Reports: seconds from the declaration to the last push handed to its provider (goal < 10 s
@@ -52,19 +52,24 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fcm-concurrency", type=int, default=32)
     parser.add_argument("--overlap", action="store_true",
                         help="drainers run while the fan-out writes (as Celery would); default: fan-out, then drain")
+    parser.add_argument("--drainers", choices=("processes", "threads"), default="processes",
+                        help="one drainer per provider in its own process (as the life-safety Celery workers run, "
+                             "default) or in threads of this process")
     args = parser.parse_args()
     if args.full:
         args.residents = 50_000
     return args
 
 
-def setup_django() -> None:
+def setup_django(migrate: bool = True) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "backend.settings"
     os.environ["LINLI_EMBEDDED_WORKER"] = "0"
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ.pop("REDIS_URL", None)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):  # a PostgreSQL URL is used as given
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'push_fanout.sqlite3'}"
+        # A throw-away SQLite file, the same one in the drainer processes (spawned with this environment).
+        os.environ.setdefault("PUSH_FANOUT_SQLITE", str(Path(tempfile.mkdtemp()) / "push_fanout.sqlite3"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{os.environ['PUSH_FANOUT_SQLITE']}"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
@@ -74,7 +79,8 @@ def setup_django() -> None:
 
     settings.SMS_BACKEND = "notifications.transports.locmem.LocmemTransport"
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
 
 
 def start_fakes(args: argparse.Namespace) -> dict[str, Any]:
@@ -86,10 +92,15 @@ def start_fakes(args: argparse.Namespace) -> dict[str, Any]:
         fake = ChildFake(module, cls, record=False, rate=args.rate or None)
         configure(provider, fake.info, args)
         fakes[provider] = fake
+    use_fakes()
+    return fakes
+
+
+def use_fakes() -> None:
     from django.conf import settings
+    from push_transports import FAKES
 
     settings.PUSH_BACKENDS = {p: FAKES[p][2] for p in PROVIDERS}
-    return fakes
 
 
 def build(args: argparse.Namespace, rng: random.Random, n: int, tag: str, prefix: str = "+86135"):
@@ -130,30 +141,78 @@ def build(args: argparse.Namespace, rng: random.Random, n: int, tag: str, prefix
     return sub, users
 
 
-def drain_all(stop: threading.Event, handed: dict[str, float]) -> list[threading.Thread]:
-    """One drainer per provider, as the life-safety workers would run them."""
+def drain_loop(provider: str, go: Any, stop: Any, handed: Any) -> None:
+    """Once `go` is set, drain `provider`'s life-safety pushes until `stop` is set and nothing
+    is left; `handed` (a shared double) gets the wall-clock time of the last push handed over."""
     from django.db import connection
 
     from notifications import push_outbox
     from notifications.lanes import Lane
 
-    def run(provider: str) -> None:
-        try:
-            while True:
-                report = push_outbox.drain(provider, max_lane=Lane.LIFE_SAFETY, max_seconds=5)
-                if report.attempted:
-                    handed[provider] = time.perf_counter()
-                elif stop.is_set():
-                    return
-                else:
-                    time.sleep(0.05)
-        finally:
-            connection.close()
+    go.wait()
+    try:
+        while True:
+            report = push_outbox.drain(provider, max_lane=Lane.LIFE_SAFETY, max_seconds=5)
+            if report.attempted:
+                handed.value = time.time()
+            elif stop.is_set():
+                return
+            else:
+                time.sleep(0.05)
+    finally:
+        connection.close()
 
-    threads = [threading.Thread(target=run, args=(p,), name=f"drain-{p}") for p in PROVIDERS]
-    for thread in threads:
-        thread.start()
-    return threads
+
+def drainer_process(provider: str, info: dict[str, Any], fcm_concurrency: int, go: Any, stop: Any, handed: Any) -> None:
+    """A drainer in its own interpreter (spawned), as a life-safety Celery worker process."""
+    setup_django(migrate=False)
+    import logging
+
+    from push_transports import configure
+
+    logging.getLogger("aioapns").setLevel(logging.WARNING)
+    configure(provider, info, argparse.Namespace(fcm_concurrency=fcm_concurrency))
+    use_fakes()
+    try:
+        drain_loop(provider, go, stop, handed)
+    finally:
+        from notifications.push import close_push_transports
+
+        close_push_transports()
+
+
+class Drainers:
+    """One drainer per provider: processes (default) or threads of this process."""
+
+    def __init__(self, args: argparse.Namespace, fakes: dict[str, Any]) -> None:
+        import multiprocessing
+
+        from django.db import connections
+
+        self.context = multiprocessing.get_context("spawn")
+        self.go, self.stop = self.context.Event(), self.context.Event()
+        self.handed = {p: self.context.Value("d", 0.0) for p in PROVIDERS}
+        if args.drainers == "processes":
+            connections.close_all()
+            self.workers: list[Any] = [self.context.Process(
+                target=drainer_process, args=(p, fakes[p].info, args.fcm_concurrency, self.go, self.stop, self.handed[p]),
+                name=f"drain-{p}", daemon=True) for p in PROVIDERS]
+        else:
+            self.workers = [threading.Thread(target=drain_loop, args=(p, self.go, self.stop, self.handed[p]), name=f"drain-{p}")
+                            for p in PROVIDERS]
+        for worker in self.workers:
+            worker.start()
+        if args.drainers == "processes":
+            time.sleep(6)  # Django set up in each, as in a Celery worker waiting for work
+
+    def start(self) -> None:
+        self.go.set()
+
+    def finish(self) -> dict[str, float]:
+        self.stop.set()
+        for worker in self.workers:
+            worker.join()
+        return {p: v.value for p, v in self.handed.items() if v.value}
 
 
 def pipeline(args: argparse.Namespace, fakes: dict[str, Any]) -> dict[str, Any]:
@@ -166,21 +225,18 @@ def pipeline(args: argparse.Namespace, fakes: dict[str, Any]) -> dict[str, Any]:
     sub, _ = build(args, rng, args.residents, f"p{int(time.time())}")
     commander = User.objects.create_user(username=f"cmd{time.time_ns()}", password=None)
     before = {p: fakes[p].stats() for p in PROVIDERS}
-    handed: dict[str, float] = {}
-    stop = threading.Event()
-    threads = drain_all(stop, handed) if args.overlap else []
-    t0 = time.perf_counter()
+    drainers = Drainers(args, fakes)
+    t0 = time.time()
+    if args.overlap:
+        drainers.start()
     check = start_safety_check(sub, by=commander, title="台风报平安")
     run_pending_emergency_jobs()
-    fanned = time.perf_counter()
-    if not args.overlap:
-        threads = drain_all(stop, handed)
+    fanned = time.time()
+    drainers.start()
     while DevicePush.objects.filter(status__in=[PushStatus.QUEUED, PushStatus.SENDING]).exists():
         time.sleep(0.05)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    last = max(handed.values()) if handed else time.perf_counter()
+    handed = drainers.finish()
+    last = max(handed.values()) if handed else time.time()
     after = {p: fakes[p].stats() for p in PROVIDERS}
     accepted = {
         "apns": after["apns"]["accepted"] - before["apns"]["accepted"],

@@ -49,7 +49,7 @@ from .models import (
     SafetyStatus,
     UnreachableReason,
 )
-from .reach import call_question, ladder_of
+from .reach import HAS_PHONE, call_question, ladder_of
 from .safety import _queue_questions, mark_unreachable, publish_check_event
 from .safety_answers import answer_safety_check
 
@@ -75,8 +75,6 @@ def _open(check: SafetyCheck) -> Q:
     return Q(safety_check=check, status=SafetyState.UNANSWERED)
 
 
-# A number to text or call: the resident's own, else their account's (Resident.sms_phone).
-HAS_PHONE = Q(resident__phone__isnull=False) | (Q(resident__user__phone__isnull=False) & ~Q(resident__user__phone=""))
 
 
 def _sms_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:

@@ -91,6 +91,7 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
     deadline = time.monotonic() + budget
     try:
         while True:
+            chunk_started = time.monotonic()
             with transaction.atomic():
                 obj = model._default_manager.get(pk=pk)
                 if obj.lease_token != token:
@@ -106,7 +107,7 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
             if time.monotonic() >= deadline:
                 release(model, pk, token)
                 return "more"
-            _let_other_writers_in()
+            _let_other_writers_in(time.monotonic() - chunk_started)
     except LeaseLost:
         logger.warning("%s %s: lease lost to another worker; chunk rolled back", model.__name__, pk)
         return "lost"
@@ -117,14 +118,17 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
 
 MAX_ATTEMPTS = 5
 # SQLite has one writer at a time and does not queue the others fairly: a fan-out that begins
-# its next chunk the moment it commits keeps the SMS drainers (which must write to claim and
-# record) waiting until it is finished. A pause between chunks lets them in (embedded footing).
+# its next chunk the moment it commits keeps the outbox drainers (which must write to claim
+# and record) waiting until it is finished. A pause between chunks lets them in (embedded
+# footing): a share of the time the chunk held the lock, at least 5 ms and at most 0.1 s.
 SQLITE_WRITER_GAP_SECONDS = 0.1
+SQLITE_WRITER_GAP_SHARE = 0.5
+SQLITE_WRITER_GAP_MIN_SECONDS = 0.005
 
 
-def _let_other_writers_in() -> None:
+def _let_other_writers_in(held: float = SQLITE_WRITER_GAP_SECONDS) -> None:
     if connection.vendor == "sqlite":
-        time.sleep(SQLITE_WRITER_GAP_SECONDS)
+        time.sleep(min(SQLITE_WRITER_GAP_SECONDS, max(SQLITE_WRITER_GAP_MIN_SECONDS, held * SQLITE_WRITER_GAP_SHARE)))
 
 
 def _record_failure(model: type[Job], pk: int, token: str, exc: Exception) -> None:

@@ -1,7 +1,7 @@
 """Channel choice for a safety check's question: who is asked by push, by SMS, by phone call.
 
-    push, sms, voice = first_rungs(open_rows)       # at fan-out time
-    push_question(check, push, now)                  # rung 1: the push outbox
+    push, sms, voice = first_rungs(window, ladder)  # at fan-out time, as queries
+    push_question(check, push, now)                  # rung 1: the push outbox, INSERT … SELECT
     call_question(check, voice, now)                 # rung 3 (at once for prefers_voice)
 
 "Reachable by app" is a live device (notifications/devices.py), not an account: a resident
@@ -15,32 +15,37 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from graphql_relay import to_global_id
 
 from community.models import Resident
-from notifications.devices import live_device_users
+from notifications.devices import live_q
 from notifications.ladder import Ladder, ladder_for
 from notifications.lanes import lane_for
-from notifications.services import notify_many
+from notifications.models import Device
+from notifications.services import notify_selected
 from notifications.voice.texts import SAFETY_CHECK as VOICE_SCRIPT
 from notifications.voice_outbox import queue_call
 
 from .models import SafetyCheck, SafetyStatus
 
+# A number to text or call: the resident's own, else their account's (Resident.sms_phone).
+HAS_PHONE = Q(resident__phone__isnull=False) | (Q(resident__user__phone__isnull=False) & ~Q(resident__user__phone=""))
 
-def first_rungs(rows: list[SafetyStatus], ladder: Ladder, now: dt.datetime | None = None
-                ) -> tuple[list[SafetyStatus], list[SafetyStatus], list[SafetyStatus]]:
-    """(push, sms, voice) among `rows` (their residents and users loaded): push to those with a
-    live device; a call to those who prefer voice and have a phone; SMS to the others with a
-    phone, and beside the push to those the ladder texts at once (the vulnerable by default).
-    A resident with a device and prefers_voice gets both push and the call."""
-    live = live_device_users([r.resident.user_id for r in rows if r.resident.user_id is not None and r.resident.uses_app],
-                             now)
-    push = [r for r in rows if r.resident.user_id in live]
-    voice = [r for r in rows if r.resident.prefers_voice and r.resident.sms_phone]
-    pushed, called = {r.pk for r in push}, {r.pk for r in voice}
-    sms = [r for r in rows if r.resident.sms_phone and r.pk not in called
-           and (r.pk not in pushed or ladder.sms_at_once(is_vulnerable=r.is_vulnerable))]
+
+def first_rungs(window: QuerySet[SafetyStatus], ladder: Ladder, now: dt.datetime | None = None
+                ) -> tuple[QuerySet[SafetyStatus], QuerySet[SafetyStatus], QuerySet[SafetyStatus]]:
+    """(push, sms, voice) among the status rows `window` selects, as queries (the fan-out asks
+    thousands at a time): push to those whose account is active and has a live device; a call
+    to those who prefer voice and have a phone; SMS to the others with a phone, and beside the
+    push to those the ladder texts at once (the vulnerable by default). A resident with a
+    device and prefers_voice gets both push and the call."""
+    live = Exists(Device.objects.filter(live_q(now), user_id=OuterRef("resident__user_id")))
+    push = window.filter(live, resident__user__isnull=False, resident__user__is_active=True)
+    voice = window.filter(HAS_PHONE, resident__prefers_voice=True)
+    sms = window.filter(HAS_PHONE).exclude(resident__prefers_voice=True)
+    not_pushed = ~Q(pk__in=push.values("pk"))
+    sms = sms.filter(not_pushed | Q(is_vulnerable=True)) if ladder.sms_at_once(is_vulnerable=True) else sms.filter(not_pushed)
     return push, sms, voice
 
 
@@ -54,22 +59,20 @@ def ladder_of(check: SafetyCheck) -> Ladder:
     return ladder_for("safety_check", override)
 
 
-def push_question(check: SafetyCheck, rows: list[SafetyStatus], now: dt.datetime) -> int:
-    """Rung 1: the question as a notification (history) and a push to every live device, in
-    the life-safety lane, vulnerable first; each person's pushes are about their status row
-    (an answer supersedes them)."""
-    rows = [r for r in rows if r.resident.user is not None]
-    if not rows:
-        return 0
-    notify_many([r.resident.user for r in rows if r.resident.user is not None], kind="safety_check",
-                template="emergency.safety.push", context={"title": check.title, "area": check.area.name},
-                data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)},
-                related=check, is_drill=check.is_drill, lane=lane_for("safety_check"),
-                vulnerable_users={r.resident.user_id for r in rows if r.is_vulnerable and r.resident.user_id},
-                collapse_key=f"safety-check-{check.pk}",
-                related_for={r.resident.user_id: r for r in rows if r.resident.user_id is not None})
-    SafetyStatus.objects.filter(pk__in=[r.pk for r in rows]).update(asked_by_push=True, pushed_at=now)
-    return len(rows)
+def push_question(check: SafetyCheck, rows: QuerySet[SafetyStatus], now: dt.datetime) -> int:
+    """Rung 1: the question as a notification (history) and a push to every live device of
+    the residents of the status rows `rows` selects, in the life-safety lane, vulnerable first
+    — written by the database, a few statements whatever their number; each person's pushes
+    are about their status row (an answer supersedes them). Returns how many were asked."""
+    asked = notify_selected(
+        rows, user="resident__user", kind="safety_check", template="emergency.safety.push",
+        context={"title": check.title, "area": check.area.name},
+        data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)},
+        related=check, is_drill=check.is_drill, lane=lane_for("safety_check"), collapse_key=f"safety-check-{check.pk}",
+        vulnerable="is_vulnerable", now=now)
+    if asked:
+        SafetyStatus.objects.filter(pk__in=rows.values("pk")).update(asked_by_push=True, pushed_at=now)
+    return asked
 
 
 def call_question(check: SafetyCheck, rows: list[SafetyStatus], now: dt.datetime) -> int:

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from community.models import AREA_KIND_DEPTH, Area, AreaKind, Resident, User
+from core.bulk import insert_select
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 from core.text import clean_text
@@ -179,52 +180,55 @@ def _publish_progress(check: SafetyCheck, phase: str, phase_done: bool) -> None:
 
 
 def _create_rows(check: SafetyCheck, *, vulnerable: bool | None) -> bool:
-    """One chunk of status rows: of the vulnerable residents, the others, or (None) all."""
+    """One chunk of status rows (of the vulnerable residents, the others, or — None — all),
+    written by the database from the residents (INSERT … SELECT, idempotent on (check,
+    resident))."""
     residents_qs = Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor)
     if vulnerable is not None:
         residents_qs = residents_qs.filter(is_vulnerable=vulnerable)
-    residents = list(
-        residents_qs.order_by("pk").values_list("pk", "grid_id", "is_vulnerable")[: settings.EMERGENCY_FANOUT_CHUNK]
-    )
-    if not residents:
+    ids = list(residents_qs.order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_FANOUT_CHUNK])
+    if not ids:
         return True
-    SafetyStatus.objects.bulk_create(
-        [SafetyStatus(safety_check=check, resident_id=pk, grid_id=grid, is_vulnerable=vulnerable)
-         for pk, grid, vulnerable in residents],
-        batch_size=500, ignore_conflicts=True,
-    )
-    bump(check.fanout_counts, rows=len(residents))
-    check.fanout_cursor = residents[-1][0]
+    insert_select(SafetyStatus, residents_qs.filter(pk__lte=ids[-1]), {
+        "safety_check_id": Value(check.pk), "resident_id": F("pk"), "grid_id": F("grid_id"),
+        "is_vulnerable": F("is_vulnerable")}, ignore_conflicts=True)
+    bump(check.fanout_counts, rows=len(ids))
+    check.fanout_cursor = ids[-1]
     return False
 
 
 def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     if SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.CLOSED).exists():
         return True  # closed (the check, or the footing ended): nobody else is asked
-    rows = list(
-        SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
-        .select_related("resident__user").order_by("pk")[: settings.EMERGENCY_FANOUT_CHUNK]
-    )
-    if not rows:
+    ids = list(SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
+               .order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_FANOUT_CHUNK])
+    if not ids:
         return True
-    check.fanout_cursor = rows[-1].pk
+    # The chunk's rows still unanswered (answered early: not asked), as a query: the push rung
+    # is written by the database for all of them at once.
+    window = SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor,
+                                         pk__lte=ids[-1], status=SafetyState.UNANSWERED)
+    check.fanout_cursor = ids[-1]
     now = timezone.now()
-    open_rows = [r for r in rows if r.status == SafetyState.UNANSWERED]  # answered early: not asked
+    open_ids = set(window.values_list("pk", flat=True))
     # Channel choice (emergency/reach.py): push to a live device, a call for those who cannot
     # read SMS, SMS for the rest; later rungs are the escalation sweep's.
-    app_rows, sms_rows, voice_rows = first_rungs(open_rows, ladder_of(check), now)
-    push_question(check, app_rows, now)
+    push_q, sms_q, voice_q = first_rungs(window, ladder_of(check), now)
+    pushed = set(push_q.values_list("pk", flat=True))
+    push_question(check, push_q, now)
+    voice_rows = list(voice_q.select_related("resident__user").order_by("pk"))
     call_question(check, voice_rows, now)
     # A number that texted STOP, or that carriers report dead, gets nothing (the outbox
     # records the refusal): not asked by SMS.
+    sms_rows = list(sms_q.select_related("resident__user").order_by("pk"))
     refused = _queue_questions(check, sms_rows)
-    texted = [r for r in sms_rows if r.pk not in refused]
-    SafetyStatus.objects.filter(pk__in=[r.pk for r in texted]).update(asked_by_sms=True, texted_at=now)
+    texted = [r.pk for r in sms_rows if r.pk not in refused]
+    SafetyStatus.objects.filter(pk__in=texted).update(asked_by_sms=True, texted_at=now)
     # No live device, no call and no phone that takes SMS: staff must go in person, at once.
-    asked = {r.pk for r in app_rows} | {r.pk for r in voice_rows} | {r.pk for r in texted}
-    cannot = {r.pk: refused.get(r.pk, UnreachableReason.NO_PHONE) for r in open_rows if r.pk not in asked}
-    mark_unreachable(check, cannot, vulnerable=[r.pk for r in open_rows if r.pk in cannot and r.is_vulnerable], now=now)
-    bump(check.fanout_counts, asked=len(open_rows), pushed=len(app_rows), sms=len(texted), voice=len(voice_rows),
+    cannot = {pk: refused.get(pk, UnreachableReason.NO_PHONE)
+              for pk in open_ids - pushed - {r.pk for r in voice_rows} - set(texted)}
+    mark_unreachable(check, cannot, vulnerable=sorted(cannot) if vulnerable else [], now=now)
+    bump(check.fanout_counts, asked=len(open_ids), pushed=len(pushed), sms=len(texted), voice=len(voice_rows),
          unreachable=len(cannot))
     return False
 

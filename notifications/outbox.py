@@ -35,6 +35,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from core.bulk import insert_rows
 from core.enqueue import enqueue_on_commit
 
 from .consent import Phone, is_opted_out, opted_out_phones
@@ -335,7 +336,7 @@ def queue_sms_bulk(items: list[SmsItem]) -> int:
     prompt_phones = [p for p in phones if p]
     taken = open_codes(prompt_phones) if any(i.get("expects_reply") for i in fresh) else {}
     rows = [_build(item, taken_codes=taken, opted_out=refused, unreachable=unreachable) for item in fresh]
-    SmsMessage.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    insert_rows(SmsMessage, rows, ignore_conflicts=True)
     written = 0
     for chunk in _chunks([r.idempotency_key for r in rows], 900):
         written += SmsMessage.objects.filter(idempotency_key__in=chunk).count()

@@ -43,10 +43,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Model, Q
+from django.db.models import CharField, F, Model, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from core.bulk import insert_select
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 
@@ -149,6 +151,42 @@ def queue_device_pushes(notifications: list[Notification], *, lane: Lane | int |
     DevicePush.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     start_draining(rows)
     return len(rows)
+
+
+def queue_selected_pushes(source: QuerySet[Any], *, user: str, notifications: Mapping[str, Any], kind: str,
+                          lane: Lane | int, collapse_key: str, is_drill: bool, vulnerable: str | None = None,
+                          now: dt.datetime | None = None) -> int:
+    """queue_device_pushes written by the database (INSERT … SELECT): one DevicePush per live
+    device of the person of each row of `source` (`user`: the lookup of the row's user), for
+    their notification among those `notifications` selects (lookups on Notification, e.g. the
+    kind, related object and created_at notify_selected wrote). Each push is about its source
+    row (related_*: answering that row supersedes it); `vulnerable`, a boolean lookup on the
+    row, puts it first in the lane. One statement, joins only; idempotent (the same keys as
+    queue_device_pushes). Returns how many rows were written."""
+    now = now or timezone.now()
+    n, d = f"{user}__notifications__", f"{user}__devices__"
+    # One filter() call: each multi-valued relation is joined once, and the F()s below reuse
+    # those joins (a row per notification and live device of the row's person).
+    rows = source.filter(**{f"{n}{key}": value for key, value in notifications.items()},
+                         **{f"{d}last_seen_at__gte": now - ttl()})
+    values: dict[str, Any] = {
+        "idempotency_key": Concat(Value("n"), Cast(F(f"{n}pk"), CharField()), Value(":d"), Cast(F(f"{d}pk"), CharField()),
+                                  output_field=CharField()),
+        "notification_id": F(f"{n}pk"), "user_id": F(user), "device_id": F(f"{d}pk"), "provider": F(f"{d}provider"),
+        "purpose": Value(kind[:64]), "collapse_key": Value(collapse_key[:128]), "lane": Value(int(lane)),
+        "is_vulnerable": F(vulnerable) if vulnerable else Value(False), "is_drill": Value(is_drill),
+        "related_type_id": Value(ContentType.objects.get_for_model(source.model).pk),
+        "related_id": Cast("pk", CharField()), "created_at": Value(now), "next_attempt_at": Value(now),
+        "status_changed_at": Value(now),
+    }
+    written = insert_select(DevicePush, rows, values, ignore_conflicts=True)
+    if written:
+        life_safety = is_life_safety(int(lane))
+        for provider in sorted(set(rows.values_list(f"{d}provider", flat=True).distinct())):
+            if life_safety:
+                enqueue_on_commit(DRAIN_LIFE_SAFETY_PUSHES, provider)
+            enqueue_on_commit(DRAIN_PUSHES, provider)
+    return written
 
 
 def start_draining(rows: Iterable[DevicePush]) -> None:

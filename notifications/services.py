@@ -15,18 +15,21 @@ Templates for push: `<name>` is the body and `<name>.title` the title (falling b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import F, JSONField, Model, QuerySet, Value
 from django.utils import timezone
+
+from core.bulk import insert_select
 
 from . import events
 from .lanes import Lane, lane_for
 from .models import Notification
-from .push_outbox import queue_device_pushes
+from .push_outbox import queue_device_pushes, queue_selected_pushes
 from .realtime import publish, publish_many
 from .templates import has_template, normalize_language, render
 
@@ -127,6 +130,45 @@ def notify_many(users: Iterable[User], *, kind: str, title: str | None = None, b
     queue_device_pushes(created, lane=lane_for(kind) if lane is None else lane, vulnerable_users=vulnerable_users,
                         collapse_key=collapse_key, related_for=related_for)
     return len(rows)
+
+
+def notify_selected(source: QuerySet[Any], *, user: str, kind: str, template: str, context: Mapping[str, object],
+                    related: Model, data: dict[str, Any] | None = None, is_drill: bool = False,
+                    lane: Lane | int | None = None, collapse_key: str = "", vulnerable: str | None = None,
+                    now: dt.datetime | None = None) -> int:
+    """notify_many for the people a query selects, written by the database: one Notification
+    per row of `source` (`user`: the lookup of the row's user, e.g. "resident__user"; rows
+    without one are skipped), rendered once per language, and the push outbox rows for their
+    live devices, each push about its source row (answering that row supersedes it;
+    `vulnerable`, a boolean lookup on the row, puts it first in the lane). A few statements
+    whatever the number of people (INSERT … SELECT), then one WebSocket event per person after
+    commit, as notify_many. Returns how many notifications were written."""
+    now = now or timezone.now()
+    language_path = f"{user}__preferred_language"
+    source = source.filter(**{f"{user}__isnull": False})
+    related_type = ContentType.objects.get_for_model(related)
+    fixed = {"kind": Value(kind[:64]), "data": Value(data or {}, output_field=JSONField()), "is_drill": Value(is_drill),
+             "related_type_id": Value(related_type.pk), "related_id": Value(str(related.pk)), "created_at": Value(now)}
+    written = 0
+    rendered: dict[str, tuple[str, str]] = {}
+    for raw in sorted(set(source.order_by().values_list(language_path, flat=True).distinct()), key=str):
+        language = normalize_language(raw)
+        if language not in rendered:
+            rendered[language] = render_push(template, context, language=language, is_drill=is_drill)
+        title, body = rendered[language]
+        written += insert_select(Notification, source.filter(**{language_path: raw}), {
+            **fixed, "user_id": F(user), "title": Value(title[:200]), "body": Value(body)})
+    if not written:
+        return 0
+    marker = {"kind": kind[:64], "related_type": related_type, "related_id": str(related.pk), "created_at": now}
+    mine = Notification.objects.filter(**marker, user_id__in=source.values(user))
+    events_ = [(events.user_group(user_id), events.make_event(
+        events.NOTIFICATION_CREATED, notificationId=pk, kind=kind[:64], isDrill=is_drill, createdAt=now.isoformat()))
+        for pk, user_id in mine.values_list("pk", "user_id")]
+    transaction.on_commit(lambda: publish_many(events_))
+    queue_selected_pushes(source, user=user, notifications=marker, kind=kind, lane=lane_for(kind) if lane is None else lane,
+                          collapse_key=collapse_key, is_drill=is_drill, vulnerable=vulnerable, now=now)
+    return written
 
 
 def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
