@@ -21,7 +21,14 @@ from tests.volunteers.conftest import new_task
 from volunteers.dispatch import offer_next_wave
 from volunteers.dispatch.sweep import sweep_dispatch
 from volunteers.models import ContactChannel, Offer
-from volunteers.services import add_person, cancel_task, respond_to_offer
+from volunteers.services import (
+    TeamSpec,
+    add_person,
+    cancel_task,
+    offer_task_to_team,
+    respond_to_offer,
+    save_team,
+)
 
 from .conftest import helper
 
@@ -178,3 +185,12 @@ def test_a_push_already_sent_is_not_touched_when_the_offer_closes(world):
     assert offer_push(v).status == PushStatus.SENT
     drain_pushes("apns")
     assert sent_kinds() == ["task.offer", "task.offer.withdrawn"]
+
+
+def test_a_team_offer_of_a_life_safety_task_wakes_the_leader_in_the_life_safety_lane(world):
+    leader = with_phone(helper(world.grid_a1, 100, name="张队长"))
+    team = save_team(TeamSpec(name="蓝天救援队", kind="RESCUE", leader=leader.user, skills=[]), area=world.com_a, by=None)
+    task = new_task(world.grid_a1, title="转移低洼住户", headcount=6, priority="LIFE_SAFETY", dispatch=False)
+    offer = offer_task_to_team(task, team, by=world.admin_a)
+    push = DevicePush.objects.get(user=leader.user, purpose="task.team_offer")
+    assert (push.lane, push.collapse_key) == (Lane.LIFE_SAFETY, f"offer-{offer.pk}")
