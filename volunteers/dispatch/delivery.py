@@ -1,6 +1,13 @@
-"""Reaching people: offers by push (notification history + myOffers) and by SMS with a reply
-code; withdrawals, endings and the staff alert when nobody is left. Everything is written in
-the caller's transaction (notification rows, outbox rows) and pushed or sent after commit."""
+"""Reaching people: offers by push (notification history + myOffers, and the phone woken
+through the push outbox) and by SMS with a reply code; withdrawals, endings and the staff alert
+when nobody is left. Everything is written in the caller's transaction (notification rows,
+outbox rows) and pushed or sent after commit.
+
+An offer's pushes and SMS ride its task's lane (offer_lane: life-safety tasks and welfare
+visits in the life-safety lane, claimed first and drained by the life-safety workers); its
+pushes share a collapse key (offer_push_key), so the withdrawal replaces the offer on the
+phone. Both are about the Offer (related), so whatever closes an offer (answered, expired,
+withdrawn, taken by staff, undeliverable) drops those still queued with supersede_messages."""
 
 from __future__ import annotations
 
@@ -55,6 +62,11 @@ def offer_lane(task: Task) -> int:
     return lane_for("task_offer", priority=task.priority, welfare_visit=task.source == TaskSource.SAFETY_CHECK)
 
 
+def offer_push_key(offer: Offer) -> str:
+    """The collapse key (and the push's `ref`) of every push about one offer."""
+    return f"offer-{offer.pk}"
+
+
 def handed_over(message_ids: list[int | None]) -> set[int]:
     """Those of the messages a carrier has (or may have): only their people are told more."""
     ids = [pk for pk in message_ids if pk is not None]
@@ -76,10 +88,11 @@ def deliver_offers(task: Task, offers: list[Offer], channels: dict[int, str]) ->
         if offer.team_id is not None:  # the leader answers for the team, in the app
             context["team"] = offer.team.name if offer.team else ""
             notify_template(user, "task.team_offer", context, kind="task.team_offer", data=offer_data(offer), related=offer,
-                            is_drill=task.is_drill)
+                            is_drill=task.is_drill, lane=lane, collapse_key=offer_push_key(offer))
             publish_offer(offer, created=True)
             continue
-        notify_template(user, "task.offer", context, kind="task.offer", data=offer_data(offer), related=offer, is_drill=task.is_drill)
+        notify_template(user, "task.offer", context, kind="task.offer", data=offer_data(offer), related=offer, is_drill=task.is_drill,
+                        lane=lane, collapse_key=offer_push_key(offer))
         publish_offer(offer, created=True)
         if offer.user_id in texted:
             items.append(SmsItem(
@@ -115,8 +128,9 @@ def tell_withdrawn(task: Task, offers: list[Offer], reason: str) -> None:
         user = users[offer.user_id]
         why = pick(WITHDRAWN_WHY[str(reason)], user.preferred_language)
         context = {"task": task.title, "why": why}
+        # The same collapse key: "no longer needed" replaces the offer on the phone.
         notify_template(user, "task.offer.withdrawn", context, kind="task.offer.withdrawn", data=offer_data(offer),
-                        related=offer, is_drill=task.is_drill)
+                        related=offer, is_drill=task.is_drill, collapse_key=offer_push_key(offer))
         if offer.sms_message_id in texted:
             items.append(SmsItem(template="task.offer.withdrawn.sms", context=context, purpose="task_offer_withdrawn",
                               idempotency_key=f"task-offer-withdrawn:{offer.pk}", to_user=user, related=offer,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import SmsMessage
+from notifications.outbox import supersede_messages
 
 from ..models import DISPATCHABLE_STATUSES, ContactChannel, Offer, OfferStatus, TaskEventKind
 from . import timeline
@@ -47,6 +48,7 @@ def close_undeliverable(offer: Offer, *, code: str, now: dt.datetime) -> bool:
         if not Offer.objects.filter(pk=offer.pk, status=OfferStatus.PENDING).update(status=OfferStatus.EXPIRED, closed_at=now):
             return False
         offer.status, offer.closed_at = OfferStatus.EXPIRED, now
+        supersede_messages(offer, reason="offer undeliverable")  # a push still queued offers what is gone
         task = lock_task(offer.task_id)
         timeline.record(task, TaskEventKind.UNDELIVERABLE, offer=offer, wave=offer.wave, at=now, code=code[:32])
         timeline.publish_offer(offer)

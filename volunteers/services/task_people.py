@@ -15,7 +15,7 @@ from community.geo import distance_m
 from community.models import User
 from core.errors import ValidationError
 from notifications.consent import is_opted_out
-from notifications.outbox import queue_sms
+from notifications.outbox import queue_sms, supersede_messages
 from notifications.services import notify_template
 
 from ..dispatch import timeline
@@ -102,6 +102,8 @@ def add_person(task: Task, volunteer: Volunteer, *, by: User, now: dt.datetime |
             Offer.objects.filter(pk=offer.pk, status=OfferStatus.PENDING).update(status=OfferStatus.ACCEPTED, answered_at=now, closed_at=now)
             offer.status = OfferStatus.ACCEPTED
             timeline.publish_offer(offer)
+            # Its push and SMS still queued ask a question staff have just answered.
+            supersede_messages(offer, reason="offer answered: added by staff")
         try:
             with transaction.atomic():
                 assignment = TaskAssignment.objects.create(task=task, user=volunteer.user, volunteer=volunteer, offer=offer,
