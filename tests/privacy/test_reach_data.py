@@ -6,6 +6,10 @@ what was still to reach them and blanks their number from the calls."""
 import datetime as dt
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,12 +39,20 @@ from notifications.voice import VoiceError
 from notifications.voice import locmem as voice_locmem
 from notifications.voice.texts import SAFETY_CHECK
 from privacy import retention
-from tests.notifications.helpers import give_device, send_pushes
+from tests.fake_twilio import AUTH_TOKEN
+from tests.notifications.helpers import (
+    PUBLIC,
+    give_device,
+    inbound_params,
+    send_pushes,
+    signed_post,
+)
 from tests.operations import operation
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
 ME, OTHER = "+8613900000001", "+8613900000002"
+ROOT = Path(__file__).resolve().parents[2]
 
 register_template("test.privacy.reach", zh="【邻里】{text}", en="Linli: {text}")
 
@@ -241,8 +253,12 @@ def erase(gql, world, user):
 
 
 @pytest.fixture
-def reaching_me(world, people):
+def reaching_me(world, people, client, settings, django_capture_on_commit_callbacks):
     """Everything under way to the resident (and to someone else) when the erasure comes."""
+    settings.TWILIO_AUTH_TOKEN, settings.PUBLIC_BASE_URL = AUTH_TOKEN, PUBLIC
+    for sid, phone in (("SM" + "1" * 32, ME), ("SM" + "2" * 32, OTHER)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert signed_post(client, "/sms/inbound/", inbound_params(phone, "我家漏水了", sid)).status_code == 200
     rows = {"my_devices": [give_device(world.resident), give_device(world.resident, provider="fcm")],
             "their_device": give_device(world.other_resident)}
     rows["sent_call"] = call(ME, "answered")
@@ -264,7 +280,10 @@ def reaching_me(world, people):
 def test_the_notifications_eraser_forgets_devices_refuses_pushes_and_blanks_numbers(world, reaching_me):
     done = erase_reach(world.resident)
     assert done == {"devices": 2, "pushes_refused": 2, "calls_superseded": 1, "calls_blanked": 3,
-                    "sms_superseded": 1, "sms_blanked": 1, "texts_blanked": 0}
+                    "sms_superseded": 1, "sms_blanked": 1, "texts_blanked": 1}
+    my_text, their_text = (InboundSms.objects.get(message_sid="SM" + c * 32) for c in "12")
+    assert (my_text.phone, my_text.body) == ("", "")
+    assert (their_text.phone, their_text.body) == (OTHER, "我家漏水了")
     assert list(Device.objects.values_list("user", flat=True)) == [world.other_resident.pk]
     mine = DevicePush.objects.filter(user=world.resident)
     assert sorted(mine.values_list("status", "error_code", "device")) == [
@@ -317,3 +336,14 @@ def test_a_call_claimed_when_its_number_is_erased_is_not_dialled(world, reaching
     assert (VoiceCall.objects.get(pk=claimed.pk).status, VoiceCall.objects.get(pk=claimed.pk).error_code) == (
         CallStatus.FAILED, "erased")
     assert voice_locmem.calls == []
+
+
+def test_the_periods_are_set_from_the_environment():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings", "RETENTION_DAYS_DEVICE_PUSHES": "30",
+           "RETENTION_DAYS_VOICE_CALLS": "14"}
+    code = "import json; from django.conf import settings; print(json.dumps(settings.RETENTION_DAYS))"
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    days = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (days["device_pushes"], days["voice_calls"], days["sms_bodies"]) == (30, 14, 90)
