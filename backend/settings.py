@@ -780,7 +780,11 @@ RETENTION_DEFAULT_DAYS = {
     "login_codes": 7,  # phone-login and phone-change codes (hashes): deleted
     "idempotency_records": 7,  # replayable mutation results: deleted (mobile_api_docs promise 72 h)
     "access_log": 3 * 365,  # PIPL art. 56: records of processing kept at least three years
+    "device_pushes": 90,  # finished pushes: unlinked from the device (token), provider id and error text blanked
+    "voice_calls": 90,  # finished calls: number, spoken values and error text blanked (outcome counts stay)
 }
+# Devices themselves are not a retention kind: one unseen for PUSH_DEVICE_TTL_DAYS is deleted
+# by the push sweep (notifications.tasks.sweep_pushes), one the provider calls invalid at once.
 RETENTION_DAYS = {kind: env.int(f"RETENTION_DAYS_{kind.upper()}", default=days)
                   for kind, days in RETENTION_DEFAULT_DAYS.items()}
 # The consent texts in force (community/consent.py holds the texts); a consent given to an

@@ -6,9 +6,10 @@
 
 Answering an erasure with done=True erases the person (erase_person): the account is
 closed and stripped, the resident record anonymised, contacts and notification history
-deleted. What a legal duty keeps (service hours, safety-check figures, the access log,
-consent history) stays, pseudonymous; staff refuse (done=False) with the reason when the
-duty keeps more. A correction is made by staff (updateResident) and then answered.
+deleted, and every app's registered eraser run (privacy.erasure: devices, pushes, calls and
+SMS to the person's numbers). What a legal duty keeps (service hours, safety-check figures,
+the access log, consent history) stays, pseudonymous; staff refuse (done=False) with the
+reason when the duty keeps more. A correction is made by staff (updateResident) and then answered.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from core.errors import field_error
 from core.text import clean_text
+from privacy.erasure import erase_registered
 
 from .error_codes import CommunityErrorCode
 from .models import (
@@ -76,6 +78,9 @@ def answer_request(request: RightsRequest, *, by: User, done: bool, answer: str)
 
 def erase_person(user: User) -> None:
     """Close the account and strip what identifies the person (in the caller's transaction)."""
+    # First, while the numbers are still on record: what other apps hold about the person
+    # (devices, pushes, calls and SMS to their numbers: privacy.erasure).
+    erase_registered(user)
     for resident in Resident.objects.select_for_update().filter(user=user):
         EmergencyContact.objects.filter(resident=resident).delete()
         resident.display_name, resident.phone, resident.address = ERASED_NAME, None, ""

@@ -388,6 +388,12 @@ def supersede_messages(related: Model | Iterable[Model], *, reason: str, sms: bo
     return superseded
 
 
+def supersede_sms(filter_q: Q, *, reason: str) -> int:
+    """Queued SMS matching `filter_q` (any filter over SmsMessage, e.g. a person's numbers)
+    are dropped as supersede_messages drops them; returns how many. Caller's transaction."""
+    return _supersede(filter_q, reason=reason, token=uuid.uuid4().hex[:32], now=timezone.now())
+
+
 def _related_filters(related: Model | Iterable[Model]) -> Iterator[Q]:
     """Q objects over SmsMessage.related_* for `related`, grouped by model (chunks of 900)."""
     if isinstance(related, QuerySet):

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 DRAIN_CALLS = "notifications.tasks.drain_calls"
 RETRY_STATUSES = frozenset({BUSY, NO_ANSWER, FAILED})
+ERASED = "erased"  # the number was erased (privacy.erasure): never dialled (again)
 
 AnsweredHandler = Callable[[VoiceCall, str], None]  # (call, "safe" | "help")
 UnansweredHandler = Callable[[VoiceCall], None]
@@ -156,6 +157,12 @@ def drain_calls(route: str, *, max_seconds: float = 20.0) -> CallDrainReport:
 def place(call: VoiceCall, report: CallDrainReport | None = None) -> None:
     """Place one claimed call and record what happened."""
     report = report or CallDrainReport()
+    if not call.phone:  # the number was erased (privacy.erasure) after the call was claimed
+        _mark(call, status=CallStatus.FAILED, error_code=ERASED, error_message="")
+        report.failed += 1
+        call.refresh_from_db()
+        _handle("unanswered", call)
+        return
     transport = get_voice_transport(call.route)
     now = timezone.now()
     outgoing = OutgoingCall(call_id=call.pk, to=call.phone, language=call.language, script=call.script,
@@ -239,7 +246,8 @@ def _record(event: CallEvent) -> int:
         if not event.is_final or call.status != CallStatus.CALLING:
             VoiceCall.objects.filter(pk=call.pk).update(provider_sid=call.provider_sid, provider_status=event.status)
             return 0
-        if event.status in RETRY_STATUSES and call.attempts < settings.VOICE_MAX_ATTEMPTS:
+        # A number erased while the call rang (privacy.erasure) is not dialled again.
+        if event.status in RETRY_STATUSES and call.attempts < settings.VOICE_MAX_ATTEMPTS and call.phone:
             VoiceCall.objects.filter(pk=call.pk).update(
                 status=CallStatus.QUEUED, provider_sid="", provider_status=event.status, error_code=event.status,
                 next_attempt_at=now + dt.timedelta(seconds=settings.VOICE_RETRY_SECONDS), status_changed_at=now)
