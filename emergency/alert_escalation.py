@@ -71,7 +71,7 @@ def sweep_alert_escalation(now: dt.datetime | None = None, *, alert_id: int | No
         # texted and never read again.
         AlertEscalation.objects.filter(pk__in=due.annotate(opened=_opened(alert)).filter(opened__isnull=False)
                                        .values("pk")).update(acknowledged_at=_opened(alert))
-        ids = list(due.order_by("-is_vulnerable", "pk").values_list("pk", flat=True)[:SWEEP_LIMIT])
+        ids = list(due.order_by("-resident__is_vulnerable", "pk").values_list("pk", flat=True)[:SWEEP_LIMIT])
         if ids:
             total += escalate_alert_to_sms(alert, ids, now, reason="not acknowledged")
     return total

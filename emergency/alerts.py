@@ -338,7 +338,7 @@ def _watch_pushes(alert: Alert, residents: list[Resident]) -> None:
         return
     now = timezone.now()
     AlertEscalation.objects.bulk_create(
-        [AlertEscalation(alert=alert, resident=r, user_id=r.user_id, is_vulnerable=r.is_vulnerable, pushed_at=now)
+        [AlertEscalation(alert=alert, resident=r, user_id=r.user_id, pushed_at=now)
          for r in residents if r.user_id is not None],
         batch_size=500, ignore_conflicts=True)
 

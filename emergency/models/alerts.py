@@ -150,7 +150,6 @@ class AlertEscalation(models.Model):
     resident = models.ForeignKey("community.Resident", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                              help_text="Whose notification and pushes (the resident's account at fan-out).")
-    is_vulnerable = models.BooleanField(default=False)
     pushed_at = models.DateTimeField(help_text="Rung 1: the push was written (fan-out).")
     handed_over_at = models.DateTimeField(null=True, blank=True, help_text="A provider took the first of their pushes.")
     acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="The notification was opened in the app.")

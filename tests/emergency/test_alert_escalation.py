@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from community.models import Mode
+from emergency import alert_escalation
+from emergency import alerts as alerts_module
 from emergency.alert_escalation import escalate_alert_to_sms, sweep_alert_escalation
 from emergency.alerts import alert_ladder, cancel_alert, issue_alert, update_alert
 from emergency.models import Alert, AlertEscalation
@@ -237,3 +239,26 @@ def test_the_after_action_report_shows_the_alerts_sms_rung(world, people):
     report = after_action_report(world.com_a, since, timezone.now() + dt.timedelta(minutes=1), viewer=world.admin_a)
     [entry] = [e for e in report.timeline if e.kind == "escalation"]
     assert entry.codes == {"rung": "sms", "n": 1} and entry.detail == alert.headline
+
+
+def test_a_ladder_may_wait_for_the_vulnerable_too(world, people, settings):
+    settings.ESCALATION_LADDERS = {"alert": {"sms_after_seconds": 180, "sms_at_once_for": "none"}}
+    alert = issue(world)
+    assert not alert_sms(alert, people["app_old"])  # pushed, not texted beside the push
+    start = clock(alert, people["app_old"])
+    assert sweep_alert_escalation(now=start + DELAY) == 2  # the vulnerable first, then the others
+    assert len(alert_sms(alert, people["app_old"])) == 1 and len(alert_sms(alert, people["app"])) == 1
+
+
+def test_the_fan_out_never_writes_back_an_older_count_of_the_ladder(world, people, monkeypatch):
+    alert = issue_alert(world.com_a, DATA, by=world.admin_a)
+    queue = alerts_module.queue_sms_bulk
+
+    def ladder_counts_meanwhile(items):  # the ladder texts someone while the chunk is under way
+        alert_escalation._count(alert, sms_escalated=4)
+        return queue(items)
+
+    monkeypatch.setattr(alerts_module, "queue_sms_bulk", ladder_counts_meanwhile)
+    run_pending_emergency_jobs()
+    alert.refresh_from_db()
+    assert alert.fanout_counts["residents"] == 3 and alert.fanout_counts["sms_escalated"] == 4 * 2  # two chunks
