@@ -262,3 +262,31 @@ def test_the_fan_out_never_writes_back_an_older_count_of_the_ladder(world, peopl
     run_pending_emergency_jobs()
     alert.refresh_from_db()
     assert alert.fanout_counts["residents"] == 3 and alert.fanout_counts["sms_escalated"] == 4 * 2  # two chunks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_the_same_instant_text_once_on_postgres(world, people):
+    import threading
+
+    from django.db import connection
+
+    alert = issue(world)
+    due = clock(alert, people["app"]) + DELAY
+    barrier, results = threading.Barrier(2), []
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(sweep_alert_escalation(now=due))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == [0, 1] and len(alert_sms(alert, people["app"])) == 1
+    alert.refresh_from_db()
+    assert alert.fanout_counts["sms_escalated"] == 1
