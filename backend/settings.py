@@ -671,10 +671,12 @@ VOICE_CALL_TIMEOUT_SECONDS = env.int("VOICE_CALL_TIMEOUT_SECONDS", default=600)
 # for `voice_for` ("vulnerable", "all" or "none"; at once for residents marked prefers_voice);
 # residents `sms_at_once_for` names ("vulnerable" or "none") are texted beside the push at once;
 # then the welfare visit after the check's own silence time. A response plan's step may
-# override any key ("ladder": {...} in the step's parameters).
+# override any key ("ladder": {...} in the step's parameters). Alerts climb push -> SMS only
+# (no voice rung: voice keys are ignored for them and refused in a plan's ALERT step).
 ESCALATION_LADDERS = env.json("ESCALATION_LADDERS", default={
     "safety_check": {"sms_after_seconds": 180, "voice_after_seconds": 600, "voice_for": "vulnerable",
                      "sms_at_once_for": "vulnerable"},
+    "alert": {"sms_after_seconds": 180, "sms_at_once_for": "vulnerable"},
 })
 
 # --- Dispatch (volunteers: tasks, offers, waves) ---------------------------------------------

@@ -15,6 +15,12 @@ alert and resident), in chunks
 (emergency.fanout). SMS of Extreme and Severe alerts go in the life-safety lane, vulnerable
 recipients first (notifications/lanes.py).
 
+The escalation ladder ("alert" in settings.ESCALATION_LADDERS, the plan step's "ladder" on
+top: alert_ladder): a resident reached by push only whose notification nobody opens is texted
+the same SMS (same idempotency key) sms_after_seconds later, or at once when every push to
+them failed; the fan-out writes one AlertEscalation row per such resident, and
+emergency/alert_escalation.py takes the rung.
+
 An update or a cancellation replaces what the alert said: the alert's SMS still queued are
 dropped (superseded, never sent) and its fan-out stops; the update goes to everyone instead,
 and a cancellation (the all-clear) goes by SMS only to those whose earlier SMS of the chain
@@ -41,6 +47,7 @@ from core.errors import field_error, merge_errors
 from core.text import clean_text
 from notifications import events
 from notifications.devices import live_device_users
+from notifications.ladder import Ladder, ladder_for
 from notifications.lanes import is_life_safety, lane_for
 from notifications.models import SmsMessage
 from notifications.outbox import HANDED_OVER, SmsItem, queue_sms_bulk, supersede_messages
@@ -54,6 +61,7 @@ from .error_codes import EmergencyErrorCode as Code
 from .fanout import FAN_OUT_ALERT, bump
 from .models import (
     Alert,
+    AlertEscalation,
     CapCategory,
     CapCertainty,
     CapMsgType,
@@ -280,6 +288,12 @@ PREFIX = {CapMsgType.ALERT: ("", ""), CapMsgType.UPDATE: ("【更新】", "UPDAT
 def alert_chunk(alert: Alert) -> bool:
     """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first.
     An alert replaced by an update or a cancellation, or expired, is not fanned out further."""
+    finished = _fan_out_chunk(alert)
+    _keep_escalation_counts(alert)
+    return finished
+
+
+def _fan_out_chunk(alert: Alert) -> bool:
     if alert.superseded_at is not None or (alert.expires is not None and alert.expires <= timezone.now()):
         return True  # replaced, cancelled or over: the rest are not told something no longer true
     phase = alert.fanout_phase or PHASES[0]
@@ -300,13 +314,59 @@ def alert_chunk(alert: Alert) -> bool:
     live = live_device_users([r.user_id for r in residents if r.user_id is not None and r.uses_app])
     _push(alert, [r.user for r in residents if r.uses_app and r.user is not None], shelters,
           vulnerable={r.user_id for r in residents if r.is_vulnerable and r.user_id})
-    sms = _sms_items(alert, residents, shelters, live) if alert.send_sms else []
+    # SMS now to those without a live device (and beside the push to those the ladder texts
+    # at once: the vulnerable); the others pushed are texted later if nobody opens it.
+    ladder = alert_ladder(alert)
+    textable = textable_residents(alert, residents)
+    later = [r for r in textable if r.user_id in live and not ladder.sms_at_once(is_vulnerable=r.is_vulnerable)]
+    waiting = {r.pk for r in later}
+    sms = [alert_sms(alert, r, shelters) for r in textable if r.pk not in waiting]
     queue_sms_bulk(sms)
+    _watch_pushes(alert, later)
     bump(alert.fanout_counts, residents=len(residents), pushed=sum(r.user_id in live for r in residents), sms=len(sms),
          unreachable=sum(1 for r in residents if r.user_id not in live and not r.sms_phone),
          not_consented=_not_consented(alert, residents) if alert.send_sms else 0)
     alert.fanout_cursor = residents[-1].pk
     return False
+
+
+def _watch_pushes(alert: Alert, residents: list[Resident]) -> None:
+    """The ladder's rows for residents reached by push only (emergency/alert_escalation.py).
+    A Cancel's all-clear is not escalated: it is no warning, and replaces the alert's
+    notification on the phone (collapse key)."""
+    if not residents or not alert.is_active():
+        return
+    now = timezone.now()
+    AlertEscalation.objects.bulk_create(
+        [AlertEscalation(alert=alert, resident=r, user_id=r.user_id, pushed_at=now)
+         for r in residents if r.user_id is not None],
+        batch_size=500, ignore_conflicts=True)
+
+
+# Counters the escalation ladder keeps on the alert (emergency/alert_escalation.py) while the
+# fan-out may still be writing its own: the chunk keeps the ladder's latest values.
+ESCALATION_COUNTS = ("sms_escalated",)
+
+
+def _keep_escalation_counts(alert: Alert) -> None:
+    """Read under the alert row's lock (the ladder takes it too), so that the chunk's write of
+    fanout_counts never puts back an older count of the ladder's."""
+    fresh = Alert.objects.select_for_update().filter(pk=alert.pk).values_list("fanout_counts", flat=True).first() or {}
+    for key in ESCALATION_COUNTS:
+        if key in fresh:
+            alert.fanout_counts[key] = fresh[key]
+
+
+def alert_ladder(alert: Alert) -> Ladder:
+    """settings.ESCALATION_LADDERS["alert"], with the "ladder" of the plan step that issued
+    the chain on top (an update or cancel follows its first alert's step)."""
+    step_id, current, seen = alert.plan_step_id, alert.references_id, 0
+    while step_id is None and current is not None and seen < MAX_CHAIN:
+        step_id, current = Alert.objects.filter(pk=current).values_list("plan_step_id", "references_id").first() or (None, None)
+        seen += 1
+    params = PlanStep.objects.filter(pk=step_id).values_list("params", flat=True).first() if step_id else None
+    override = (params or {}).get("ladder")
+    return ladder_for("alert", override if isinstance(override, dict) else None)
 
 
 def shelters_text(shelters: Sequence[Facility], language: str) -> str:
@@ -357,27 +417,28 @@ def _push(alert: Alert, users: list[User], shelters: Sequence[Facility], *, vuln
                     vulnerable_users=vulnerable, collapse_key=key)
 
 
-def _sms_items(alert: Alert, residents: list[Resident], shelters: Sequence[Facility], live: set[int]) -> list[SmsItem]:
-    items: list[SmsItem] = []
-    lane = lane_for("alert", severity=alert.severity)
-    # A life-safety alert is an emergency and goes to everyone; anything else (a Moderate
-    # warning, any drill) only to residents who consented to be contacted (community.consent).
-    emergency = is_life_safety(lane) and not alert.is_drill
+def textable_residents(alert: Alert, residents: list[Resident]) -> list[Resident]:
+    """Of `residents`, those the alert's SMS may go to: the alert sends SMS, they have a
+    number, and a life-safety alert is an emergency and goes to everyone, anything else (a
+    Moderate warning, any drill) only to residents who consented to be contacted
+    (community.consent); a cancellation only to those whose SMS of the chain reached a carrier."""
+    if not alert.send_sms:
+        return []
+    emergency = is_life_safety(lane_for("alert", severity=alert.severity)) and not alert.is_drill
     told = _told(alert, residents) if alert.msg_type == CapMsgType.CANCEL else None
-    for resident in residents:
-        phone = resident.sms_phone
-        if not phone or (resident.user_id in live and not resident.is_vulnerable):
-            continue
-        if not may_contact(resident, emergency=emergency):
-            continue
-        if told is not None and resident.pk not in told:
-            continue
-        items.append(SmsItem(
-            template="emergency.alert.sms", context=texts_for(alert, resident.language, shelters), purpose="alert",
-            idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=phone, language=resident.language,
-            related=alert, is_drill=alert.is_drill, lane=lane, is_vulnerable=resident.is_vulnerable,
-        ))
-    return items
+    return [r for r in residents if r.sms_phone and may_contact(r, emergency=emergency)
+            and (told is None or r.pk in told)]
+
+
+def alert_sms(alert: Alert, resident: Resident, shelters: Sequence[Facility]) -> SmsItem:
+    """The alert's SMS to one resident; its key is one per alert and resident, whichever rung
+    sends it (fan-out or ladder), so nobody is texted an alert twice."""
+    return SmsItem(
+        template="emergency.alert.sms", context=texts_for(alert, resident.language, shelters), purpose="alert",
+        idempotency_key=f"alert:{alert.pk}:{resident.pk}", phone=resident.sms_phone, language=resident.language,
+        related=alert, is_drill=alert.is_drill, lane=lane_for("alert", severity=alert.severity),
+        is_vulnerable=resident.is_vulnerable,
+    )
 
 
 def _not_consented(alert: Alert, residents: list[Resident]) -> int:

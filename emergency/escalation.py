@@ -1,6 +1,7 @@
 """The escalation ladder of safety checks (notifications/ladder.py for the rungs and settings).
 
-    sweep_escalation(now=None)     # the beat sweep (every 15 s, life-safety queue)
+    sweep_escalation(now=None)     # the beat sweep (every 15 s, life-safety queue); alerts'
+                                   # rung: emergency/alert_escalation.py, from the same task
     register_handlers()            # push / call outcomes and acknowledgements (apps.py)
 
 Per active check, with the check's ladder (settings.ESCALATION_LADDERS["safety_check"], the
@@ -40,6 +41,7 @@ from notifications.models import CallStatus, DevicePush, Notification, VoiceCall
 from notifications.push_outbox import register_push_handler
 from notifications.voice_outbox import register_call_handler
 
+from .alert_escalation import register_alert_handlers
 from .fanout import bump
 from .models import (
     AnswerChannel,
@@ -213,3 +215,4 @@ def register_handlers() -> None:
     register_push_handler("safety_check", handed_over=pushes_handed_over, failed=pushes_failed,
                           acknowledged=pushes_acknowledged)
     register_call_handler("safety_check", answered=call_answered, unanswered=call_unanswered)
+    register_alert_handlers()  # an alert's push nobody opens becomes its SMS (alert_escalation.py)

@@ -1,7 +1,9 @@
 """The actions a response plan may list, and the validation of each one's params.
 
-    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes, and
-                   shelter_codes?: [facility codes] naming the shelters residents should go to
+    ALERT          alert fields (emergency.alerts.check_alert_data) with expires_in_minutes,
+                   shelter_codes?: [facility codes] naming the shelters residents should go to, and
+                   ladder?: {sms_after_seconds?, sms_at_once_for?: vulnerable|none} (the alert's
+                   escalation ladder: push -> SMS, no voice rung; notifications/ladder.py)
     SAFETY_CHECK   {title?, welfare_after_minutes?, ladder?: {sms_after_seconds?, voice_after_seconds?,
                    voice_for?: vulnerable|all|none}} (the escalation ladder, notifications/ladder.py)
     MOBILISE       {level: STANDBY|CALL_IN, include_party_members?: bool, message?}
@@ -109,12 +111,20 @@ def check_alert(params: Params, problems: Problems) -> Params:
         if name in params:
             problems.add(name, "A plan gives expires_in_minutes, not a fixed time.")
     try:
-        check_alert_data({k: v for k, v in params.items() if k not in ("expires", "onset", "shelter_codes")})
+        check_alert_data({k: v for k, v in params.items() if k not in ("expires", "onset", "shelter_codes", "ladder")})
     except ValidationError as exc:
         problems.take(exc)
     if "shelter_codes" in params:
         _facility_codes(params["shelter_codes"], "shelter_codes", problems, kinds=[FacilityKind.SHELTER])
+    if "ladder" in params:
+        _check_ladder(params["ladder"], "alert", problems)
     return params
+
+
+def _check_ladder(value: object, message_class: str, problems: Problems) -> None:
+    """The escalation ladder a step overrides (notifications/ladder.py): its class's keys only."""
+    for key, message in ladder_problems(value, message_class).items():
+        problems.add(f"ladder.{key}" if key else "ladder", message)
 
 
 def _facility_codes(codes: object, name: str, problems: Problems, kinds: list[str] | None = None) -> list[str]:
@@ -147,9 +157,8 @@ def check_safety_check(params: Params, problems: Problems) -> Params:
                    "welfare_after_minutes": _int(params, "welfare_after_minutes", 5, 7 * 24 * 60, problems, 60)}
     if "ladder" in params:
         # The escalation ladder for this plan's check (notifications/ladder.py): any of
-        # sms_after_seconds, voice_after_seconds, voice_for.
-        for key, message in ladder_problems(params["ladder"]).items():
-            problems.add(f"ladder.{key}" if key else "ladder", message)
+        # sms_after_seconds, voice_after_seconds, voice_for, sms_at_once_for.
+        _check_ladder(params["ladder"], "safety_check", problems)
         out["ladder"] = dict(params["ladder"]) if isinstance(params["ladder"], dict) else {}
     return out
 

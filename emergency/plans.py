@@ -245,6 +245,7 @@ def _actor(step: PlanStep) -> User | None:
 def run_alert(step: PlanStep) -> bool:
     params = dict(step.params)
     codes = params.pop("shelter_codes", None) or []
+    params.pop("ladder", None)  # the alert's escalation ladder, read from its step (emergency.alerts.alert_ladder)
     shelters = list(Facility.objects.filter(code__in=codes).order_by("name"))
     alert = issue_alert(step.run.area, params, by=_actor(step), is_drill=step.run.is_drill, plan_step=step,
                         drill=step.run.drill, shelters=shelters)

@@ -31,6 +31,7 @@ from volunteers.models import Task, TaskAssignment
 from .error_codes import EmergencyErrorCode as Code
 from .models import (
     Alert,
+    AlertEscalation,
     Mobilisation,
     MobilisationKind,
     MobilisationResponse,
@@ -170,6 +171,7 @@ def _timeline(area: Area, since: dt.datetime, until: dt.datetime, drills: bool, 
                 for a in alerts.select_related("area")]
     entries += [TimelineEntry(c.started_at, "safety_check", c.area.name, c.title, "", {}) for c in checks]
     entries += _rung_entries(area, checks)
+    entries += _alert_rung_entries(area, alerts)
     entries += [TimelineEntry(w.created_at, "wind_down", w.area.name, w.cause, _wind_down_detail(w),
                               {"cause": w.cause, **_closed(w)})
                 for w in WindDown.objects.filter(_related_areas_q(area), is_drill=drills, created_at__range=(since, until))
@@ -194,6 +196,17 @@ def _rung_entries(area: Area, checks: list[SafetyCheck]) -> list[TimelineEntry]:
                 entries.append(TimelineEntry(agg[f"{rung}_at"], "escalation", check.area.name,
                                              f"{rung}: {agg[f'{rung}_n']}", check.title, {"rung": rung, "n": agg[f"{rung}_n"]}))
     return entries
+
+
+def _alert_rung_entries(area: Area, alerts: QuerySet[Alert]) -> list[TimelineEntry]:
+    """An alert's SMS rung (a push nobody opened, texted later: emergency/alert_escalation.py)
+    is a timeline event too: when it was first taken and for how many residents of the area."""
+    rows = (AlertEscalation.objects.filter(alert__in=alerts, texted=True, resident__grid__path__startswith=area.path)
+            .values("alert_id").annotate(n=Count("pk"), at=Min("escalated_at")))
+    taken = {row["alert_id"]: row for row in rows}
+    return [TimelineEntry(taken[a.pk]["at"], "escalation", a.area.name, f"sms: {taken[a.pk]['n']}", a.headline,
+                          {"rung": "sms", "n": taken[a.pk]["n"]})
+            for a in alerts.filter(pk__in=list(taken)).select_related("area")]
 
 
 WIND_DOWN_COUNTS = ("tasks_cancelled", "offers_withdrawn", "messages_superseded", "alerts_cancelled", "alerts_expired",

@@ -12,6 +12,7 @@ from celery import Task, shared_task
 from core.enqueue import enqueue_now
 
 from . import fanout
+from .alert_escalation import sweep_alert_escalation
 from .alerts import alert_chunk
 from .escalation import sweep_escalation
 from .fanout import (
@@ -97,8 +98,9 @@ def sweep_welfare_checks() -> int:
 @shared_task(name="emergency.tasks.sweep_escalation", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information
 def sweep_escalation_task() -> dict[str, int]:
     """Periodic (life-safety queue): the escalation ladder's rungs that are due — SMS for
-    unacknowledged pushes, calls for the silent vulnerable (emergency/escalation.py)."""
-    return sweep_escalation()
+    unacknowledged pushes, calls for the silent vulnerable (emergency/escalation.py), and the
+    SMS for alert pushes nobody opened (emergency/alert_escalation.py)."""
+    return {**sweep_escalation(), "alert_sms": sweep_alert_escalation()}
 
 
 @shared_task(name="emergency.tasks.poll_warning_feeds", ignore_result=True)  # type: ignore[untyped-decorator]  # celery ships no type information

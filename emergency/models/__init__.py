@@ -5,6 +5,7 @@ moving the code did not move a row."""
 
 from .alerts import (
     Alert,
+    AlertEscalation,
     CapCategory,
     CapCertainty,
     CapMsgType,
@@ -61,6 +62,7 @@ __all__ = [
     "WarningSourceKind",
     "WebhookNonce",
     "Alert",
+    "AlertEscalation",
     "AnswerChannel",
     "CapCategory",
     "CapCertainty",

@@ -137,3 +137,33 @@ class Alert(FanoutState):
             earlier.append(current)
             current = current.references
         return list(reversed(earlier))
+
+
+class AlertEscalation(models.Model):
+    """The alert's escalation ladder for one resident it reached by push only (a live device,
+    no SMS beside it): rung 2, the alert's SMS, is due sms_after_seconds after the push was
+    handed to a provider (or written, while it was not), unless the notification was opened;
+    at once when every push to them failed (emergency/alert_escalation.py). Written in the
+    fan-out's chunk with the pushes; settled once (escalated_at) whatever the sweep does."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="escalations")
+    resident = models.ForeignKey("community.Resident", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             help_text="Whose notification and pushes (the resident's account at fan-out).")
+    pushed_at = models.DateTimeField(help_text="Rung 1: the push was written (fan-out).")
+    handed_over_at = models.DateTimeField(null=True, blank=True, help_text="A provider took the first of their pushes.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="The notification was opened in the app.")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="Rung 2 taken (claimed once).")
+    texted = models.BooleanField(default=False, help_text="Rung 2 queued an SMS (they still had a number and consent).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "resident"], name="one_alert_escalation_per_resident")]
+        indexes = [
+            # What the sweep reads: the rows still waiting, per alert.
+            models.Index(fields=["alert", "pushed_at"], name="alert_escalation_open_idx",
+                         condition=models.Q(escalated_at__isnull=True, acknowledged_at__isnull=True)),
+            models.Index(fields=["alert", "user"], name="alert_escalation_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} ladder for resident {self.resident_id}"

@@ -239,8 +239,10 @@ class AlertType(DjangoObjectType):
     cap_status = graphene.String(required=True, description="CAP status: Actual, or Exercise for drills.")
     cap_xml = graphene.String(required=True, description="This alert as an OASIS CAP 1.2 XML document.")
     fanout_status = graphene.Field(FanoutStatusEnum, required=True)
-    delivery = GenericScalar(required=True, description="Staff: {residents, pushed, sms, unreachable, not_consented} so far "
-                                                        "(not_consented: no SMS, the alert being no emergency; issue 21).")
+    delivery = GenericScalar(required=True, description="Staff: {residents, pushed, sms, sms_escalated, unreachable, "
+                                                        "not_consented} so far (sms_escalated: texted later by the escalation "
+                                                        "ladder, a push nobody opened; not_consented: no SMS, the alert being "
+                                                        "no emergency; issue 21).")
     shelters = graphene.List(graphene.NonNull("schema.resources.types.FacilityType"), required=True,
                              description="Where residents are told to go.")
 
