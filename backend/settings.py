@@ -715,6 +715,9 @@ DISPATCH_UNSTAFFED_RETRY_HOURS = env.int("DISPATCH_UNSTAFFED_RETRY_HOURS", defau
 # or people; a worker keeps going for the budget, then hands over to a fresh task. A lease
 # older than EMERGENCY_LEASE_SECONDS belongs to a dead worker: the sweep re-drives it.
 EMERGENCY_FANOUT_CHUNK = env.int("EMERGENCY_FANOUT_CHUNK", default=1000)
+# A safety check's status rows and push rung are written by the database (INSERT … SELECT), a
+# few statements per chunk whatever its size: larger chunks, fewer commits (bench/push_fanout.py).
+EMERGENCY_SAFETY_CHECK_CHUNK = env.int("EMERGENCY_SAFETY_CHECK_CHUNK", default=5000)
 EMERGENCY_FANOUT_BUDGET_SECONDS = env.float("EMERGENCY_FANOUT_BUDGET_SECONDS", default=20.0)
 EMERGENCY_LEASE_SECONDS = env.int("EMERGENCY_LEASE_SECONDS", default=120)
 # Safety checks: vulnerable residents silent this long get a welfare-check task (a plan or

@@ -115,3 +115,43 @@ def insert_rows(model: type[Model], objs: Sequence[Model], *, ignore_conflicts: 
                 params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields)
             sql = f"{ops.insert_statement(on_conflict=on_conflict)} {quote(model._meta.db_table)} ({columns}) VALUES "
             cursor.execute(f"{sql}{', '.join([row_sql] * len(batch))} {suffix}".rstrip(), params)
+
+
+def update_column(model: type[Model], attname: str, by_pk: Mapping[Any, Any], *, batch_size: int = 500,
+                  **same: Any) -> int:
+    """Set `attname` to its own value on each row (`by_pk`: primary key -> value) and the
+    fields in `same` to one value on all of them, in one UPDATE per `batch_size` rows
+    (UPDATE … FROM (VALUES …)) instead of bulk_update's CASE per row and
+    field, which Django builds as thousands of expression objects. Values are prepared by
+    their fields as save() would. Returns how many rows were updated."""
+    if not by_pk:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    concrete = {f.attname: f for f in meta.concrete_fields}
+    field = concrete[attname]
+    pk_field = meta.pk
+    assert pk_field is not None
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    fixed = [(concrete[name], value) for name, value in same.items()]
+    fixed_sql = "".join(f", {quote(str(f.column))} = %s" for f, _ in fixed)
+    fixed_params = [f.get_db_prep_save(value, connection=connection) for f, value in fixed]
+    items = list(by_pk.items())
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            params: list[Any] = []
+            for pk, value in batch:
+                params.extend((pk_field.get_db_prep_value(pk, connection), field.get_db_prep_save(value, connection=connection)))
+            values_sql = ", ".join(["(%s, %s)"] * len(batch))
+            # VALUES names its columns column1, column2 in SQLite and PostgreSQL alike; the
+            # statement starts with UPDATE so that sqlite3 reports its rowcount.
+            cursor.execute(
+                f"UPDATE {table} SET {quote(str(field.column))} = linli_v.column2{fixed_sql} "
+                f"FROM (VALUES {values_sql}) AS linli_v WHERE {table}.{quote(str(pk_field.column))} = linli_v.column1",
+                [*fixed_params, *params])
+            updated += max(int(cursor.rowcount), 0)
+    return updated

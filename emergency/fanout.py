@@ -120,10 +120,10 @@ MAX_ATTEMPTS = 5
 # SQLite has one writer at a time and does not queue the others fairly: a fan-out that begins
 # its next chunk the moment it commits keeps the outbox drainers (which must write to claim
 # and record) waiting until it is finished. A pause between chunks lets them in (embedded
-# footing): a share of the time the chunk held the lock, at least 5 ms and at most 0.1 s.
+# footing): half the time the chunk held the lock, at least 50 ms and at most 0.1 s.
 SQLITE_WRITER_GAP_SECONDS = 0.1
 SQLITE_WRITER_GAP_SHARE = 0.5
-SQLITE_WRITER_GAP_MIN_SECONDS = 0.005
+SQLITE_WRITER_GAP_MIN_SECONDS = 0.05
 
 
 def _let_other_writers_in(held: float = SQLITE_WRITER_GAP_SECONDS) -> None:

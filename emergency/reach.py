@@ -64,14 +64,16 @@ def push_question(check: SafetyCheck, rows: QuerySet[SafetyStatus], now: dt.date
     the residents of the status rows `rows` selects, in the life-safety lane, vulnerable first
     — written by the database, a few statements whatever their number; each person's pushes
     are about their status row (an answer supersedes them). Returns how many were asked."""
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return 0
     asked = notify_selected(
         rows, user="resident__user", kind="safety_check", template="emergency.safety.push",
         context={"title": check.title, "area": check.area.name},
         data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)},
         related=check, is_drill=check.is_drill, lane=lane_for("safety_check"), collapse_key=f"safety-check-{check.pk}",
         vulnerable="is_vulnerable", now=now)
-    if asked:
-        SafetyStatus.objects.filter(pk__in=rows.values("pk")).update(asked_by_push=True, pushed_at=now)
+    SafetyStatus.objects.filter(pk__in=ids).update(asked_by_push=True, pushed_at=now)
     return asked
 
 

@@ -186,7 +186,7 @@ def _create_rows(check: SafetyCheck, *, vulnerable: bool | None) -> bool:
     residents_qs = Resident.objects.in_area(check.area).filter(pk__gt=check.fanout_cursor)
     if vulnerable is not None:
         residents_qs = residents_qs.filter(is_vulnerable=vulnerable)
-    ids = list(residents_qs.order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_FANOUT_CHUNK])
+    ids = list(residents_qs.order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_SAFETY_CHECK_CHUNK])
     if not ids:
         return True
     insert_select(SafetyStatus, residents_qs.filter(pk__lte=ids[-1]), {
@@ -201,7 +201,7 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     if SafetyCheck.objects.filter(pk=check.pk, status=SafetyCheckStatus.CLOSED).exists():
         return True  # closed (the check, or the footing ended): nobody else is asked
     ids = list(SafetyStatus.objects.filter(safety_check=check, is_vulnerable=vulnerable, pk__gt=check.fanout_cursor)
-               .order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_FANOUT_CHUNK])
+               .order_by("pk").values_list("pk", flat=True)[: settings.EMERGENCY_SAFETY_CHECK_CHUNK])
     if not ids:
         return True
     # The chunk's rows still unanswered (answered early: not asked), as a query: the push rung

@@ -48,14 +48,14 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from core.bulk import insert_select
+from core.bulk import insert_select, update_column
 from core.enqueue import enqueue_on_commit
 from core.errors import field_error
 
 from .devices import live_devices, prune_device, touch_devices, ttl
 from .error_codes import NotificationsErrorCode
 from .lanes import Lane, is_life_safety
-from .models import Device, DevicePush, Notification, PushStatus
+from .models import Device, DevicePush, Notification, PushProvider, PushStatus
 from .push import PushError, PushMessage, PushResult, get_push_transport
 
 if TYPE_CHECKING:
@@ -181,8 +181,10 @@ def queue_selected_pushes(source: QuerySet[Any], *, user: str, notifications: Ma
     }
     written = insert_select(DevicePush, rows, values, ignore_conflicts=True)
     if written:
+        # A drainer per provider (one with nothing to send returns at once): cheaper than
+        # asking which providers the rows went to.
         life_safety = is_life_safety(int(lane))
-        for provider in sorted(set(rows.values_list(f"{d}provider", flat=True).distinct())):
+        for provider in PushProvider.values:
             if life_safety:
                 enqueue_on_commit(DRAIN_LIFE_SAFETY_PUSHES, provider)
             enqueue_on_commit(DRAIN_PUSHES, provider)
@@ -349,8 +351,8 @@ def send_claimed(rows: list[DevicePush], report: PushDrainReport | None = None) 
             failed.append(row)
     # The rows are ours (claimed with our token, and only queued rows are ever superseded):
     # the successes are recorded in a few UPDATEs, not one per push.
-    DevicePush.objects.bulk_update(sent, ["status", "provider_id", "sent_at", "status_changed_at", "error_code",
-                                          "error_message"], batch_size=500)
+    update_column(DevicePush, "provider_id", {r.pk: r.provider_id for r in sent}, status=PushStatus.SENT, sent_at=now,
+                  status_changed_at=now, error_code="", error_message="")
     report.sent += len(sent)
     report.failed += len(failed)
     if sent:

@@ -9,7 +9,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from community.models import User
-from core.bulk import insert_rows, insert_select
+from core.bulk import insert_rows, insert_select, update_column
 from notifications.models import Notification, SmsMessage
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,18 @@ def test_insert_rows_skips_conflicts_only_when_asked(users):
     assert SmsMessage.objects.get(idempotency_key="dup").body == "b" and SmsMessage.objects.filter(idempotency_key="new").exists()
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(SmsMessage, [SmsMessage(idempotency_key="dup", phone="+8613900000004", purpose="p", template="t", body="e")])
+
+
+def test_update_column_sets_each_rows_own_value_and_the_shared_ones(users):
+    at = timezone.now().replace(microsecond=654321)
+    rows = [SmsMessage(idempotency_key=f"upd:{i}", phone=f"+86139{i:08d}", purpose="p", template="t", body="b",
+                       error_code="was") for i in range(4)]
+    insert_rows(SmsMessage, rows)
+    ids = dict(SmsMessage.objects.filter(idempotency_key__startswith="upd:").values_list("idempotency_key", "pk"))
+    chosen = {ids["upd:0"]: "SM-0", ids["upd:2"]: "SM-'2\""}  # quotes travel as parameters
+    assert update_column(SmsMessage, "provider_sid", chosen, batch_size=1, status_changed_at=at, error_code="") == 2
+    after = {r.idempotency_key: r for r in SmsMessage.objects.filter(idempotency_key__startswith="upd:")}
+    assert after["upd:0"].provider_sid == "SM-0" and after["upd:2"].provider_sid == "SM-'2\""
+    assert after["upd:0"].status_changed_at == at and after["upd:0"].error_code == ""
+    assert after["upd:1"].provider_sid is None and after["upd:1"].error_code == "was"  # not named: untouched
+    assert update_column(SmsMessage, "provider_sid", {}) == 0

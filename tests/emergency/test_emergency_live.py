@@ -59,7 +59,7 @@ def test_counts_follow_the_fan_out_as_its_chunks_land(world, live_server_asgi, s
     then fresh counts arrive as the fan-out's chunks commit, with nobody answering, until the
     board shows every resident and the vulnerable ones."""
     settings.SAFETY_PUSH_INTERVAL_SECONDS = 0.05
-    settings.EMERGENCY_FANOUT_CHUNK = 1
+    settings.EMERGENCY_FANOUT_CHUNK = settings.EMERGENCY_SAFETY_CHECK_CHUNK = 1
     resident(world.grid_a1, "独居老人", elderly_living_alone=True)
     resident(world.grid_a1, "王")
     resident(world.grid_a2, "李")

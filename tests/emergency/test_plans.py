@@ -139,7 +139,7 @@ def test_a_drill_plan_marks_everything_as_a_drill(world):
 
 
 def test_a_run_interrupted_midway_is_resumed_without_doing_anything_twice(world, settings):
-    settings.EMERGENCY_FANOUT_CHUNK = 1
+    settings.EMERGENCY_FANOUT_CHUNK = settings.EMERGENCY_SAFETY_CHECK_CHUNK = 1
     for i in range(3):
         resident(world.grid_a1, f"居民{i}")
         make_volunteer(area=world.com_a, contact_channel="SMS")
