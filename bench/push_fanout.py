@@ -52,6 +52,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fcm-concurrency", type=int, default=32)
     parser.add_argument("--overlap", action="store_true",
                         help="drainers run while the fan-out writes (as Celery would); default: fan-out, then drain")
+    parser.add_argument("--mix", choices=("direct", "jpush"), default="direct",
+                        help="direct: iPhones via APNs 30%%, Android via JPush 60%% and FCM 10%% (default); "
+                             "jpush: every phone registered with JPush (a mainland deployment, iOS via JPush's APNs channel)")
     parser.add_argument("--drainers", choices=("processes", "threads"), default="processes",
                         help="one drainer per provider in its own process (as the life-safety Celery workers run, "
                              "default) or in threads of this process")
@@ -133,6 +136,8 @@ def build(args: argparse.Namespace, rng: random.Random, n: int, tag: str, prefix
         for d in range(2 if rng.random() < 0.30 else 1):
             roll = rng.random()
             provider, platform = ("apns", "ios") if roll < 0.30 else ("jpush", "android") if roll < 0.90 else ("fcm", "android")
+            if args.mix == "jpush":  # a mainland deployment: JPush's SDK on both platforms (iOS through JPush's APNs channel)
+                provider = "jpush"
             token = f"{tag}{i:08d}{d}".encode().hex()[:64].rjust(64, "0") if provider == "apns" \
                 else f"{tag}-{i:08d}-{d}-fcm-token-{provider}"[:64] if provider == "fcm" else f"{i:010d}{d}{tag[-6:]}"
             devices.append(Device(user=user, platform=platform, provider=provider, token=token))
