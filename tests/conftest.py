@@ -65,6 +65,19 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def push_isolation():
+    """The in-memory push transport empty and no push client kept between tests (for modules
+    that send pushes: pytestmark = pytest.mark.usefixtures("push_isolation"))."""
+    from notifications.push import close_push_transports, locmem
+
+    locmem.clear()
+    close_push_transports()
+    yield
+    close_push_transports()
+    locmem.clear()
+
+
+@pytest.fixture
 def gql(client):
     """gql(query, variables=None, user=None, headers=None) -> (status, json)."""
     from tests.graphql import GraphQLClient

@@ -18,21 +18,10 @@ from notifications.push import PushError, locmem
 from notifications.services import notify, notify_many
 from tests.operations import operation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("push_isolation")]
 ACK = operation("notifications/AcknowledgeNotification")
 IOS = "a1" * 32
 IOS_2 = "b2" * 32
-
-
-@pytest.fixture(autouse=True)
-def _push_isolation():
-    from notifications.push import close_push_transports
-
-    locmem.clear()
-    close_push_transports()
-    yield
-    close_push_transports()
-    locmem.clear()
 
 
 def device(user, token=IOS, provider="apns", platform="ios"):

@@ -10,17 +10,11 @@ IOS_TOKEN = "a1" * 32
 IOS_TOKEN_2 = "b2" * 32
 
 
-@pytest.fixture(autouse=True)
-def _push_isolation():
-    from notifications.push import close_push_transports, locmem
-
-    locmem.clear()
-    close_push_transports()
-    yield
-    close_push_transports()
-    locmem.clear()
-
-
 def push(push_id: int = 1, token: str = IOS_TOKEN, platform: str = "ios", **fields) -> PushMessage:
     defaults = {"title": "安全确认", "body": "台风来临，请报平安", "data": {"checkId": "Q2hlY2s6MQ==", "kind": "SAFETY_CHECK"}}
     return PushMessage(push_id=push_id, token=token, platform=platform, **{**defaults, **fields})
+
+
+@pytest.fixture(autouse=True)
+def _push_isolation(push_isolation):
+    """Every test here sends pushes: the shared isolation (tests/conftest.py)."""

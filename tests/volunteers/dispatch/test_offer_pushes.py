@@ -15,7 +15,7 @@ from notifications import push_outbox
 from notifications.devices import register_device
 from notifications.lanes import Lane
 from notifications.models import DevicePush, PushStatus, SmsMessage
-from notifications.push import close_push_transports, locmem
+from notifications.push import locmem
 from notifications.tasks import drain_life_safety_pushes, drain_pushes, send_sms
 from tests.volunteers.conftest import new_task
 from volunteers.dispatch import offer_next_wave
@@ -32,16 +32,7 @@ from volunteers.services import (
 
 from .conftest import helper
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _push_isolation():
-    locmem.clear()
-    close_push_transports()
-    yield
-    close_push_transports()
-    locmem.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("push_isolation")]
 
 
 _tokens = iter(range(10**6))
