@@ -8,7 +8,9 @@ and clients resync from queries. Publishing never fails a request.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +36,12 @@ def publish(groups: list[str] | str, event: dict[str, Any]) -> int:
     layer = get_channel_layer()
     if layer is None:
         return 0
+    if _exiting():
+        # The process is exiting (a management command finished while the publishing thread
+        # still held events): async_to_sync can no longer start a loop. Dropped quietly, as
+        # the layer would drop them: the changes are committed and clients resync.
+        logger.debug("process exiting: an event to %d group(s) not published", len(groups))
+        return 0
     sent = 0
     for group in groups:
         try:
@@ -42,6 +50,13 @@ def publish(groups: list[str] | str, event: dict[str, Any]) -> int:
         except Exception:  # noqa: BLE001 - the layer may be down; pushes are hints
             logger.warning("push to %s dropped (channel layer unavailable)", group, exc_info=True)
     return sent
+
+
+def _exiting() -> bool:
+    """The interpreter is shutting down: thread pools take no more work (the flag
+    concurrent.futures sets at exit, before the publishing thread drains its queue; Python has
+    no public one — main_thread().is_alive() is still True then)."""
+    return bool(getattr(concurrent.futures.thread, "_shutdown", False)) or sys.is_finalizing()
 
 
 # group_sends in flight at once during a mass publish (each is a couple of Redis round trips).
