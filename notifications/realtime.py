@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures.thread
+import gc
 import logging
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,7 +49,17 @@ def publish(groups: list[str] | str, event: dict[str, Any]) -> int:
         try:
             async_to_sync(layer.group_send)(group, {"type": GROUP_MESSAGE_TYPE, "group": group, "event": event})
             sent += 1
-        except Exception:  # noqa: BLE001 - the layer may be down; pushes are hints
+        except Exception as exc:  # noqa: BLE001 - the layer may be down; pushes are hints
+            if _exiting():  # began exiting since the check above
+                # The coroutines async_to_sync made but could not run die with the traceback:
+                # let them go here without a "never awaited" warning each.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    exc.__traceback__ = None
+                    del exc
+                    gc.collect()
+                logger.debug("process exiting: events to %d group(s) not published", len(groups) - sent)
+                return sent
             logger.warning("push to %s dropped (channel layer unavailable)", group, exc_info=True)
     return sent
 
