@@ -39,7 +39,7 @@ from notifications.outbox import queue_sms_bulk
 from notifications.push_outbox import register_push_handler
 
 from .alerts import alert_ladder, alert_sms, textable_residents
-from .fanout import bump
+from .fanout import add_counts
 from .models import Alert, AlertEscalation, CapMsgType
 
 logger = logging.getLogger(__name__)
@@ -101,19 +101,10 @@ def escalate_alert_to_sms(alert: Alert, row_ids: list[int], now: dt.datetime, *,
         written = queue_sms_bulk([alert_sms(fresh, resident, shelters) for resident in textable])
         texted = {resident.pk for resident in textable}
         AlertEscalation.objects.filter(pk__in=[r.pk for r in rows if r.resident_id in texted]).update(texted=True)
-        _count(fresh, sms_escalated=written)
+        add_counts(Alert, fresh.pk, sms_escalated=written)
     if written:
         logger.info("alert %s: %d SMS escalated (%s)", alert.pk, written, reason)
     return written
-
-
-def _count(alert: Alert, **deltas: int) -> None:
-    """Add to the alert's counters under its row lock (the fan-out's chunk reads them under
-    the same lock before writing its own: emergency.alerts._keep_escalation_counts)."""
-    fresh = Alert.objects.select_for_update().filter(pk=alert.pk).values_list("fanout_counts", flat=True).first()
-    counts = dict(fresh or {})
-    bump(counts, **deltas)
-    Alert.objects.filter(pk=alert.pk).update(fanout_counts=counts)
 
 
 # --- push outcomes ----------------------------------------------------------------------------

@@ -288,12 +288,6 @@ PREFIX = {CapMsgType.ALERT: ("", ""), CapMsgType.UPDATE: ("【更新】", "UPDAT
 def alert_chunk(alert: Alert) -> bool:
     """One chunk of the fan-out (see emergency.fanout.drive): vulnerable residents first.
     An alert replaced by an update or a cancellation, or expired, is not fanned out further."""
-    finished = _fan_out_chunk(alert)
-    _keep_escalation_counts(alert)
-    return finished
-
-
-def _fan_out_chunk(alert: Alert) -> bool:
     if alert.superseded_at is not None or (alert.expires is not None and alert.expires <= timezone.now()):
         return True  # replaced, cancelled or over: the rest are not told something no longer true
     phase = alert.fanout_phase or PHASES[0]
@@ -343,27 +337,12 @@ def _watch_pushes(alert: Alert, residents: list[Resident]) -> None:
         batch_size=500, ignore_conflicts=True)
 
 
-# Counters the escalation ladder keeps on the alert (emergency/alert_escalation.py) while the
-# fan-out may still be writing its own: the chunk keeps the ladder's latest values.
-ESCALATION_COUNTS = ("sms_escalated",)
-
-
-def _keep_escalation_counts(alert: Alert) -> None:
-    """Read under the alert row's lock (the ladder takes it too), so that the chunk's write of
-    fanout_counts never puts back an older count of the ladder's."""
-    fresh = Alert.objects.select_for_update().filter(pk=alert.pk).values_list("fanout_counts", flat=True).first() or {}
-    for key in ESCALATION_COUNTS:
-        if key in fresh:
-            alert.fanout_counts[key] = fresh[key]
-
-
 def alert_ladder(alert: Alert) -> Ladder:
     """settings.ESCALATION_LADDERS["alert"], with the "ladder" of the plan step that issued
     the chain on top (an update or cancel follows its first alert's step)."""
-    step_id, current, seen = alert.plan_step_id, alert.references_id, 0
-    while step_id is None and current is not None and seen < MAX_CHAIN:
-        step_id, current = Alert.objects.filter(pk=current).values_list("plan_step_id", "references_id").first() or (None, None)
-        seen += 1
+    step_id = alert.plan_step_id
+    if step_id is None:
+        step_id = next((step for _, step in earlier_in_chain(alert) if step is not None), None)
     params = PlanStep.objects.filter(pk=step_id).values_list("params", flat=True).first() if step_id else None
     override = (params or {}).get("ladder")
     return ladder_for("alert", override if isinstance(override, dict) else None)
@@ -395,12 +374,8 @@ def texts_for(alert: Alert, language: str, shelters: Sequence[Facility] | None =
 def collapse_key(alert: Alert) -> str:
     """One key per chain of messages (alert, its updates, its cancel): on the phone an update
     or a cancel replaces the notification of the alert it follows."""
-    root, seen = alert.pk, 0
-    current = alert.references_id
-    while current is not None and seen < MAX_CHAIN:
-        root, seen = current, seen + 1
-        current = Alert.objects.filter(pk=current).values_list("references_id", flat=True).first()
-    return f"alert-{root}"
+    earlier = earlier_in_chain(alert)
+    return f"alert-{earlier[-1][0] if earlier else alert.pk}"
 
 
 def _push(alert: Alert, users: list[User], shelters: Sequence[Facility], *, vulnerable: set[int] | None = None) -> None:
@@ -452,13 +427,23 @@ def _not_consented(alert: Alert, residents: list[Resident]) -> int:
 MAX_CHAIN = 50
 
 
-def _told(alert: Alert, residents: list[Resident]) -> set[int]:
-    """Residents whose SMS about an earlier alert of this chain reached a carrier."""
-    earlier: list[int] = []
+def earlier_in_chain(alert: Alert) -> list[tuple[int, int | None]]:
+    """The alerts this one follows (an update's or cancel's `references`, and theirs), newest
+    first, the chain's first alert last: (id, plan step id) each; at most MAX_CHAIN."""
+    earlier: list[tuple[int, int | None]] = []
     current = alert.references_id
     while current is not None and len(earlier) < MAX_CHAIN:
-        earlier.append(current)
-        current = Alert.objects.filter(pk=current).values_list("references_id", flat=True).first()
+        row = Alert.objects.filter(pk=current).values_list("plan_step_id", "references_id").first()
+        if row is None:
+            break
+        earlier.append((current, row[0]))
+        current = row[1]
+    return earlier
+
+
+def _told(alert: Alert, residents: list[Resident]) -> set[int]:
+    """Residents whose SMS about an earlier alert of this chain reached a carrier."""
+    earlier = [pk for pk, _ in earlier_in_chain(alert)]
     keys = {f"alert:{a}:{r.pk}": r.pk for a in earlier for r in residents}
     told: set[int] = set()
     names = list(keys)

@@ -42,7 +42,7 @@ from notifications.push_outbox import register_push_handler
 from notifications.voice_outbox import register_call_handler
 
 from .alert_escalation import register_alert_handlers
-from .fanout import bump
+from .fanout import add_counts
 from .models import (
     AnswerChannel,
     SafetyCheck,
@@ -77,8 +77,6 @@ def _open(check: SafetyCheck) -> Q:
     return Q(safety_check=check, status=SafetyState.UNANSWERED)
 
 
-
-
 def _sms_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:
     due = (SafetyStatus.objects.filter(_open(check), HAS_PHONE,
                                        pushed_at__lte=now - dt.timedelta(seconds=ladder.sms_after_seconds),
@@ -110,7 +108,7 @@ def escalate_to_sms(check: SafetyCheck, row_ids: list[int], now: dt.datetime, *,
         if stranded and reason == "push failed":
             mark_unreachable(check, stranded, vulnerable=[r.pk for r in rows if r.pk in stranded and r.is_vulnerable],
                              now=now)
-        _count(check, sms_escalated=len(texted), voice_escalated=len(voice))
+        add_counts(SafetyCheck, check.pk, sms_escalated=len(texted), voice_escalated=len(voice))
         publish_check_event(check, "escalated", rung="SMS", count=len(texted) + len(voice), reason=reason)
     return len(texted) + len(voice)
 
@@ -133,17 +131,9 @@ def _voice_rung(check: SafetyCheck, ladder: Ladder, now: dt.datetime) -> int:
                     .select_related("resident__user"))
         called = call_question(check, rows, now)
         if called:
-            _count(check, voice_escalated=called)
+            add_counts(SafetyCheck, check.pk, voice_escalated=called)
             publish_check_event(check, "escalated", rung="VOICE", count=called, reason="no answer")
     return called
-
-
-def _count(check: SafetyCheck, **deltas: int) -> None:
-    """Add to the check's counters without racing the fan-out's own writes of them."""
-    fresh = SafetyCheck.objects.select_for_update().filter(pk=check.pk).values_list("fanout_counts", flat=True).first()
-    counts = dict(fresh or {})
-    bump(counts, **deltas)
-    SafetyCheck.objects.filter(pk=check.pk).update(fanout_counts=counts)
 
 
 # --- outcomes ---------------------------------------------------------------------------------

@@ -69,9 +69,15 @@ def release(model: type[Job], pk: int, token: str) -> None:
     model._default_manager.filter(pk=pk, lease_token=token).update(lease_token="", lease_until=None)
 
 
-def _save_state(model: type[J], obj: J, token: str, *, finished: bool) -> None:
+def _save_state(model: type[J], obj: J, token: str, *, finished: bool, counts_before: dict[str, Any]) -> None:
     now = timezone.now()
     values = {f: getattr(obj, f) for f in STATE_FIELDS}
+    # Others add to the job's counters while a chunk runs (the escalation ladders count the
+    # SMS they send): the chunk writes its own additions onto the counters as they are now,
+    # read under the row's lock, never a copy older than theirs.
+    current = (model._default_manager.select_for_update().filter(pk=obj.pk)
+               .values_list("fanout_counts", flat=True).first()) or {}
+    values["fanout_counts"] = merge_counts(current, counts_before, obj.fanout_counts)
     values["lease_until"] = None if finished else now + lease_seconds()
     if finished:
         values["lease_token"] = ""
@@ -96,12 +102,13 @@ def drive(model: type[J], pk: int, chunk: Callable[[J], bool], *, budget: float 
                 obj = model._default_manager.get(pk=pk)
                 if obj.lease_token != token:
                     return "lost"
+                counts_before = dict(obj.fanout_counts or {})
                 if obj.fanout_status == FanoutStatus.PENDING:
                     obj.fanout_status, obj.fanout_started_at = FanoutStatus.RUNNING, timezone.now()
                 finished = bool(chunk(obj))
                 if finished:
                     obj.fanout_status, obj.fanout_finished_at = FanoutStatus.DONE, timezone.now()
-                _save_state(model, obj, token, finished=finished)
+                _save_state(model, obj, token, finished=finished, counts_before=counts_before)
             if finished:
                 return "done"
             if time.monotonic() >= deadline:
@@ -126,7 +133,7 @@ SQLITE_WRITER_GAP_SHARE = 0.5
 SQLITE_WRITER_GAP_MIN_SECONDS = 0.05
 
 
-def _let_other_writers_in(held: float = SQLITE_WRITER_GAP_SECONDS) -> None:
+def _let_other_writers_in(held: float) -> None:
     if connection.vendor == "sqlite":
         time.sleep(min(SQLITE_WRITER_GAP_SECONDS, max(SQLITE_WRITER_GAP_MIN_SECONDS, held * SQLITE_WRITER_GAP_SHARE)))
 
@@ -148,6 +155,28 @@ def due(model: type[Job], limit: int = 100) -> list[int]:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     qs = model._default_manager.filter(free, fanout_status__in=[FanoutStatus.PENDING, FanoutStatus.RUNNING])
     return list(qs.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def merge_counts(current: dict[str, Any], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The chunk's changes (before -> after) applied to the counters as they are now: numbers
+    by what the chunk added, anything else as the chunk left it."""
+    merged = dict(current)
+    for key, value in after.items():
+        old = before.get(key, 0)
+        if isinstance(value, int) and isinstance(old, int) and isinstance(merged.get(key, 0), int):
+            merged[key] = merged.get(key, 0) + value - old
+        else:
+            merged[key] = value
+    return merged
+
+
+def add_counts(model: type[Job], pk: int, **deltas: int) -> None:
+    """Add to a job's counters from outside its fan-out (an escalation ladder counting what it
+    sent), under the row's lock: a chunk running meanwhile merges its own onto these."""
+    current = model._default_manager.select_for_update().filter(pk=pk).values_list("fanout_counts", flat=True).first()
+    counts = dict(current or {})
+    bump(counts, **deltas)
+    model._default_manager.filter(pk=pk).update(fanout_counts=counts)
 
 
 def bump(counts: dict[str, int], **deltas: int) -> None:

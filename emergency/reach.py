@@ -59,22 +59,22 @@ def ladder_of(check: SafetyCheck) -> Ladder:
     return ladder_for("safety_check", override)
 
 
-def push_question(check: SafetyCheck, rows: QuerySet[SafetyStatus], now: dt.datetime) -> int:
+def push_question(check: SafetyCheck, rows: QuerySet[SafetyStatus], now: dt.datetime) -> list[int]:
     """Rung 1: the question as a notification (history) and a push to every live device of
     the residents of the status rows `rows` selects, in the life-safety lane, vulnerable first
     — written by the database, a few statements whatever their number; each person's pushes
-    are about their status row (an answer supersedes them). Returns how many were asked."""
+    are about their status row (an answer supersedes them). Returns the rows asked."""
     ids = list(rows.values_list("pk", flat=True))
     if not ids:
-        return 0
-    asked = notify_selected(
+        return []
+    notify_selected(
         rows, user="resident__user", kind="safety_check", template="emergency.safety.push",
         context={"title": check.title, "area": check.area.name},
         data={"safetyCheckId": to_global_id("SafetyCheck", check.pk), "areaId": to_global_id("Area", check.area_id)},
         related=check, is_drill=check.is_drill, lane=lane_for("safety_check"), collapse_key=f"safety-check-{check.pk}",
         vulnerable="is_vulnerable", now=now)
     SafetyStatus.objects.filter(pk__in=ids).update(asked_by_push=True, pushed_at=now)
-    return asked
+    return ids
 
 
 def call_question(check: SafetyCheck, rows: list[SafetyStatus], now: dt.datetime) -> int:

@@ -214,8 +214,7 @@ def _ask(check: SafetyCheck, *, vulnerable: bool) -> bool:
     # Channel choice (emergency/reach.py): push to a live device, a call for those who cannot
     # read SMS, SMS for the rest; later rungs are the escalation sweep's.
     push_q, sms_q, voice_q = first_rungs(window, ladder_of(check), now)
-    pushed = set(push_q.values_list("pk", flat=True))
-    push_question(check, push_q, now)
+    pushed = set(push_question(check, push_q, now))
     voice_rows = list(voice_q.select_related("resident__user").order_by("pk"))
     call_question(check, voice_rows, now)
     # A number that texted STOP, or that carriers report dead, gets nothing (the outbox
